@@ -1,0 +1,136 @@
+/*
+ * Byte buffers. Consumed bytes are reclaimed lazily, by moving the live
+ * tail to the front when more room is needed, so a consumer that eats
+ * small pieces does not cause a memmove per piece.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "log.h"
+#include "xmalloc.h"
+
+void
+buf_init(struct buf *b)
+{
+	memset(b, 0, sizeof *b);
+}
+
+void
+buf_release(struct buf *b)
+{
+	free(b->data);
+	buf_init(b);
+}
+
+void
+buf_reserve(struct buf *b, size_t more)
+{
+	size_t	used = b->len - b->off, want;
+
+	if (b->cap - b->len >= more)
+		return;
+	if (b->off > 0 && b->cap - used >= more) {
+		memmove(b->data, b->data + b->off, used);
+		b->off = 0;
+		b->len = used;
+		return;
+	}
+	if (more > (size_t)-1 / 2 - used)
+		fatalx("buffer too large");
+	want = b->cap ? b->cap : 64;
+	while (want - used < more)
+		want *= 2;
+	if (b->off > 0) {
+		memmove(b->data, b->data + b->off, used);
+		b->off = 0;
+		b->len = used;
+	}
+	b->data = xrealloc(b->data, want);
+	b->cap = want;
+}
+
+void
+buf_add(struct buf *b, const void *p, size_t n)
+{
+	if (n == 0)
+		return;
+	buf_reserve(b, n);
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+}
+
+void
+buf_addc(struct buf *b, char c)
+{
+	buf_add(b, &c, 1);
+}
+
+void
+buf_adds(struct buf *b, const char *s)
+{
+	buf_add(b, s, strlen(s));
+}
+
+void
+buf_addf(struct buf *b, const char *fmt, ...)
+{
+	va_list	ap;
+	int	n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		fatalx("vsnprintf");
+	buf_reserve(b, (size_t)n + 1);
+	va_start(ap, fmt);
+	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}
+
+void
+buf_consume(struct buf *b, size_t n)
+{
+	if (n > b->len - b->off)
+		fatalx("buf_consume beyond end");
+	b->off += n;
+	if (b->off == b->len)
+		b->off = b->len = 0;
+}
+
+void
+buf_clear(struct buf *b)
+{
+	b->off = b->len = 0;
+}
+
+size_t
+buf_used(const struct buf *b)
+{
+	return b->len - b->off;
+}
+
+const char *
+buf_ptr(const struct buf *b)
+{
+	return b->data == NULL ? "" : b->data + b->off;
+}
+
+char *
+buf_steal(struct buf *b)
+{
+	char	*s;
+	size_t	 used = buf_used(b);
+
+	s = xmalloc(used + 1);
+	if (used > 0)
+		memcpy(s, b->data + b->off, used);
+	s[used] = '\0';
+	buf_release(b);
+	return s;
+}

@@ -1,0 +1,35 @@
+/*
+ * Splitting a byte stream into items at '\n', with a bounded partial
+ * line. Whole lines inside a chunk are handed out in place (no copy);
+ * only a line that spans chunks is buffered. Plain data, no I/O.
+ */
+#ifndef PYT_LINES_H
+#define PYT_LINES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+/* Called once per item, without its '\n'; the bytes are borrowed. */
+typedef void (*lines_cb)(const char *item, size_t len, void *arg);
+
+struct lines {
+	struct buf	partial;	/* bytes of an unfinished line */
+	size_t		max_item;	/* longer lines are split here */
+	uint64_t	split;		/* pieces cut from over-long lines */
+};
+
+void	lines_init(struct lines *, size_t max_item);
+void	lines_release(struct lines *);
+/* Feed a chunk; cb runs for every line completed by it. */
+void	lines_feed(struct lines *, const char *, size_t, lines_cb, void *);
+/* Bytes held in an unfinished line. */
+size_t	lines_pending(const struct lines *);
+/*
+ * End of stream. keep: deliver an unfinished last line as an item;
+ * otherwise drop it. Returns the number of bytes dropped (0 if kept).
+ */
+size_t	lines_finish(struct lines *, int keep, lines_cb, void *);
+
+#endif

@@ -1,0 +1,298 @@
+/*
+ * Parsers of small values from manifests and command lines. Pure
+ * functions, no I/O: they are the first thing the fuzzers reach.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "util.h"
+#include "xmalloc.h"
+
+/* One hundred years: longer durations are surely mistakes. */
+#define DURATION_MAX_MS	(100ULL * 365 * 24 * 3600 * 1000)
+
+int
+util_parse_duration(const char *s, uint64_t *ms, const char **errstr)
+{
+	uint64_t	 whole = 0, frac = 0, fracdiv = 1, mult;
+	const char	*p = s;
+	long double	 v;
+
+	*errstr = NULL;
+	if (s == NULL || *s == '\0') {
+		*errstr = "empty duration";
+		return -1;
+	}
+	if (!isdigit((unsigned char)*p)) {
+		*errstr = "a duration starts with a digit";
+		return -1;
+	}
+	for (; isdigit((unsigned char)*p); p++) {
+		whole = whole * 10 + (uint64_t)(*p - '0');
+		if (whole > DURATION_MAX_MS) {
+			*errstr = "duration too large";
+			return -1;
+		}
+	}
+	if (*p == '.') {
+		p++;
+		if (!isdigit((unsigned char)*p)) {
+			*errstr = "expected digits after the decimal point";
+			return -1;
+		}
+		for (; isdigit((unsigned char)*p); p++) {
+			if (fracdiv < 1000000000ULL) {
+				frac = frac * 10 + (uint64_t)(*p - '0');
+				fracdiv *= 10;
+			}
+		}
+	}
+	if (*p == '\0' || strcmp(p, "s") == 0)
+		mult = 1000;
+	else if (strcmp(p, "ms") == 0)
+		mult = 1;
+	else if (strcmp(p, "m") == 0)
+		mult = 60 * 1000;
+	else if (strcmp(p, "h") == 0)
+		mult = 3600 * 1000;
+	else {
+		*errstr = "unknown duration unit (use ms, s, m or h)";
+		return -1;
+	}
+	v = (long double)whole * mult + (long double)frac * mult / fracdiv;
+	if (v > DURATION_MAX_MS) {
+		*errstr = "duration too large";
+		return -1;
+	}
+	*ms = (uint64_t)(v + 0.5L);
+	return 0;
+}
+
+void
+util_format_duration(uint64_t ms, char *buf, size_t len)
+{
+	if (ms == 0)
+		snprintf(buf, len, "0s");
+	else if (ms % 3600000 == 0)
+		snprintf(buf, len, "%lluh", (unsigned long long)(ms / 3600000));
+	else if (ms % 60000 == 0)
+		snprintf(buf, len, "%llum", (unsigned long long)(ms / 60000));
+	else if (ms % 1000 == 0)
+		snprintf(buf, len, "%llus", (unsigned long long)(ms / 1000));
+	else if (ms > 1000 && ms % 100 == 0)
+		snprintf(buf, len, "%llu.%llus", (unsigned long long)(ms / 1000),
+		    (unsigned long long)(ms % 1000 / 100));
+	else
+		snprintf(buf, len, "%llums", (unsigned long long)ms);
+}
+
+static const struct {
+	const char	*name;
+	int		 number;
+} util_signals[] = {
+	{ "HUP", SIGHUP }, { "INT", SIGINT }, { "QUIT", SIGQUIT },
+	{ "ILL", SIGILL }, { "TRAP", SIGTRAP }, { "ABRT", SIGABRT },
+	{ "BUS", SIGBUS }, { "FPE", SIGFPE }, { "KILL", SIGKILL },
+	{ "USR1", SIGUSR1 }, { "SEGV", SIGSEGV }, { "USR2", SIGUSR2 },
+	{ "PIPE", SIGPIPE }, { "ALRM", SIGALRM }, { "TERM", SIGTERM },
+	{ "CHLD", SIGCHLD }, { "CONT", SIGCONT }, { "STOP", SIGSTOP },
+	{ "TSTP", SIGTSTP }, { "TTIN", SIGTTIN }, { "TTOU", SIGTTOU },
+	{ "URG", SIGURG }, { "XCPU", SIGXCPU }, { "XFSZ", SIGXFSZ },
+	{ "VTALRM", SIGVTALRM }, { "PROF", SIGPROF }, { "WINCH", SIGWINCH },
+	{ "IO", SIGIO }, { "SYS", SIGSYS },
+};
+
+int
+util_parse_signal(const char *s, int *sig, const char **errstr)
+{
+	const char	*name = s;
+	uint64_t	 n;
+	size_t		 i;
+
+	*errstr = NULL;
+	if (s == NULL || *s == '\0') {
+		*errstr = "empty signal name";
+		return -1;
+	}
+	if (isdigit((unsigned char)*s)) {
+		if (util_parse_uint(s, 1, 64, &n, errstr) == -1) {
+			*errstr = "signal number out of range";
+			return -1;
+		}
+		*sig = (int)n;
+		return 0;
+	}
+	if (strncasecmp(name, "SIG", 3) == 0)
+		name += 3;
+	for (i = 0; i < sizeof util_signals / sizeof util_signals[0]; i++) {
+		if (strcasecmp(name, util_signals[i].name) == 0) {
+			*sig = util_signals[i].number;
+			return 0;
+		}
+	}
+	*errstr = "unknown signal";
+	return -1;
+}
+
+const char *
+util_signal_name(int sig, char *buf, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof util_signals / sizeof util_signals[0]; i++)
+		if (util_signals[i].number == sig)
+			return util_signals[i].name;
+	snprintf(buf, len, "SIG%d", sig);
+	return buf;
+}
+
+int
+util_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out,
+    const char **errstr)
+{
+	uint64_t	v = 0;
+	const char	*p;
+
+	*errstr = NULL;
+	if (s == NULL || *s == '\0') {
+		*errstr = "empty number";
+		return -1;
+	}
+	for (p = s; *p != '\0'; p++) {
+		if (!isdigit((unsigned char)*p)) {
+			*errstr = "not a non-negative integer";
+			return -1;
+		}
+		if (v > (UINT64_MAX - 9) / 10) {
+			*errstr = "number too large";
+			return -1;
+		}
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	if (v < min) {
+		*errstr = "number too small";
+		return -1;
+	}
+	if (v > max) {
+		*errstr = "number too large";
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+int
+util_parse_size(const char *s, uint64_t *out, const char **errstr)
+{
+	static const struct {
+		const char	*suffix;
+		uint64_t	 mult;
+	} units[] = {
+		{ "", 1 }, { "b", 1 }, { "k", 1024 }, { "kb", 1024 },
+		{ "kib", 1024 }, { "m", 1024 * 1024 }, { "mb", 1024 * 1024 },
+		{ "mib", 1024 * 1024 }, { "g", 1024ULL * 1024 * 1024 },
+		{ "gb", 1024ULL * 1024 * 1024 }, { "gib", 1024ULL * 1024 * 1024 },
+	};
+	char		 digits[32];
+	size_t		 n, i;
+	uint64_t	 v;
+
+	*errstr = NULL;
+	if (s == NULL)
+		s = "";
+	n = strspn(s, "0123456789");
+	if (n == 0 || n >= sizeof digits) {
+		*errstr = "expected a size such as 4096, 64k or 10MiB";
+		return -1;
+	}
+	memcpy(digits, s, n);
+	digits[n] = '\0';
+	if (util_parse_uint(digits, 0, UINT64_MAX, &v, errstr) == -1)
+		return -1;
+	for (i = 0; i < sizeof units / sizeof units[0]; i++) {
+		if (strcasecmp(s + n, units[i].suffix) != 0)
+			continue;
+		if (v > UINT64_MAX / units[i].mult) {
+			*errstr = "size too large";
+			return -1;
+		}
+		*out = v * units[i].mult;
+		return 0;
+	}
+	*errstr = "unknown size unit (use k, M or G, optionally with iB)";
+	return -1;
+}
+
+int
+util_is_valid_name(const char *s)
+{
+	if (s == NULL || *s == '\0')
+		return 0;
+	for (; *s != '\0'; s++) {
+		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '.' &&
+		    *s != '-')
+			return 0;
+	}
+	return 1;
+}
+
+size_t
+util_levenshtein(const char *a, const char *b)
+{
+	size_t	 la = strlen(a), lb = strlen(b), i, j, *row, prev, tmp, best;
+
+	row = xcalloc(lb + 1, sizeof *row);
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		prev = row[0];
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			tmp = row[j];
+			best = prev + (a[i - 1] != b[j - 1]);
+			if (row[j] + 1 < best)
+				best = row[j] + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			prev = tmp;
+		}
+	}
+	best = row[lb];
+	free(row);
+	return best;
+}
+
+/*
+ * A suggestion is offered when the edit distance is at most a third of the
+ * word's length (at least 1, at most 3): close enough to be a typo, far
+ * enough that short words do not match everything.
+ */
+const char *
+util_did_you_mean(const char *word, const char *const *candidates)
+{
+	const char	*best = NULL;
+	size_t		 bestd = (size_t)-1, d, limit;
+
+	limit = strlen(word) / 3;
+	if (limit < 1)
+		limit = 1;
+	if (limit > 3)
+		limit = 3;
+	for (; *candidates != NULL; candidates++) {
+		d = util_levenshtein(word, *candidates);
+		if (d < bestd) {
+			bestd = d;
+			best = *candidates;
+		}
+	}
+	return bestd <= limit ? best : NULL;
+}

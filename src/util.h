@@ -1,0 +1,32 @@
+/*
+ * Small value parsers and formatters shared by every layer: durations,
+ * signal names, unit names, "did you mean" suggestions, sizes.
+ * Parsers return 0 or -1 with a static *errstr, like strtonum(3).
+ */
+#ifndef PYT_UTIL_H
+#define PYT_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* "250ms", "1.5s", "2m", "1h", "3" (seconds) into milliseconds. */
+int		 util_parse_duration(const char *, uint64_t *, const char **);
+/* Milliseconds to the shortest exact form above ("1.5s", "200ms"). */
+void		 util_format_duration(uint64_t, char *, size_t);
+/* "TERM", "SIGTERM", "term" or "15" into a signal number. */
+int		 util_parse_signal(const char *, int *, const char **);
+/* Signal number to "TERM"; "SIG%d" in buf when the number has no name. */
+const char	*util_signal_name(int, char *, size_t);
+/* A non-negative decimal integer in [min, max]. */
+int		 util_parse_uint(const char *, uint64_t, uint64_t, uint64_t *,
+		    const char **);
+/* "10MiB", "512k", "4096" into bytes. */
+int		 util_parse_size(const char *, uint64_t *, const char **);
+/* Does the name match [A-Za-z0-9_.-]+ ? */
+int		 util_is_valid_name(const char *);
+/* The closest of the NULL-terminated candidates, or NULL if none is close. */
+const char	*util_did_you_mean(const char *, const char *const *);
+/* Edit distance between two strings. */
+size_t		 util_levenshtein(const char *, const char *);
+
+#endif
