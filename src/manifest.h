@@ -147,6 +147,8 @@ void		 manifest_print(const struct manifest *, FILE *);
 /* "3 processes, 1 task, 2 queues" */
 void		 manifest_summary(const struct manifest *, char *, size_t);
 const char	*manifest_restart_name(enum restart_policy);
+/* s as a YAML double-quoted scalar (allocated), cut after max bytes if max > 0. */
+char		*manifest_quote(const char *s, size_t max);
 void		 output_release(struct output *);
 
 #endif

@@ -75,5 +75,7 @@ void		 queue_unshift(struct queue *, size_t sub, const void *, size_t);
 const struct queue_counters *queue_counters(const struct queue *);
 enum queue_mode	 queue_mode(const struct queue *);
 size_t		 queue_capacity(const struct queue *);
+/* Bytes of ring storage held now, over all rings (shrinks when empty). */
+size_t		 queue_memory(const struct queue *);
 
 #endif

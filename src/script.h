@@ -61,12 +61,13 @@ struct step {
 	size_t			 col;
 	/* STEP_COMMAND: words[0] is the builtin's name. */
 	enum script_builtin	 builtin;
-	struct word		*words;
+	char			*text;	/* the step as written, for messages */
+	struct word		*words;	/* blocks: the header's words */
 	size_t			 nwords;
 	/* Literal arguments resolved at parse time, when the builtin has them. */
 	uint64_t		 duration_ms;	/* sleep (if literal), every */
 	int			 has_duration;
-	uint64_t		 count;		/* repeat */
+	uint64_t		 count;		/* repeat; exit CODE (if literal) */
 	char			*var;		/* for NAME, get QUEUE NAME, set NAME */
 	char			*queue;		/* put, get, for */
 	char			*unit;		/* start, cancel, restart, wait, signal */
@@ -88,18 +89,20 @@ struct step	*script_add_step(struct script *);
 
 /*
  * Parse one command line (a string step) into step, reporting every
- * problem to diag at line, col + offset. Returns 0, or -1 when the step is
- * unusable. An empty line or a comment-only line is an error ("empty step").
+ * problem to diag at line, col + offset as "PATH: message" (path may be
+ * NULL). Word columns in step are absolute (col + offset). Returns 0, or -1
+ * when the step is unusable (then step is left zeroed). An empty line or a
+ * comment-only line is an error ("empty step").
  */
 int	script_parse_command(const char *text, size_t line, size_t col,
-	    struct diag *, struct step *);
+	    const char *path, struct diag *, struct step *);
 /*
  * Parse a block header (the key of a one-key mapping: "loop", "repeat 5",
  * "every 2s", "for line in jobs") into step (kind and parameters; body is
  * allocated empty). Returns 0 or -1 (reported to diag).
  */
 int	script_parse_block(const char *key, size_t line, size_t col,
-	    struct diag *, struct step *);
+	    const char *path, struct diag *, struct step *);
 /* Release what a step owns (words, names, body), not the step itself. */
 void	script_step_release(struct step *);
 

@@ -171,7 +171,7 @@ util_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out,
 			*errstr = "not a non-negative integer";
 			return -1;
 		}
-		if (v > (UINT64_MAX - 9) / 10) {
+		if (v > (UINT64_MAX - (uint64_t)(*p - '0')) / 10) {
 			*errstr = "number too large";
 			return -1;
 		}

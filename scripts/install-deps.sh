@@ -1,0 +1,48 @@
+#!/bin/sh
+# Install the Debian (12, bookworm) packages needed to build pytasking-run
+# and run its tests. A no-op when they are all present: apt-get is called
+# only for what dpkg says is missing. Runs apt-get through sudo when not
+# root. Usage: scripts/install-deps.sh
+set -eu
+
+# Build: compiler, autotools, the two libraries. Tests: cmocka, mandoc
+# (man page lint), valgrind and clang (memory and compiler checks), procps
+# (ps, pgrep in end-to-end tests). libc6-dbg lets valgrind start on Debian.
+PACKAGES="build-essential autoconf automake libtool pkg-config
+libuv1-dev libyaml-dev libcmocka-dev mandoc valgrind libc6-dbg clang procps"
+
+missing=
+for p in $PACKAGES; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  case $status in
+    *" installed") ;;
+    *) missing="$missing $p" ;;
+  esac
+done
+
+if [ -z "$missing" ]; then
+  echo "install-deps: all build and test dependencies are installed"
+  exit 0
+fi
+
+echo "install-deps: missing:$missing"
+if ! command -v apt-get >/dev/null 2>&1; then
+  echo "install-deps: apt-get not found: install these packages by hand:$missing" >&2
+  exit 1
+fi
+if [ "$(id -u)" -eq 0 ]; then
+  as_root=
+elif command -v sudo >/dev/null 2>&1; then
+  as_root=sudo
+else
+  echo "install-deps: not root and sudo not found: run as root, or install:$missing" >&2
+  exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+# shellcheck disable=SC2086 # $as_root and $missing split on purpose
+$as_root env DEBIAN_FRONTEND=noninteractive apt-get update
+# shellcheck disable=SC2086
+$as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y \
+  --no-install-recommends $missing
+echo "install-deps: installed:$missing"

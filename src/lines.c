@@ -1,0 +1,123 @@
+/*
+ * Line splitting of a producer's byte stream. Lines wholly inside a chunk
+ * go to the callback in place; only the one line that spans chunks is
+ * copied, into a partial buffer never larger than max_item. Knows nothing
+ * of pipes or queues: the caller decides where items go.
+ */
+#include "config.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#include "buf.h"
+#include "lines.h"
+
+/* Prepare a splitter; max_item 0 means no limit on a line. */
+void
+lines_init(struct lines *l, size_t max_item)
+{
+	buf_init(&l->partial);
+	l->max_item = max_item > 0 ? max_item : SIZE_MAX / 2;
+	l->split = 0;
+}
+
+/* Free the partial buffer; the splitter may be initialised again. */
+void
+lines_release(struct lines *l)
+{
+	buf_release(&l->partial);
+}
+
+/*
+ * Hand out the lines of p[0..n) that hold no partial part. A run longer
+ * than max_item is cut only once the byte after the piece is known not to
+ * be '\n', so a line of exactly max_item bytes is never cut into a piece
+ * and an empty item. Returns the bytes of the unfinished tail, at most
+ * max_item, which the caller keeps.
+ */
+static size_t
+lines_scan(struct lines *l, const char *p, size_t n, lines_cb cb, void *arg)
+{
+	const char	*nl;
+	size_t		 len;
+
+	while (n > 0) {
+		nl = memchr(p, '\n', n);
+		len = nl != NULL ? (size_t)(nl - p) : n;
+		while (len > l->max_item) {
+			cb(p, l->max_item, arg);
+			l->split++;
+			p += l->max_item;
+			n -= l->max_item;
+			len -= l->max_item;
+		}
+		if (nl == NULL)
+			return len;
+		cb(p, len, arg);
+		p += len + 1;
+		n -= len + 1;
+	}
+	return 0;
+}
+
+/*
+ * Feed a chunk. A held partial line is completed first, from at most the
+ * bytes it still has room for; the rest of the chunk is scanned in place.
+ */
+void
+lines_feed(struct lines *l, const char *p, size_t n, lines_cb cb, void *arg)
+{
+	const char	*nl;
+	size_t		 pend, room, lim, tail;
+
+	pend = buf_used(&l->partial);
+	if (pend > 0 && n > 0) {
+		room = l->max_item - pend;
+		lim = n < room + 1 ? n : room + 1;
+		nl = memchr(p, '\n', lim);
+		if (nl != NULL) {
+			buf_add(&l->partial, p, (size_t)(nl - p));
+			cb(buf_ptr(&l->partial), buf_used(&l->partial), arg);
+			buf_clear(&l->partial);
+			lim = (size_t)(nl - p) + 1;
+		} else if (n <= room) {
+			buf_add(&l->partial, p, n);
+			return;
+		} else {
+			/* The byte after a full piece is not '\n': cut. */
+			buf_add(&l->partial, p, room);
+			cb(buf_ptr(&l->partial), buf_used(&l->partial), arg);
+			l->split++;
+			buf_clear(&l->partial);
+			lim = room;
+		}
+		p += lim;
+		n -= lim;
+	}
+	tail = lines_scan(l, p, n, cb, arg);
+	if (tail > 0)
+		buf_add(&l->partial, p + n - tail, tail);
+}
+
+/* Bytes held in an unfinished line. */
+size_t
+lines_pending(const struct lines *l)
+{
+	return buf_used(&l->partial);
+}
+
+/*
+ * End of stream: deliver the unfinished line (a normal exit) or drop it
+ * (a torn write of a killed producer). The buffer is given back either way,
+ * since a stream that ended may have held a long line.
+ */
+size_t
+lines_finish(struct lines *l, int keep, lines_cb cb, void *arg)
+{
+	size_t	pend = buf_used(&l->partial);
+
+	if (pend > 0 && keep)
+		cb(buf_ptr(&l->partial), pend, arg);
+	buf_release(&l->partial);
+	return keep ? 0 : pend;
+}

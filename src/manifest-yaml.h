@@ -1,0 +1,12 @@
+/*
+ * The YAML reader of manifests (manifest-yaml.c), the only file that
+ * includes <yaml.h>. Its entry points, manifest_load and
+ * manifest_load_buffer, are declared in manifest.h with the model they
+ * build, so callers need not know the model comes from YAML.
+ */
+#ifndef PYT_MANIFEST_YAML_H
+#define PYT_MANIFEST_YAML_H
+
+#include "manifest.h"
+
+#endif

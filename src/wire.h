@@ -1,0 +1,101 @@
+/*
+ * The data plane: named queues at run time and the glue between them and
+ * child pipes. An outlet reads a child's stdout or stderr, splits lines and
+ * hands them to the console, files and queues, pausing when a queue is
+ * full; an inlet writes a queue's items into a child's stdin and puts back
+ * what the child never read. Knows nothing of YAML or of units: the
+ * supervisor wires runs to queues; tasks use the wqueue calls.
+ */
+#ifndef PYT_WIRE_H
+#define PYT_WIRE_H
+
+#include <sys/queue.h>
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <uv.h>
+
+#include "manifest.h"
+
+struct wire;
+struct wqueue;
+struct outlet;
+struct inlet;
+
+/* Someone waiting for a queue to have items (or end), or to have room. */
+struct wq_waiter {
+	TAILQ_ENTRY(wq_waiter)	 entry;
+	struct wqueue		*on;	/* non-NULL while registered */
+	int			 writer;
+	void			(*fn)(struct wq_waiter *);
+	void			*arg;
+};
+
+/* Owner: the caller. */
+struct wire	*wire_new(uv_loop_t *);
+/* Frees every queue; outlets and inlets must be freed before. */
+void		 wire_free(struct wire *);
+/* Stop deferring end of stream: every autostart producer is registered. */
+void		 wire_open(struct wire *);
+/* Write "prefix | line\n" to fd in one write. */
+void		 wire_console_line(struct wire *, int fd, const char *prefix,
+		    const char *line, size_t len);
+/* Print every queue's counters (for -v at exit). */
+void		 wire_print_counters(struct wire *, FILE *);
+/* Items still held in all queues. */
+uint64_t	 wire_items_held(struct wire *);
+
+struct wqueue	*wire_add_queue(struct wire *, const struct queue_spec *);
+struct wqueue	*wire_find_queue(struct wire *, const char *);
+const char	*wqueue_name(const struct wqueue *);
+const struct queue_counters *wqueue_counters(const struct wqueue *);
+size_t		 wqueue_subscribe(struct wqueue *);
+/* A producer became live (running or restarting) / ended for good. */
+void		 wqueue_producer_add(struct wqueue *);
+void		 wqueue_producer_del(struct wqueue *);
+/* Push one item; returns 1 when the queue is now full under "block". */
+int		 wqueue_push(struct wqueue *, const void *, size_t);
+int		 wqueue_is_full(const struct wqueue *);
+/* No live producer and nothing left for this subscriber. */
+int		 wqueue_is_ended(const struct wqueue *, size_t sub);
+/*
+ * Take the next item for sub into *item (caller frees). Returns 0 with an
+ * item, 1 when none is there yet, -1 at end of stream.
+ */
+int		 wqueue_pop_copy(struct wqueue *, size_t sub, char **item,
+		    size_t *len);
+/* Call w->fn once, soon, when sub may have an item or the queue ended. */
+void		 wqueue_wait_readable(struct wqueue *, struct wq_waiter *);
+/* Call w->fn once, soon, when the queue is no longer full. */
+void		 wqueue_wait_writable(struct wqueue *, struct wq_waiter *);
+void		 wqueue_unwait(struct wq_waiter *);
+
+/* Where an outlet's lines go. */
+struct outlet_config {
+	int		  fd;		/* our end of the child's pipe; owned */
+	const char	 *prefix;	/* unit name for the console */
+	int		  console_fd;	/* 1 or 2, or -1 */
+	int		 *file_fds;	/* owned */
+	size_t		  nfile_fds;
+	struct wqueue	**queues;
+	size_t		  nqueues;
+	void		(*eof_fn)(void *);	/* called once at EOF */
+	void		 *arg;
+};
+
+struct outlet	*outlet_new(struct wire *, const struct outlet_config *);
+int		 outlet_is_eof(const struct outlet *);
+/*
+ * Read what is left without waiting, deliver the unfinished last line
+ * (keep_tail) or drop and count it, then close and free.
+ */
+void		 outlet_free(struct outlet *, int keep_tail);
+
+/* fd: our end of the child's stdin pipe; owned. */
+struct inlet	*inlet_new(struct wire *, int fd, struct wqueue *, size_t sub);
+/* Close, putting items the child never read back at the queue's head. */
+void		 inlet_free(struct inlet *);
+int		 inlet_is_closed(const struct inlet *);
+
+#endif

@@ -1,0 +1,41 @@
+# Spawn failures are reported with the reason, count as failed runs for
+# the restart policy, and never crash the supervisor.
+. "$(dirname "$0")/lib.sh"
+
+printf 'not a program\n' >"$T/notexec"
+chmod 644 "$T/notexec"
+manifest fail.yaml <<EOF2
+version: 1
+processes:
+  missing: {cmd: [/nonexistent/program, x]}
+  nopath: {cmd: [no-such-command-pyt-test]}
+  notexec: {cmd: ["$T/notexec"]}
+  badcwd: {cmd: ["$PYT_HELPER", exit, "0"], cwd: /nonexistent/dir}
+  fine: {cmd: ["$PYT_HELPER", echo, still here]}
+EOF2
+run_pyt 20 "$T/fail.yaml"
+expect_status 1
+grep -Eiq "missing: cannot start /nonexistent/program: no such file or directory" "$T/err" ||
+    fail "missing command message"
+grep -Eiq "nopath: cannot start no-such-command-pyt-test: no such file" "$T/err" ||
+    fail "PATH lookup message"
+grep -Eiq "notexec: cannot start .*permission denied" "$T/err" ||
+    fail "not executable message"
+grep -Eiq "badcwd: cannot start .*no such file" "$T/err" || fail "bad cwd message"
+grep -qx "fine | still here" "$T/out" || fail "other units affected"
+
+# Counted by the restart policy: 1 + 2 restarts, then it gives up.
+manifest retry.yaml <<EOF2
+version: 1
+processes:
+  missing:
+    cmd: [/nonexistent/program]
+    restart: on-failure
+    backoff: {initial: 1ms, max: 5ms}
+    max_restarts: 2
+EOF2
+run_pyt 20 "$T/retry.yaml"
+expect_status 1
+[ "$(count_lines "$T/err" 'missing: cannot start')" = 3 ] || fail "expected 3 attempts"
+grep -q "gave up after 2 restarts" "$T/err" || fail "gave up line"
+exit 0

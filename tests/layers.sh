@@ -1,0 +1,78 @@
+#!/bin/sh
+# The layering rule of STYLE.md, section 1: a file in src/ includes only
+# project headers of its own layer or a lower one; <yaml.h> only in
+# manifest-yaml.c; <uv.h> never in L0 or L1; control and ctl never include
+# each other. Every file in src/ must be given a layer here, so a new file
+# is classified when it is added. Exit 0 when the rule holds, 1 otherwise.
+set -u
+
+srcdir=${PYT_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
+
+# The layer of a module (a file name without its directory and suffix).
+layer() {
+  case $1 in
+  xmalloc|log|util|buf|diag|interp) echo 0 ;;
+  manifest|queue|lines|unit|script|ctlproto) echo 1 ;;
+  manifest-yaml|proc|task|task-*|loop) echo 2 ;;
+  wire|supervisor) echo 3 ;;
+  control|ctl) echo 4 ;;
+  main) echo 5 ;;
+  esac
+}
+
+# Print one line per breach of the rule in file $1.
+check_file() {
+  base=${1##*/}
+  mod=${base%.*}
+  me=$(layer "$mod")
+  if [ -z "$me" ]; then
+    echo "src/$base: no layer assigned: add \"$mod\" to tests/layers.sh"
+    return
+  fi
+  # Each include as "LINE q HEADER" ("HEADER") or "LINE s HEADER" (<HEADER>).
+  grep -n '^[[:space:]]*#[[:space:]]*include' "$1" |
+    sed -n 's/^\([0-9]*\):[^"<]*"\([^"]*\)".*/\1 q \2/p
+        s/^\([0-9]*\):[^"<]*<\([^>]*\)>.*/\1 s \2/p' |
+    while read -r line kind hdr; do
+      at="src/$base:$line"
+      if [ "$kind" = s ]; then
+        case $hdr in
+        yaml.h) [ "$base" = manifest-yaml.c ] ||
+          echo "$at: only manifest-yaml.c may include <yaml.h>" ;;
+        uv.h|uv/*) [ "$me" -gt 1 ] ||
+          echo "$at: L$me file includes <$hdr>: libuv starts at L2" ;;
+        esac
+        continue
+      fi
+      hbase=${hdr##*/}
+      hmod=${hbase%.h}
+      [ "$hbase" = config.h ] && continue
+      them=$(layer "$hmod")
+      if [ -z "$them" ]; then
+        echo "$at: includes \"$hdr\", a header of no known layer"
+      elif [ "$them" -gt "$me" ]; then
+        echo "$at: L$me file includes \"$hdr\" of L$them"
+      fi
+      case $mod/$hmod in
+      control/ctl|ctl/control)
+        echo "$at: control and ctl must not include each other" ;;
+      esac
+    done
+}
+
+nfiles=0
+for f in "$srcdir"/src/*.c "$srcdir"/src/*.h; do
+  [ -f "$f" ] && nfiles=$((nfiles + 1))
+done
+if [ "$nfiles" -eq 0 ]; then
+  echo "layers: no source files under $srcdir/src" >&2
+  exit 1
+fi
+report=$(for f in "$srcdir"/src/*.c "$srcdir"/src/*.h; do
+  [ -f "$f" ] && check_file "$f"
+done)
+if [ -n "$report" ]; then
+  echo "$report" | sed 's/^/layers: /' >&2
+  exit 1
+fi
+echo "layers: $nfiles files in src/ follow the layering rule"
