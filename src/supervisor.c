@@ -123,7 +123,6 @@ static void	unit_end_for_good(struct unit *);
 static void	unit_stop(struct unit *);
 static void	unit_start(struct unit *, char **, size_t);
 static void	sv_maybe_done(struct supervisor *);
-static void	sv_shutdown_progress(struct supervisor *);
 static void	sv_qwaiter_cb(struct wq_waiter *);
 
 /* xorshift32: jitter needs spread, not secrecy. */
@@ -779,7 +778,6 @@ unit_end_for_good(struct unit *u)
 		return;
 	}
 	u->restart_requested = 0;
-	sv_shutdown_progress(u->sv);
 	sv_maybe_done(u->sv);
 }
 
@@ -1195,28 +1193,6 @@ unit_is_consumer(const struct unit *u)
 	return u->stdin_wq != NULL;
 }
 
-/*
- * During shutdown: a consumer stops once its input has ended (producers
- * gone, queue drained, its stdin closed), so it gets every item first.
- */
-static void
-sv_shutdown_progress(struct supervisor *sv)
-{
-	struct unit	*u;
-	size_t		 i;
-
-	if (!sv->shutting_down)
-		return;
-	for (i = 0; i < sv->nunits; i++) {
-		u = sv->units[i];
-		if (u->state != UNIT_RUNNING || !unit_is_consumer(u))
-			continue;
-		if (u->in == NULL || inlet_is_closed(u->in) ||
-		    wqueue_is_ended(u->stdin_wq, u->stdin_sub))
-			unit_stop(u);
-	}
-}
-
 static void
 sv_drain_timer_cb(uv_timer_t *t)
 {
@@ -1240,14 +1216,18 @@ supervisor_shutdown(struct supervisor *sv)
 	if (sv->shutting_down)
 		return;
 	sv->shutting_down = 1;
-	/* Producers and tasks first; consumers once their input ended. */
+	/*
+	 * Data-flow order: producers and tasks stop now. Consumers keep
+	 * running: their queues drain into them, their stdin closes at the
+	 * end of the stream and most exit by themselves (wc prints its
+	 * count). Whoever is still running at the drain timeout is stopped.
+	 */
 	for (i = 0; i < sv->nunits; i++)
 		if (!unit_is_consumer(sv->units[i]))
 			unit_stop(sv->units[i]);
 	if (!sv->done && uv_timer_start(&sv->drain_timer, sv_drain_timer_cb,
 	    sv->m->drain_timeout_ms, 0) != 0)
 		fatalx("uv_timer_start failed");
-	sv_shutdown_progress(sv);
 	sv_maybe_done(sv);
 }
 

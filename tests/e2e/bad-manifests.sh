@@ -57,5 +57,6 @@ printf '%s\n' "$T/big.yaml: file too large (more than 4194304 bytes)" \
     >"$T/want"
 check "$T/big.yaml" "$T/want" || failed=$((failed + 1))
 
+rm -f "$T/out" "$T/err"
 [ "$failed" = 0 ] || fail "$failed of $n bad manifests gave other diagnostics"
 exit 0

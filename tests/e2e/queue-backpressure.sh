@@ -10,7 +10,7 @@ queues:
 processes:
   flood: {cmd: [yes, "a line of text to fill the queue"], stdout: q}
   slow:
-    shell: 'i=0; while read -r l; do i=\$((i+1)); [ \$((i % 2000)) = 0 ] && echo \$i; done'
+    shell: 'i=0; while read -r l; do i=\$((i+1)); [ \$((i % 2000)) != 0 ] || echo \$i; done'
     stdin: q
 EOF2
 start_pyt -v "$T/bp.yaml"

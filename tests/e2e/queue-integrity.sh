@@ -15,7 +15,7 @@ EOF2
 run_pyt 60 "$T/mix.yaml"
 expect_status 0
 [ "$(wc -l <"$T/mix.txt")" = 6000 ] || fail "expected 6000 lines"
-awk 'length($0) != 9000 || $0 !~ /^line-[0-9]{6}x+$/ { bad++ } END { exit bad > 0 }' \
+awk 'length($0) != 9000 || $0 !~ /^line-[0-9][0-9][0-9][0-9][0-9][0-9]x+$/ { bad++ } END { exit bad > 0 }' \
     "$T/mix.txt" || fail "mixed lines"
 
 manifest torn.yaml <<EOF2

@@ -77,14 +77,14 @@ tasks:
       - exit 4
   child:
     autostart: false
-    run: ['echo "child \$1 \$2 \${HOME:+home-set}"']
+    run: ['echo "child \$1 \$2 \${PYT_TEST_ENV}"']
 EOF2
-HOME=/root run_pyt 30 "$T/for.yaml"
+PYT_TEST_ENV=from-env run_pyt 30 "$T/for.yaml"
 expect_status 1
 [ "$(count_lines "$T/out" '^reader \| got [1-5]$')" = 5 ] || fail "for loop"
 grep -qx "reader | last was 5" "$T/out" || fail "set"
 grep -qx "reader | timeout status 1" "$T/out" || fail "get timeout"
-grep -q "child | child one two" "$T/out" || fail "task args"
+grep -qx "child | child one two from-env" "$T/out" || fail "task args and environment"
 grep -q "reader: exited with status 4" "$T/err" || fail "exit code"
 
 # every: a round slower than the period skips ticks instead of bunching.
