@@ -173,40 +173,76 @@ manifest_restart_name(enum restart_policy p)
 	return "never";
 }
 
+/* The length of the valid UTF-8 sequence at s, or 0. */
+static size_t
+manifest_utf8_len(const unsigned char *s)
+{
+	size_t	n, i;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	for (i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	if ((n == 3 && s[0] == 0xe0 && s[1] < 0xa0) ||
+	    (n == 3 && s[0] == 0xed && s[1] >= 0xa0) ||
+	    (n == 4 && s[0] == 0xf0 && s[1] < 0x90) ||
+	    (n == 4 && s[0] == 0xf4 && s[1] >= 0x90))
+		return 0;
+	return n;
+}
+
 /*
  * Quote s as a YAML double-quoted scalar, which is also how messages show
- * a value. Control bytes are escaped; bytes from 0x80 up are kept, since
- * libyaml only hands us valid UTF-8. With max > 0, longer text is cut
- * (on a character boundary) and marked with "...".
+ * a value. Control bytes, the Unicode line breaks YAML would fold, and
+ * bytes that are not UTF-8 (a value from the environment may hold any) are
+ * escaped, so the result always parses. With max > 0, longer text is cut
+ * on a character boundary and marked with "...".
  */
 char *
 manifest_quote(const char *s, size_t max)
 {
-	struct buf	b;
-	size_t		i, len = strlen(s);
-	unsigned char	c;
+	const unsigned char	*p = (const unsigned char *)s;
+	struct buf		 b;
+	size_t			 i, n, len = strlen(s);
 
 	buf_init(&b);
 	buf_addc(&b, '"');
-	for (i = 0; i < len; i++) {
-		c = (unsigned char)s[i];
-		if (max > 0 && i >= max && (c & 0xc0) != 0x80) {
+	for (i = 0; i < len; i += n) {
+		if (max > 0 && i >= max) {
 			buf_adds(&b, "...");
 			break;
 		}
-		if (c == '"' || c == '\\') {
+		n = manifest_utf8_len(p + i);
+		if (n == 0) {
+			buf_addf(&b, "\\x%02x", p[i]);
+			n = 1;
+		} else if (p[i] == '"' || p[i] == '\\') {
 			buf_addc(&b, '\\');
-			buf_addc(&b, (char)c);
-		} else if (c == '\n')
+			buf_addc(&b, (char)p[i]);
+		} else if (p[i] == '\n')
 			buf_adds(&b, "\\n");
-		else if (c == '\t')
+		else if (p[i] == '\t')
 			buf_adds(&b, "\\t");
-		else if (c == '\r')
+		else if (p[i] == '\r')
 			buf_adds(&b, "\\r");
-		else if (c < 0x20 || c == 0x7f)
-			buf_addf(&b, "\\x%02x", c);
+		else if (p[i] < 0x20 || p[i] == 0x7f)
+			buf_addf(&b, "\\x%02x", p[i]);
+		else if (n == 2 && p[i] == 0xc2 && p[i + 1] == 0x85)
+			buf_adds(&b, "\\N");
+		else if (n == 3 && p[i] == 0xe2 && p[i + 1] == 0x80 &&
+		    (p[i + 2] == 0xa8 || p[i + 2] == 0xa9))
+			buf_adds(&b, p[i + 2] == 0xa8 ? "\\L" : "\\P");
 		else
-			buf_addc(&b, (char)c);
+			buf_add(&b, p + i, n);
 	}
 	buf_addc(&b, '"');
 	return buf_steal(&b);

@@ -112,7 +112,6 @@ struct supervisor {
 	int			 interrupts;	/* SIGINTs seen */
 	int			 done;
 	int			 killed_at_stop;
-	int			 open_handles;
 	uint32_t		 rnd;
 	struct task_host	 host;
 };
@@ -241,7 +240,6 @@ unit_timer_close_cb(uv_handle_t *h)
 	struct unit	*u = h->data;
 	size_t		 i;
 
-	u->sv->open_handles--;
 	for (i = 0; i < u->nargs; i++)
 		free(u->args[i]);
 	free(u->args);
@@ -268,7 +266,6 @@ sv_add_unit(struct supervisor *sv, const char *name, const char *base)
 	if (uv_timer_init(sv->loop, &u->timer) != 0)
 		fatalx("uv_timer_init failed");
 	u->timer.data = u;
-	sv->open_handles++;
 	sv->units = xreallocarray(sv->units, sv->nunits + 1, sizeof *sv->units);
 	sv->units[sv->nunits++] = u;
 	return u;

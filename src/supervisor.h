@@ -8,7 +8,11 @@
 
 #include <uv.h>
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include "manifest.h"
+#include "wire.h"
 
 struct supervisor;
 
@@ -24,5 +28,81 @@ int			 supervisor_exit_status(const struct supervisor *);
 void			 supervisor_report(const struct supervisor *);
 /* Close everything; run the loop afterwards to let close callbacks finish. */
 void			 supervisor_free(struct supervisor *);
+
+/*
+ * The control interface (control.c). Calls return 0, or -1 with *cause
+ * (allocated; the caller frees it) which becomes the error reply. A NAME
+ * is a unit's name (all its replicas) or one replica's ("web.2").
+ */
+
+/* Do not exit when every unit has ended (--keep). */
+void	supervisor_set_keep(struct supervisor *, int);
+
+struct sv_unit_info {
+	char		 kind[8];	/* "process" or "task" */
+	char		*name;		/* owned by the supervisor */
+	const char	*state;		/* unit_state_name() */
+	long		 pid;		/* 0 when none */
+	uint64_t	 restarts;
+	uint64_t	 uptime_ms;	/* of the current run; 0 when none */
+	int		 has_ended;	/* a run ended: fields below are set */
+	const char	*last_end;	/* "succeeded", "failed", "killed", ... */
+	int		 last_status;	/* exit code, or 128+signal */
+};
+
+/* Every unit instance, in manifest order; *out is allocated (free it). */
+size_t	supervisor_list(struct supervisor *, struct sv_unit_info **out);
+int	supervisor_status(struct supervisor *, const char *,
+	    struct sv_unit_info **out, size_t *n, char **cause);
+int	supervisor_start_unit(struct supervisor *, const char *, char **cause);
+int	supervisor_stop_unit(struct supervisor *, const char *, char **cause);
+int	supervisor_restart_unit(struct supervisor *, const char *,
+	    char **cause);
+int	supervisor_signal_unit(struct supervisor *, const char *, int sig,
+	    char **cause);
+
+struct sv_proc_add {
+	const char		 *name;
+	char			**argv;		/* NULL-terminated */
+	enum restart_policy	  restart;
+	const char		 *stdin_queue;	/* NULL: none */
+	const char		 *stdout_queue;	/* NULL: inherit */
+};
+int	supervisor_add_proc(struct supervisor *, const struct sv_proc_add *,
+	    char **cause);
+/* steps: command lines, parsed as a task's run: steps. */
+int	supervisor_add_task(struct supervisor *, const char *name,
+	    char **steps, size_t nsteps, char **cause);
+/* Stop a unit if running, then forget it. */
+int	supervisor_remove_unit(struct supervisor *, const char *,
+	    char **cause);
+
+/* The named queue's run-time handle, for put/get/queues (wire.h). */
+struct wqueue	*supervisor_queue(struct supervisor *, const char *);
+/* Every queue, in manifest order. */
+size_t	supervisor_queues(struct supervisor *, struct wqueue ***out);
+
+/* Recent output lines of a unit (a bounded ring); fn called per line. */
+int	supervisor_logs(struct supervisor *, const char *,
+	    void (*fn)(const char *unit, const char *line, size_t len,
+	    void *arg), void *arg, char **cause);
+/*
+ * Follow a unit's output: fn is called for each new line until
+ * supervisor_unfollow. Returns a token, or NULL with *cause.
+ */
+void	*supervisor_follow(struct supervisor *, const char *,
+	    void (*fn)(const char *unit, const char *line, size_t len,
+	    void *arg), void *arg, char **cause);
+void	 supervisor_unfollow(struct supervisor *, void *);
+
+/*
+ * Reload: how to read the manifest again (main.c gives manifest_load on
+ * the same path; the supervisor knows no file format). On errors the
+ * loader returns NULL with the diagnostics in *cause.
+ */
+typedef struct manifest *(*supervisor_loader)(void *arg, char **cause);
+void	supervisor_set_loader(struct supervisor *, supervisor_loader, void *);
+/* Re-read the manifest and apply the difference (SIGHUP, ctl reload). */
+int	supervisor_reload(struct supervisor *, char **cause);
 
 #endif

@@ -76,6 +76,7 @@ struct outlet {
 	int		  paused;
 	int		  file_failed;
 	void		(*eof_fn)(void *);
+	void		(*console_fn)(void *, const char *, size_t);
 	void		 *arg;
 };
 
@@ -469,6 +470,9 @@ outlet_flush(struct outlet *o)
 	if (buf_used(&o->console) > 0) {
 		(void)wire_write_all(o->console_fd, buf_ptr(&o->console),
 		    buf_used(&o->console));
+		if (o->console_fn != NULL)
+			o->console_fn(o->arg, buf_ptr(&o->console),
+			    buf_used(&o->console));
 		buf_clear(&o->console);
 	}
 	if (buf_used(&o->file) > 0) {
@@ -612,6 +616,7 @@ outlet_new(struct wire *w, const struct outlet_config *c)
 	}
 	o->nqueues = c->nqueues;
 	o->eof_fn = c->eof_fn;
+	o->console_fn = c->console_fn;
 	o->arg = c->arg;
 	o->waiter.fn = outlet_resume_cb;
 	o->waiter.arg = o;

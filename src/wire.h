@@ -81,6 +81,8 @@ struct outlet_config {
 	struct wqueue	**queues;
 	size_t		  nqueues;
 	void		(*eof_fn)(void *);	/* called once at EOF */
+	/* Sees every batch of "prefix | line\n" lines sent to the console. */
+	void		(*console_fn)(void *, const char *, size_t);
 	void		 *arg;
 };
 

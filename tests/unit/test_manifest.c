@@ -591,6 +591,39 @@ test_quote(void **state)
 	q = manifest_quote("ab\xc3\xa9z", 3);
 	assert_string_equal(q, "\"ab\xc3\xa9...\"");
 	free(q);
+	/* Bytes that are not UTF-8, and line breaks YAML would fold. */
+	q = manifest_quote("\xff\xc3(\xe2\x80\xa8\xe2\x80\xa9\xc2\x85\xe2\x82\xac", 0);
+	assert_string_equal(q, "\"\\xff\\xc3(\\L\\P\\N\xe2\x82\xac\"");
+	free(q);
+}
+
+/* A value from the environment that is not UTF-8 still prints as YAML. */
+static void
+test_print_not_utf8(void **state)
+{
+	struct manifest	*m, *m2;
+	struct diag	 d;
+	FILE		*fp;
+	char		*text;
+
+	setenv("PYT_TEST_LATIN1", "caf\xe9", 1);
+	m = load_ok("version: 1\nprocesses:\n  a: {cmd: [echo, "
+	    "\"${PYT_TEST_LATIN1}\"]}\n");
+	assert_string_equal(m->procs[0].argv[1], "caf\xe9");
+	fp = tmpfile();
+	assert_non_null(fp);
+	manifest_print(m, fp);
+	text = slurp(fp);
+	assert_non_null(strstr(text, "cmd: [\"echo\", \"caf\\xe9\"]"));
+	diag_init(&d, "printed.yaml");
+	m2 = manifest_load_buffer("printed.yaml", text, strlen(text), &d);
+	assert_non_null(m2);
+	assert_string_equal(m2->procs[0].argv[1], "caf\xc3\xa9");
+	diag_release(&d);
+	manifest_free(m2);
+	manifest_free(m);
+	free(text);
+	unsetenv("PYT_TEST_LATIN1");
 }
 
 /*
@@ -1360,6 +1393,7 @@ main(void)
 		cmocka_unit_test(test_summary),
 		cmocka_unit_test(test_quote),
 		cmocka_unit_test(test_print_roundtrip),
+		cmocka_unit_test(test_print_not_utf8),
 		cmocka_unit_test(test_bad_types),
 		cmocka_unit_test(test_bad_values),
 		cmocka_unit_test(test_bad_version),
