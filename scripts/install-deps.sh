@@ -8,8 +8,12 @@ set -eu
 # Build: compiler, autotools, the two libraries. Tests: cmocka, mandoc
 # (man page lint), valgrind and clang (memory and compiler checks), procps
 # (ps, pgrep in end-to-end tests). libc6-dbg lets valgrind start on Debian.
+# libclang-rt-14-dev holds clang's sanitizer and libFuzzer runtimes, and
+# llvm its llvm-symbolizer (file:line in sanitizer reports): both are only
+# recommended by clang, so --no-install-recommends would leave them out.
 PACKAGES="build-essential autoconf automake libtool pkg-config
-libuv1-dev libyaml-dev libcmocka-dev mandoc valgrind libc6-dbg clang procps"
+libuv1-dev libyaml-dev libcmocka-dev mandoc valgrind libc6-dbg clang procps
+libclang-rt-14-dev llvm"
 
 missing=
 for p in $PACKAGES; do

@@ -20,10 +20,13 @@
 
 #include <uv.h>
 
+#include "control.h"
+#include "ctl.h"
 #include "diag.h"
 #include "log.h"
 #include "manifest.h"
 #include "supervisor.h"
+#include "xmalloc.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC	(1U << 2)
@@ -33,13 +36,17 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: pytasking-run [-cv] MANIFEST\n"
+	    "usage: pytasking-run [-cv] [-s SOCKET] [--keep] MANIFEST\n"
+	    "       pytasking-run ctl [-s SOCKET] [--json] COMMAND [ARG...]\n"
 	    "\n"
 	    "Run the processes and tasks of MANIFEST under one supervisor.\n"
 	    "\n"
 	    "  -c, --check     load and validate MANIFEST, print a summary, run nothing\n"
 	    "  -v, --verbose   with --check, print the resolved manifest;\n"
 	    "                  when running, print queue counters at exit\n"
+	    "  -s, --socket PATH  the control socket (default: see pytasking-run(1))\n"
+	    "  --keep          stay up when every unit has ended, until signalled\n"
+	    "                  or told by ctl\n"
 	    "  -h, --help      show this help\n"
 	    "  -V, --version   show the version\n"
 	    "\n"
@@ -91,11 +98,44 @@ check_manifest(const struct manifest *m, int verbose)
 	return fflush(stdout) == 0 ? 0 : 1;
 }
 
+/* The loader of reloads: the same file again, diagnostics as the cause. */
+static struct manifest *
+reload_manifest(void *arg, char **cause)
+{
+	struct manifest	*m;
+	struct diag	 d;
+	FILE		*fp;
+	char		*text = NULL;
+	size_t		 len = 0;
+
+	diag_init(&d, arg);
+	m = manifest_load(arg, &d);
+	if (m == NULL) {
+		if ((fp = open_memstream(&text, &len)) != NULL) {
+			diag_print(&d, fp);
+			fclose(fp);
+		}
+		while (text != NULL && len > 0 && text[len - 1] == '\n')
+			text[--len] = '\0';
+		if (text == NULL || len == 0) {
+			free(text);
+			text = xasprintf("%s: cannot load", (char *)arg);
+		}
+		*cause = text;
+	} else
+		diag_print(&d, stderr);
+	diag_release(&d);
+	return m;
+}
+
 static int
-run(const struct manifest *m, int verbose)
+run(const struct manifest *m, const char *path, const char *sock, int keep,
+    int verbose)
 {
 	uv_loop_t		 loop;
 	struct supervisor	*sv;
+	struct control		*ctl;
+	char			*cause = NULL;
 	int			 error, status;
 
 	if ((error = uv_loop_init(&loop)) != 0) {
@@ -103,6 +143,17 @@ run(const struct manifest *m, int verbose)
 		return 1;
 	}
 	sv = supervisor_new(&loop, m);
+	if (control_start(&loop, sv, sock, path, &ctl, &cause) == -1) {
+		log_warnx("control socket: %s", cause);
+		free(cause);
+		supervisor_free(sv);
+		(void)uv_run(&loop, UV_RUN_DEFAULT);
+		(void)uv_loop_close(&loop);
+		return 2;
+	}
+	supervisor_set_socket(sv, control_path(ctl));
+	supervisor_set_keep(sv, keep);
+	supervisor_set_loader(sv, reload_manifest, (void *)path);
 	if ((error = supervisor_start(sv)) != 0) {
 		log_warnx("cannot start: %s", uv_strerror(error));
 		supervisor_shutdown(sv);
@@ -111,6 +162,7 @@ run(const struct manifest *m, int verbose)
 	status = supervisor_exit_status(sv);
 	if (verbose)
 		supervisor_report(sv);
+	control_free(ctl);
 	supervisor_free(sv);
 	(void)uv_run(&loop, UV_RUN_DEFAULT);
 	if ((error = uv_loop_close(&loop)) != 0)
@@ -126,19 +178,32 @@ main(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "keep", no_argument, NULL, 'K' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct manifest	*m;
 	struct diag	 d;
-	int		 ch, check = 0, verbose = 0, status;
+	const char	*sock = NULL;
+	int		 ch, check = 0, verbose = 0, keep = 0, status;
 
-	while ((ch = getopt_long(argc, argv, "cvhV", longopts, NULL)) != -1) {
+	/* "pytasking-run ctl ..." is the client, with options of its own. */
+	if (argc > 1 && strcmp(argv[1], "ctl") == 0)
+		return ctl_main(argc - 1, argv + 1);
+
+	while ((ch = getopt_long(argc, argv, "cvhVs:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			check = 1;
 			break;
 		case 'v':
 			verbose++;
+			break;
+		case 's':
+			sock = optarg;
+			break;
+		case 'K':
+			keep = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -174,7 +239,7 @@ main(int argc, char **argv)
 	if (check)
 		status = check_manifest(m, verbose);
 	else
-		status = run(m, verbose);
+		status = run(m, argv[0], sock, keep, verbose);
 	manifest_free(m);
 	return status;
 }

@@ -7,7 +7,9 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <regex.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -789,7 +791,7 @@ yload_key(struct yload *y, const struct ypair *pair, const char *path,
 /* ---------------------------------------------------------------- specs */
 
 /* Append one destination to an output, which has room for it. */
-static void
+static struct dest *
 yload_add_dest(struct output *o, enum dest_kind kind, char *name,
     const struct ynode *n)
 {
@@ -800,6 +802,106 @@ yload_add_dest(struct output *o, enum dest_kind kind, char *name,
 	dst->name = name;
 	dst->loc.line = n->line;
 	dst->loc.col = n->col;
+	dst->max_size = 0;
+	dst->backups = kind == DEST_FILE ? MANIFEST_DEFAULT_BACKUPS : 0;
+	return dst;
+}
+
+/* A size: "10MiB", "512k" or a number of bytes. */
+static int
+yload_size(struct yload *y, struct ynode *n, const char *path,
+    const char *what, uint64_t *out)
+{
+	const char	*errstr;
+	char		*text;
+	int		 rc = 0;
+
+	if (yload_scalar_text(y, n, path, what, &text) == -1)
+		return -1;
+	if (util_parse_size(text, out, &errstr) == -1 ||
+	    *out == MANIFEST_UNLIMITED) {
+		if (errstr != NULL && strncmp(errstr, "expected", 8) == 0)
+			errstr = NULL;
+		yload_expected(y, n, path, text, what, errstr);
+		rc = -1;
+	}
+	free(text);
+	return rc;
+}
+
+/* {file: PATH, max_size: SIZE, backups: N}: a file rotated by size. */
+static int
+yload_dest_file(struct yload *y, struct ynode *n, const char *path,
+    struct output *o)
+{
+	static const char *const keys[] = {
+		"file", "max_size", "backups", NULL
+	};
+	struct ypair	*pairs;
+	struct dest	*dst;
+	struct ynode	*v;
+	char		*kpath, *file = NULL;
+	uint64_t	 max_size = 0, backups = MANIFEST_DEFAULT_BACKUPS;
+	size_t		 i, np;
+	int		 failed = 0, has_file = 0;
+
+	pairs = yload_pairs(y, n, path, &np);
+	/* Not one of our keys: some other kind of destination was meant. */
+	for (i = 0; i < np; i++)
+		if (strcmp(pairs[i].name, "file") == 0 ||
+		    strcmp(pairs[i].name, "max_size") == 0 ||
+		    strcmp(pairs[i].name, "backups") == 0)
+			break;
+	if (i == np) {
+		free(pairs);
+		yload_expected(y, n, path, NULL, "inherit, null, file:PATH, "
+		    "{file: PATH, max_size: SIZE, backups: N} or a queue name",
+		    NULL);
+		return -1;
+	}
+	for (i = 0; i < np && !y->aborted; i++) {
+		kpath = yload_path(path, pairs[i].name);
+		v = yload_visit(y, pairs[i].value);
+		switch (yload_key(y, &pairs[i], path, keys)) {
+		case 0:
+			has_file = 1;
+			if (yload_scalar_text(y, v, kpath, "a file path",
+			    &file) == -1)
+				failed = 1;
+			else if (*file == '\0') {
+				yload_expected(y, v, kpath, file, "a file path",
+				    NULL);
+				failed = 1;
+			}
+			break;
+		case 1:
+			failed |= yload_size(y, v, kpath, "a size such as "
+			    "10MiB, 512k or 0 (never rotate)", &max_size) != 0;
+			break;
+		case 2:
+			failed |= yload_uint(y, v, kpath, 0,
+			    MANIFEST_MAX_BACKUPS, &backups) != 0;
+			break;
+		default:
+			failed = 1;
+			break;
+		}
+		free(kpath);
+	}
+	free(pairs);
+	if (!has_file && !y->aborted) {
+		yload_error(y, n, path, "missing key \"file\" (the path of the "
+		    "file)");
+		failed = 1;
+	}
+	if (failed) {
+		free(file);
+		return -1;
+	}
+	dst = yload_add_dest(o, DEST_FILE, file, n);
+	dst->max_size = max_size;
+	dst->backups = (unsigned)backups;
+	return 0;
 }
 
 /* The default output: inherit, at the unit's place. */
@@ -812,7 +914,7 @@ yload_output_default(struct output *o, const struct loc *loc)
 	o->dests[0].loc = *loc;
 }
 
-/* One destination: inherit, null, file:PATH or a queue name. */
+/* One destination: inherit, null, file:PATH, {file: PATH, ...} or a queue. */
 static int
 yload_dest(struct yload *y, struct ynode *n, const char *path,
     struct output *o)
@@ -825,6 +927,8 @@ yload_dest(struct yload *y, struct ynode *n, const char *path,
 		yload_add_dest(o, DEST_NULL, NULL, n);
 		return 0;
 	}
+	if (n->type == YNODE_MAPPING)
+		return yload_dest_file(y, n, path, o);
 	if (yload_scalar_text(y, n, path, what, &text) == -1)
 		return -1;
 	if (strcmp(text, "inherit") == 0) {
@@ -982,24 +1086,28 @@ yload_restart_default(struct restart_spec *r)
 	r->max_restarts = MANIFEST_UNLIMITED;
 }
 
-/* cmd: a non-empty sequence of strings, exec'd directly. */
-static void
-yload_cmd(struct yload *y, struct ynode *n, const char *path,
-    struct proc_spec *p)
+/*
+ * A non-empty sequence of strings into a NULL-terminated vector; example
+ * is shown when a command line was given instead.
+ */
+static int
+yload_argv(struct yload *y, struct ynode *n, const char *path,
+    const char *example, const char *hint, char ***out, size_t *outc)
 {
-	char	**argv, *kpath;
+	char	**argv, *kpath, *what;
 	size_t	  i;
 	int	  failed = 0;
 
 	if (n->type == YNODE_SCALAR && !yload_is_null(n)) {
-		yload_expected(y, n, path, NULL, "a sequence of strings such "
-		    "as [python3, app.py]", "use shell: for a command line");
-		return;
+		what = xasprintf("a sequence of strings such as %s", example);
+		yload_expected(y, n, path, NULL, what, hint);
+		free(what);
+		return -1;
 	}
 	if (n->type != YNODE_SEQUENCE || n->nkids == 0) {
 		yload_expected(y, n, path, NULL, "a non-empty sequence of "
 		    "strings", NULL);
-		return;
+		return -1;
 	}
 	argv = xcalloc(n->nkids + 1, sizeof *argv);
 	for (i = 0; i < n->nkids && !y->aborted; i++) {
@@ -1013,10 +1121,21 @@ yload_cmd(struct yload *y, struct ynode *n, const char *path,
 		for (i = 0; i < n->nkids; i++)
 			free(argv[i]);
 		free(argv);
-		return;
+		return -1;
 	}
-	p->argv = argv;
-	p->argc = n->nkids;
+	*out = argv;
+	if (outc != NULL)
+		*outc = n->nkids;
+	return 0;
+}
+
+/* cmd: a non-empty sequence of strings, exec'd directly. */
+static void
+yload_cmd(struct yload *y, struct ynode *n, const char *path,
+    struct proc_spec *p)
+{
+	(void)yload_argv(y, n, path, "[python3, app.py]", "use shell: for a "
+	    "command line", &p->argv, &p->argc);
 }
 
 /* env: a mapping of variable names to scalars. */
@@ -1084,16 +1203,488 @@ yload_stdin(struct yload *y, struct ynode *n, const char *path,
 	p->stdin_loc.col = n->col;
 }
 
+static const char *const yload_dep_words[] = {
+	"started", "ready", "succeeded", NULL
+};
+
+/* Order dependencies by name, then by position, to find duplicates. */
+static int
+yload_dep_cmp(const void *a, const void *b)
+{
+	const struct dep	*x = *(const struct dep *const *)a;
+	const struct dep	*y = *(const struct dep *const *)b;
+	int			 r;
+
+	if ((r = strcmp(x->name, y->name)) != 0)
+		return r;
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * depends_on: a mapping of names to conditions, or a list of names, each
+ * meaning started. The names are checked against the units once the whole
+ * manifest is read (manifest_check). A name listed twice is an error,
+ * found by sorting, so that a huge list stays cheap.
+ */
+static void
+yload_deps(struct yload *y, struct ynode *n, const char *path,
+    struct dep **out, size_t *nout)
+{
+	struct ypair	*pairs;
+	struct ynode	*kid;
+	struct dep	*deps, **sorted;
+	char		*kpath, *name;
+	size_t		 i, j, np, nd = 0;
+	int		 e;
+
+	n = yload_visit(y, n);
+	if (yload_is_null(n))
+		return;
+	if (n->type == YNODE_MAPPING) {
+		pairs = yload_pairs(y, n, path, &np);
+		deps = xcalloc(np + 1, sizeof *deps);
+		for (i = 0; i < np && !y->aborted; i++) {
+			kpath = yload_path(path, pairs[i].name);
+			if (yload_enum(y, yload_visit(y, pairs[i].value), kpath,
+			    yload_dep_words, &e) == 0) {
+				deps[nd].name = xstrdup(pairs[i].name);
+				deps[nd].cond = (enum dep_cond)e;
+				deps[nd].loc.line = pairs[i].key->line;
+				deps[nd].loc.col = pairs[i].key->col;
+				nd++;
+			}
+			free(kpath);
+		}
+		free(pairs);
+		*out = deps;
+		*nout = nd;
+		return;
+	}
+	if (n->type != YNODE_SEQUENCE) {
+		yload_expected(y, n, path, NULL, "a mapping such as {db: ready} "
+		    "or a list of names", NULL);
+		return;
+	}
+	deps = xcalloc(n->nkids + 1, sizeof *deps);
+	for (i = 0; i < n->nkids && !y->aborted; i++) {
+		kid = yload_visit(y, n->kids[i]);
+		kpath = xasprintf("%s[%zu]", path, i);
+		if (yload_scalar_text(y, kid, kpath, "a process or task name",
+		    &name) == 0) {
+			deps[nd].name = name;
+			deps[nd].cond = DEP_STARTED;
+			deps[nd].loc.line = kid->line;
+			deps[nd].loc.col = kid->col;
+			nd++;
+		}
+		free(kpath);
+	}
+	sorted = xcalloc(nd + 1, sizeof *sorted);
+	for (i = 0; i < nd; i++)
+		sorted[i] = &deps[i];
+	qsort(sorted, nd, sizeof *sorted, yload_dep_cmp);
+	for (i = 1, j = 0; i < nd; i++) {
+		if (strcmp(sorted[i]->name, sorted[j]->name) != 0) {
+			j = i;
+			continue;
+		}
+		kpath = manifest_quote(sorted[i]->name, 60);
+		diag_error(y->d, sorted[i]->loc.line, sorted[i]->loc.col,
+		    "%s: duplicate name %s (first at line %zu, column %zu)",
+		    path, kpath, sorted[j]->loc.line, sorted[j]->loc.col);
+		free(kpath);
+	}
+	free(sorted);
+	*out = deps;
+	*nout = nd;
+}
+
+/* Free what a ready spec owns and clear it, keeping its timeout. */
+static void
+yload_ready_clear(struct ready_spec *r)
+{
+	size_t	i;
+
+	free(r->regex);
+	if (r->argv != NULL) {
+		for (i = 0; r->argv[i] != NULL; i++)
+			free(r->argv[i]);
+		free(r->argv);
+	}
+	free(r->host);
+	free(r->port);
+	free(r->path);
+	r->regex = r->host = r->port = r->path = NULL;
+	r->argv = NULL;
+	r->kind = READY_NONE;
+}
+
+/* ready.line: a POSIX extended regular expression, compiled to check it. */
+static int
+yload_ready_line(struct yload *y, struct ynode *n, const char *path,
+    struct ready_spec *r)
+{
+	static const char	*what = "a regular expression (POSIX ERE)";
+	regex_t			 re;
+	char			*text, msg[256];
+	int			 e;
+
+	if (yload_scalar_text(y, n, path, what, &text) == -1)
+		return -1;
+	if (*text == '\0') {
+		yload_expected(y, n, path, text, what, "it would match every "
+		    "line");
+		free(text);
+		return -1;
+	}
+	if ((e = regcomp(&re, text, REG_EXTENDED | REG_NOSUB)) != 0) {
+		regerror(e, &re, msg, sizeof msg);
+		yload_expected(y, n, path, text, what, msg);
+		free(text);
+		return -1;
+	}
+	regfree(&re);
+	r->kind = READY_LINE;
+	r->regex = text;
+	return 0;
+}
+
+/* ready.tcp: "HOST:PORT". */
+static int
+yload_ready_tcp(struct yload *y, struct ynode *n, const char *path,
+    struct ready_spec *r)
+{
+	static const char	*what = "HOST:PORT such as 127.0.0.1:5432";
+	const char		*errstr;
+	char			*text;
+
+	if (yload_scalar_text(y, n, path, what, &text) == -1)
+		return -1;
+	if (manifest_parse_hostport(text, NULL, &r->host, &r->port,
+	    &errstr) == -1) {
+		yload_expected(y, n, path, text, what, errstr);
+		free(text);
+		return -1;
+	}
+	free(text);
+	r->kind = READY_TCP;
+	return 0;
+}
+
+/*
+ * ready.http: "http://HOST[:PORT][/PATH]"; the path defaults to "/" and
+ * may hold a query. It goes into a request line as it is, so it must hold
+ * no blank or control character.
+ */
+static int
+yload_ready_http(struct yload *y, struct ynode *n, const char *path,
+    struct ready_spec *r)
+{
+	static const char	*what = "a URL such as "
+				    "http://127.0.0.1:8080/health";
+	const char		*errstr = NULL, *rest, *slash, *p;
+	char			*text, *hostport;
+
+	if (yload_scalar_text(y, n, path, what, &text) == -1)
+		return -1;
+	if (strncmp(text, "https://", 8) == 0)
+		errstr = "https is not supported; use exec: with a client such "
+		    "as curl";
+	else if (strncmp(text, "http://", 7) != 0)
+		errstr = "the URL does not start with http://";
+	else {
+		rest = text + 7;
+		if ((slash = strchr(rest, '/')) == NULL)
+			slash = rest + strlen(rest);
+		hostport = xstrndup(rest, (size_t)(slash - rest));
+		if (memchr(rest, '@', (size_t)(slash - rest)) != NULL)
+			errstr = "credentials in the URL are not supported";
+		else if (manifest_parse_hostport(hostport, "80", &r->host,
+		    &r->port, &errstr) == 0) {
+			for (p = slash; *p != '\0'; p++)
+				if ((unsigned char)*p <= ' ' || *p == 0x7f)
+					break;
+			if (*p != '\0')
+				errstr = "a blank or control character in the "
+				    "path";
+			else
+				r->path = xstrdup(*slash == '\0' ? "/" : slash);
+		}
+		free(hostport);
+	}
+	if (errstr != NULL) {
+		yload_expected(y, n, path, text, what, errstr);
+		free(text);
+		return -1;
+	}
+	free(text);
+	r->kind = READY_HTTP;
+	return 0;
+}
+
+static const char *const yload_ready_keys[] = {
+	"line", "fd", "exec", "tcp", "http", "interval", NULL
+};
+
+enum {
+	RK_LINE, RK_FD, RK_EXEC, RK_TCP, RK_HTTP, RK_INTERVAL,
+};
+
+/*
+ * ready: a mapping with exactly one way to tell readiness, and interval
+ * for those that poll. null means none: started means ready.
+ */
+static void
+yload_ready(struct yload *y, struct ynode *n, const char *path,
+    struct ready_spec *r)
+{
+	struct ready_spec	 scratch, *into;
+	struct ypair		*pairs;
+	struct ynode		*v, *interval = NULL;
+	char			*kpath, *q;
+	uint64_t		 u;
+	size_t			 i, np, nkinds = 0;
+	int			 k, failed = 0, unknown = 0;
+
+	n = yload_visit(y, n);
+	if (yload_is_null(n))
+		return;
+	if (n->type != YNODE_MAPPING) {
+		yload_expected(y, n, path, NULL, "a mapping with one of line, "
+		    "fd, exec, tcp or http", NULL);
+		return;
+	}
+	pairs = yload_pairs(y, n, path, &np);
+	for (i = 0; i < np && !y->aborted; i++) {
+		kpath = yload_path(path, pairs[i].name);
+		v = yload_visit(y, pairs[i].value);
+		if (strcmp(pairs[i].name, "timeout") == 0) {
+			q = manifest_quote(pairs[i].name, 0);
+			yload_error(y, pairs[i].key, path, "unknown key %s (the "
+			    "timeout is ready_timeout, beside ready)", q);
+			free(q);
+			free(kpath);
+			unknown = 1;
+			continue;
+		}
+		if ((k = yload_key(y, &pairs[i], path, yload_ready_keys)) < 0)
+			unknown = 1;
+		if (k >= RK_LINE && k <= RK_HTTP) {
+			/* Only the first kind is kept; all are checked. */
+			memset(&scratch, 0, sizeof scratch);
+			into = nkinds++ == 0 ? r : &scratch;
+			switch (k) {
+			case RK_LINE:
+				failed |= yload_ready_line(y, v, kpath, into);
+				break;
+			case RK_FD:
+				if (yload_uint(y, v, kpath, 3, 1023, &u) == 0) {
+					into->kind = READY_FD;
+					into->fd = (int)u;
+				} else
+					failed = 1;
+				break;
+			case RK_EXEC:
+				if (yload_argv(y, v, kpath, "[pg_isready, -q]",
+				    "a probe runs without a shell", &into->argv,
+				    NULL) == 0)
+					into->kind = READY_EXEC;
+				else
+					failed = 1;
+				break;
+			case RK_TCP:
+				failed |= yload_ready_tcp(y, v, kpath, into);
+				break;
+			case RK_HTTP:
+				failed |= yload_ready_http(y, v, kpath, into);
+				break;
+			}
+			yload_ready_clear(&scratch);
+		} else if (k == RK_INTERVAL) {
+			interval = pairs[i].key;
+			if (yload_duration(y, v, kpath, &r->interval_ms) == 0 &&
+			    r->interval_ms == 0)
+				yload_expected(y, v, kpath, NULL, "a duration "
+				    "greater than 0", NULL);
+		}
+		free(kpath);
+	}
+	free(pairs);
+	if (y->aborted)
+		return;
+	/* With none, an unknown key reported was surely the attempt. */
+	if (nkinds > 1 || (nkinds == 0 && !unknown))
+		yload_error(y, n, path, "exactly one of line, fd, exec, tcp and "
+		    "http is required");
+	else if (interval != NULL && !failed && (r->kind == READY_LINE ||
+	    r->kind == READY_FD)) {
+		kpath = yload_path(path, "interval");
+		yload_error(y, interval, kpath, "only exec, tcp and http are "
+		    "polled; %s waits for the process itself",
+		    r->kind == READY_LINE ? "line" : "fd");
+		free(kpath);
+	}
+}
+
+static const char *const yload_limit_keys[] = {
+	"nofile", "nproc", "core", "as", "cpu", "fsize", NULL
+};
+
+/*
+ * limits: each an integer or unlimited; core, as and fsize are sizes,
+ * cpu is seconds (a duration is rounded up to whole seconds).
+ */
+static void
+yload_limits(struct yload *y, struct ynode *n, const char *path,
+    struct limit *limits)
+{
+	struct ypair	*pairs;
+	struct ynode	*v;
+	const char	*what, *errstr = NULL;
+	char		*kpath, *text;
+	uint64_t	 u;
+	size_t		 i, np;
+	int		 k, ok;
+
+	n = yload_visit(y, n);
+	if (yload_is_null(n))
+		return;
+	if (n->type != YNODE_MAPPING) {
+		yload_expected(y, n, path, NULL, "a mapping such as {nofile: "
+		    "4096, core: 0}", NULL);
+		return;
+	}
+	pairs = yload_pairs(y, n, path, &np);
+	for (i = 0; i < np && !y->aborted; i++) {
+		if ((k = yload_key(y, &pairs[i], path, yload_limit_keys)) < 0)
+			continue;
+		kpath = yload_path(path, pairs[i].name);
+		v = yload_visit(y, pairs[i].value);
+		if (k == LIMIT_CORE || k == LIMIT_AS || k == LIMIT_FSIZE)
+			what = "a size such as 4096, 64k or 1GiB, or unlimited";
+		else if (k == LIMIT_CPU)
+			what = "seconds such as 10 or a duration such as 2m, "
+			    "or unlimited";
+		else
+			what = "an integer of 0 or more, or unlimited";
+		if (yload_scalar_text(y, v, kpath, what, &text) == -1) {
+			free(kpath);
+			continue;
+		}
+		errstr = NULL;
+		if (strcmp(text, "unlimited") == 0) {
+			u = MANIFEST_UNLIMITED;
+			ok = 1;
+		} else if (k == LIMIT_CORE || k == LIMIT_AS ||
+		    k == LIMIT_FSIZE) {
+			ok = util_parse_size(text, &u, &errstr) == 0 &&
+			    u != MANIFEST_UNLIMITED;
+			if (errstr != NULL && strncmp(errstr, "expected",
+			    8) == 0)
+				errstr = NULL;
+		} else if (k == LIMIT_CPU) {
+			ok = util_parse_duration(text, &u, &errstr) == 0;
+			u = u / 1000 + (u % 1000 != 0);
+		} else
+			ok = util_parse_uint(text, 0, MANIFEST_UNLIMITED - 1,
+			    &u, &errstr) == 0;
+		if (ok) {
+			limits[k].set = 1;
+			limits[k].value = u;
+		} else
+			yload_expected(y, v, kpath, text, what,
+			    k == LIMIT_NOFILE || k == LIMIT_NPROC ? NULL :
+			    errstr);
+		free(text);
+		free(kpath);
+	}
+	free(pairs);
+}
+
+/*
+ * umask: octal digits, as a string ("022") or a YAML 1.1 octal integer
+ * (022, 0o22), which we see as the same text; null inherits ours.
+ */
+static void
+yload_umask(struct yload *y, struct ynode *n, const char *path, int *out)
+{
+	static const char	*what = "an octal mode such as \"022\" or "
+				    "\"0027\"";
+	const char		*p;
+	char			*text;
+	unsigned		 v = 0;
+	size_t			 len;
+
+	if (yload_is_null(n)) {
+		*out = -1;
+		return;
+	}
+	if (yload_scalar_text(y, n, path, what, &text) == -1)
+		return;
+	p = strncmp(text, "0o", 2) == 0 ? text + 2 : text;
+	len = strlen(p);
+	if (len == 0 || len > 6 || strspn(p, "01234567") != len) {
+		yload_expected(y, n, path, text, what, NULL);
+		free(text);
+		return;
+	}
+	for (; *p != '\0'; p++)
+		v = v * 8 + (unsigned)(*p - '0');
+	if (v > 0777)
+		yload_expected(y, n, path, text, what, "at most 0777");
+	else
+		*out = (int)v;
+	free(text);
+}
+
+/*
+ * user, group: a name (letters, digits, ".", "_", "-", and "$" last, as
+ * useradd allows) or a numeric id; null means ours. Whether it exists is
+ * checked when the process starts, on the machine that runs it.
+ */
+static void
+yload_account(struct yload *y, struct ynode *n, const char *path,
+    const char *what, char **out)
+{
+	const char	*errstr, *p;
+	char		*text;
+	uint64_t	 u;
+	int		 ok = 1;
+
+	if (yload_is_null(n))
+		return;
+	if (yload_scalar_text(y, n, path, what, &text) == -1)
+		return;
+	if (*text == '\0' || *text == '-')
+		ok = 0;
+	else if (strspn(text, "0123456789") == strlen(text))
+		ok = util_parse_uint(text, 0, UINT32_MAX - 1, &u, &errstr) == 0;
+	else
+		for (p = text; *p != '\0' && ok; p++)
+			ok = isalnum((unsigned char)*p) || *p == '.' ||
+			    *p == '_' || *p == '-' || (*p == '$' &&
+			    p[1] == '\0');
+	if (!ok) {
+		yload_expected(y, n, path, text, what, NULL);
+		free(text);
+		return;
+	}
+	free(*out);
+	*out = text;
+}
+
 static const char *const yload_proc_keys[] = {
 	"cmd", "shell", "cwd", "env", "autostart", "restart", "backoff",
 	"max_restarts", "stop_signal", "stop_timeout", "stdout", "stderr",
-	"stdin", "replicas", NULL
+	"stdin", "replicas", "depends_on", "ready", "ready_timeout", "limits",
+	"umask", "user", "group", NULL
 };
 
 enum {
 	PK_CMD, PK_SHELL, PK_CWD, PK_ENV, PK_AUTOSTART, PK_RESTART,
 	PK_BACKOFF, PK_MAX_RESTARTS, PK_STOP_SIGNAL, PK_STOP_TIMEOUT,
-	PK_STDOUT, PK_STDERR, PK_STDIN, PK_REPLICAS,
+	PK_STDOUT, PK_STDERR, PK_STDIN, PK_REPLICAS, PK_DEPENDS_ON, PK_READY,
+	PK_READY_TIMEOUT, PK_LIMITS, PK_UMASK, PK_USER, PK_GROUP,
 };
 
 /* One process: processes.NAME. */
@@ -1121,6 +1712,11 @@ yload_proc(struct yload *y, const struct ypair *entry, const char *path)
 	yload_output_default(&p->out, &p->loc);
 	yload_output_default(&p->err, &p->loc);
 	p->replicas = 1;
+	p->ready.kind = READY_NONE;
+	p->ready.interval_ms = MANIFEST_DEFAULT_READY_INTERVAL_MS;
+	p->ready.timeout_ms = MANIFEST_DEFAULT_READY_TIMEOUT_MS;
+	p->ready.loc = p->loc;
+	p->umask = -1;
 
 	n = yload_visit(y, entry->value);
 	if (n->type != YNODE_MAPPING) {
@@ -1186,6 +1782,33 @@ yload_proc(struct yload *y, const struct ypair *entry, const char *path)
 			if (yload_uint(y, yload_visit(y, v), kpath, 1,
 			    MANIFEST_MAX_REPLICAS, &u) == 0)
 				p->replicas = (unsigned)u;
+			break;
+		case PK_DEPENDS_ON:
+			yload_deps(y, v, kpath, &p->deps, &p->ndeps);
+			break;
+		case PK_READY:
+			v = yload_visit(y, v);
+			p->ready.loc.line = v->line;
+			p->ready.loc.col = v->col;
+			yload_ready(y, v, kpath, &p->ready);
+			break;
+		case PK_READY_TIMEOUT:
+			yload_duration(y, yload_visit(y, v), kpath,
+			    &p->ready.timeout_ms);
+			break;
+		case PK_LIMITS:
+			yload_limits(y, v, kpath, p->limits);
+			break;
+		case PK_UMASK:
+			yload_umask(y, yload_visit(y, v), kpath, &p->umask);
+			break;
+		case PK_USER:
+			yload_account(y, yload_visit(y, v), kpath, "a user name "
+			    "or a numeric id", &p->user);
+			break;
+		case PK_GROUP:
+			yload_account(y, yload_visit(y, v), kpath, "a group "
+			    "name or a numeric id", &p->group);
 			break;
 		default:
 			break;
@@ -1277,12 +1900,12 @@ yload_steps(struct yload *y, struct ynode *n, const char *path,
 
 static const char *const yload_task_keys[] = {
 	"run", "on_cancel", "autostart", "restart", "backoff", "max_restarts",
-	"stdout", "cancel_timeout", NULL
+	"stdout", "cancel_timeout", "depends_on", NULL
 };
 
 enum {
 	TK_RUN, TK_ON_CANCEL, TK_AUTOSTART, TK_RESTART, TK_BACKOFF,
-	TK_MAX_RESTARTS, TK_STDOUT, TK_CANCEL_TIMEOUT,
+	TK_MAX_RESTARTS, TK_STDOUT, TK_CANCEL_TIMEOUT, TK_DEPENDS_ON,
 };
 
 /* One task: tasks.NAME. */
@@ -1316,6 +1939,14 @@ yload_task(struct yload *y, const struct ypair *entry, const char *path)
 	for (i = 0; i < np && !y->aborted; i++) {
 		kpath = yload_path(path, pairs[i].name);
 		v = pairs[i].value;
+		if (strcmp(pairs[i].name, "ready") == 0 ||
+		    strcmp(pairs[i].name, "ready_timeout") == 0) {
+			yload_error(y, pairs[i].key, path, "unknown key \"%s\" "
+			    "(only processes have ready:; a task is ready once "
+			    "started)", pairs[i].name);
+			free(kpath);
+			continue;
+		}
 		switch (yload_key(y, &pairs[i], path, yload_task_keys)) {
 		case TK_RUN:
 			has_run = 1;
@@ -1347,6 +1978,9 @@ yload_task(struct yload *y, const struct ypair *entry, const char *path)
 			yload_duration(y, yload_visit(y, v), kpath,
 			    &t->cancel_timeout_ms);
 			break;
+		case TK_DEPENDS_ON:
+			yload_deps(y, v, kpath, &t->deps, &t->ndeps);
+			break;
 		default:
 			break;
 		}
@@ -1359,12 +1993,138 @@ yload_task(struct yload *y, const struct ypair *entry, const char *path)
 }
 
 static const char *const yload_queue_keys[] = {
-	"capacity", "mode", "overflow", NULL
+	"capacity", "mode", "overflow", "backend", "url", "stream", "group",
+	"claim_after", "connect_timeout", NULL
 };
+
+enum {
+	QK_CAPACITY, QK_MODE, QK_OVERFLOW, QK_BACKEND, QK_URL, QK_STREAM,
+	QK_GROUP, QK_CLAIM_AFTER, QK_CONNECT_TIMEOUT, QK_COUNT,
+};
+
 static const char *const yload_mode_words[] = { "share", "broadcast", NULL };
 static const char *const yload_overflow_words[] = {
 	"block", "drop-oldest", "drop-newest", NULL
 };
+static const char *const yload_backend_words[] = { "memory", "redis", NULL };
+
+/* url as shown in a message: any password masked. */
+static char *
+yload_redis_url_shown(const char *url)
+{
+	const char	*at;
+
+	if (strncmp(url, "redis://", 8) != 0 ||
+	    (at = strrchr(url + 8, '@')) == NULL)
+		return xstrdup(url);
+	return xasprintf("redis://***%s", at);
+}
+
+/* queues.NAME.url: checked at once, so that a typo fails the load. */
+static void
+yload_redis_url(struct yload *y, struct ynode *n, const char *path,
+    char **out)
+{
+	static const char	*what = "a URL such as redis://127.0.0.1:6379/0";
+	struct redis_url	 ru;
+	const char		*errstr;
+	char			*text, *shown;
+
+	if (yload_scalar_text(y, n, path, what, &text) == -1)
+		return;
+	if (manifest_parse_redis_url(text, &ru, &errstr) == -1) {
+		shown = yload_redis_url_shown(text);
+		yload_expected(y, n, path, shown, what, errstr);
+		free(shown);
+		free(text);
+		return;
+	}
+	manifest_redis_url_release(&ru);
+	*out = text;
+}
+
+/* A non-empty string (a Redis key or group name). */
+static void
+yload_nonempty(struct yload *y, struct ynode *n, const char *path,
+    const char *what, char **out)
+{
+	char	*text;
+
+	if (yload_scalar_text(y, n, path, what, &text) == -1)
+		return;
+	if (*text == '\0') {
+		yload_expected(y, n, path, text, what, NULL);
+		free(text);
+		return;
+	}
+	*out = text;
+}
+
+/* The keys only a Redis queue takes, once the backend is known. */
+static void
+yload_queue_redis(struct yload *y, const struct ypair *entry,
+    const char *path, struct queue_spec *q, struct ypair **keys,
+    struct ynode *mode)
+{
+	struct ynode	*v;
+	char		*kpath;
+	uint64_t	 u;
+	int		 k;
+
+	for (k = QK_URL; k < QK_COUNT; k++) {
+		if (keys[k] == NULL)
+			continue;
+		kpath = yload_path(path, keys[k]->name);
+		if (!q->redis) {
+			yload_error(y, keys[k]->key, kpath, "only a queue with "
+			    "backend: redis takes %s", keys[k]->name);
+			free(kpath);
+			continue;
+		}
+		v = yload_visit(y, keys[k]->value);
+		switch (k) {
+		case QK_URL:
+			yload_redis_url(y, v, kpath, &q->url);
+			break;
+		case QK_STREAM:
+			yload_nonempty(y, v, kpath, "a stream name", &q->stream);
+			break;
+		case QK_GROUP:
+			yload_nonempty(y, v, kpath, "a consumer group name",
+			    &q->group);
+			break;
+		case QK_CLAIM_AFTER:
+			if (yload_duration(y, v, kpath, &u) == 0) {
+				if (u == 0)
+					yload_expected(y, v, kpath, NULL, "a "
+					    "duration greater than 0", NULL);
+				else
+					q->claim_after_ms = u;
+			}
+			break;
+		case QK_CONNECT_TIMEOUT:
+			yload_duration(y, v, kpath, &q->connect_timeout_ms);
+			break;
+		}
+		free(kpath);
+	}
+	if (!q->redis)
+		return;
+	if (keys[QK_URL] == NULL)
+		yload_error(y, entry->key, path, "missing key \"url\" (backend: "
+		    "redis needs a URL such as redis://127.0.0.1:6379/0)");
+	if (q->mode == QUEUE_BROADCAST && mode != NULL) {
+		kpath = yload_path(path, "mode");
+		yload_error(y, mode, kpath, "broadcast is not supported with "
+		    "backend: redis (the consumers of a Redis consumer group "
+		    "share its items; declare one queue per consumer instead)");
+		free(kpath);
+	}
+	if (q->stream == NULL)
+		q->stream = xstrdup(q->name);
+	if (q->group == NULL)
+		q->group = xstrdup(q->name);
+}
 
 /* One queue: queues.NAME; null or {} means every default. */
 static void
@@ -1372,12 +2132,12 @@ yload_queue(struct yload *y, const struct ypair *entry, const char *path)
 {
 	struct manifest		*m = y->m;
 	struct queue_spec	*q;
-	struct ypair		*pairs;
-	struct ynode		*n;
+	struct ypair		*pairs, *keys[QK_COUNT];
+	struct ynode		*n, *mode = NULL;
 	char			*kpath;
 	uint64_t		 u;
 	size_t			 i, np;
-	int			 e;
+	int			 e, k, backend_ok = 1;
 
 	q = &m->queues[m->nqueues++];
 	memset(q, 0, sizeof *q);
@@ -1387,6 +2147,9 @@ yload_queue(struct yload *y, const struct ypair *entry, const char *path)
 	q->capacity = QUEUE_DEFAULT_CAPACITY;
 	q->mode = QUEUE_SHARE;
 	q->overflow = QUEUE_BLOCK;
+	q->redis = 0;
+	q->claim_after_ms = MANIFEST_DEFAULT_CLAIM_AFTER_MS;
+	q->connect_timeout_ms = MANIFEST_DEFAULT_CONNECT_TIMEOUT_MS;
 
 	n = yload_visit(y, entry->value);
 	if (yload_is_null(n))
@@ -1396,32 +2159,46 @@ yload_queue(struct yload *y, const struct ypair *entry, const char *path)
 		    "{capacity: 100}", NULL);
 		return;
 	}
+	memset(keys, 0, sizeof keys);
 	pairs = yload_pairs(y, n, path, &np);
 	for (i = 0; i < np && !y->aborted; i++) {
 		kpath = yload_path(path, pairs[i].name);
-		switch (yload_key(y, &pairs[i], path, yload_queue_keys)) {
-		case 0:
+		switch ((k = yload_key(y, &pairs[i], path, yload_queue_keys))) {
+		case QK_CAPACITY:
 			if (yload_uint(y, yload_visit(y, pairs[i].value),
 			    kpath, 1, MANIFEST_MAX_CAPACITY, &u) == 0)
 				q->capacity = (size_t)u;
 			break;
-		case 1:
-			if (yload_enum(y, yload_visit(y, pairs[i].value),
-			    kpath, yload_mode_words, &e) == 0)
+		case QK_MODE:
+			mode = yload_visit(y, pairs[i].value);
+			if (yload_enum(y, mode, kpath, yload_mode_words,
+			    &e) == 0)
 				q->mode = e == 0 ? QUEUE_SHARE :
 				    QUEUE_BROADCAST;
 			break;
-		case 2:
+		case QK_OVERFLOW:
 			if (yload_enum(y, yload_visit(y, pairs[i].value),
 			    kpath, yload_overflow_words, &e) == 0)
 				q->overflow = e == 0 ? QUEUE_BLOCK : e == 1 ?
 				    QUEUE_DROP_OLDEST : QUEUE_DROP_NEWEST;
 			break;
+		case QK_BACKEND:
+			if (yload_enum(y, yload_visit(y, pairs[i].value),
+			    kpath, yload_backend_words, &e) == 0)
+				q->redis = e == 1;
+			else
+				backend_ok = 0;
+			break;
 		default:
+			if (k >= QK_URL && k < QK_COUNT)
+				keys[k] = &pairs[i];
 			break;
 		}
 		free(kpath);
 	}
+	/* With a backend in error, which keys belong is unknown. */
+	if (!y->aborted && backend_ok)
+		yload_queue_redis(y, entry, path, q, keys, mode);
 	free(pairs);
 }
 

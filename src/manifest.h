@@ -22,6 +22,13 @@
 #define MANIFEST_DEFAULT_CANCEL_TIMEOUT_MS	5000
 #define MANIFEST_UNLIMITED			UINT64_MAX
 #define MANIFEST_MAX_REPLICAS			10000
+#define MANIFEST_DEFAULT_BACKUPS		5
+#define MANIFEST_MAX_BACKUPS			100
+#define MANIFEST_DEFAULT_READY_INTERVAL_MS	1000
+#define MANIFEST_DEFAULT_READY_TIMEOUT_MS	60000
+#define MANIFEST_DEFAULT_CLAIM_AFTER_MS		30000
+#define MANIFEST_DEFAULT_CONNECT_TIMEOUT_MS	10000
+#define MANIFEST_REDIS_DEFAULT_PORT		6379
 
 /* Loader limits: a hostile file fails fast with a clear error. */
 #define MANIFEST_MAX_FILE_SIZE	(4 * 1024 * 1024)
@@ -51,6 +58,61 @@ struct dest {
 	enum dest_kind	 kind;
 	char		*name;	/* file path or queue name */
 	struct loc	 loc;
+	/* DEST_FILE given as {file: PATH, max_size: 10MiB, backups: 5}. */
+	uint64_t	 max_size;	/* bytes; 0: never rotate */
+	unsigned	 backups;	/* PATH.1 ... PATH.N kept; default 5 */
+};
+
+/* depends_on: {db: ready, migrate: succeeded}; a list means started. */
+enum dep_cond {
+	DEP_STARTED,
+	DEP_READY,
+	DEP_SUCCEEDED,
+};
+
+struct dep {
+	char		*name;	/* a process or task */
+	enum dep_cond	 cond;
+	struct loc	 loc;
+};
+
+/* ready: how a process says it is ready. */
+enum ready_kind {
+	READY_NONE,	/* started means ready */
+	READY_LINE,	/* a stdout/stderr line matches regex (POSIX ERE) */
+	READY_FD,	/* it writes a newline to fd N (s6 convention) */
+	READY_EXEC,	/* a probe command exits 0; polled every interval */
+	READY_TCP,	/* a TCP connect to host:port succeeds; polled */
+	READY_HTTP,	/* GET url answers 2xx; polled; http:// only */
+};
+
+struct ready_spec {
+	enum ready_kind	 kind;
+	char		*regex;		/* line */
+	int		 fd;		/* fd: 3..1023 */
+	char		**argv;		/* exec: NULL-terminated */
+	char		*host;		/* tcp, http; IPv6 without brackets */
+	char		*port;		/* tcp, http (default 80) */
+	char		*path;		/* http: "/health" */
+	uint64_t	 interval_ms;	/* exec, tcp, http; default 1s */
+	uint64_t	 timeout_ms;	/* ready_timeout; default 60s; 0: none */
+	struct loc	 loc;
+};
+
+/* limits: applied in the child before exec; a missing one is not set. */
+enum limit_kind {
+	LIMIT_NOFILE,
+	LIMIT_NPROC,
+	LIMIT_CORE,
+	LIMIT_AS,
+	LIMIT_CPU,
+	LIMIT_FSIZE,
+	LIMIT_COUNT,
+};
+
+struct limit {
+	int		set;
+	uint64_t	value;	/* soft and hard; UINT64_MAX: unlimited */
 };
 
 /* Where a stream goes: one destination, or several (a tee). */
@@ -94,6 +156,13 @@ struct proc_spec {
 	char			*stdin_queue;	/* NULL: /dev/null */
 	struct loc		 stdin_loc;
 	unsigned		 replicas;	/* default 1 */
+	struct dep		*deps;
+	size_t			 ndeps;
+	struct ready_spec	 ready;
+	struct limit		 limits[LIMIT_COUNT];
+	int			 umask;		/* -1: inherit ours */
+	char			*user;		/* NULL: ours */
+	char			*group;
 };
 
 struct task_spec {
@@ -105,6 +174,8 @@ struct task_spec {
 	struct restart_spec	 restart;
 	uint64_t		 cancel_timeout_ms;
 	struct output		 out;		/* where echo goes; default inherit */
+	struct dep		*deps;
+	size_t			 ndeps;
 };
 
 struct queue_spec {
@@ -113,6 +184,13 @@ struct queue_spec {
 	size_t			 capacity;
 	enum queue_mode		 mode;
 	enum queue_overflow	 overflow;
+	/* backend: redis (issue 8) when redis; url, stream, group set then. */
+	int			 redis;
+	char			*url;		/* redis://[:password@]host:port/db */
+	char			*stream;	/* default: the queue's name */
+	char			*group;		/* default: the queue's name */
+	uint64_t		 claim_after_ms;	/* default 30s */
+	uint64_t		 connect_timeout_ms;	/* default 10s */
 };
 
 struct manifest {
@@ -147,6 +225,31 @@ void		 manifest_print(const struct manifest *, FILE *);
 /* "3 processes, 1 task, 2 queues" */
 void		 manifest_summary(const struct manifest *, char *, size_t);
 const char	*manifest_restart_name(enum restart_policy);
+/* Same specification (for reload: an unchanged unit keeps running). */
+int		 manifest_proc_equal(const struct proc_spec *,
+		    const struct proc_spec *);
+int		 manifest_task_equal(const struct task_spec *,
+		    const struct task_spec *);
+int		 manifest_queue_equal(const struct queue_spec *,
+		    const struct queue_spec *);
+/*
+ * "HOST:PORT" or "[V6]:PORT" into allocated host (no brackets) and port;
+ * without a port, defport (NULL: the port is required). 0, or -1 with
+ * *errstr saying why.
+ */
+int		 manifest_parse_hostport(const char *, const char *defport,
+		    char **host, char **port, const char **errstr);
+/* The parts of redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]. */
+struct redis_url {
+	char		*user;		/* NULL: none (the default user) */
+	char		*password;	/* NULL: none */
+	char		*host;		/* IPv6 without brackets */
+	unsigned	 port;		/* default 6379 */
+	unsigned	 db;		/* default 0 */
+};
+int		 manifest_parse_redis_url(const char *, struct redis_url *,
+		    const char **errstr);
+void		 manifest_redis_url_release(struct redis_url *);
 /* s as a YAML double-quoted scalar (allocated), cut after max bytes if max > 0. */
 char		*manifest_quote(const char *s, size_t max);
 void		 output_release(struct output *);

@@ -38,24 +38,36 @@ proc_spawn(uv_loop_t *loop, const struct proc_spawn_args *a,
 {
 	struct proc		*p;
 	uv_process_options_t	 opts;
-	uv_stdio_container_t	 stdio[3];
-	int			 i, error;
+	uv_stdio_container_t	*stdio;
+	int			 i, n, error;
 
 	*out = NULL;
 	p = xcalloc(1, sizeof *p);
 	p->exit_fn = a->exit_fn;
 	p->arg = a->arg;
 	memset(&opts, 0, sizeof opts);
+	/*
+	 * 0, 1, 2, and when asked one more at extra_num; the ones between
+	 * are UV_IGNORE, which libuv leaves closed above 2.
+	 */
+	n = a->extra_fd != -1 && a->extra_num > 2 ? a->extra_num + 1 : 3;
+	stdio = xcalloc((size_t)n, sizeof *stdio);
+	for (i = 0; i < n; i++)
+		stdio[i].flags = UV_IGNORE;
 	for (i = 0; i < 3; i++) {
 		stdio[i].flags = UV_INHERIT_FD;
 		stdio[i].data.fd = a->fds[i];
+	}
+	if (n > 3) {
+		stdio[n - 1].flags = UV_INHERIT_FD;
+		stdio[n - 1].data.fd = a->extra_fd;
 	}
 	opts.file = a->file;
 	opts.args = a->argv;
 	opts.env = a->env;
 	opts.cwd = a->cwd;
 	opts.stdio = stdio;
-	opts.stdio_count = 3;
+	opts.stdio_count = n;
 	opts.exit_cb = proc_exit_cb;
 	/* Detached: a new session, so the pid is also the process group. */
 	opts.flags = UV_PROCESS_DETACHED;
@@ -63,6 +75,7 @@ proc_spawn(uv_loop_t *loop, const struct proc_spawn_args *a,
 
 	error = uv_timer_init(loop, &p->timer);
 	if (error != 0) {
+		free(stdio);
 		free(p);
 		return error;
 	}
@@ -70,6 +83,7 @@ proc_spawn(uv_loop_t *loop, const struct proc_spawn_args *a,
 	p->open_handles = 1;
 
 	error = uv_spawn(loop, &p->process, &opts);
+	free(stdio);
 	/* Even a failed spawn initialised the handle: it must be closed. */
 	p->open_handles++;
 	if (error != 0) {
@@ -112,6 +126,12 @@ proc_signal(struct proc *p, int sig)
 	if (p->pid <= 0)
 		return 0;
 	if (kill(-p->pid, sig) == 0)
+		return 0;
+	/*
+	 * No such group while the leader lives: it has not reached setsid
+	 * yet. Signal the leader itself; it cannot have been reaped.
+	 */
+	if (errno == ESRCH && !p->exited && kill(p->pid, sig) == 0)
 		return 0;
 	if (errno == ESRCH)
 		return 0;

@@ -24,6 +24,8 @@ struct proc_spawn_args {
 	char		**env;		/* NULL-terminated "K=V" */
 	const char	 *cwd;		/* NULL: ours */
 	int		  fds[3];	/* the child's 0, 1, 2 */
+	int		  extra_fd;	/* -1, or given to the child as extra_num */
+	int		  extra_num;	/* 3..1023 (readiness fd) */
 	proc_exit_fn	  exit_fn;
 	void		 *arg;
 };

@@ -37,6 +37,8 @@ void			 supervisor_free(struct supervisor *);
 
 /* Do not exit when every unit has ended (--keep). */
 void	supervisor_set_keep(struct supervisor *, int);
+/* The control socket's path, given to children as PYTASKING_SOCKET. */
+void	supervisor_set_socket(struct supervisor *, const char *);
 
 struct sv_unit_info {
 	char		 kind[8];	/* "process" or "task" */

@@ -1,9 +1,8 @@
 /*
- * The task interpreter: runs a task's run and on_cancel scripts as a state
+ * The task interpreter: a task's run and on_cancel scripts as a state
  * machine on libuv handles, never blocking the loop. Blocks are an explicit
  * stack of frames, so a wait is a return to the loop, not a suspended C
- * call. Units, queues and output belong to the host; this file knows
- * nothing of the supervisor.
+ * call. Units, queues and output are the host's; no supervisor in here.
  */
 #include "config.h"
 
@@ -249,6 +248,9 @@ task_join(struct task *t, const struct step *st, size_t first, struct buf *b)
 			buf_addc(b, ' ');
 		task_expand(t, &st->words[i], b);
 	}
+	/* Hosts get bytes and a length; a NUL after them costs nothing. */
+	buf_addc(b, '\0');
+	b->len--;
 }
 
 /* One word of a step, expanded, as an allocated string. */
@@ -889,6 +891,7 @@ task_close_cb(uv_handle_t *h)
 		free(t);
 }
 
+/* A task ready to start; owner: the caller, who frees it with task_free. */
 struct task *
 task_new(uv_loop_t *loop, const struct task_spec *spec,
     const struct task_host *host, void *arg, char **args, size_t nargs)
@@ -918,6 +921,7 @@ task_new(uv_loop_t *loop, const struct task_spec *spec,
 	return t;
 }
 
+/* Run the first step on the next loop turn, outside the caller's stack. */
 void
 task_start(struct task *t)
 {
@@ -957,6 +961,7 @@ task_wake(struct task *t)
 	task_schedule(t);
 }
 
+/* Started (or cancelled) and not ended yet. */
 int
 task_is_running(const struct task *t)
 {

@@ -13,6 +13,8 @@ unit_state_name(enum unit_state s)
 	switch (s) {
 	case UNIT_IDLE:
 		return "idle";
+	case UNIT_WAITING:
+		return "waiting";
 	case UNIT_RUNNING:
 		return "running";
 	case UNIT_BACKOFF:

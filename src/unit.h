@@ -13,6 +13,7 @@
 
 enum unit_state {
 	UNIT_IDLE,	/* not started (autostart: false), or ended and reset */
+	UNIT_WAITING,	/* started, waiting for its dependencies */
 	UNIT_RUNNING,
 	UNIT_BACKOFF,	/* waiting to restart */
 	UNIT_STOPPING,

@@ -77,6 +77,7 @@ struct outlet {
 	int		  file_failed;
 	void		(*eof_fn)(void *);
 	void		(*console_fn)(void *, const char *, size_t);
+	void		(*line_fn)(void *, const char *, size_t);
 	void		 *arg;
 };
 
@@ -254,6 +255,19 @@ wire_find_queue(struct wire *w, const char *name)
 		if (strcmp(w->queues[i]->name, name) == 0)
 			return w->queues[i];
 	return NULL;
+}
+
+size_t
+wire_queues(struct wire *w, struct wqueue ***out)
+{
+	*out = w->queues;
+	return w->nqueues;
+}
+
+enum queue_mode
+wqueue_mode(const struct wqueue *wq)
+{
+	return queue_mode(wq->q);
 }
 
 const char *
@@ -447,6 +461,8 @@ outlet_line_cb(const char *line, size_t len, void *arg)
 	struct outlet	*o = arg;
 	size_t		 i;
 
+	if (o->line_fn != NULL)
+		o->line_fn(o->arg, line, len);
 	if (o->console_fd != -1) {
 		buf_adds(&o->console, o->prefix);
 		buf_add(&o->console, " | ", 3);
@@ -617,6 +633,7 @@ outlet_new(struct wire *w, const struct outlet_config *c)
 	o->nqueues = c->nqueues;
 	o->eof_fn = c->eof_fn;
 	o->console_fn = c->console_fn;
+	o->line_fn = c->line_fn;
 	o->arg = c->arg;
 	o->waiter.fn = outlet_resume_cb;
 	o->waiter.arg = o;
@@ -629,6 +646,12 @@ outlet_new(struct wire *w, const struct outlet_config *c)
 	if ((error = uv_poll_start(&o->poll, UV_READABLE, outlet_poll_cb)) != 0)
 		fatalx("uv_poll_start: %s", uv_strerror(error));
 	return o;
+}
+
+void
+outlet_set_line_fn(struct outlet *o, void (*fn)(void *, const char *, size_t))
+{
+	o->line_fn = fn;
 }
 
 int
@@ -848,6 +871,13 @@ inlet_new(struct wire *w, int fd, struct wqueue *wq, size_t sub)
 		fatalx("uv_poll_init: %s", uv_strerror(error));
 	in->poll.data = in;
 	wqueue_wait_readable(wq, &in->waiter);
+	/*
+	 * A consumer started late (autostart: false, a restart) may find
+	 * items already waiting, or the stream already ended: no push will
+	 * come to wake it, so look once, soon.
+	 */
+	if (queue_depth(wq->q, sub) > 0 || wqueue_is_ended(wq, sub))
+		wire_schedule(wq, 0);
 	return in;
 }
 

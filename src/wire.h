@@ -48,7 +48,10 @@ uint64_t	 wire_items_held(struct wire *);
 
 struct wqueue	*wire_add_queue(struct wire *, const struct queue_spec *);
 struct wqueue	*wire_find_queue(struct wire *, const char *);
+/* Every queue in the order added; *out borrowed until the next add. */
+size_t		 wire_queues(struct wire *, struct wqueue ***out);
 const char	*wqueue_name(const struct wqueue *);
+enum queue_mode	 wqueue_mode(const struct wqueue *);
 const struct queue_counters *wqueue_counters(const struct wqueue *);
 size_t		 wqueue_subscribe(struct wqueue *);
 /* A producer became live (running or restarting) / ended for good. */
@@ -81,6 +84,8 @@ struct outlet_config {
 	struct wqueue	**queues;
 	size_t		  nqueues;
 	void		(*eof_fn)(void *);	/* called once at EOF */
+	/* Sees every line (readiness by a line); NULL: none. */
+	void		(*line_fn)(void *, const char *, size_t);
 	/* Sees every batch of "prefix | line\n" lines sent to the console. */
 	void		(*console_fn)(void *, const char *, size_t);
 	void		 *arg;
@@ -88,6 +93,9 @@ struct outlet_config {
 
 struct outlet	*outlet_new(struct wire *, const struct outlet_config *);
 int		 outlet_is_eof(const struct outlet *);
+/* Stop (NULL) or change the per-line observer. */
+void		 outlet_set_line_fn(struct outlet *,
+		    void (*)(void *, const char *, size_t));
 /*
  * Read what is left without waiting, deliver the unfinished last line
  * (keep_tail) or drop and count it, then close and free.

@@ -8,6 +8,10 @@
 : "${PYT_TIMEOUT_SCALE:=1}"
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/pyt-e2e.XXXXXX")
+# Each scenario gets its own directory of control sockets, so supervisors
+# of scenarios run in parallel never meet (and never meet a user's).
+XDG_RUNTIME_DIR=$T; export XDG_RUNTIME_DIR
+unset PYTASKING_SOCKET
 BGPID=
 cleanup() {
 	if [ -n "$BGPID" ]; then kill -KILL "$BGPID" 2>/dev/null; fi

@@ -87,8 +87,12 @@ expect_diag(const char *text, const char *want)
 	m = load(text, &d);
 	assert_null(m);
 	out = printed(&d);
-	if (strcmp(out, want) != 0)
-		fail_msg("for:\n%s\nwant:\n%s\ngot:\n%s", text, want, out);
+	/* In full on stderr: cmocka cuts long messages. */
+	if (strcmp(out, want) != 0) {
+		fprintf(stderr, "for:\n%s\nwant:\n%s\ngot:\n%s", text, want,
+		    out);
+		fail();
+	}
 	free(out);
 	diag_release(&d);
 }
@@ -774,7 +778,8 @@ test_bad_types(void **state)
 	    "steps; got \"echo hi\"\n");
 	expect_diag("version: 1\nprocesses:\n  w: {shell: x, stdout: {a: b}}\n",
 	    "t.yaml:3:25: processes.w.stdout: expected inherit, null, "
-	    "file:PATH or a queue name; got a mapping\n");
+	    "file:PATH, {file: PATH, max_size: SIZE, backups: N} or a queue "
+	    "name; got a mapping\n");
 }
 
 /* Values out of their set or range. */
@@ -1377,6 +1382,1072 @@ test_long_chain(void **state)
 	free(text);
 }
 
+/* ---------------------------------------------------------------- orchestration */
+
+/* Print m and load the text back: the caller frees both. */
+static struct manifest *
+reprint(const struct manifest *m, char **text)
+{
+	struct manifest	*m2;
+	struct diag	 d;
+	FILE		*fp;
+	char		*out;
+
+	fp = tmpfile();
+	assert_non_null(fp);
+	manifest_print(m, fp);
+	*text = slurp(fp);
+	diag_init(&d, "printed.yaml");
+	m2 = manifest_load_buffer("printed.yaml", *text, strlen(*text), &d);
+	if (m2 == NULL) {
+		out = printed(&d);
+		fail_msg("printed manifest does not load:\n%s\n%s", *text, out);
+	}
+	diag_release(&d);
+	return m2;
+}
+
+/* depends_on: a mapping of conditions, or a list meaning started. */
+static void
+test_deps(void **state)
+{
+	struct manifest		*m;
+	struct proc_spec	*p;
+	struct task_spec	*t;
+
+	m = load_ok(
+	    "version: 1\n"
+	    "processes:\n"
+	    "  db: {cmd: [x]}\n"
+	    "  web:\n"
+	    "    cmd: [x]\n"
+	    "    depends_on: {db: ready, migrate: succeeded, seed: started}\n"
+	    "  w: {cmd: [x], depends_on: [web, \"db\"]}\n"
+	    "  none: {cmd: [x], depends_on: []}\n"
+	    "  null: {cmd: [x], depends_on: ~}\n"
+	    "tasks:\n"
+	    "  migrate: {run: [echo], depends_on: {db: ready}}\n"
+	    "  seed: {run: [echo], depends_on: [migrate]}\n"
+	    "  after: {run: [echo], depends_on: {seed: ready}}\n");
+	assert_int_equal(m->procs[0].ndeps, 0);
+	assert_null(m->procs[0].deps);
+	p = &m->procs[1];
+	assert_int_equal(p->ndeps, 3);
+	assert_string_equal(p->deps[0].name, "db");
+	assert_int_equal(p->deps[0].cond, DEP_READY);
+	assert_int_equal(p->deps[0].loc.line, 6);
+	assert_int_equal(p->deps[0].loc.col, 18);
+	assert_string_equal(p->deps[1].name, "migrate");
+	assert_int_equal(p->deps[1].cond, DEP_SUCCEEDED);
+	assert_int_equal(p->deps[2].cond, DEP_STARTED);
+	p = &m->procs[2];
+	assert_int_equal(p->ndeps, 2);
+	assert_string_equal(p->deps[0].name, "web");
+	assert_int_equal(p->deps[0].cond, DEP_STARTED);
+	assert_int_equal(p->deps[1].loc.line, 7);
+	assert_int_equal(p->deps[1].loc.col, 35);
+	assert_int_equal(m->procs[3].ndeps, 0);
+	assert_int_equal(m->procs[4].ndeps, 0);
+	t = &m->tasks[0];
+	assert_int_equal(t->ndeps, 1);
+	assert_int_equal(t->deps[0].cond, DEP_READY);
+	assert_int_equal(m->tasks[1].deps[0].cond, DEP_STARTED);
+	/* ready on a task means started: accepted. */
+	assert_int_equal(m->tasks[2].deps[0].cond, DEP_READY);
+	manifest_free(m);
+}
+
+/* Unknown names, cycles, bad conditions and types. */
+static void
+test_deps_errors(void **state)
+{
+	expect_diag(
+	    "version: 1\n"
+	    "queues: {jobs: {}}\n"
+	    "processes:\n"
+	    "  db: {cmd: [x], stdout: jobs}\n"
+	    "  web: {cmd: [x], stdin: jobs, depends_on: {dbb: ready, jobs: "
+	    "started, zzz: started}}\n"
+	    "tasks:\n"
+	    "  t: {run: [echo], depends_on: [wbe]}\n",
+	    "t.yaml:5:45: processes.web.depends_on: unknown process or task "
+	    "\"dbb\" (did you mean \"db\"?)\n"
+	    "t.yaml:5:57: processes.web.depends_on: unknown process or task "
+	    "\"jobs\" (that is a queue)\n"
+	    "t.yaml:5:72: processes.web.depends_on: unknown process or task "
+	    "\"zzz\"\n"
+	    "t.yaml:7:33: tasks.t.depends_on: unknown process or task "
+	    "\"wbe\"\n");
+	expect_diag(
+	    "version: 1\n"
+	    "processes:\n"
+	    "  self: {cmd: [x], depends_on: [self]}\n",
+	    "t.yaml:3:33: processes.self.depends_on: dependency cycle: self -> "
+	    "self\n");
+	expect_diag(
+	    "version: 1\n"
+	    "processes:\n"
+	    "  c: {cmd: [x], depends_on: {a: ready}}\n"
+	    "  a: {cmd: [x], depends_on: [b]}\n"
+	    "  b: {cmd: [x], depends_on: {c: succeeded}}\n"
+	    "tasks:\n"
+	    "  t1: {run: [echo], depends_on: [t2, a]}\n"
+	    "  t2: {run: [echo], depends_on: [t1]}\n",
+	    "t.yaml:3:30: processes.c.depends_on: dependency cycle: c -> a -> "
+	    "b -> c\n"
+	    "t.yaml:7:34: tasks.t1.depends_on: dependency cycle: t1 -> t2 -> "
+	    "t1\n");
+	/* A cycle across processes and tasks. */
+	expect_diag(
+	    "version: 1\n"
+	    "processes:\n"
+	    "  p: {cmd: [x], depends_on: {t: succeeded}}\n"
+	    "tasks:\n"
+	    "  t: {run: [echo], depends_on: [p]}\n",
+	    "t.yaml:3:30: processes.p.depends_on: dependency cycle: p -> t -> "
+	    "p\n");
+	expect_diag(
+	    "version: 1\n"
+	    "processes:\n"
+	    "  a: {cmd: [x]}\n"
+	    "  b: {cmd: [x], depends_on: {a: redy}}\n"
+	    "  c: {cmd: [x], depends_on: [a, [b], a, ~]}\n"
+	    "  d: {cmd: [x], depends_on: a}\n"
+	    "  e: {cmd: [x], depends_on: {a: }}\n",
+	    "t.yaml:4:33: processes.b.depends_on.a: expected one of started, "
+	    "ready, succeeded; got \"redy\" (did you mean \"ready\"?)\n"
+	    "t.yaml:5:33: processes.c.depends_on[1]: expected a process or "
+	    "task name; got a sequence\n"
+	    "t.yaml:5:38: processes.c.depends_on: duplicate name \"a\" (first "
+	    "at line 5, column 30)\n"
+	    "t.yaml:5:41: processes.c.depends_on[3]: expected a process or "
+	    "task name; got null\n"
+	    "t.yaml:6:29: processes.d.depends_on: expected a mapping such as "
+	    "{db: ready} or a list of names; got \"a\"\n"
+	    "t.yaml:7:33: processes.e.depends_on.a: expected one of started, "
+	    "ready, succeeded; got null\n");
+	/* Only processes have ready:. */
+	expect_diag(
+	    "version: 1\n"
+	    "tasks:\n"
+	    "  t: {run: [echo], ready: {fd: 3}, ready_timeout: 1s}\n",
+	    "t.yaml:3:20: tasks.t: unknown key \"ready\" (only processes have "
+	    "ready:; a task is ready once started)\n"
+	    "t.yaml:3:36: tasks.t: unknown key \"ready_timeout\" (only "
+	    "processes have ready:; a task is ready once started)\n");
+}
+
+/* A long cycle is named by its ends; a big one is checked quickly. */
+static void
+test_deps_long_cycle(void **state)
+{
+	struct buf	 b;
+	struct diag	 d;
+	char		*text;
+	double		 t0;
+	int		 i, n = 20000;
+
+	buf_init(&b);
+	buf_adds(&b, "version: 1\nprocesses:\n");
+	for (i = 0; i < n; i++)
+		buf_addf(&b, "  p%d: {cmd: [x], depends_on: [p%d]}\n", i,
+		    (i + 1) % n);
+	text = buf_steal(&b);
+	t0 = now();
+	assert_null(load(text, &d));
+	assert_true(now() - t0 < 10.0);
+	assert_int_equal(d.nerrors, 1);
+	assert_string_equal(d.items[0].msg, "processes.p0.depends_on: "
+	    "dependency cycle: p0 -> p1 -> p2 -> p3 -> p4 -> p5 -> p6 -> p7 "
+	    "-> p8 -> p9 -> p10 -> p11 -> p12 -> p13 -> ... (19985 more) -> "
+	    "p19999 -> p0");
+	diag_release(&d);
+	free(text);
+}
+
+/* ready: each way, with its defaults. */
+static void
+test_ready(void **state)
+{
+	struct manifest		*m;
+	struct ready_spec	*r;
+
+	setenv("PYT_TEST_PORT", "5433", 1);
+	m = load_ok(
+	    "version: 1\n"
+	    "processes:\n"
+	    "  none: {cmd: [x]}\n"
+	    "  line: {cmd: [x], ready: {line: \"^listening on [0-9]+$\"}}\n"
+	    "  fd: {cmd: [x], ready: {fd: 3}, ready_timeout: 0}\n"
+	    "  exec:\n"
+	    "    cmd: [x]\n"
+	    "    ready: {exec: [pg_isready, -q], interval: 250ms}\n"
+	    "    ready_timeout: 2m\n"
+	    "  tcp: {cmd: [x], ready: {tcp: \"127.0.0.1:${PYT_TEST_PORT}\"}}\n"
+	    "  tcp6: {cmd: [x], ready: {tcp: \"[::1]:080\"}}\n"
+	    "  http: {cmd: [x], ready: {http: \"http://localhost:8080/health"
+	    "?full=1\", interval: 2s}}\n"
+	    "  http2: {cmd: [x], ready: {http: \"http://[fe80::1%eth0]\"}}\n"
+	    "  nul: {cmd: [x], ready: null}\n");
+	r = &m->procs[0].ready;
+	assert_int_equal(r->kind, READY_NONE);
+	assert_int_equal(r->interval_ms, MANIFEST_DEFAULT_READY_INTERVAL_MS);
+	assert_int_equal(r->timeout_ms, MANIFEST_DEFAULT_READY_TIMEOUT_MS);
+	assert_int_equal(r->timeout_ms, 60000);
+	r = &m->procs[1].ready;
+	assert_int_equal(r->kind, READY_LINE);
+	assert_string_equal(r->regex, "^listening on [0-9]+$");
+	assert_int_equal(r->loc.line, 4);
+	assert_int_equal(r->loc.col, 27);
+	r = &m->procs[2].ready;
+	assert_int_equal(r->kind, READY_FD);
+	assert_int_equal(r->fd, 3);
+	assert_int_equal(r->timeout_ms, 0);
+	r = &m->procs[3].ready;
+	assert_int_equal(r->kind, READY_EXEC);
+	assert_string_equal(r->argv[0], "pg_isready");
+	assert_string_equal(r->argv[1], "-q");
+	assert_null(r->argv[2]);
+	assert_int_equal(r->interval_ms, 250);
+	assert_int_equal(r->timeout_ms, 120000);
+	r = &m->procs[4].ready;
+	assert_int_equal(r->kind, READY_TCP);
+	assert_string_equal(r->host, "127.0.0.1");
+	assert_string_equal(r->port, "5433");
+	assert_null(r->path);
+	assert_int_equal(r->interval_ms, 1000);
+	r = &m->procs[5].ready;
+	assert_string_equal(r->host, "::1");
+	assert_string_equal(r->port, "80");
+	r = &m->procs[6].ready;
+	assert_int_equal(r->kind, READY_HTTP);
+	assert_string_equal(r->host, "localhost");
+	assert_string_equal(r->port, "8080");
+	assert_string_equal(r->path, "/health?full=1");
+	assert_int_equal(r->interval_ms, 2000);
+	r = &m->procs[7].ready;
+	assert_string_equal(r->host, "fe80::1%eth0");
+	assert_string_equal(r->port, "80");
+	assert_string_equal(r->path, "/");
+	assert_int_equal(m->procs[8].ready.kind, READY_NONE);
+	manifest_free(m);
+	unsetenv("PYT_TEST_PORT");
+}
+
+/* ready: every way to get it wrong. */
+static void
+test_ready_errors(void **state)
+{
+	expect_diag(
+	    "version: 1\n"
+	    "processes:\n"
+	    "  a: {cmd: [x], ready: {}}\n"
+	    "  b: {cmd: [x], ready: {fd: 3, line: x}}\n"
+	    "  c: {cmd: [x], ready: line}\n"
+	    "  d: {cmd: [x], ready: {interval: 1s}}\n",
+	    "t.yaml:3:24: processes.a.ready: exactly one of line, fd, exec, "
+	    "tcp and http is required\n"
+	    "t.yaml:4:24: processes.b.ready: exactly one of line, fd, exec, "
+	    "tcp and http is required\n"
+	    "t.yaml:5:24: processes.c.ready: expected a mapping with one of "
+	    "line, fd, exec, tcp or http; got \"line\"\n"
+	    "t.yaml:6:24: processes.d.ready: exactly one of line, fd, exec, "
+	    "tcp and http is required\n");
+	expect_diag(
+	    "version: 1\n"
+	    "processes:\n"
+	    "  a: {cmd: [x], ready: {line: \"(\"}}\n"
+	    "  b: {cmd: [x], ready: {line: \"\"}}\n"
+	    "  c: {cmd: [x], ready: {line: [x]}}\n",
+	    "t.yaml:3:31: processes.a.ready.line: expected a regular "
+	    "expression (POSIX ERE); got \"(\" (Unmatched ( or \\()\n"
+	    "t.yaml:4:31: processes.b.ready.line: expected a regular "
+	    "expression (POSIX ERE); got \"\" (it would match every line)\n"
+	    "t.yaml:5:31: processes.c.ready.line: expected a regular "
+	    "expression (POSIX ERE); got a sequence\n");
+	expect_diag(
+	    "version: 1\n"
+	    "processes:\n"
+	    "  a: {cmd: [x], ready: {fd: 2}}\n"
+	    "  b: {cmd: [x], ready: {fd: 1024}}\n"
+	    "  c: {cmd: [x], ready: {exec: \"pg_isready -q\"}}\n"
+	    "  d: {cmd: [x], ready: {exec: []}}\n",
+	    "t.yaml:3:29: processes.a.ready.fd: expected an integer from 3 to "
+	    "1023; got 2\n"
+	    "t.yaml:4:29: processes.b.ready.fd: expected an integer from 3 to "
+	    "1023; got 1024\n"
+	    "t.yaml:5:31: processes.c.ready.exec: expected a sequence of "
+	    "strings such as [pg_isready, -q]; got \"pg_isready -q\" (a probe "
+	    "runs without a shell)\n"
+	    "t.yaml:6:31: processes.d.ready.exec: expected a non-empty "
+	    "sequence of strings; got an empty sequence\n");
+	expect_diag(
+	    "version: 1\n"
+	    "processes:\n"
+	    "  a: {cmd: [x], ready: {tcp: localhost}}\n"
+	    "  b: {cmd: [x], ready: {tcp: \"h:0\"}}\n"
+	    "  c: {cmd: [x], ready: {tcp: \"::1:80\"}}\n"
+	    "  d: {cmd: [x], ready: {tcp: \":80\"}}\n"
+	    "  e: {cmd: [x], ready: {tcp: \"[::1:80\"}}\n"
+	    "  f: {cmd: [x], ready: {tcp: \"[x]:80\"}}\n"
+	    "  g: {cmd: [x], ready: {tcp: \"a b:80\"}}\n"
+	    "  h: {cmd: [x], ready: {tcp: \"h:http\"}}\n",
+	    "t.yaml:3:30: processes.a.ready.tcp: expected HOST:PORT such as "
+	    "127.0.0.1:5432; got \"localhost\" (no port)\n"
+	    "t.yaml:4:30: processes.b.ready.tcp: expected HOST:PORT such as "
+	    "127.0.0.1:5432; got \"h:0\" (the port is a number from 1 to "
+	    "65535)\n"
+	    "t.yaml:5:30: processes.c.ready.tcp: expected HOST:PORT such as "
+	    "127.0.0.1:5432; got \"::1:80\" (an IPv6 address goes in brackets, "
+	    "as [::1]:80)\n"
+	    "t.yaml:6:30: processes.d.ready.tcp: expected HOST:PORT such as "
+	    "127.0.0.1:5432; got \":80\" (no host)\n"
+	    "t.yaml:7:30: processes.e.ready.tcp: expected HOST:PORT such as "
+	    "127.0.0.1:5432; got \"[::1:80\" (no \"]\" after \"[\")\n"
+	    "t.yaml:8:30: processes.f.ready.tcp: expected HOST:PORT such as "
+	    "127.0.0.1:5432; got \"[x]:80\" (brackets are for IPv6 "
+	    "addresses)\n"
+	    "t.yaml:9:30: processes.g.ready.tcp: expected HOST:PORT such as "
+	    "127.0.0.1:5432; got \"a b:80\" (invalid character in the host)\n"
+	    "t.yaml:10:30: processes.h.ready.tcp: expected HOST:PORT such as "
+	    "127.0.0.1:5432; got \"h:http\" (the port is a number from 1 to "
+	    "65535)\n");
+	expect_diag(
+	    "version: 1\n"
+	    "processes:\n"
+	    "  a: {cmd: [x], ready: {http: \"https://h/health\"}}\n"
+	    "  b: {cmd: [x], ready: {http: \"ftp://h/\"}}\n"
+	    "  c: {cmd: [x], ready: {http: \"http://u:p@h/\"}}\n"
+	    "  d: {cmd: [x], ready: {http: \"http://h/a b\"}}\n"
+	    "  e: {cmd: [x], ready: {http: \"http:///x\"}}\n",
+	    "t.yaml:3:31: processes.a.ready.http: expected a URL such as "
+	    "http://127.0.0.1:8080/health; got \"https://h/health\" (https is "
+	    "not supported; use exec: with a client such as curl)\n"
+	    "t.yaml:4:31: processes.b.ready.http: expected a URL such as "
+	    "http://127.0.0.1:8080/health; got \"ftp://h/\" (the URL does not "
+	    "start with http://)\n"
+	    "t.yaml:5:31: processes.c.ready.http: expected a URL such as "
+	    "http://127.0.0.1:8080/health; got \"http://u:p@h/\" (credentials "
+	    "in the URL are not supported)\n"
+	    "t.yaml:6:31: processes.d.ready.http: expected a URL such as "
+	    "http://127.0.0.1:8080/health; got \"http://h/a b\" (a blank or "
+	    "control character in the path)\n"
+	    "t.yaml:7:31: processes.e.ready.http: expected a URL such as "
+	    "http://127.0.0.1:8080/health; got \"http:///x\" (no host)\n");
+	expect_diag(
+	    "version: 1\n"
+	    "processes:\n"
+	    "  a: {cmd: [x], ready: {line: ok, interval: 1s}}\n"
+	    "  b: {cmd: [x], ready: {fd: 3, interval: 1s}}\n"
+	    "  c: {cmd: [x], ready: {tcp: \"h:1\", interval: 0}}\n"
+	    "  d: {cmd: [x], ready: {tcp: \"h:1\", timeout: 5s}}\n"
+	    "  e: {cmd: [x], ready: {tcp: \"h:1\", intreval: 5s}}\n"
+	    "  f: {cmd: [x], ready_timeout: soon}\n",
+	    "t.yaml:3:35: processes.a.ready.interval: only exec, tcp and http "
+	    "are polled; line waits for the process itself\n"
+	    "t.yaml:4:32: processes.b.ready.interval: only exec, tcp and http "
+	    "are polled; fd waits for the process itself\n"
+	    "t.yaml:5:47: processes.c.ready.interval: expected a duration "
+	    "greater than 0; got 0\n"
+	    "t.yaml:6:37: processes.d.ready: unknown key \"timeout\" (the "
+	    "timeout is ready_timeout, beside ready)\n"
+	    "t.yaml:7:37: processes.e.ready: unknown key \"intreval\" (did you "
+	    "mean \"interval\"?)\n"
+	    "t.yaml:8:32: processes.f.ready_timeout: expected a duration such "
+	    "as 250ms, 1.5s or 2m; got \"soon\" (a duration starts with a "
+	    "digit)\n");
+}
+
+/* A file destination given as a mapping rotates by size. */
+static void
+test_dest_rotate(void **state)
+{
+	struct manifest	*m;
+	struct dest	*dst;
+
+	m = load_ok(
+	    "version: 1\n"
+	    "queues: {q: {}}\n"
+	    "processes:\n"
+	    "  a:\n"
+	    "    cmd: [x]\n"
+	    "    stdout: {file: /var/log/a.log, max_size: 10MiB, backups: 3}\n"
+	    "    stderr: [q, {file: /var/log/a.err, max_size: 4096}, "
+	    "\"file:/tmp/plain\"]\n"
+	    "  b: {cmd: [x], stdin: q, stdout: {file: /tmp/b, backups: 0}}\n"
+	    "tasks:\n"
+	    "  t: {run: [echo], stdout: {max_size: 1k, file: /tmp/t}}\n");
+	dst = &m->procs[0].out.dests[0];
+	assert_int_equal(dst->kind, DEST_FILE);
+	assert_string_equal(dst->name, "/var/log/a.log");
+	assert_int_equal(dst->max_size, 10 * 1024 * 1024);
+	assert_int_equal(dst->backups, 3);
+	assert_int_equal(dst->loc.line, 6);
+	assert_int_equal(dst->loc.col, 13);
+	assert_int_equal(m->procs[0].err.ndests, 3);
+	dst = &m->procs[0].err.dests[1];
+	assert_int_equal(dst->kind, DEST_FILE);
+	assert_string_equal(dst->name, "/var/log/a.err");
+	assert_int_equal(dst->max_size, 4096);
+	assert_int_equal(dst->backups, MANIFEST_DEFAULT_BACKUPS);
+	dst = &m->procs[0].err.dests[2];
+	assert_int_equal(dst->max_size, 0);
+	assert_int_equal(dst->backups, 5);
+	dst = &m->procs[1].out.dests[0];
+	assert_int_equal(dst->max_size, 0);
+	assert_int_equal(dst->backups, 0);
+	dst = &m->tasks[0].out.dests[0];
+	assert_string_equal(dst->name, "/tmp/t");
+	assert_int_equal(dst->max_size, 1024);
+	manifest_free(m);
+}
+
+/* Mistakes in a rotated file destination. */
+static void
+test_dest_rotate_errors(void **state)
+{
+	expect_diag(
+	    "version: 1\n"
+	    "processes:\n"
+	    "  a: {cmd: [x], stdout: {max_size: 1M}}\n"
+	    "  b: {cmd: [x], stdout: {file: \"\", max_size: huge, backups: "
+	    "101}}\n"
+	    "  c: {cmd: [x], stderr: [inherit, {file: /x, backup: 2}]}\n"
+	    "  d: {cmd: [x], stdout: {file: /x, max_size: 5 MiB, backups: "
+	    "-1}}\n"
+	    "  e: {cmd: [x], stdout: {file: [a]}}\n"
+	    "  f: {cmd: [x], stdout: {queue: q}}\n"
+	    "  g: {cmd: [x], stdout: {file: /x, max_size: 1TB}}\n",
+	    "t.yaml:3:25: processes.a.stdout: missing key \"file\" (the path "
+	    "of the file)\n"
+	    "t.yaml:4:32: processes.b.stdout.file: expected a file path; got "
+	    "\"\"\n"
+	    "t.yaml:4:46: processes.b.stdout.max_size: expected a size such as "
+	    "10MiB, 512k or 0 (never rotate); got \"huge\"\n"
+	    "t.yaml:4:61: processes.b.stdout.backups: expected an integer from "
+	    "0 to 100; got 101\n"
+	    "t.yaml:5:46: processes.c.stderr[1]: unknown key \"backup\" (did "
+	    "you mean \"backups\"?)\n"
+	    "t.yaml:6:46: processes.d.stdout.max_size: expected a size such as "
+	    "10MiB, 512k or 0 (never rotate); got \"5 MiB\" (unknown size unit "
+	    "(use k, M or G, optionally with iB))\n"
+	    "t.yaml:6:62: processes.d.stdout.backups: expected an integer from "
+	    "0 to 100; got -1\n"
+	    "t.yaml:7:32: processes.e.stdout.file: expected a file path; got a "
+	    "sequence\n"
+	    "t.yaml:8:25: processes.f.stdout: expected inherit, null, "
+	    "file:PATH, {file: PATH, max_size: SIZE, backups: N} or a queue "
+	    "name; got a mapping\n"
+	    "t.yaml:9:46: processes.g.stdout.max_size: expected a size such as "
+	    "10MiB, 512k or 0 (never rotate); got \"1TB\" (unknown size unit "
+	    "(use k, M or G, optionally with iB))\n");
+}
+
+/* limits: integers, sizes, seconds, unlimited. */
+static void
+test_limits(void **state)
+{
+	struct manifest	*m;
+	struct limit	*l;
+	int		 i;
+
+	m = load_ok(
+	    "version: 1\n"
+	    "processes:\n"
+	    "  a:\n"
+	    "    cmd: [x]\n"
+	    "    limits: {nofile: 4096, nproc: unlimited, core: 0, as: 1GiB, "
+	    "cpu: 1.2s, fsize: 512k}\n"
+	    "  b: {cmd: [x], limits: {cpu: 2m, as: unlimited, core: 1000}}\n"
+	    "  c: {cmd: [x], limits: {}}\n"
+	    "  d: {cmd: [x], limits: ~}\n"
+	    "  e: {cmd: [x], limits: {cpu: 0, nofile: 0}}\n");
+	l = m->procs[0].limits;
+	assert_true(l[LIMIT_NOFILE].set);
+	assert_int_equal(l[LIMIT_NOFILE].value, 4096);
+	assert_true(l[LIMIT_NPROC].value == MANIFEST_UNLIMITED);
+	assert_true(l[LIMIT_CORE].set);
+	assert_int_equal(l[LIMIT_CORE].value, 0);
+	assert_int_equal(l[LIMIT_AS].value, 1024 * 1024 * 1024);
+	/* Rounded up to whole seconds. */
+	assert_int_equal(l[LIMIT_CPU].value, 2);
+	assert_int_equal(l[LIMIT_FSIZE].value, 512 * 1024);
+	l = m->procs[1].limits;
+	assert_int_equal(l[LIMIT_CPU].value, 120);
+	assert_true(l[LIMIT_AS].value == MANIFEST_UNLIMITED);
+	assert_int_equal(l[LIMIT_CORE].value, 1000);
+	assert_false(l[LIMIT_NOFILE].set);
+	assert_false(l[LIMIT_FSIZE].set);
+	for (i = 0; i < LIMIT_COUNT; i++) {
+		assert_false(m->procs[2].limits[i].set);
+		assert_false(m->procs[3].limits[i].set);
+	}
+	assert_true(m->procs[4].limits[LIMIT_CPU].set);
+	assert_int_equal(m->procs[4].limits[LIMIT_CPU].value, 0);
+	manifest_free(m);
+
+	expect_diag(
+	    "version: 1\n"
+	    "processes:\n"
+	    "  a:\n"
+	    "    cmd: [x]\n"
+	    "    limits: {nofiles: 1, nproc: -1, core: big, as: 1TB, cpu: "
+	    "soon, fsize: [1]}\n"
+	    "  b: {cmd: [x], limits: [nofile]}\n"
+	    "  c: {cmd: [x], limits: {nofile: 1.5, nproc: infinite}}\n",
+	    "t.yaml:5:14: processes.a.limits: unknown key \"nofiles\" (did you "
+	    "mean \"nofile\"?)\n"
+	    "t.yaml:5:33: processes.a.limits.nproc: expected an integer of 0 "
+	    "or more, or unlimited; got -1\n"
+	    "t.yaml:5:43: processes.a.limits.core: expected a size such as "
+	    "4096, 64k or 1GiB, or unlimited; got \"big\"\n"
+	    "t.yaml:5:52: processes.a.limits.as: expected a size such as 4096, "
+	    "64k or 1GiB, or unlimited; got \"1TB\" (unknown size unit (use k, "
+	    "M or G, optionally with iB))\n"
+	    "t.yaml:5:62: processes.a.limits.cpu: expected seconds such as 10 "
+	    "or a duration such as 2m, or unlimited; got \"soon\" (a duration "
+	    "starts with a digit)\n"
+	    "t.yaml:5:75: processes.a.limits.fsize: expected a size such as "
+	    "4096, 64k or 1GiB, or unlimited; got a sequence\n"
+	    "t.yaml:6:25: processes.b.limits: expected a mapping such as "
+	    "{nofile: 4096, core: 0}; got a sequence\n"
+	    "t.yaml:7:34: processes.c.limits.nofile: expected an integer of 0 "
+	    "or more, or unlimited; got 1.5\n"
+	    "t.yaml:7:46: processes.c.limits.nproc: expected an integer of 0 "
+	    "or more, or unlimited; got \"infinite\"\n");
+}
+
+/* umask in octal, as a string or a YAML 1.1 octal; user and group. */
+static void
+test_umask_user(void **state)
+{
+	struct manifest	*m;
+
+	m = load_ok(
+	    "version: 1\n"
+	    "processes:\n"
+	    "  a: {cmd: [x], umask: 022, user: www-data, group: \"1000\"}\n"
+	    "  b: {cmd: [x], umask: \"0027\", user: 0, group: adm}\n"
+	    "  c: {cmd: [x], umask: 0o77}\n"
+	    "  d: {cmd: [x], umask: 0}\n"
+	    "  e: {cmd: [x], umask: \"777\", user: \"machine$\"}\n"
+	    "  f: {cmd: [x], umask: ~, user: ~, group: null}\n"
+	    "  g: {cmd: [x]}\n");
+	assert_int_equal(m->procs[0].umask, 022);
+	assert_string_equal(m->procs[0].user, "www-data");
+	assert_string_equal(m->procs[0].group, "1000");
+	assert_int_equal(m->procs[1].umask, 027);
+	assert_string_equal(m->procs[1].user, "0");
+	assert_string_equal(m->procs[1].group, "adm");
+	assert_int_equal(m->procs[2].umask, 077);
+	assert_int_equal(m->procs[3].umask, 0);
+	assert_int_equal(m->procs[4].umask, 0777);
+	assert_string_equal(m->procs[4].user, "machine$");
+	assert_int_equal(m->procs[5].umask, -1);
+	assert_null(m->procs[5].user);
+	assert_null(m->procs[5].group);
+	assert_int_equal(m->procs[6].umask, -1);
+	assert_null(m->procs[6].user);
+	manifest_free(m);
+
+	expect_diag(
+	    "version: 1\n"
+	    "processes:\n"
+	    "  a: {cmd: [x], umask: 0999}\n"
+	    "  b: {cmd: [x], umask: \"1777\"}\n"
+	    "  c: {cmd: [x], umask: u=rwx}\n"
+	    "  d: {cmd: [x], umask: [022]}\n"
+	    "  e: {cmd: [x], user: \"bad user\", group: \"\"}\n"
+	    "  f: {cmd: [x], user: -x, group: 99999999999}\n",
+	    "t.yaml:3:24: processes.a.umask: expected an octal mode such as "
+	    "\"022\" or \"0027\"; got 0999\n"
+	    "t.yaml:4:24: processes.b.umask: expected an octal mode such as "
+	    "\"022\" or \"0027\"; got \"1777\" (at most 0777)\n"
+	    "t.yaml:5:24: processes.c.umask: expected an octal mode such as "
+	    "\"022\" or \"0027\"; got \"u=rwx\"\n"
+	    "t.yaml:6:24: processes.d.umask: expected an octal mode such as "
+	    "\"022\" or \"0027\"; got a sequence\n"
+	    "t.yaml:7:23: processes.e.user: expected a user name or a numeric "
+	    "id; got \"bad user\"\n"
+	    "t.yaml:7:42: processes.e.group: expected a group name or a "
+	    "numeric id; got \"\"\n"
+	    "t.yaml:8:23: processes.f.user: expected a user name or a numeric "
+	    "id; got \"-x\"\n"
+	    "t.yaml:8:34: processes.f.group: expected a group name or a "
+	    "numeric id; got 99999999999\n");
+}
+
+/* backend: redis and its keys; memory stays the default. */
+static void
+test_redis_queue(void **state)
+{
+	struct manifest		*m;
+	struct queue_spec	*q;
+
+	setenv("PYT_TEST_REDIS", "redis://:pw@10.0.0.1:6380/2", 1);
+	unsetenv("PYT_TEST_UNSET");
+	m = load_ok(
+	    "version: 1\n"
+	    "queues:\n"
+	    "  mem: {}\n"
+	    "  jobs:\n"
+	    "    backend: redis\n"
+	    "    url: ${PYT_TEST_REDIS}\n"
+	    "    stream: jobs-stream\n"
+	    "    group: workers\n"
+	    "    claim_after: 1m\n"
+	    "    connect_timeout: 0\n"
+	    "    capacity: 10000\n"
+	    "  r2: {backend: redis, url: \"${PYT_TEST_UNSET:-redis://localhost}"
+	    "\"}\n"
+	    "  m2: {backend: memory}\n"
+	    "processes:\n"
+	    "  p: {cmd: [x], stdout: [mem, jobs, r2, m2]}\n"
+	    "  c: {cmd: [x], stdin: mem}\n"
+	    "  d: {cmd: [x], stdin: jobs}\n"
+	    "  e: {cmd: [x], stdin: r2}\n"
+	    "  f: {cmd: [x], stdin: m2}\n");
+	q = &m->queues[0];
+	assert_false(q->redis);
+	assert_null(q->url);
+	assert_null(q->stream);
+	assert_null(q->group);
+	q = &m->queues[1];
+	assert_true(q->redis);
+	assert_string_equal(q->url, "redis://:pw@10.0.0.1:6380/2");
+	assert_string_equal(q->stream, "jobs-stream");
+	assert_string_equal(q->group, "workers");
+	assert_int_equal(q->claim_after_ms, 60000);
+	assert_int_equal(q->connect_timeout_ms, 0);
+	assert_int_equal(q->capacity, 10000);
+	q = &m->queues[2];
+	assert_true(q->redis);
+	assert_string_equal(q->url, "redis://localhost");
+	assert_string_equal(q->stream, "r2");
+	assert_string_equal(q->group, "r2");
+	assert_int_equal(q->claim_after_ms, MANIFEST_DEFAULT_CLAIM_AFTER_MS);
+	assert_int_equal(q->claim_after_ms, 30000);
+	assert_int_equal(q->connect_timeout_ms, 10000);
+	assert_false(m->queues[3].redis);
+	manifest_free(m);
+	unsetenv("PYT_TEST_REDIS");
+}
+
+/* Redis keys on a memory queue, broadcast, and malformed URLs. */
+static void
+test_redis_errors(void **state)
+{
+	expect_diag(
+	    "version: 1\n"
+	    "queues:\n"
+	    "  a: {url: \"redis://h\", stream: s, claim_after: 1s}\n"
+	    "  b: {backend: redis}\n"
+	    "  c: {backend: redis, url: \"redis://h\", mode: broadcast}\n"
+	    "  d: {backend: redsi, url: x}\n"
+	    "  e: {backend: redis, url: \"redis://h\", stream: \"\", group: [g], "
+	    "claim_after: 0}\n",
+	    "t.yaml:3:7: queues.a.url: only a queue with backend: redis takes "
+	    "url\n"
+	    "t.yaml:3:25: queues.a.stream: only a queue with backend: redis "
+	    "takes stream\n"
+	    "t.yaml:3:36: queues.a.claim_after: only a queue with backend: "
+	    "redis takes claim_after\n"
+	    "t.yaml:4:3: queues.b: missing key \"url\" (backend: redis needs a "
+	    "URL such as redis://127.0.0.1:6379/0)\n"
+	    "t.yaml:5:47: queues.c.mode: broadcast is not supported with "
+	    "backend: redis (the consumers of a Redis consumer group share its "
+	    "items; declare one queue per consumer instead)\n"
+	    "t.yaml:6:16: queues.d.backend: expected one of memory, redis; got "
+	    "\"redsi\"\n"
+	    "t.yaml:7:49: queues.e.stream: expected a stream name; got \"\"\n"
+	    "t.yaml:7:60: queues.e.group: expected a consumer group name; got "
+	    "a sequence\n"
+	    "t.yaml:7:78: queues.e.claim_after: expected a duration greater "
+	    "than 0; got 0\n");
+	expect_diag(
+	    "version: 1\n"
+	    "queues:\n"
+	    "  a: {backend: redis, url: \"http://h\"}\n"
+	    "  b: {backend: redis, url: \"rediss://h\"}\n"
+	    "  c: {backend: redis, url: \"redis://:secret@h:99999\"}\n"
+	    "  d: {backend: redis, url: \"redis://h/x\"}\n"
+	    "  e: {backend: redis, url: \"redis://\"}\n"
+	    "  f: {backend: redis, url: \"redis://pw@h\"}\n"
+	    "  g: {backend: redis, url: \"redis://:@h\"}\n"
+	    "  h: {backend: redis, url: \"${PYT_TEST_UNSET}\"}\n",
+	    "t.yaml:3:28: queues.a.url: expected a URL such as "
+	    "redis://127.0.0.1:6379/0; got \"http://h\" (the URL does not start "
+	    "with redis://)\n"
+	    "t.yaml:4:28: queues.b.url: expected a URL such as "
+	    "redis://127.0.0.1:6379/0; got \"rediss://h\" (rediss:// (TLS) is "
+	    "not supported)\n"
+	    "t.yaml:5:28: queues.c.url: expected a URL such as "
+	    "redis://127.0.0.1:6379/0; got \"redis://***@h:99999\" (the port is "
+	    "a number from 1 to 65535)\n"
+	    "t.yaml:6:28: queues.d.url: expected a URL such as "
+	    "redis://127.0.0.1:6379/0; got \"redis://h/x\" (the database is a "
+	    "number, as in /0)\n"
+	    "t.yaml:7:28: queues.e.url: expected a URL such as "
+	    "redis://127.0.0.1:6379/0; got \"redis://\" (no host)\n"
+	    "t.yaml:8:28: queues.f.url: expected a URL such as "
+	    "redis://127.0.0.1:6379/0; got \"redis://***@h\" (expected "
+	    ":PASSWORD@ before the host)\n"
+	    "t.yaml:9:28: queues.g.url: expected a URL such as "
+	    "redis://127.0.0.1:6379/0; got \"redis://***@h\" (empty password)\n"
+	    "t.yaml:10:29: queues.h.url: variable PYT_TEST_UNSET is not set "
+	    "(write ${PYT_TEST_UNSET:-default} to give a default)\n");
+}
+
+/* The address parsers the runtime shares. */
+static void
+test_parse_addresses(void **state)
+{
+	struct redis_url	 ru;
+	const char		*errstr;
+	char			*host, *port;
+
+	assert_int_equal(manifest_parse_hostport("h.example:8080", NULL, &host,
+	    &port, &errstr), 0);
+	assert_string_equal(host, "h.example");
+	assert_string_equal(port, "8080");
+	free(host);
+	free(port);
+	assert_int_equal(manifest_parse_hostport("[::1]", "80", &host, &port,
+	    &errstr), 0);
+	assert_string_equal(host, "::1");
+	assert_string_equal(port, "80");
+	free(host);
+	free(port);
+	assert_int_equal(manifest_parse_hostport("h", NULL, &host, &port,
+	    &errstr), -1);
+	assert_string_equal(errstr, "no port");
+	assert_null(host);
+	assert_int_equal(manifest_parse_hostport("[::1]x", NULL, &host, &port,
+	    &errstr), -1);
+	assert_string_equal(errstr, "expected \":PORT\" after the address");
+
+	assert_int_equal(manifest_parse_redis_url("redis://localhost", &ru,
+	    &errstr), 0);
+	assert_null(ru.user);
+	assert_null(ru.password);
+	assert_string_equal(ru.host, "localhost");
+	assert_int_equal(ru.port, MANIFEST_REDIS_DEFAULT_PORT);
+	assert_int_equal(ru.db, 0);
+	manifest_redis_url_release(&ru);
+	assert_int_equal(manifest_parse_redis_url("redis://:p@ss/w@[::1]:7000/"
+	    "3", &ru, &errstr), 0);
+	assert_null(ru.user);
+	assert_string_equal(ru.password, "p@ss/w");
+	assert_string_equal(ru.host, "::1");
+	assert_int_equal(ru.port, 7000);
+	assert_int_equal(ru.db, 3);
+	manifest_redis_url_release(&ru);
+	assert_int_equal(manifest_parse_redis_url("redis://app:pw@h/", &ru,
+	    &errstr), 0);
+	assert_string_equal(ru.user, "app");
+	assert_string_equal(ru.password, "pw");
+	assert_int_equal(ru.db, 0);
+	manifest_redis_url_release(&ru);
+	assert_int_equal(manifest_parse_redis_url("redis://h:1/99999999999",
+	    &ru, &errstr), -1);
+	assert_null(ru.host);
+}
+
+/* Every new key printed, with defaults, loads back the same. */
+static void
+test_print_orchestration(void **state)
+{
+	struct manifest	*m, *m2;
+	char		*text, *text2;
+	size_t		 i;
+
+	m = load_ok(
+	    "version: 1\n"
+	    "queues:\n"
+	    "  jobs: {backend: redis, url: \"redis://:pw@[::1]/1\", group: g}\n"
+	    "  local: {}\n"
+	    "processes:\n"
+	    "  db:\n"
+	    "    cmd: [postgres]\n"
+	    "    ready: {tcp: \"[::1]:5432\", interval: 500ms}\n"
+	    "    ready_timeout: 0\n"
+	    "    limits: {nofile: 4096, as: 1GiB, cpu: 1.5s, core: 0, "
+	    "fsize: 1000, nproc: unlimited}\n"
+	    "    umask: 022\n"
+	    "    user: postgres\n"
+	    "    group: \"70\"\n"
+	    "    stdout: {file: /tmp/db.log, max_size: 10MiB, backups: 3}\n"
+	    "    stderr: [inherit, {file: /tmp/db.err, backups: 5}, "
+	    "{file: /tmp/e2, backups: 0}]\n"
+	    "  web:\n"
+	    "    cmd: [web]\n"
+	    "    depends_on: {db: ready, migrate: succeeded}\n"
+	    "    ready: {http: \"http://localhost:8080/health?x=1\"}\n"
+	    "    stdout: [jobs, local]\n"
+	    "  w1: {cmd: [x], ready: {line: \"^up \\\\$[0-9]+$\"}, stdin: jobs, "
+	    "depends_on: [web]}\n"
+	    "  w2: {cmd: [x], ready: {exec: [probe, \"a b\"]}, stdin: local}\n"
+	    "  w3: {cmd: [x], ready: {fd: 5}}\n"
+	    "  plain: {cmd: [x]}\n"
+	    "tasks:\n"
+	    "  migrate: {run: [\"echo m\"], depends_on: {db: ready}}\n");
+	m2 = reprint(m, &text);
+	manifest_free(reprint(m2, &text2));
+	assert_string_equal(text, text2);
+	free(text2);
+	for (i = 0; i < m->nprocs; i++)
+		if (!manifest_proc_equal(&m->procs[i], &m2->procs[i]))
+			fail_msg("process %s changed in print:\n%s",
+			    m->procs[i].name, text);
+	for (i = 0; i < m->ntasks; i++)
+		assert_true(manifest_task_equal(&m->tasks[i], &m2->tasks[i]));
+	for (i = 0; i < m->nqueues; i++)
+		assert_true(manifest_queue_equal(&m->queues[i],
+		    &m2->queues[i]));
+	assert_non_null(strstr(text, "    backend: memory\n"));
+	assert_non_null(strstr(text, "    backend: redis\n    url: "
+	    "\"redis://:pw@[::1]/1\"\n    stream: \"jobs\"\n    group: \"g\"\n"
+	    "    claim_after: 30s\n    connect_timeout: 10s\n"));
+	assert_non_null(strstr(text, "    ready: {tcp: \"[::1]:5432\", "
+	    "interval: 500ms}\n    ready_timeout: 0s\n"));
+	assert_non_null(strstr(text, "    limits: {nofile: 4096, nproc: "
+	    "unlimited, core: 0, as: 1GiB, cpu: 2, fsize: 1000}\n"));
+	assert_non_null(strstr(text, "    umask: \"0022\"\n    user: "
+	    "\"postgres\"\n    group: \"70\"\n"));
+	assert_non_null(strstr(text, "    stdout: {file: \"/tmp/db.log\", "
+	    "max_size: 10MiB, backups: 3}\n"));
+	assert_non_null(strstr(text, "    stderr: [inherit, \"file:/tmp/db.err\""
+	    ", {file: \"/tmp/e2\", max_size: 0, backups: 0}]\n"));
+	assert_non_null(strstr(text, "    depends_on: {\"db\": ready, "
+	    "\"migrate\": succeeded}\n"));
+	assert_non_null(strstr(text, "    ready: {http: "
+	    "\"http://localhost:8080/health?x=1\", interval: 1s}\n"));
+	assert_non_null(strstr(text, "    depends_on: {\"web\": started}\n"));
+	assert_non_null(strstr(text, "    ready: {exec: [\"probe\", \"a b\"], "
+	    "interval: 1s}\n"));
+	assert_non_null(strstr(text, "    ready: {fd: 5}\n    ready_timeout: "
+	    "1m\n"));
+	assert_non_null(strstr(text, "    ready: {line: \"^up \\\\$[0-9]+$\"}\n"));
+	/* Defaults of a process without any of the new keys. */
+	assert_non_null(strstr(text, "    depends_on: {}\n    ready: null\n"
+	    "    ready_timeout: 1m\n    limits: {}\n    umask: null\n"
+	    "    user: null\n    group: null\n"));
+	free(text);
+	manifest_free(m);
+	manifest_free(m2);
+}
+
+/* Loading text must succeed; warnings are allowed. */
+static struct manifest *
+load_quiet(const char *text)
+{
+	struct diag	 d;
+	struct manifest	*m;
+	char		*out;
+
+	m = load(text, &d);
+	if (m == NULL) {
+		out = printed(&d);
+		fail_msg("unexpected errors for:\n%s\n%s", text, out);
+	}
+	diag_release(&d);
+	return m;
+}
+
+/* The lines of one unit, with change ("key: value") replacing its key's. */
+static void
+add_unit(struct buf *b, const char *name, const char *const *lines,
+    const char *change)
+{
+	size_t	i, klen = change != NULL ? strcspn(change, ":") + 1 : 0;
+	int	done = 0;
+
+	buf_addf(b, "  %s:\n", name);
+	for (i = 0; lines[i] != NULL; i++) {
+		if (change != NULL && strncmp(lines[i], change, klen) == 0) {
+			buf_addf(b, "    %s\n", change);
+			done = 1;
+		} else
+			buf_addf(b, "    %s\n", lines[i]);
+	}
+	if (change != NULL && !done)
+		buf_addf(b, "    %s\n", change);
+}
+
+static const char *const eq_proc[] = {
+	"cmd: [x, y]", "env: {A: \"1\"}", "autostart: false",
+	"stdout: [q, {file: /tmp/o, max_size: 1M}]", "stdin: q",
+	"replicas: 2", "depends_on: {d: started, t: ready}",
+	"ready: {tcp: \"h:1\"}", "ready_timeout: 30s",
+	"limits: {nofile: 10, cpu: 5}", "umask: 022", NULL
+};
+static const char *const eq_task[] = {
+	"run: [\"echo a\", {loop: [\"echo b\"]}, \"echo c\"]",
+	"autostart: false", "depends_on: {d: started}", NULL
+};
+static const char *const eq_queue[] = {
+	"capacity: 10", "mode: broadcast", NULL
+};
+static const char *const eq_redis[] = {
+	"backend: redis", "url: \"redis://h\"", "stream: s", NULL
+};
+
+/*
+ * A manifest with process a, task t and queue q (a Redis one if redis),
+ * one of them changed; moved says to reorder units and add comments,
+ * which changes only their places.
+ */
+static char *
+eq_text(const char *pchange, const char *tchange, const char *qchange,
+    int redis, int moved)
+{
+	struct buf	b;
+
+	buf_init(&b);
+	buf_adds(&b, moved ? "# moved\nversion: 1\n\nqueues:\n" :
+	    "version: 1\nqueues:\n");
+	add_unit(&b, "q", redis ? eq_redis : eq_queue, qchange);
+	buf_adds(&b, "processes:\n");
+	if (moved)
+		buf_adds(&b, "  d: {cmd: [x], stdout: q}\n\n");
+	add_unit(&b, "a", eq_proc, pchange);
+	if (!moved)
+		buf_adds(&b, "  d: {cmd: [x], stdout: q}\n");
+	buf_adds(&b, "tasks:\n");
+	add_unit(&b, "t", eq_task, tchange);
+	return buf_steal(&b);
+}
+
+/* Compare a, t and q of base and of text: each must be equal or not. */
+static void
+expect_equal(const char *base, const char *text, int peq, int teq, int qeq)
+{
+	struct manifest	*m, *m2;
+
+	m = load_quiet(base);
+	m2 = load_quiet(text);
+	if (manifest_proc_equal(manifest_find_proc(m, "a"),
+	    manifest_find_proc(m2, "a")) != peq ||
+	    manifest_task_equal(manifest_find_task(m, "t"),
+	    manifest_find_task(m2, "t")) != teq ||
+	    manifest_queue_equal(manifest_find_queue(m, "q"),
+	    manifest_find_queue(m2, "q")) != qeq)
+		fail_msg("want process %s, task %s, queue %s for:\n%s",
+		    peq ? "equal" : "changed", teq ? "equal" : "changed",
+		    qeq ? "equal" : "changed", text);
+	manifest_free(m);
+	manifest_free(m2);
+}
+
+/* Reload: equal specs keep running; any field that differs is a change. */
+static void
+test_equal(void **state)
+{
+	static const char *const proc_changes[] = {
+		"cmd: [x, z]", "cmd: [x]", "cwd: /tmp", "env: {A: \"2\"}",
+		"env: {A: \"1\", B: \"1\"}", "autostart: true",
+		"restart: always", "backoff: {initial: 1s, max: 30s}",
+		"max_restarts: 4", "stop_signal: INT", "stop_timeout: 11s",
+		"stdout: [q, {file: /tmp/o, max_size: 2M}]",
+		"stdout: [q, {file: /tmp/o, max_size: 1M, backups: 6}]",
+		"stdout: [q, \"file:/tmp/o\"]", "stdout: q",
+		"stderr: null", "stdin: null", "replicas: 3",
+		"depends_on: [d, t]", "depends_on: {d: started, t: succeeded}",
+		"depends_on: {t: ready, d: started}",
+		"ready: {tcp: \"h:2\"}", "ready: {tcp: \"h:1\", interval: 2s}",
+		"ready: {http: \"http://h:1/\"}", "ready: {line: x}",
+		"ready: null", "ready_timeout: 1m",
+		"limits: {nofile: 11, cpu: 5}", "limits: {nofile: 10}",
+		"limits: {nofile: 10, cpu: 5, core: 0}",
+		"umask: 027", "umask: ~", "user: root", "group: adm",
+	};
+	static const char *const proc_same[] = {
+		"cmd: [\"x\", 'y']", "ready: {tcp: \"h:01\", interval: 1s}",
+		"limits: {cpu: 4.5s, nofile: 10}", "umask: \"0022\"",
+		"ready_timeout: 30000ms", "stdin: \"q\"",
+		"stdout: [q, {file: /tmp/o, max_size: 1024k, backups: 5}]",
+	};
+	static const char *const task_changes[] = {
+		"run: [\"echo a\", {loop: [\"echo b\"]}]",
+		"run: [\"echo a\", {loop: [\"echo B\"]}, \"echo c\"]",
+		"run: [\"echo a\", {repeat 2: [\"echo b\"]}, \"echo c\"]",
+		"run: [\"echo a\", {loop: [\"echo b\", break]}, \"echo c\"]",
+		"run: [\"echo a\", \"echo b\", \"echo c\"]",
+		"on_cancel: [\"echo x\"]", "autostart: true",
+		"restart: on-failure", "max_restarts: 1",
+		"backoff: {initial: 1s, max: 1m}",
+		"cancel_timeout: 1s", "stdout: null", "depends_on: []",
+		"depends_on: {d: ready}",
+	};
+	static const char *const task_same[] = {
+		"on_cancel: []", "run: ['echo a', {loop: ['echo b']}, 'echo c']",
+		"depends_on: [d]",
+	};
+	static const char *const queue_changes[] = {
+		"capacity: 11", "mode: share", "overflow: drop-newest",
+	};
+	static const char *const redis_changes[] = {
+		"url: \"redis://h:6380\"", "stream: s2", "group: g2",
+		"claim_after: 1m", "connect_timeout: 1s", "backend: memory",
+	};
+	static const char *const redis_same[] = {
+		"group: q", "claim_after: 30s", "connect_timeout: 10s",
+	};
+	char	*base, *text;
+	size_t	 i;
+
+	base = eq_text(NULL, NULL, NULL, 0, 0);
+	expect_equal(base, base, 1, 1, 1);
+	text = eq_text(NULL, NULL, NULL, 0, 1);
+	expect_equal(base, text, 1, 1, 1);
+	free(text);
+	for (i = 0; i < sizeof proc_changes / sizeof proc_changes[0]; i++) {
+		text = eq_text(proc_changes[i], NULL, NULL, 0, 0);
+		expect_equal(base, text, 0, 1, 1);
+		free(text);
+	}
+	for (i = 0; i < sizeof proc_same / sizeof proc_same[0]; i++) {
+		text = eq_text(proc_same[i], NULL, NULL, 0, 0);
+		expect_equal(base, text, 1, 1, 1);
+		free(text);
+	}
+	for (i = 0; i < sizeof task_changes / sizeof task_changes[0]; i++) {
+		text = eq_text(NULL, task_changes[i], NULL, 0, 0);
+		expect_equal(base, text, 1, 0, 1);
+		free(text);
+	}
+	for (i = 0; i < sizeof task_same / sizeof task_same[0]; i++) {
+		text = eq_text(NULL, task_same[i], NULL, 0, 0);
+		expect_equal(base, text, 1, 1, 1);
+		free(text);
+	}
+	for (i = 0; i < sizeof queue_changes / sizeof queue_changes[0]; i++) {
+		text = eq_text(NULL, NULL, queue_changes[i], 0, 0);
+		expect_equal(base, text, 1, 1, 0);
+		free(text);
+	}
+	free(base);
+
+	base = eq_text(NULL, NULL, NULL, 1, 0);
+	expect_equal(base, base, 1, 1, 1);
+	for (i = 0; i < sizeof redis_changes / sizeof redis_changes[0]; i++) {
+		text = eq_text(NULL, NULL, redis_changes[i], 1, 0);
+		if (strcmp(redis_changes[i], "backend: memory") == 0) {
+			/* Memory: url and stream are then errors; drop them. */
+			free(text);
+			text = eq_text(NULL, NULL, NULL, 0, 0);
+		}
+		expect_equal(base, text, 1, 1, 0);
+		free(text);
+	}
+	for (i = 0; i < sizeof redis_same / sizeof redis_same[0]; i++) {
+		text = eq_text(NULL, NULL, redis_same[i], 1, 0);
+		expect_equal(base, text, 1, 1, 1);
+		free(text);
+	}
+	free(base);
+}
+
 int
 main(void)
 {
@@ -1415,6 +2486,20 @@ main(void)
 		cmocka_unit_test(test_warn_flow),
 		cmocka_unit_test(test_warn_cycles),
 		cmocka_unit_test(test_long_chain),
+		cmocka_unit_test(test_deps),
+		cmocka_unit_test(test_deps_errors),
+		cmocka_unit_test(test_deps_long_cycle),
+		cmocka_unit_test(test_ready),
+		cmocka_unit_test(test_ready_errors),
+		cmocka_unit_test(test_dest_rotate),
+		cmocka_unit_test(test_dest_rotate_errors),
+		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_umask_user),
+		cmocka_unit_test(test_redis_queue),
+		cmocka_unit_test(test_redis_errors),
+		cmocka_unit_test(test_parse_addresses),
+		cmocka_unit_test(test_print_orchestration),
+		cmocka_unit_test(test_equal),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,1125 @@
+/*
+ * `pytasking-run ctl`: finds the control socket, sends one request over
+ * a plain blocking socket and renders the reply, as an aligned table or
+ * as one JSON document. Streams lines for `put` (the supervisor stops
+ * reading while its queue is full, so our writes block: back-pressure)
+ * and for `logs -f`. Knows the server only through the protocol.
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/un.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "ctl.h"
+#include "ctlproto.h"
+#include "log.h"
+#include "util.h"
+#include "xmalloc.h"
+
+/* Bytes read from the socket or stdin at once. */
+#define CTL_READ_CHUNK	(64 * 1024)
+
+/* One field of a record, owned. */
+struct field {
+	enum ctl_type	 type;
+	char		*key;
+	char		*val;
+	size_t		 vlen;
+};
+
+struct record {
+	char		*set;
+	struct field	*f;
+	size_t		 n;
+};
+
+/* What the user asked for, and what came back. */
+struct ctl {
+	int		 json;
+	const char	*cmd;		/* the user's word */
+	enum ctl_cmd	 req;
+	const char	*set;		/* the collection the command lists */
+	int		 fd;
+	struct buf	 in;
+	struct record	*recs;
+	size_t		 nrecs;
+	struct record	 final;		/* fields of ok or err */
+	char		*error;
+	size_t		 errlen;
+};
+
+static const char *const ctl_words[] = {
+	"list", "status", "start", "stop", "restart", "cancel", "signal",
+	"add", "remove", "put", "get", "queues", "logs", "reload", "shutdown",
+	NULL
+};
+
+static void
+ctl_usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: pytasking-run ctl [-s SOCKET] [--json] COMMAND [ARG...]\n"
+	    "\n"
+	    "Drive a running pytasking-run through its control socket.\n"
+	    "\n"
+	    "  list                        every unit: kind, name, state, pid, restarts,\n"
+	    "                              uptime, last exit\n"
+	    "  status UNIT                 one unit (every replica of it)\n"
+	    "  start UNIT, stop UNIT, restart UNIT, cancel UNIT (= stop)\n"
+	    "  signal UNIT SIGNAL          send a signal to a process's group\n"
+	    "  add proc NAME [--restart POLICY] [--stdin QUEUE] [--stdout QUEUE] -- ARGV...\n"
+	    "  add task NAME -- STEP...    add and start a unit\n"
+	    "  remove UNIT                 stop a unit and forget it\n"
+	    "  put QUEUE [LINE...]         put LINEs, or the lines of standard input\n"
+	    "  get QUEUE                   take one item (exit 1 at the end of the stream)\n"
+	    "  queues                      counters of every queue\n"
+	    "  logs UNIT [-f]              recent output of a unit; -f: follow it\n"
+	    "  reload                      read the manifest again\n"
+	    "  shutdown                    stop everything, and wait until it has stopped\n"
+	    "\n"
+	    "  -s, --socket PATH   the control socket (default: $PYTASKING_SOCKET, else\n"
+	    "                      the only supervisor in the default directory)\n"
+	    "  -j, --json          print one JSON document\n"
+	    "  -h, --help          show this help\n"
+	    "\n"
+	    "Exit status: 0 done, 1 refused or failed, 2 usage error.\n"
+	    "See pytasking-run(1).\n");
+}
+
+/* A usage error: message, hint, status 2. */
+static int
+ctl_bad_usage(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "pytasking-run: ctl: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nTry 'pytasking-run ctl --help'.\n");
+	return 2;
+}
+
+/* Report an error; in JSON mode also as a document on stdout. */
+static int
+ctl_fail(struct ctl *c, const char *msg, size_t len)
+{
+	struct buf	b;
+
+	fprintf(stderr, "pytasking-run: %.*s\n", (int)len, msg);
+	if (c->json) {
+		buf_init(&b);
+		buf_adds(&b, "{\"ok\":false,\"error\":");
+		ctlproto_json_string(&b, msg, len);
+		buf_adds(&b, "}\n");
+		fwrite(buf_ptr(&b), 1, buf_used(&b), stdout);
+		buf_release(&b);
+		fflush(stdout);
+	}
+	return 1;
+}
+
+static int
+ctl_fails(struct ctl *c, char *msg)
+{
+	int	r = ctl_fail(c, msg, strlen(msg));
+
+	free(msg);
+	return r;
+}
+
+/* Write all of p to the socket; -1 with errno (never SIGPIPE). */
+static int
+write_all(int fd, const char *p, size_t len)
+{
+	ssize_t	n;
+
+	while (len > 0) {
+		n = send(fd, p, len, MSG_NOSIGNAL);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Connect to path. Returns the socket, or -1 with *cause; *absent is
+ * set when nobody listens there (no file, or a stale one).
+ */
+static int
+connect_path(const char *path, int *absent, char **cause)
+{
+	struct sockaddr_un	sun;
+	int			fd, r;
+
+	*absent = 0;
+	if (strlen(path) >= sizeof sun.sun_path) {
+		*cause = xasprintf("socket path too long: %s", path);
+		return -1;
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
+		*cause = xasprintf("socket: %s", strerror(errno));
+		return -1;
+	}
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	do
+		r = connect(fd, (struct sockaddr *)&sun, sizeof sun);
+	while (r == -1 && errno == EINTR);
+	if (r == 0)
+		return fd;
+	if (errno == ENOENT || errno == ECONNREFUSED) {
+		*absent = 1;
+		*cause = xasprintf("no supervisor listening on %s", path);
+	} else
+		*cause = xasprintf("cannot connect to %s: %s", path,
+		    strerror(errno));
+	close(fd);
+	return -1;
+}
+
+/* The only live socket of the default directory. */
+static int
+connect_default(char **cause)
+{
+	struct dirent	*e;
+	struct stat	 st;
+	struct buf	 names;
+	DIR		*d;
+	char		*dir, *path, *why = NULL;
+	size_t		 len, nlive = 0;
+	int		 fd, found = -1, absent;
+
+	if ((dir = ctlproto_default_dir(0, cause)) == NULL) {
+		if (errno == ENOENT) {
+			free(*cause);
+			*cause = xstrdup("no supervisor listening (no default "
+			    "socket directory; use -s PATH)");
+		}
+		return -1;
+	}
+	if ((d = opendir(dir)) == NULL) {
+		*cause = xasprintf("%s: %s", dir, strerror(errno));
+		free(dir);
+		return -1;
+	}
+	buf_init(&names);
+	while ((e = readdir(d)) != NULL) {
+		len = strlen(e->d_name);
+		if (len <= 5 || strcmp(e->d_name + len - 5, ".sock") != 0)
+			continue;
+		path = xasprintf("%s/%s", dir, e->d_name);
+		if (lstat(path, &st) == -1 || !S_ISSOCK(st.st_mode) ||
+		    (fd = connect_path(path, &absent, &why)) == -1) {
+			free(why);
+			why = NULL;
+			free(path);
+			continue;
+		}
+		buf_addf(&names, "%s%s", nlive > 0 ? ", " : "", e->d_name);
+		if (nlive++ == 0)
+			found = fd;
+		else
+			close(fd);
+		free(path);
+	}
+	closedir(d);
+	if (nlive == 1) {
+		buf_release(&names);
+		free(dir);
+		return found;
+	}
+	if (nlive == 0)
+		*cause = xasprintf("no supervisor listening in %s (use -s "
+		    "PATH)", dir);
+	else {
+		close(found);
+		buf_addc(&names, '\0');
+		*cause = xasprintf("%zu supervisors listen in %s (%s): choose "
+		    "one with -s PATH", nlive, dir, buf_ptr(&names));
+	}
+	buf_release(&names);
+	free(dir);
+	return -1;
+}
+
+/* -s, else $PYTASKING_SOCKET, else the only one in the default place. */
+static int
+ctl_connect(const char *opt, char **cause)
+{
+	const char	*env = getenv("PYTASKING_SOCKET");
+	int		 absent;
+
+	if (opt != NULL)
+		return connect_path(opt, &absent, cause);
+	if (env != NULL && *env != '\0')
+		return connect_path(env, &absent, cause);
+	return connect_default(cause);
+}
+
+/* Read more from the socket: 1 with bytes, 0 at EOF, -1 with *cause. */
+static int
+ctl_read(struct ctl *c, char **cause)
+{
+	char	chunk[CTL_READ_CHUNK];
+	ssize_t	n;
+
+	do
+		n = read(c->fd, chunk, sizeof chunk);
+	while (n == -1 && errno == EINTR);
+	if (n == -1) {
+		if (errno == ECONNRESET)
+			return 0;
+		*cause = xasprintf("reading from the supervisor: %s",
+		    strerror(errno));
+		return -1;
+	}
+	buf_add(&c->in, chunk, (size_t)n);
+	return n > 0;
+}
+
+/* The supervisor's version line. */
+static int
+ctl_version(struct ctl *c, char **cause)
+{
+	const char	*errstr;
+	unsigned	 version;
+	size_t		 used;
+	int		 r;
+
+	for (;;) {
+		r = ctlproto_version_parse(buf_ptr(&c->in), buf_used(&c->in),
+		    &used, &version, &errstr);
+		if (r == 1)
+			break;
+		if (r == -1) {
+			*cause = xasprintf("not a pytasking-run control socket "
+			    "(%s)", errstr);
+			return -1;
+		}
+		if ((r = ctl_read(c, cause)) == -1)
+			return -1;
+		if (r == 0) {
+			*cause = xstrdup("the supervisor closed the "
+			    "connection");
+			return -1;
+		}
+	}
+	buf_consume(&c->in, used);
+	if (version != CTL_VERSION) {
+		*cause = xasprintf("protocol version mismatch: the supervisor "
+		    "speaks %u, ctl speaks %d (run the ctl of the same "
+		    "version)", version, CTL_VERSION);
+		return -1;
+	}
+	return 0;
+}
+
+/* The next frame: 1, 0 at a clean EOF, -1 with *cause. */
+static int
+ctl_frame(struct ctl *c, struct ctl_msg *m, char **cause)
+{
+	const char	*errstr;
+	size_t		 used;
+	int		 r;
+
+	for (;;) {
+		r = ctlproto_frame_parse(buf_ptr(&c->in), buf_used(&c->in),
+		    &used, m, &errstr);
+		if (r == 1) {
+			buf_consume(&c->in, used);
+			return 1;
+		}
+		if (r == -1) {
+			*cause = xasprintf("malformed reply from the "
+			    "supervisor: %s", errstr);
+			return -1;
+		}
+		if ((r = ctl_read(c, cause)) == -1)
+			return -1;
+		if (r == 0) {
+			if (buf_used(&c->in) == 0)
+				return 0;
+			*cause = xstrdup("malformed reply from the "
+			    "supervisor: truncated");
+			return -1;
+		}
+	}
+}
+
+/* Copy a parsed reply's fields. */
+static void
+record_fill(struct record *rec, const struct ctl_reply *r)
+{
+	size_t	i;
+
+	rec->set = r->set != NULL ? xstrdup(r->set) : NULL;
+	rec->n = r->nkv;
+	rec->f = xcalloc(r->nkv + 1, sizeof *rec->f);
+	for (i = 0; i < r->nkv; i++) {
+		rec->f[i].type = r->kv[i].type;
+		rec->f[i].key = xstrdup(r->kv[i].key);
+		rec->f[i].val = xmalloc(r->kv[i].vlen + 1);
+		memcpy(rec->f[i].val, r->kv[i].val, r->kv[i].vlen);
+		rec->f[i].val[r->kv[i].vlen] = '\0';
+		rec->f[i].vlen = r->kv[i].vlen;
+	}
+}
+
+static void
+record_release(struct record *rec)
+{
+	size_t	i;
+
+	for (i = 0; i < rec->n; i++) {
+		free(rec->f[i].key);
+		free(rec->f[i].val);
+	}
+	free(rec->f);
+	free(rec->set);
+	memset(rec, 0, sizeof *rec);
+}
+
+static const struct field *
+record_get(const struct record *rec, const char *key)
+{
+	size_t	i;
+
+	for (i = 0; i < rec->n; i++)
+		if (strcmp(rec->f[i].key, key) == 0)
+			return &rec->f[i];
+	return NULL;
+}
+
+/* Append the fields of rec to a JSON object being built. */
+static void
+json_fields(struct buf *b, const struct record *rec, int first)
+{
+	struct ctl_kv	kv;
+	size_t		i;
+
+	for (i = 0; i < rec->n; i++) {
+		if (!first || i > 0)
+			buf_addc(b, ',');
+		ctlproto_json_string(b, rec->f[i].key, strlen(rec->f[i].key));
+		buf_addc(b, ':');
+		kv.type = rec->f[i].type;
+		kv.key = rec->f[i].key;
+		kv.val = rec->f[i].val;
+		kv.vlen = rec->f[i].vlen;
+		ctlproto_json_value(b, &kv);
+	}
+}
+
+static void
+json_object(struct buf *b, const struct record *rec)
+{
+	buf_addc(b, '{');
+	json_fields(b, rec, 1);
+	buf_addc(b, '}');
+}
+
+/* The whole reply as one JSON document on stdout. */
+static void
+ctl_print_json(struct ctl *c)
+{
+	struct buf	 b;
+	const char	**sets;
+	size_t		 nsets = 0, i, j, k;
+	int		 first;
+
+	buf_init(&b);
+	buf_adds(&b, "{\"ok\":true");
+	json_fields(&b, &c->final, 0);
+	sets = xcalloc(c->nrecs + 2, sizeof *sets);
+	if (c->set != NULL)
+		sets[nsets++] = c->set;
+	for (i = 0; i < c->nrecs; i++) {
+		for (j = 0; j < nsets; j++)
+			if (strcmp(sets[j], c->recs[i].set) == 0)
+				break;
+		if (j == nsets)
+			sets[nsets++] = c->recs[i].set;
+	}
+	for (j = 0; j < nsets; j++) {
+		/* A set named like a field of the ok frame is not repeated. */
+		if (record_get(&c->final, sets[j]) != NULL)
+			continue;
+		buf_addc(&b, ',');
+		ctlproto_json_string(&b, sets[j], strlen(sets[j]));
+		buf_adds(&b, ":[");
+		first = 1;
+		for (k = 0; k < c->nrecs; k++) {
+			if (strcmp(c->recs[k].set, sets[j]) != 0)
+				continue;
+			if (!first)
+				buf_addc(&b, ',');
+			first = 0;
+			json_object(&b, &c->recs[k]);
+		}
+		buf_addc(&b, ']');
+	}
+	buf_adds(&b, "}\n");
+	fwrite(buf_ptr(&b), 1, buf_used(&b), stdout);
+	free(sets);
+	buf_release(&b);
+}
+
+/* 1234567 ms as "20m34s": two units at most, for people. */
+static void
+format_uptime(uint64_t ms, char *out, size_t len)
+{
+	uint64_t	s = ms / 1000;
+
+	if (ms == 0)
+		snprintf(out, len, "-");
+	else if (ms < 1000)
+		snprintf(out, len, "%llums", (unsigned long long)ms);
+	else if (s < 60)
+		snprintf(out, len, "%llus", (unsigned long long)s);
+	else if (s < 3600)
+		snprintf(out, len, "%llum%02llus", (unsigned long long)s / 60,
+		    (unsigned long long)s % 60);
+	else if (s < 86400)
+		snprintf(out, len, "%lluh%02llum",
+		    (unsigned long long)s / 3600,
+		    (unsigned long long)(s % 3600) / 60);
+	else
+		snprintf(out, len, "%llud%02lluh",
+		    (unsigned long long)s / 86400,
+		    (unsigned long long)(s % 86400) / 3600);
+}
+
+/* A cell of the table: printable, control bytes shown as '?'. */
+static char *
+cell_text(const struct field *f)
+{
+	char		 tmp[64];
+	char		*s;
+	size_t		 i, klen = strlen(f->key);
+
+	if (f->type == CTL_T_NULL)
+		return xstrdup("-");
+	if (f->type == CTL_T_BOOL)
+		return xstrdup(f->val[0] == 't' ? "yes" : "no");
+	if (f->type == CTL_T_INT && klen > 3 &&
+	    strcmp(f->key + klen - 3, "_ms") == 0) {
+		format_uptime(strtoull(f->val, NULL, 10), tmp, sizeof tmp);
+		return xstrdup(tmp);
+	}
+	s = xmalloc(f->vlen + 1);
+	for (i = 0; i < f->vlen; i++)
+		s[i] = ((unsigned char)f->val[i] < 0x20 ||
+		    f->val[i] == 0x7f) ? '?' : f->val[i];
+	s[f->vlen] = '\0';
+	return s;
+}
+
+/* A column's title: the key upper-cased, "_ms" dropped, '_' as ' '. */
+static char *
+column_title(const char *key)
+{
+	char	*t = xstrdup(key), *p;
+	size_t	 len = strlen(t);
+
+	if (len > 3 && strcmp(t + len - 3, "_ms") == 0)
+		t[len - 3] = '\0';
+	for (p = t; *p != '\0'; p++)
+		*p = *p == '_' ? ' ' : (char)(*p >= 'a' && *p <= 'z' ?
+		    *p - 'a' + 'A' : *p);
+	return t;
+}
+
+/* The records of one set as an aligned table, columns from the first. */
+static void
+ctl_print_table(struct ctl *c, const char *set)
+{
+	const struct record	 *first = NULL;
+	const struct field	 *f;
+	char			**titles, ***cells;
+	size_t			 *width, ncols, nrows = 0, i, j, w;
+	int			 *right;
+
+	for (i = 0; i < c->nrecs; i++)
+		if (strcmp(c->recs[i].set, set) == 0) {
+			if (first == NULL)
+				first = &c->recs[i];
+			nrows++;
+		}
+	if (first == NULL)
+		return;
+	ncols = first->n;
+	titles = xcalloc(ncols, sizeof *titles);
+	width = xcalloc(ncols, sizeof *width);
+	right = xcalloc(ncols, sizeof *right);
+	cells = xcalloc(nrows, sizeof *cells);
+	for (j = 0; j < ncols; j++) {
+		titles[j] = column_title(first->f[j].key);
+		width[j] = strlen(titles[j]);
+	}
+	for (i = 0, nrows = 0; i < c->nrecs; i++) {
+		if (strcmp(c->recs[i].set, set) != 0)
+			continue;
+		cells[nrows] = xcalloc(ncols, sizeof **cells);
+		for (j = 0; j < ncols; j++) {
+			f = record_get(&c->recs[i], first->f[j].key);
+			cells[nrows][j] = f != NULL ? cell_text(f) :
+			    xstrdup("-");
+			/* Numbers align right, "-" for none with them. */
+			if (f != NULL && f->type == CTL_T_INT)
+				right[j] = 1;
+			if ((w = strlen(cells[nrows][j])) > width[j])
+				width[j] = w;
+		}
+		nrows++;
+	}
+	for (i = 0; i <= nrows; i++) {
+		for (j = 0; j < ncols; j++) {
+			const char *s = i == 0 ? titles[j] : cells[i - 1][j];
+
+			if (j + 1 == ncols && !right[j])
+				printf("%s", s);
+			else if (right[j])
+				printf("%*s", (int)width[j], s);
+			else
+				printf("%-*s", (int)width[j], s);
+			printf("%s", j + 1 == ncols ? "\n" : "  ");
+		}
+	}
+	for (i = 0; i < nrows; i++) {
+		for (j = 0; j < ncols; j++)
+			free(cells[i][j]);
+		free(cells[i]);
+	}
+	for (j = 0; j < ncols; j++)
+		free(titles[j]);
+	free(cells);
+	free(titles);
+	free(width);
+	free(right);
+}
+
+/* A line of a unit's output, printed as soon as it arrives. */
+static void
+ctl_print_line(struct ctl *c, const struct record *rec)
+{
+	const struct field	*unit, *line;
+	struct buf		 b;
+
+	if (c->json) {
+		/* Following never ends: one JSON object per line. */
+		buf_init(&b);
+		json_object(&b, rec);
+		buf_addc(&b, '\n');
+		fwrite(buf_ptr(&b), 1, buf_used(&b), stdout);
+		buf_release(&b);
+	} else {
+		unit = record_get(rec, "unit");
+		line = record_get(rec, "line");
+		if (unit != NULL)
+			printf("%s | ", unit->val);
+		if (line != NULL)
+			fwrite(line->val, 1, line->vlen, stdout);
+		putchar('\n');
+	}
+	fflush(stdout);
+}
+
+/*
+ * Read the reply: records, then ok or err. Lines of logs are printed as
+ * they come; the rest is kept for the table or the JSON document.
+ * Returns 0 on ok, 1 on err (message in c->error), -1 with *cause.
+ */
+static int
+ctl_reply(struct ctl *c, char **cause)
+{
+	struct ctl_reply	 r;
+	struct ctl_msg		 m;
+	struct record		 rec;
+	const char		*errstr;
+	int			 got, failed;
+
+	for (;;) {
+		if ((got = ctl_frame(c, &m, cause)) == -1)
+			return -1;
+		if (got == 0) {
+			/* The supervisor exited: the end of a follow. */
+			if (c->req == CTL_FOLLOW)
+				return 0;
+			*cause = xstrdup("the supervisor closed the connection "
+			    "without an answer");
+			return -1;
+		}
+		if (ctlproto_reply_parse(&m, &r, &errstr) == -1) {
+			ctlproto_msg_release(&m);
+			*cause = xasprintf("malformed reply from the "
+			    "supervisor: %s", errstr);
+			return -1;
+		}
+		record_fill(&rec, &r);
+		if (r.kind == CTL_REPLY_REC) {
+			if (c->req == CTL_LOGS || c->req == CTL_FOLLOW) {
+				if (!c->json || c->req == CTL_FOLLOW) {
+					ctl_print_line(c, &rec);
+					record_release(&rec);
+					goto next;
+				}
+			}
+			c->recs = xreallocarray(c->recs, c->nrecs + 1,
+			    sizeof *c->recs);
+			c->recs[c->nrecs++] = rec;
+		} else {
+			c->final = rec;
+			if (r.kind == CTL_REPLY_ERR) {
+				c->error = xmalloc(r.errlen + 1);
+				memcpy(c->error, r.error, r.errlen);
+				c->error[r.errlen] = '\0';
+				c->errlen = r.errlen;
+			}
+			failed = r.kind == CTL_REPLY_ERR;
+			ctlproto_reply_release(&r);
+			ctlproto_msg_release(&m);
+			return failed;
+		}
+next:
+		ctlproto_reply_release(&r);
+		ctlproto_msg_release(&m);
+	}
+}
+
+/*
+ * Stream standard input as items, then the empty frame that ends it.
+ * The supervisor says nothing until the end unless it fails: when the
+ * socket becomes readable early, stop and read why.
+ */
+static int
+ctl_put_stdin(struct ctl *c)
+{
+	struct ctl_frame	 fr;
+	struct pollfd		 pfd[2];
+	struct buf		 line, out;
+	char			 chunk[CTL_READ_CHUNK];
+	const char		*p, *nl;
+	ssize_t			 n;
+	size_t			 left;
+	int			 error = 0;
+
+	if (buf_used(&c->in) > 0)
+		return -1;
+	buf_init(&line);
+	buf_init(&out);
+	for (;;) {
+		pfd[0].fd = STDIN_FILENO;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = c->fd;
+		pfd[1].events = POLLIN;
+		if (poll(pfd, 2, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			error = -1;
+			break;
+		}
+		if (pfd[1].revents != 0) {
+			error = -1;
+			break;
+		}
+		if (pfd[0].revents == 0)
+			continue;
+		do
+			n = read(STDIN_FILENO, chunk, sizeof chunk);
+		while (n == -1 && errno == EINTR);
+		if (n == -1) {
+			log_warn("standard input");
+			error = -1;
+			break;
+		}
+		ctlproto_frame_init(&fr);
+		p = chunk;
+		left = (size_t)n;
+		while (left > 0) {
+			nl = memchr(p, '\n', left);
+			buf_add(&line, p, nl != NULL ? (size_t)(nl - p) : left);
+			if (nl == NULL) {
+				left = 0;
+			} else {
+				left -= (size_t)(nl - p) + 1;
+				p = nl + 1;
+			}
+			/* Longer lines go as several items, like a pipe's. */
+			while (buf_used(&line) >= CTL_MAX_ITEM) {
+				ctlproto_frame_add(&fr, buf_ptr(&line),
+				    CTL_MAX_ITEM);
+				buf_consume(&line, CTL_MAX_ITEM);
+				ctlproto_frame_finish(&fr, &out);
+				ctlproto_frame_init(&fr);
+			}
+			if (nl != NULL) {
+				ctlproto_frame_add(&fr, buf_ptr(&line),
+				    buf_used(&line));
+				buf_clear(&line);
+			}
+			if (buf_used(&fr.fields) >= CTL_MAX_FRAME / 2) {
+				ctlproto_frame_finish(&fr, &out);
+				ctlproto_frame_init(&fr);
+			}
+		}
+		/* The last line, even without its newline. */
+		if (n == 0 && buf_used(&line) > 0)
+			ctlproto_frame_add(&fr, buf_ptr(&line),
+			    buf_used(&line));
+		if (fr.n > 0)
+			ctlproto_frame_finish(&fr, &out);
+		else
+			buf_release(&fr.fields);
+		/* Send what is complete now: lines flow as they come. */
+		if (buf_used(&out) > 0 && write_all(c->fd, buf_ptr(&out),
+		    buf_used(&out)) == -1) {
+			error = -1;
+			break;
+		}
+		buf_clear(&out);
+		if (n == 0)
+			break;
+	}
+	buf_release(&line);
+	buf_release(&out);
+	/* The empty frame ends the stream; on errors the reply says why. */
+	if (error == 0 && write_all(c->fd, "0:,", 3) == -1)
+		error = -1;
+	return error;
+}
+
+/* Add LINE as items, a line with newlines as several. */
+static void
+frame_add_lines(struct ctl_frame *fr, const char *s)
+{
+	const char	*nl;
+	int		 split = 0;
+
+	while ((nl = strchr(s, '\n')) != NULL) {
+		ctlproto_frame_add(fr, s, (size_t)(nl - s));
+		s = nl + 1;
+		split = 1;
+	}
+	/* "a\n" is one line; "" is one empty line. */
+	if (*s != '\0' || !split)
+		ctlproto_frame_adds(fr, s);
+}
+
+/* Parse "add proc|task NAME [options] -- ARGS..." into the frame. */
+static int
+ctl_build_add(struct ctl *c, struct ctl_frame *fr, int argc, char **argv)
+{
+	const char	*restart = "", *in = "", *out = "", *opt, *val;
+	int		 i, proc;
+
+	if (argc < 2)
+		return ctl_bad_usage("add: expected 'add proc NAME ... -- "
+		    "ARGV...' or 'add task NAME -- STEP...'%s", "");
+	if (strcmp(argv[0], "proc") == 0)
+		proc = 1;
+	else if (strcmp(argv[0], "task") == 0)
+		proc = 0;
+	else
+		return ctl_bad_usage("add: unknown kind '%s' (proc or task)",
+		    argv[0]);
+	for (i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0) {
+			i++;
+			break;
+		}
+		if (strncmp(argv[i], "--", 2) != 0)
+			break;
+		opt = argv[i];
+		if ((val = strchr(opt, '=')) != NULL)
+			val++;
+		else if (i + 1 < argc)
+			val = argv[++i];
+		else
+			return ctl_bad_usage("add: %s needs a value", opt);
+		if (!proc)
+			return ctl_bad_usage("add task: unknown option %s",
+			    opt);
+		if (strncmp(opt, "--restart", 9) == 0 &&
+		    (opt[9] == '\0' || opt[9] == '='))
+			restart = val;
+		else if (strncmp(opt, "--stdin", 7) == 0 &&
+		    (opt[7] == '\0' || opt[7] == '='))
+			in = val;
+		else if (strncmp(opt, "--stdout", 8) == 0 &&
+		    (opt[8] == '\0' || opt[8] == '='))
+			out = val;
+		else
+			return ctl_bad_usage("add proc: unknown option %s",
+			    opt);
+	}
+	if (i >= argc)
+		return ctl_bad_usage("add: nothing to run after '%s'", "--");
+	if (proc) {
+		c->req = CTL_ADD_PROC;
+		ctlproto_frame_adds(fr, "add-proc");
+		ctlproto_frame_adds(fr, argv[1]);
+		ctlproto_frame_adds(fr, restart);
+		ctlproto_frame_adds(fr, in);
+		ctlproto_frame_adds(fr, out);
+	} else {
+		c->req = CTL_ADD_TASK;
+		ctlproto_frame_adds(fr, "add-task");
+		ctlproto_frame_adds(fr, argv[1]);
+	}
+	for (; i < argc; i++)
+		ctlproto_frame_adds(fr, argv[i]);
+	return 0;
+}
+
+/* The request for the command words in argv; 0, or a usage status. */
+static int
+ctl_build(struct ctl *c, struct ctl_frame *fr, int argc, char **argv)
+{
+	const char	*cmd = argv[0], *unit = NULL, *hint;
+	int		 i, follow = 0;
+
+	argc--;
+	argv++;
+	c->cmd = cmd;
+	if (strcmp(cmd, "list") == 0 || strcmp(cmd, "queues") == 0 ||
+	    strcmp(cmd, "reload") == 0 || strcmp(cmd, "shutdown") == 0) {
+		if (argc != 0)
+			return ctl_bad_usage("%s takes no arguments", cmd);
+		ctlproto_frame_adds(fr, cmd);
+		c->req = cmd[0] == 'l' ? CTL_LIST : cmd[0] == 'q' ?
+		    CTL_QUEUES : cmd[0] == 'r' ? CTL_RELOAD : CTL_SHUTDOWN;
+		c->set = c->req == CTL_LIST ? "units" : c->req == CTL_QUEUES ?
+		    "queues" : NULL;
+		return 0;
+	}
+	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "start") == 0 ||
+	    strcmp(cmd, "stop") == 0 || strcmp(cmd, "restart") == 0 ||
+	    strcmp(cmd, "cancel") == 0 || strcmp(cmd, "remove") == 0 ||
+	    strcmp(cmd, "get") == 0) {
+		if (argc != 1)
+			return ctl_bad_usage("%s takes one argument", cmd);
+		ctlproto_frame_adds(fr, cmd);
+		ctlproto_frame_adds(fr, argv[0]);
+		if (strcmp(cmd, "status") == 0) {
+			c->req = CTL_STATUS;
+			c->set = "units";
+		} else if (strcmp(cmd, "get") == 0)
+			c->req = CTL_GET;
+		else
+			c->req = CTL_START;
+		return 0;
+	}
+	if (strcmp(cmd, "signal") == 0) {
+		if (argc != 2)
+			return ctl_bad_usage("%s takes a unit and a signal",
+			    cmd);
+		c->req = CTL_SIGNAL;
+		ctlproto_frame_adds(fr, cmd);
+		ctlproto_frame_adds(fr, argv[0]);
+		ctlproto_frame_adds(fr, argv[1]);
+		return 0;
+	}
+	if (strcmp(cmd, "add") == 0)
+		return ctl_build_add(c, fr, argc, argv);
+	if (strcmp(cmd, "put") == 0) {
+		if (argc < 1)
+			return ctl_bad_usage("%s needs a queue", cmd);
+		if (argc == 1) {
+			c->req = CTL_PUT_STREAM;
+			ctlproto_frame_adds(fr, "put-stream");
+			ctlproto_frame_adds(fr, argv[0]);
+			return 0;
+		}
+		c->req = CTL_PUT;
+		ctlproto_frame_adds(fr, "put");
+		ctlproto_frame_adds(fr, argv[0]);
+		for (i = 1; i < argc; i++)
+			frame_add_lines(fr, argv[i]);
+		return 0;
+	}
+	if (strcmp(cmd, "logs") == 0) {
+		for (i = 0; i < argc; i++) {
+			if (strcmp(argv[i], "-f") == 0 ||
+			    strcmp(argv[i], "--follow") == 0)
+				follow = 1;
+			else if (unit == NULL && argv[i][0] != '-')
+				unit = argv[i];
+			else
+				return ctl_bad_usage("logs: unexpected "
+				    "argument %s", argv[i]);
+		}
+		if (unit == NULL)
+			return ctl_bad_usage("%s needs a unit", cmd);
+		c->req = follow ? CTL_FOLLOW : CTL_LOGS;
+		c->set = "lines";
+		ctlproto_frame_adds(fr, follow ? "logs-follow" : "logs");
+		ctlproto_frame_adds(fr, unit);
+		return 0;
+	}
+	hint = util_did_you_mean(cmd, ctl_words);
+	if (hint != NULL) {
+		fprintf(stderr, "pytasking-run: ctl: unknown command %s; did "
+		    "you mean %s?\n", cmd, hint);
+		return 2;
+	}
+	return ctl_bad_usage("unknown command %s", cmd);
+}
+
+/* Show a successful reply. */
+static void
+ctl_print(struct ctl *c)
+{
+	const struct field	*item;
+
+	if (c->json) {
+		if (c->req != CTL_FOLLOW)
+			ctl_print_json(c);
+		return;
+	}
+	switch (c->req) {
+	case CTL_LIST:
+	case CTL_STATUS:
+	case CTL_QUEUES:
+		ctl_print_table(c, c->set);
+		break;
+	case CTL_GET:
+		if ((item = record_get(&c->final, "item")) != NULL) {
+			fwrite(item->val, 1, item->vlen, stdout);
+			putchar('\n');
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+int
+ctl_main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ctl_frame	 fr;
+	struct ctl		 c;
+	struct buf		 req;
+	const char		*sock = NULL;
+	char			*cause = NULL;
+	size_t			 i;
+	int			 ch, r, status;
+
+	log_init("pytasking-run", 0);
+	memset(&c, 0, sizeof c);
+	c.fd = -1;
+	while ((ch = getopt_long(argc, argv, "+s:jh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 's':
+			sock = optarg;
+			break;
+		case 'j':
+			c.json = 1;
+			break;
+		case 'h':
+			ctl_usage(stdout);
+			return 0;
+		default:
+			ctl_usage(stderr);
+			return 2;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc == 0)
+		return ctl_bad_usage("missing COMMAND%s", "");
+
+	ctlproto_frame_init(&fr);
+	if ((status = ctl_build(&c, &fr, argc, argv)) != 0) {
+		buf_release(&fr.fields);
+		return status;
+	}
+	buf_init(&req);
+	ctlproto_version_add(&req);
+	ctlproto_frame_finish(&fr, &req);
+
+	buf_init(&c.in);
+	if ((c.fd = ctl_connect(sock, &cause)) == -1) {
+		buf_release(&req);
+		return ctl_fails(&c, cause);
+	}
+	/* Written before reading: both fit the socket's buffer or block. */
+	if (write_all(c.fd, buf_ptr(&req), buf_used(&req)) == -1 &&
+	    errno != EPIPE && errno != ECONNRESET) {
+		cause = xasprintf("writing to the supervisor: %s",
+		    strerror(errno));
+		goto fail;
+	}
+	buf_release(&req);
+	if (ctl_version(&c, &cause) == -1)
+		goto fail;
+	if (c.req == CTL_PUT_STREAM)
+		(void)ctl_put_stdin(&c);
+
+	r = ctl_reply(&c, &cause);
+	if (r == -1)
+		goto fail;
+	if (r == 1) {
+		status = 1;
+		fprintf(stderr, "pytasking-run: %.*s\n", (int)c.errlen,
+		    c.error);
+		if (c.json) {
+			struct buf	b;
+
+			buf_init(&b);
+			buf_adds(&b, "{\"ok\":false,\"error\":");
+			ctlproto_json_string(&b, c.error, c.errlen);
+			json_fields(&b, &c.final, 0);
+			buf_adds(&b, "}\n");
+			fwrite(buf_ptr(&b), 1, buf_used(&b), stdout);
+			buf_release(&b);
+		}
+	} else {
+		status = 0;
+		/* shutdown: the socket closes when the supervisor is gone. */
+		if (c.req == CTL_SHUTDOWN)
+			while (ctl_read(&c, &cause) == 1)
+				buf_clear(&c.in);
+		free(cause);
+		cause = NULL;
+		ctl_print(&c);
+	}
+	goto out;
+fail:
+	buf_release(&req);
+	status = ctl_fails(&c, cause);
+out:
+	if (fflush(stdout) == EOF && status == 0) {
+		log_warn("standard output");
+		status = 1;
+	}
+	if (c.fd != -1)
+		close(c.fd);
+	for (i = 0; i < c.nrecs; i++)
+		record_release(&c.recs[i]);
+	free(c.recs);
+	record_release(&c.final);
+	free(c.error);
+	buf_release(&c.in);
+	return status;
+}
