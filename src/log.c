@@ -11,10 +11,107 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <time.h>
+#include <sys/time.h>
+
+#include "buf.h"
 #include "log.h"
 
 static const char	*log_progname = "pytasking-run";
 static int		 log_level;
+static int		 log_timestamps;
+static int		 log_colour[3];		/* per fd: 1, 2 */
+static enum log_format	 log_format = LOG_FORMAT_TEXT;
+
+void
+log_set_output(int timestamps, int colour_out, int colour_err,
+    enum log_format format)
+{
+	log_timestamps = timestamps;
+	log_colour[1] = colour_out;
+	log_colour[2] = colour_err;
+	log_format = format;
+}
+
+/* "2026-11-25T19:00:00.123Z" in local-independent UTC. */
+static void
+log_time(struct buf *b)
+{
+	struct timeval	tv;
+	struct tm	tm;
+	char		s[32];
+
+	(void)gettimeofday(&tv, NULL);
+	(void)gmtime_r(&tv.tv_sec, &tm);
+	(void)strftime(s, sizeof s, "%Y-%m-%dT%H:%M:%S", &tm);
+	buf_addf(b, "%s.%03dZ", s, (int)(tv.tv_usec / 1000));
+}
+
+/* A JSON string: quotes, backslashes and every control byte escaped. */
+static void
+log_json_string(struct buf *b, const char *p, size_t len)
+{
+	size_t	i;
+
+	buf_addc(b, '"');
+	for (i = 0; i < len; i++) {
+		unsigned char	c = (unsigned char)p[i];
+
+		if (c == '"' || c == '\\') {
+			buf_addc(b, '\\');
+			buf_addc(b, (char)c);
+		} else if (c < 0x20 || c == 0x7f || c >= 0x80)
+			/* Bytes, not text: non-ASCII is escaped as it came. */
+			buf_addf(b, "\\u%04x", c);
+		else
+			buf_addc(b, (char)c);
+	}
+	buf_addc(b, '"');
+}
+
+/* One of six colours, the same for a name every time. */
+static int
+log_colour_of(const char *unit)
+{
+	unsigned	h = 5381;
+
+	for (; *unit != '\0'; unit++)
+		h = h * 33 + (unsigned char)*unit;
+	return 31 + (int)(h % 6);
+}
+
+void
+log_format_unit_line(struct buf *b, int fd, const char *unit,
+    const char *line, size_t len)
+{
+	if (log_format == LOG_FORMAT_JSON) {
+		buf_adds(b, "{");
+		if (log_timestamps) {
+			buf_adds(b, "\"time\":\"");
+			log_time(b);
+			buf_adds(b, "\",");
+		}
+		buf_adds(b, "\"unit\":");
+		log_json_string(b, unit, strlen(unit));
+		buf_adds(b, fd == 2 ? ",\"stream\":\"stderr\",\"line\":" :
+		    ",\"stream\":\"stdout\",\"line\":");
+		log_json_string(b, line, len);
+		buf_adds(b, "}\n");
+		return;
+	}
+	if (log_timestamps) {
+		log_time(b);
+		buf_addc(b, ' ');
+	}
+	if (fd >= 1 && fd <= 2 && log_colour[fd])
+		buf_addf(b, "\033[%dm%s\033[0m | ", log_colour_of(unit), unit);
+	else {
+		buf_adds(b, unit);
+		buf_add(b, " | ", 3);
+	}
+	buf_add(b, line, len);
+	buf_addc(b, '\n');
+}
 
 void
 log_init(const char *progname, int verbose)
@@ -30,15 +127,69 @@ log_verbose(void)
 	return log_level;
 }
 
+static void	log_vemit_text(const char *, va_list, int, int);
+
+/* One message of ours as a JSON object: {"time","level","msg"}. */
+static void
+log_vemit_json(const char *level, const char *fmt, va_list ap,
+    int with_errno, int saved_errno)
+{
+	struct buf	b, msg;
+
+	buf_init(&b);
+	buf_init(&msg);
+	{
+		char	 line[4096];
+		int	 m;
+
+		m = vsnprintf(line, sizeof line, fmt, ap);
+		buf_add(&msg, line, m < 0 ? 0 : strnlen(line, sizeof line));
+	}
+	if (with_errno)
+		buf_addf(&msg, ": %s", strerror(saved_errno));
+	buf_adds(&b, "{");
+	if (log_timestamps) {
+		buf_adds(&b, "\"time\":\"");
+		log_time(&b);
+		buf_adds(&b, "\",");
+	}
+	buf_addf(&b, "\"level\":\"%s\",\"msg\":", level);
+	log_json_string(&b, buf_ptr(&msg), buf_used(&msg));
+	buf_adds(&b, "}\n");
+	(void)!write(STDERR_FILENO, buf_ptr(&b), buf_used(&b));
+	buf_release(&msg);
+	buf_release(&b);
+}
+
+/* Format one message in the chosen format and write it at once. */
+static void
+log_vemit_level(const char *level, const char *fmt, va_list ap,
+    int with_errno, int saved_errno)
+{
+	if (log_format == LOG_FORMAT_JSON)
+		log_vemit_json(level, fmt, ap, with_errno, saved_errno);
+	else
+		log_vemit_text(fmt, ap, with_errno, saved_errno);
+}
+
 /* Format one line and write it with a single write(2). */
 static void
-log_vemit(const char *fmt, va_list ap, int with_errno, int saved_errno)
+log_vemit_text(const char *fmt, va_list ap, int with_errno, int saved_errno)
 {
 	char	 line[4096];
 	int	 n, m;
 	size_t	 len;
 
-	n = snprintf(line, sizeof line, "%s: ", log_progname);
+	if (log_timestamps) {
+		struct buf	t;
+
+		buf_init(&t);
+		log_time(&t);
+		n = snprintf(line, sizeof line, "%s %s: ", buf_ptr(&t),
+		    log_progname);
+		buf_release(&t);
+	} else
+		n = snprintf(line, sizeof line, "%s: ", log_progname);
 	if (n < 0 || (size_t)n >= sizeof line)
 		n = 0;
 	m = vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
@@ -61,7 +212,7 @@ log_warn(const char *fmt, ...)
 	int	saved = errno;
 
 	va_start(ap, fmt);
-	log_vemit(fmt, ap, 1, saved);
+	log_vemit_level("warning", fmt, ap, 1, saved);
 	va_end(ap);
 	errno = saved;
 }
@@ -72,7 +223,7 @@ log_warnx(const char *fmt, ...)
 	va_list	ap;
 
 	va_start(ap, fmt);
-	log_vemit(fmt, ap, 0, 0);
+	log_vemit_level("warning", fmt, ap, 0, 0);
 	va_end(ap);
 }
 
@@ -82,7 +233,7 @@ log_info(const char *fmt, ...)
 	va_list	ap;
 
 	va_start(ap, fmt);
-	log_vemit(fmt, ap, 0, 0);
+	log_vemit_level("info", fmt, ap, 0, 0);
 	va_end(ap);
 }
 
@@ -94,7 +245,7 @@ log_debug(const char *fmt, ...)
 	if (log_level < 2)
 		return;
 	va_start(ap, fmt);
-	log_vemit(fmt, ap, 0, 0);
+	log_vemit_level("debug", fmt, ap, 0, 0);
 	va_end(ap);
 }
 
@@ -105,7 +256,7 @@ fatal(const char *fmt, ...)
 	int	saved = errno;
 
 	va_start(ap, fmt);
-	log_vemit(fmt, ap, 1, saved);
+	log_vemit_level("fatal", fmt, ap, 1, saved);
 	va_end(ap);
 	exit(1);
 }
@@ -116,7 +267,7 @@ fatalx(const char *fmt, ...)
 	va_list	ap;
 
 	va_start(ap, fmt);
-	log_vemit(fmt, ap, 0, 0);
+	log_vemit_level("fatal", fmt, ap, 0, 0);
 	va_end(ap);
 	exit(1);
 }

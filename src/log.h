@@ -11,6 +11,27 @@
 #define PRINTFLIKE(a, b) __attribute__((format(printf, a, b)))
 
 void	log_init(const char *progname, int verbose);
+
+/* How lines reach the console: plain text (default) or JSON objects. */
+enum log_format {
+	LOG_FORMAT_TEXT,
+	LOG_FORMAT_JSON,
+};
+
+/*
+ * Output options, part of the log state: timestamps on every line, colour
+ * for unit names (the caller decides: a terminal and no NO_COLOR), the
+ * format.
+ */
+void	log_set_output(int timestamps, int colour_out, int colour_err,
+	    enum log_format);
+/*
+ * Append one line of a unit's output, as the console shows it, to b:
+ * "[time ]unit | line\n", or a JSON object per line. fd is 1 or 2.
+ */
+struct buf;
+void	log_format_unit_line(struct buf *, int fd, const char *unit,
+	    const char *line, size_t len);
 int	log_verbose(void);
 void	log_warn(const char *, ...) PRINTFLIKE(1, 2);
 void	log_warnx(const char *, ...) PRINTFLIKE(1, 2);

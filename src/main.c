@@ -36,7 +36,8 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: pytasking-run [-cv] [-s SOCKET] [--keep] MANIFEST\n"
+	    "usage: pytasking-run [-cv] [-s SOCKET] [--keep] [--timestamps]\n"
+	    "                     [--log-format text|json] MANIFEST\n"
 	    "       pytasking-run ctl [-s SOCKET] [--json] COMMAND [ARG...]\n"
 	    "\n"
 	    "Run the processes and tasks of MANIFEST under one supervisor.\n"
@@ -47,6 +48,8 @@ usage(FILE *fp)
 	    "  -s, --socket PATH  the control socket (default: see pytasking-run(1))\n"
 	    "  --keep          stay up when every unit has ended, until signalled\n"
 	    "                  or told by ctl\n"
+	    "  --timestamps    put the time (UTC) in front of every line\n"
+	    "  --log-format FORMAT  text (default) or json: one JSON object a line\n"
 	    "  -h, --help      show this help\n"
 	    "  -V, --version   show the version\n"
 	    "\n"
@@ -83,6 +86,20 @@ mark_inherited_cloexec(void)
 			(void)fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
 	}
 	closedir(d);
+}
+
+/* Colour unit names on a terminal only, and never when NO_COLOR is set. */
+static int
+use_colour(int fd, enum log_format format)
+{
+	const char	*term = getenv("TERM");
+	const char	*no = getenv("NO_COLOR");
+
+	if (format != LOG_FORMAT_TEXT || (no != NULL && *no != '\0'))
+		return 0;
+	if (term == NULL || strcmp(term, "dumb") == 0)
+		return 0;
+	return isatty(fd);
 }
 
 static int
@@ -180,8 +197,12 @@ main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "keep", no_argument, NULL, 'K' },
+		{ "timestamps", no_argument, NULL, 'T' },
+		{ "log-format", required_argument, NULL, 'L' },
 		{ NULL, 0, NULL, 0 },
 	};
+	enum log_format	 format = LOG_FORMAT_TEXT;
+	int		 timestamps = 0;
 	struct manifest	*m;
 	struct diag	 d;
 	const char	*sock = NULL;
@@ -205,6 +226,21 @@ main(int argc, char **argv)
 		case 'K':
 			keep = 1;
 			break;
+		case 'T':
+			timestamps = 1;
+			break;
+		case 'L':
+			if (strcmp(optarg, "json") == 0)
+				format = LOG_FORMAT_JSON;
+			else if (strcmp(optarg, "text") == 0)
+				format = LOG_FORMAT_TEXT;
+			else {
+				fprintf(stderr, "pytasking-run: --log-format: "
+				    "expected text or json; got \"%s\"\n",
+				    optarg);
+				return 2;
+			}
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -225,6 +261,8 @@ main(int argc, char **argv)
 		return 2;
 	}
 	log_init("pytasking-run", verbose);
+	log_set_output(timestamps, use_colour(STDOUT_FILENO, format),
+	    use_colour(STDERR_FILENO, format), format);
 
 	/* A dead reader is an EPIPE on one stream, never our death. */
 	(void)signal(SIGPIPE, SIG_IGN);

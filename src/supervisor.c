@@ -21,6 +21,7 @@
 #include "buf.h"
 #include "log.h"
 #include "logring.h"
+#include "notify.h"
 #include "proc.h"
 #include "ready.h"
 #include "supervisor.h"
@@ -145,6 +146,8 @@ struct supervisor {
 	int			 checking;	/* in sv_check_waiting */
 	int			 recheck;
 	int			 closing;	/* handles left to close */
+	int			 started;	/* supervisor_start is over */
+	int			 notified_ready;	/* READY=1 sent */
 	int			 stepping;	/* in sv_shutdown_step */
 	int			 restep;
 	int			 interrupts;	/* SIGINTs seen */
@@ -195,6 +198,8 @@ static void	sv_check_waiting(struct supervisor *);
 static void	sv_shutdown_step(struct supervisor *);
 static void	unit_timer_start(struct unit *, enum timer_use, uint64_t);
 static void	unit_timer_stop(struct unit *);
+static void	unit_ready_line_cb(void *, const char *, size_t);
+static void	sv_maybe_notify_ready(struct supervisor *);
 
 /*
  * The instances a name means: a unit's base name means all its replicas;
@@ -463,36 +468,21 @@ static void	unit_outlet_eof(void *);
 
 /*
  * Keep what a unit shows on the console for "ctl logs", and pass it to
- * followers. Lines arrive as "name | text\n"; the ring keeps them so.
+ * followers: one line, without its newline.
  */
 static void
-unit_console_cb(void *arg, const char *p, size_t n)
+unit_console_cb(void *arg, const char *line, size_t len)
 {
 	struct unit	*u = arg;
 	struct follower	*f, *next;
-	const char	*nl, *end = p + n, *line;
-	size_t		 skip = strlen(u->name) + 3;
 
-	logring_add(&u->log, p, n);
+	logring_add(&u->log, line, len);
+	logring_add(&u->log, "\n", 1);
 	for (f = u->followers; f != NULL; f = next) {
 		next = f->next;
-		for (line = p; line < end &&
-		    (nl = memchr(line, '\n', (size_t)(end - line))) != NULL;
-		    line = nl + 1) {
-			if ((size_t)(nl - line) >= skip)
-				f->fn(u->name, line + skip,
-				    (size_t)(nl - line) - skip, f->arg);
-		}
+		f->fn(u->name, line, len, f->arg);
 	}
 }
-
-/*
- * Make the child's end of one output stream. A lone null or file
- * destination is given to the child directly (no copy through us); any
- * console or queue destination, or a tee, goes through a pipe and an
- * outlet. Returns the child's fd, or -1 (and logs).
- */
-static void	unit_ready_line_cb(void *, const char *, size_t);
 
 static int
 unit_open_output(struct unit *u, const struct output *o, int console_fd,
@@ -575,7 +565,8 @@ unit_env(const struct unit *u)
 			    strncmp(ps->env[j].name, environ[i], len) == 0)
 				break;
 		if (j < ps->nenv || strncmp(environ[i], "PYTASKING_UNIT=",
-		    15) == 0 || strncmp(environ[i], "PYTASKING_SOCKET=", 17) == 0)
+		    15) == 0 || strncmp(environ[i], "PYTASKING_SOCKET=", 17) == 0 ||
+		    strncmp(environ[i], "NOTIFY_SOCKET=", 14) == 0)
 			continue;
 		env[k++] = xstrdup(environ[i]);
 	}
@@ -669,6 +660,7 @@ unit_ready(struct unit *u)
 	if (u->ps != NULL && u->ps->ready.kind != READY_NONE)
 		log_info("%s: ready", u->name);
 	sv_check_waiting(u->sv);
+	sv_maybe_notify_ready(u->sv);
 }
 
 static void
@@ -1158,6 +1150,7 @@ unit_end_for_good(struct unit *u)
 	}
 	u->restart_requested = 0;
 	sv_check_waiting(u->sv);
+	sv_maybe_notify_ready(u->sv);
 	sv_shutdown_step(u->sv);
 	sv_maybe_done(u->sv);
 }
@@ -1275,13 +1268,7 @@ host_output(void *arg, const char *line, size_t len)
 		case DEST_INHERIT:
 			wire_console_line(u->sv->wire, STDOUT_FILENO, u->name,
 			    line, len);
-			buf_init(&b);
-			buf_adds(&b, u->name);
-			buf_add(&b, " | ", 3);
-			buf_add(&b, line, len);
-			buf_addc(&b, '\n');
-			unit_console_cb(u, buf_ptr(&b), buf_used(&b));
-			buf_release(&b);
+			unit_console_cb(u, line, len);
 			break;
 		case DEST_FILE:
 			if (u->task_fd == -1)
@@ -1599,6 +1586,8 @@ supervisor_start(struct supervisor *sv)
 			unit_start(u, NULL, 0);
 	}
 	wire_open(sv->wire);
+	sv->started = 1;
+	sv_maybe_notify_ready(sv);
 	sv_maybe_done(sv);
 	return 0;
 }
@@ -1691,11 +1680,37 @@ supervisor_shutdown(struct supervisor *sv)
 	if (sv->shutting_down)
 		return;
 	sv->shutting_down = 1;
+	if (notify_send("STOPPING=1") == -1)
+		log_warn("sd_notify STOPPING=1");
 	if (!sv->done && uv_timer_start(&sv->drain_timer, sv_drain_timer_cb,
 	    sv->m->drain_timeout_ms, 0) != 0)
 		fatalx("uv_timer_start failed");
 	sv_shutdown_step(sv);
 	sv_maybe_done(sv);
+}
+
+/*
+ * READY=1 for a service manager, once: every autostart unit has started,
+ * and those with ready: are ready (or have ended).
+ */
+static void
+sv_maybe_notify_ready(struct supervisor *sv)
+{
+	struct unit	*u;
+	size_t		 i;
+
+	if (sv->notified_ready || !sv->started || sv->shutting_down)
+		return;
+	for (i = 0; i < sv->nunits; i++) {
+		u = sv->units[i];
+		if (u->state == UNIT_WAITING)
+			return;
+		if (u->state == UNIT_RUNNING && !u->is_ready)
+			return;
+	}
+	sv->notified_ready = 1;
+	if (notify_send("READY=1") == -1)
+		log_warn("sd_notify READY=1");
 }
 
 /* Nothing running or waiting to restart: let the loop end. */
@@ -2192,7 +2207,7 @@ supervisor_logs(struct supervisor *sv, const char *name,
 	for (i = first; i < first + n; i++) {
 		u = sv->units[i];
 		a.unit = u->name;
-		a.skip = strlen(u->name) + 3;
+		a.skip = 0;
 		a.fn = fn;
 		a.arg = arg;
 		logring_lines(&u->log, sv_log_line_cb, &a);
@@ -2475,10 +2490,14 @@ supervisor_reload(struct supervisor *sv, char **cause)
 		*cause = xstrdup("the supervisor is shutting down");
 		return -1;
 	}
-	if ((nm = sv->loader(sv->loader_arg, cause)) == NULL)
+	(void)notify_send("RELOADING=1");
+	if ((nm = sv->loader(sv->loader_arg, cause)) == NULL) {
+		(void)notify_send("READY=1");
 		return -1;
+	}
 	if (sv_reload_queues(sv, nm, cause) == -1) {
 		manifest_free(nm);
+		(void)notify_send("READY=1");
 		return -1;
 	}
 	memset(&c, 0, sizeof c);
@@ -2503,6 +2522,7 @@ supervisor_reload(struct supervisor *sv, char **cause)
 	}
 	log_info("reloaded %s: %zu added, %zu removed, %zu changed, %zu "
 	    "unchanged", nm->file, c.added, c.removed, c.changed, c.kept);
+	(void)notify_send("READY=1");
 	sv_maybe_done(sv);
 	return 0;
 }

@@ -188,10 +188,7 @@ wire_console_line(struct wire *w, int fd, const char *prefix,
 	struct buf	b;
 
 	buf_init(&b);
-	buf_adds(&b, prefix);
-	buf_add(&b, " | ", 3);
-	buf_add(&b, line, len);
-	buf_addc(&b, '\n');
+	log_format_unit_line(&b, fd, prefix, line, len);
 	(void)wire_write_all(fd, buf_ptr(&b), buf_used(&b));
 	buf_release(&b);
 }
@@ -464,10 +461,10 @@ outlet_line_cb(const char *line, size_t len, void *arg)
 	if (o->line_fn != NULL)
 		o->line_fn(o->arg, line, len);
 	if (o->console_fd != -1) {
-		buf_adds(&o->console, o->prefix);
-		buf_add(&o->console, " | ", 3);
-		buf_add(&o->console, line, len);
-		buf_addc(&o->console, '\n');
+		log_format_unit_line(&o->console, o->console_fd, o->prefix,
+		    line, len);
+		if (o->console_fn != NULL)
+			o->console_fn(o->arg, line, len);
 	}
 	if (o->nfile_fds > 0) {
 		buf_add(&o->file, line, len);
@@ -486,9 +483,6 @@ outlet_flush(struct outlet *o)
 	if (buf_used(&o->console) > 0) {
 		(void)wire_write_all(o->console_fd, buf_ptr(&o->console),
 		    buf_used(&o->console));
-		if (o->console_fn != NULL)
-			o->console_fn(o->arg, buf_ptr(&o->console),
-			    buf_used(&o->console));
 		buf_clear(&o->console);
 	}
 	if (buf_used(&o->file) > 0) {

@@ -38,7 +38,7 @@ struct wire	*wire_new(uv_loop_t *);
 void		 wire_free(struct wire *);
 /* Stop deferring end of stream: every autostart producer is registered. */
 void		 wire_open(struct wire *);
-/* Write "prefix | line\n" to fd in one write. */
+/* Write one unit line to fd in one write, as the console shows it. */
 void		 wire_console_line(struct wire *, int fd, const char *prefix,
 		    const char *line, size_t len);
 /* Print every queue's counters (for -v at exit). */
@@ -86,7 +86,7 @@ struct outlet_config {
 	void		(*eof_fn)(void *);	/* called once at EOF */
 	/* Sees every line (readiness by a line); NULL: none. */
 	void		(*line_fn)(void *, const char *, size_t);
-	/* Sees every batch of "prefix | line\n" lines sent to the console. */
+	/* Sees every line sent to the console (without its newline). */
 	void		(*console_fn)(void *, const char *, size_t);
 	void		 *arg;
 };

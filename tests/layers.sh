@@ -13,7 +13,7 @@ layer() {
   case $1 in
   xmalloc|log|util|buf|diag|interp|logring) echo 0 ;;
   manifest|queue|lines|unit|script|ctlproto) echo 1 ;;
-  manifest-yaml|proc|task|task-*|loop|ready) echo 2 ;;
+  manifest-yaml|proc|task|task-*|loop|notify|ready) echo 2 ;;
   wire|supervisor) echo 3 ;;
   control|ctl) echo 4 ;;
   main) echo 5 ;;
