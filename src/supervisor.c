@@ -94,7 +94,8 @@ struct unit {
 
 	/* The current run of a task. */
 	struct task		*task;
-	int			 task_fd;	/* file: output of echo, or -1 */
+	struct filesink		**sinks;	/* a task's file: outputs */
+	size_t			 nsinks;
 	struct wq_waiter	 qwaiter;	/* task blocked on a queue */
 	struct unit		*waiting_on;	/* task blocked in "wait" */
 
@@ -318,7 +319,6 @@ sv_add_unit(struct supervisor *sv, const char *name, const char *base)
 	u->sv = sv;
 	u->name = xstrdup(name);
 	u->base = base;
-	u->task_fd = -1;
 	u->state = UNIT_IDLE;
 	logring_init(&u->log, LOGRING_DEFAULT_SIZE);
 	TAILQ_INIT(&u->waiters);
@@ -453,17 +453,6 @@ sv_open_devnull(int flags)
 	return fd;
 }
 
-static int
-sv_open_file(const struct unit *u, const char *path)
-{
-	int	fd;
-
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
-	if (fd == -1)
-		log_warn("%s: cannot open output file %s", u->name, path);
-	return fd;
-}
-
 static void	unit_outlet_eof(void *);
 
 /*
@@ -492,32 +481,42 @@ unit_open_output(struct unit *u, const struct output *o, int console_fd,
 
 	struct outlet_config	 c;
 	struct wqueue		*queues[64];
-	int			 p[2], fd, *files = NULL;
+	struct filesink		**files = NULL, *f;
+	const struct dest	*d;
+	int			 p[2];
 	size_t			 i, nfiles = 0, nqueues = 0;
 
 	*outlet = NULL;
-	/* A line to watch for readiness must pass through us. */
+	/*
+	 * A lone null goes to the child directly. Files go through us, so
+	 * they can rotate and be reopened on SIGUSR1, and a line watched for
+	 * readiness must pass through us too.
+	 */
 	if (!watch && o->ndests == 1 && o->dests[0].kind == DEST_NULL)
 		return sv_open_devnull(O_WRONLY);
-	if (!watch && o->ndests == 1 && o->dests[0].kind == DEST_FILE)
-		return sv_open_file(u, o->dests[0].name);
 	memset(&c, 0, sizeof c);
 	c.console_fd = -1;
 	for (i = 0; i < o->ndests; i++) {
-		switch (o->dests[i].kind) {
+		d = &o->dests[i];
+		switch (d->kind) {
 		case DEST_INHERIT:
 			c.console_fd = console_fd;
 			break;
 		case DEST_FILE:
-			if ((fd = sv_open_file(u, o->dests[i].name)) == -1)
+			f = filesink_open(u->name, d->name, d->max_size,
+			    d->backups);
+			if (f == NULL) {
+				log_warn("%s: cannot open output file %s",
+				    u->name, d->name);
 				break;
+			}
 			files = xreallocarray(files, nfiles + 1, sizeof *files);
-			files[nfiles++] = fd;
+			files[nfiles++] = f;
 			break;
 		case DEST_QUEUE:
 			if (nqueues < sizeof queues / sizeof queues[0])
 				queues[nqueues++] = wire_find_queue(u->sv->wire,
-				    o->dests[i].name);
+				    d->name);
 			break;
 		case DEST_NULL:
 			break;
@@ -526,14 +525,14 @@ unit_open_output(struct unit *u, const struct output *o, int console_fd,
 	if (pipe2(p, O_CLOEXEC) == -1) {
 		log_warn("%s: pipe", u->name);
 		for (i = 0; i < nfiles; i++)
-			(void)close(files[i]);
+			filesink_free(files[i]);
 		free(files);
 		return -1;
 	}
 	c.fd = p[0];
 	c.prefix = u->name;
-	c.file_fds = files;
-	c.nfile_fds = nfiles;
+	c.files = files;
+	c.nfiles = nfiles;
 	c.queues = queues;
 	c.nqueues = nqueues;
 	c.eof_fn = unit_outlet_eof;
@@ -900,17 +899,40 @@ unit_outlet_eof(void *arg)
 /* ------------------------------------------------------------ tasks */
 
 static void
+unit_close_sinks(struct unit *u)
+{
+	size_t	i;
+
+	for (i = 0; i < u->nsinks; i++)
+		filesink_free(u->sinks[i]);
+	free(u->sinks);
+	u->sinks = NULL;
+	u->nsinks = 0;
+}
+
+static void
 unit_spawn_task(struct unit *u)
 {
 	const struct output	*o = &u->ts->out;
+	struct filesink		*f;
 	size_t			 i;
 
-	if (u->task_fd == -1)
-		for (i = 0; i < o->ndests; i++)
-			if (o->dests[i].kind == DEST_FILE) {
-				u->task_fd = sv_open_file(u, o->dests[i].name);
-				break;
-			}
+	/* Opened afresh for each run: a reload may have changed them. */
+	unit_close_sinks(u);
+	for (i = 0; i < o->ndests; i++) {
+		if (o->dests[i].kind != DEST_FILE)
+			continue;
+		f = filesink_open(u->name, o->dests[i].name,
+		    o->dests[i].max_size, o->dests[i].backups);
+		if (f == NULL) {
+			log_warn("%s: cannot open output file %s", u->name,
+			    o->dests[i].name);
+			continue;
+		}
+		u->sinks = xreallocarray(u->sinks, u->nsinks + 1,
+		    sizeof *u->sinks);
+		u->sinks[u->nsinks++] = f;
+	}
 	u->task = task_new(u->sv->loop, u->ts, &u->sv->host, u, u->args,
 	    u->nargs);
 	u->state = UNIT_RUNNING;
@@ -1271,14 +1293,6 @@ host_output(void *arg, const char *line, size_t len)
 			unit_console_cb(u, line, len);
 			break;
 		case DEST_FILE:
-			if (u->task_fd == -1)
-				break;
-			buf_init(&b);
-			buf_add(&b, line, len);
-			buf_addc(&b, '\n');
-			if (write(u->task_fd, buf_ptr(&b), buf_used(&b)) == -1)
-				log_warn("%s: writing its output", u->name);
-			buf_release(&b);
 			break;
 		case DEST_QUEUE:
 			wq = wire_find_queue(u->sv->wire, o->dests[i].name);
@@ -1288,6 +1302,15 @@ host_output(void *arg, const char *line, size_t len)
 		case DEST_NULL:
 			break;
 		}
+	}
+	if (u->nsinks > 0) {
+		buf_init(&b);
+		buf_add(&b, line, len);
+		buf_addc(&b, '\n');
+		for (i = 0; i < u->nsinks; i++)
+			(void)filesink_write(u->sinks[i], buf_ptr(&b),
+			    buf_used(&b));
+		buf_release(&b);
 	}
 	if (full == NULL)
 		return 0;
@@ -1533,6 +1556,16 @@ sv_signal_cb(uv_signal_t *h, int signum)
 	struct supervisor	*sv = h->data;
 	size_t			 i;
 
+	if (signum == SIGUSR1) {
+		size_t	j;
+
+		log_info("received SIGUSR1: reopening output files");
+		wire_reopen_files(sv->wire);
+		for (i = 0; i < sv->nunits; i++)
+			for (j = 0; j < sv->units[i]->nsinks; j++)
+				(void)filesink_reopen(sv->units[i]->sinks[j]);
+		return;
+	}
 	if (signum == SIGHUP) {
 		char	*cause = NULL;
 
@@ -1563,7 +1596,7 @@ sv_signal_cb(uv_signal_t *h, int signum)
 int
 supervisor_start(struct supervisor *sv)
 {
-	static const int	 signals[] = { SIGTERM, SIGINT, SIGHUP };
+	static const int	 signals[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
 	size_t			 i;
 	int			 error;
 
@@ -1777,8 +1810,7 @@ supervisor_free(struct supervisor *sv)
 		outlet_free(u->err, 1);
 		inlet_free(u->in);
 		proc_free(u->proc);
-		if (u->task_fd != -1)
-			(void)close(u->task_fd);
+		unit_close_sinks(u);
 		uv_close((uv_handle_t *)&u->timer, unit_timer_close_cb);
 	}
 	free(sv->units);

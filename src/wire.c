@@ -55,6 +55,7 @@ struct wire {
 	struct wqueue		**queues;
 	size_t			 nqueues;
 	TAILQ_HEAD(, wqueue)	 pending;
+	TAILQ_HEAD(, outlet)	 outlets;	/* for SIGUSR1 */
 	char			*rbuf;		/* shared read buffer */
 };
 
@@ -64,8 +65,9 @@ struct outlet {
 	int		  fd;
 	char		 *prefix;
 	int		  console_fd;
-	int		 *file_fds;
-	size_t		  nfile_fds;
+	struct filesink	**files;
+	size_t		  nfiles;
+	TAILQ_ENTRY(outlet) entry;	/* in wire->outlets */
 	struct wqueue	**queues;
 	size_t		  nqueues;
 	struct lines	  lines;
@@ -74,7 +76,6 @@ struct outlet {
 	struct wq_waiter  waiter;	/* paused on a full queue */
 	int		  eof;
 	int		  paused;
-	int		  file_failed;
 	void		(*eof_fn)(void *);
 	void		(*console_fn)(void *, const char *, size_t);
 	void		(*line_fn)(void *, const char *, size_t);
@@ -139,6 +140,7 @@ wire_new(uv_loop_t *loop)
 	w = xcalloc(1, sizeof *w);
 	w->loop = loop;
 	TAILQ_INIT(&w->pending);
+	TAILQ_INIT(&w->outlets);
 	if (uv_idle_init(loop, &w->idle) != 0)
 		fatalx("uv_idle_init failed");
 	w->idle.data = w;
@@ -169,6 +171,17 @@ wire_free(struct wire *w)
 	free(w->queues);
 	free(w->rbuf);
 	uv_close((uv_handle_t *)&w->idle, wire_close_cb);
+}
+
+void
+wire_reopen_files(struct wire *w)
+{
+	struct outlet	*o;
+	size_t		 i;
+
+	TAILQ_FOREACH(o, &w->outlets, entry)
+		for (i = 0; i < o->nfiles; i++)
+			(void)filesink_reopen(o->files[i]);
 }
 
 void
@@ -466,7 +479,7 @@ outlet_line_cb(const char *line, size_t len, void *arg)
 		if (o->console_fn != NULL)
 			o->console_fn(o->arg, line, len);
 	}
-	if (o->nfile_fds > 0) {
+	if (o->nfiles > 0) {
 		buf_add(&o->file, line, len);
 		buf_addc(&o->file, '\n');
 	}
@@ -486,13 +499,10 @@ outlet_flush(struct outlet *o)
 		buf_clear(&o->console);
 	}
 	if (buf_used(&o->file) > 0) {
-		for (i = 0; i < o->nfile_fds; i++) {
-			if (wire_write_all(o->file_fds[i], buf_ptr(&o->file),
-			    buf_used(&o->file)) == -1 && !o->file_failed) {
-				o->file_failed = 1;
-				log_warn("%s: writing to its output file", o->prefix);
-			}
-		}
+		/* The sink logs its own failures, once per outage. */
+		for (i = 0; i < o->nfiles; i++)
+			(void)filesink_write(o->files[i], buf_ptr(&o->file),
+			    buf_used(&o->file));
 		buf_clear(&o->file);
 	}
 }
@@ -618,8 +628,9 @@ outlet_new(struct wire *w, const struct outlet_config *c)
 	o->fd = c->fd;
 	o->prefix = xstrdup(c->prefix);
 	o->console_fd = c->console_fd;
-	o->file_fds = c->file_fds;
-	o->nfile_fds = c->nfile_fds;
+	o->files = c->files;
+	o->nfiles = c->nfiles;
+	TAILQ_INSERT_TAIL(&w->outlets, o, entry);
 	if (c->nqueues > 0) {
 		o->queues = xreallocarray(NULL, c->nqueues, sizeof *o->queues);
 		memcpy(o->queues, c->queues, c->nqueues * sizeof *o->queues);
@@ -661,9 +672,9 @@ outlet_close_cb(uv_handle_t *h)
 	size_t		 i;
 
 	(void)close(o->fd);
-	for (i = 0; i < o->nfile_fds; i++)
-		(void)close(o->file_fds[i]);
-	free(o->file_fds);
+	for (i = 0; i < o->nfiles; i++)
+		filesink_free(o->files[i]);
+	free(o->files);
 	free(o->queues);
 	free(o->prefix);
 	lines_release(&o->lines);
@@ -703,6 +714,7 @@ outlet_free(struct outlet *o, int keep_tail)
 		    "(the process was killed)", o->prefix, dropped);
 	}
 	o->eof_fn = NULL;
+	TAILQ_REMOVE(&o->wire->outlets, o, entry);
 	uv_close((uv_handle_t *)&o->poll, outlet_close_cb);
 }
 

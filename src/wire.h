@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <uv.h>
 
+#include "filesink.h"
 #include "manifest.h"
 
 struct wire;
@@ -41,6 +42,8 @@ void		 wire_open(struct wire *);
 /* Write one unit line to fd in one write, as the console shows it. */
 void		 wire_console_line(struct wire *, int fd, const char *prefix,
 		    const char *line, size_t len);
+/* Reopen every file output of every outlet (SIGUSR1). */
+void		 wire_reopen_files(struct wire *);
 /* Print every queue's counters (for -v at exit). */
 void		 wire_print_counters(struct wire *, FILE *);
 /* Items still held in all queues. */
@@ -79,8 +82,8 @@ struct outlet_config {
 	int		  fd;		/* our end of the child's pipe; owned */
 	const char	 *prefix;	/* unit name for the console */
 	int		  console_fd;	/* 1 or 2, or -1 */
-	int		 *file_fds;	/* owned */
-	size_t		  nfile_fds;
+	struct filesink	**files;	/* owned, with the array */
+	size_t		  nfiles;
 	struct wqueue	**queues;
 	size_t		  nqueues;
 	void		(*eof_fn)(void *);	/* called once at EOF */

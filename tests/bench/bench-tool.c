@@ -635,12 +635,14 @@ file_reached(const char *path, long long bytes)
  * time in clock ticks, children excluded: what the supervisor itself
  * used.
  */
+static long	root_minflt = -1;
+
 static void
 root_cpu(pid_t pid, long *ticks)
 {
 	siginfo_t	 si;
 	char		 path[64], buf[1024], *r;
-	unsigned long	 ut, stt;
+	unsigned long	 ut, stt, flt;
 	FILE		*fp;
 
 	memset(&si, 0, sizeof si);
@@ -652,9 +654,11 @@ root_cpu(pid_t pid, long *ticks)
 		return;
 	if (fgets(buf, sizeof buf, fp) != NULL &&
 	    (r = strrchr(buf, ')')) != NULL &&
-	    sscanf(r + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
-	    &ut, &stt) == 2)
+	    sscanf(r + 2, "%*c %*d %*d %*d %*d %*d %*u %lu %*u %*u %*u %lu %lu",
+	    &flt, &ut, &stt) == 3) {
 		*ticks = (long)(ut + stt);
+		root_minflt = (long)flt;
+	}
 	fclose(fp);
 }
 
@@ -947,8 +951,8 @@ exited:
 	printf("wall=%.6f\n", t_done - t_start);
 	printf("exit=%.6f\n", t_exit - t_start);
 	if (self_ticks >= 0)
-		printf("self_cpu=%.3f\n", (double)self_ticks /
-		    (double)sysconf(_SC_CLK_TCK));
+		printf("self_cpu=%.3f\nself_minflt=%ld\n", (double)self_ticks /
+		    (double)sysconf(_SC_CLK_TCK), root_minflt);
 	if (t_ready != 0)
 		printf("ready=%.6f\n", t_ready - t_start);
 	if (t_sig != 0)

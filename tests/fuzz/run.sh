@@ -34,6 +34,9 @@ seeds() {
 	fuzz_script)
 		echo "$fuzzdir/corpus/script"
 		;;
+	fuzz_ctlproto)
+		echo "$fuzzdir/corpus/ctlproto"
+		;;
 	esac
 	[ -d "$fuzzdir/regress/$1" ] && echo "$fuzzdir/regress/$1"
 }
@@ -43,6 +46,7 @@ options() {
 	case $1 in
 	fuzz_manifest) echo "-dict=$fuzzdir/manifest.dict -max_len=8192" ;;
 	fuzz_script) echo "-dict=$fuzzdir/script.dict -max_len=1024" ;;
+	fuzz_ctlproto) echo "-dict=$fuzzdir/ctlproto.dict -max_len=4096" ;;
 	esac
 }
 
@@ -87,6 +91,8 @@ for t in "$@"; do
 		grep -E -A 40 '==ERROR|runtime error|SUMMARY|Test unit written' \
 		    "$log" | head -n 80 >&2
 		ls "$work/$t"-* 2>/dev/null | grep -v '\.log$' >&2
+		echo "fuzz: keep the input above as" \
+		    "tests/fuzz/regress/$t/NAME (see tests/fuzz/README)" >&2
 		status=1
 		continue
 	fi
