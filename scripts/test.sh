@@ -102,12 +102,23 @@ if ! skipped san; then
 	san=$work/${tarball%.tar.gz}
 	(cd "$san" && ./configure -q --enable-sanitizers CC=clang && make -j2) ||
 	    die "the sanitizer build failed"
+	# Reports go to files too, so one from a run whose exit status no
+	# test looks at (a process stopped by a signal) still fails.
+	mkdir -p "$work/san-logs"
 	if ! (cd "$san" &&
-	    ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:detect_stack_use_after_return=1 \
-	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	    ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:detect_stack_use_after_return=1:log_path=$work/san-logs/asan \
+	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$work/san-logs/ubsan \
 	    PYT_TIMEOUT_SCALE=3 make -j2 check); then
 		show_failures "$san"
+		cat "$work"/san-logs/* 2>/dev/null || true
 		die "make check with sanitizers failed"
+	fi
+	if [ -n "$(ls "$work/san-logs")" ]; then
+		for f in "$work"/san-logs/*; do
+			printf '\n==> %s\n' "$f"
+			cat "$f"
+		done
+		die "sanitizer reports (above)"
 	fi
 	done_phase
 fi
