@@ -415,11 +415,18 @@ sv_log_end(const struct unit *u, const struct unit_verdict *v,
 		snprintf(what, sizeof what, "could not be started");
 		break;
 	case END_STOPPED:
-		snprintf(what, sizeof what, "stopped");
+		snprintf(what, sizeof what, u->ps != NULL ? "stopped" :
+		    "cancelled");
 		break;
 	case END_STOP_KILLED:
-		util_format_duration(u->ps != NULL ? u->ps->stop_timeout_ms :
-		    u->ts->cancel_timeout_ms, tmo, sizeof tmo);
+		if (u->ps == NULL) {
+			util_format_duration(u->ts->cancel_timeout_ms, tmo,
+			    sizeof tmo);
+			snprintf(what, sizeof what, "cancelled; on_cancel cut "
+			    "short after its %s cancel timeout", tmo);
+			break;
+		}
+		util_format_duration(u->ps->stop_timeout_ms, tmo, sizeof tmo);
 		snprintf(what, sizeof what, "killed with SIGKILL after its %s "
 		    "stop timeout", tmo);
 		break;
@@ -1518,7 +1525,9 @@ host_ended(void *arg, int status, int cancelled, int failed)
 	memset(&x, 0, sizeof x);
 	x.exit_status = status;
 	x.stop_requested = cancelled;
-	if (failed && status == 0)
+	/* Cancelled and failed: on_cancel had to be cut short. */
+	x.stop_escalated = cancelled && failed;
+	if (failed && !cancelled && status == 0)
 		x.exit_status = 1;
 	x.ran_ms = uv_now(u->sv->loop) - u->started_ms;
 	unit_judge_run(u, &x);

@@ -85,6 +85,7 @@ struct task {
 	uv_timer_t		 timer;		/* sleep, every, get's timeout */
 	uv_timer_t		 cancel_timer;	/* bounds on_cancel */
 	int			 open_handles;
+	int			 cancel_overran;	/* on_cancel cut at cancel_timeout */
 
 	enum task_phase		 phase;
 	enum task_wait		 wait;
@@ -781,7 +782,7 @@ task_finish(struct task *t)
 	t->nframes = 0;
 	t->running = 0;
 	t->host->ended(t->arg, t->end_status, cancelled,
-	    cancelled ? 0 : t->end_failed);
+	    cancelled ? t->cancel_overran : t->end_failed);
 }
 
 /*
@@ -878,6 +879,7 @@ task_cancel_timer_cb(uv_timer_t *h)
 	    t->spec->name, tmo);
 	t->end_status = 0;
 	t->end_failed = 0;
+	t->cancel_overran = 1;
 	task_finish(t);
 }
 

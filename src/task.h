@@ -42,7 +42,8 @@ struct task_host {
 	/*
 	 * The task ended: status is its exit code; cancelled when it ended
 	 * because it was cancelled; failed when a step failed or it exited
-	 * non-zero.
+	 * non-zero, or, with cancelled, when its on_cancel steps overran
+	 * cancel_timeout and were abandoned.
 	 */
 	void	(*ended)(void *arg, int status, int cancelled, int failed);
 };

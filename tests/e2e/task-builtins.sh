@@ -18,6 +18,24 @@ expect_status 0
 grep -qx "sleeper | cleanup done" "$T/out" || fail "on_cancel did not run"
 grep -q "never" "$T/out" && fail "cancelled sleep went on"
 
+# on_cancel is bounded by cancel_timeout; cut short, it counts as killed.
+manifest overrun.yaml <<EOF2
+version: 1
+tasks:
+  slowpoke:
+    run: [sleep 100s]
+    on_cancel: ["echo cleaning", "sleep 100s", "echo never"]
+    cancel_timeout: 100ms
+  killer:
+    run: ["sleep 50ms", "cancel slowpoke"]
+EOF2
+run_pyt 20 "$T/overrun.yaml"
+expect_status 1
+grep -qx "slowpoke | cleaning" "$T/out" || fail "on_cancel did not start"
+grep -q "never" "$T/out" && fail "on_cancel went past its timeout"
+grep -q "slowpoke: cancelled; on_cancel cut short after its 100ms cancel timeout" "$T/err" ||
+    fail "overrun not reported"
+
 manifest wait.yaml <<EOF2
 version: 1
 processes:
