@@ -100,7 +100,8 @@ filesink_rotate(struct filesink *s)
 static int
 filesink_put(struct filesink *s, const char *p, size_t n)
 {
-	ssize_t	w;
+	uint64_t	start = s->size;
+	ssize_t		w;
 
 	while (n > 0) {
 		if (s->fd == -1) {
@@ -114,6 +115,15 @@ filesink_put(struct filesink *s, const char *p, size_t n)
 			if (!s->failing)
 				log_warn("%s: writing to %s", s->unit, s->path);
 			s->failing = 1;
+			/*
+			 * Part of the batch may be in the file: cut it off, so
+			 * the next write does not glue onto a torn line.
+			 */
+			if (s->size > start && s->fd != -1 &&
+			    ftruncate(s->fd, (off_t)start) == 0) {
+				s->lost += s->size - start;
+				s->size = start;
+			}
 			s->lost += n;
 			return -1;
 		}

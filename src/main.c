@@ -20,11 +20,14 @@
 
 #include <uv.h>
 
+#include "chainload.h"
 #include "control.h"
 #include "ctl.h"
 #include "diag.h"
+#include "guard.h"
 #include "log.h"
 #include "manifest.h"
+#include "reaper.h"
 #include "supervisor.h"
 #include "xmalloc.h"
 
@@ -142,7 +145,28 @@ reload_manifest(void *arg, char **cause)
 	} else
 		diag_print(&d, stderr);
 	diag_release(&d);
+	if (m != NULL && chainload_check(m, cause) == -1) {
+		manifest_free(m);
+		m = NULL;
+	}
 	return m;
+}
+
+/* user: and group: we cannot honour stop everything before it starts. */
+static int
+check_privileges(const struct manifest *m)
+{
+	char	*cause = NULL, *line, *next;
+
+	if (chainload_check(m, &cause) == 0)
+		return 0;
+	for (line = cause; line != NULL; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		log_warnx("%s", line);
+	}
+	free(cause);
+	return -1;
 }
 
 static int
@@ -152,20 +176,32 @@ run(const struct manifest *m, const char *path, const char *sock, int keep,
 	uv_loop_t		 loop;
 	struct supervisor	*sv;
 	struct control		*ctl;
+	struct guard		*guard;
+	struct reaper		*reaper;
 	char			*cause = NULL;
 	int			 error, status;
 
+	/*
+	 * The guardian first, before the loop exists: one fork of a process
+	 * with no threads and no handles yet (guard.c).
+	 */
+	guard = guard_start();
 	if ((error = uv_loop_init(&loop)) != 0) {
 		log_warnx("uv_loop_init: %s", uv_strerror(error));
+		guard_stop(guard);
 		return 1;
 	}
+	reaper = reaper_start(&loop, guard);
 	sv = supervisor_new(&loop, m);
+	supervisor_set_guard(sv, guard);
 	if (control_start(&loop, sv, sock, path, &ctl, &cause) == -1) {
 		log_warnx("control socket: %s", cause);
 		free(cause);
 		supervisor_free(sv);
+		reaper_free(reaper);
 		(void)uv_run(&loop, UV_RUN_DEFAULT);
 		(void)uv_loop_close(&loop);
+		guard_stop(guard);
 		return 2;
 	}
 	supervisor_set_socket(sv, control_path(ctl));
@@ -176,14 +212,24 @@ run(const struct manifest *m, const char *path, const char *sock, int keep,
 		supervisor_shutdown(sv);
 	}
 	(void)uv_run(&loop, UV_RUN_DEFAULT);
+	/*
+	 * Every unit has ended. Processes adopted from them (daemons that
+	 * left their group) are not units and keep no one up: stop them
+	 * now, and run until the last is reaped (reaper.c).
+	 */
+	reaper_stop_orphans(reaper, REAPER_STOP_TIMEOUT_MS);
+	(void)uv_run(&loop, UV_RUN_DEFAULT);
 	status = supervisor_exit_status(sv);
 	if (verbose)
 		supervisor_report(sv);
 	control_free(ctl);
 	supervisor_free(sv);
+	reaper_free(reaper);
 	(void)uv_run(&loop, UV_RUN_DEFAULT);
 	if ((error = uv_loop_close(&loop)) != 0)
 		log_warnx("uv_loop_close: %s", uv_strerror(error));
+	/* The guardian finds nothing left to kill, exits, and is reaped. */
+	guard_stop(guard);
 	return status;
 }
 
@@ -211,6 +257,12 @@ main(int argc, char **argv)
 	/* "pytasking-run ctl ..." is the client, with options of its own. */
 	if (argc > 1 && strcmp(argv[1], "ctl") == 0)
 		return ctl_main(argc - 1, argv + 1);
+	/*
+	 * Our own chain loader, between our spawn and a process's program
+	 * (chainload.c): first, before anything touches signals or fds.
+	 */
+	if (argc > 1 && strcmp(argv[1], CHAINLOAD_ARG) == 0)
+		return chainload_main(argc - 1, argv + 1);
 
 	while ((ch = getopt_long(argc, argv, "cvhVs:", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -276,6 +328,8 @@ main(int argc, char **argv)
 		return 2;
 	if (check)
 		status = check_manifest(m, verbose);
+	else if (check_privileges(m) == -1)
+		status = 2;
 	else
 		status = run(m, argv[0], sock, keep, verbose);
 	manifest_free(m);

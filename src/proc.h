@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "guard.h"
+
 struct proc;
 
 /* The leader exited (exit_status) or died (term_signal != 0). */
@@ -28,6 +30,7 @@ struct proc_spawn_args {
 	int		  extra_num;	/* 3..1023 (readiness fd) */
 	proc_exit_fn	  exit_fn;
 	void		 *arg;
+	struct guard	 *guard;	/* NULL, or told of the group */
 };
 
 /*

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "chainload.h"
 #include "log.h"
 #include "logring.h"
 #include "notify.h"
@@ -158,6 +159,7 @@ struct supervisor {
 	struct task_host	 host;
 	int			 keep;		/* --keep: stay up when idle */
 	char			*socket_path;	/* PYTASKING_SOCKET for children */
+	struct guard		*guard;		/* told of each group; or NULL */
 	supervisor_loader	 loader;
 	void			*loader_arg;
 	struct manifest		**old;		/* replaced by reloads; kept */
@@ -171,6 +173,7 @@ static void	unit_stop(struct unit *);
 static void	unit_start(struct unit *, char **, size_t);
 static void	sv_maybe_done(struct supervisor *);
 static void	sv_forget_unit(struct supervisor *, struct unit *);
+static void	sv_gc_manifests(struct supervisor *);
 static void	unit_apply_spec(struct unit *, const struct proc_spec *,
 		    const struct task_spec *);
 static void	sv_qwaiter_cb(struct wq_waiter *);
@@ -767,7 +770,7 @@ static void
 unit_spawn_proc(struct unit *u)
 {
 	struct proc_spawn_args	 a;
-	char			**argv, **env;
+	char			**argv, **env, **cl;
 	int			 p[2], error;
 
 	memset(&a, 0, sizeof a);
@@ -786,7 +789,8 @@ unit_spawn_proc(struct unit *u)
 			return;
 		}
 		a.fds[0] = p[0];
-		u->in = inlet_new(u->sv->wire, p[1], u->stdin_wq, u->stdin_sub);
+		u->in = inlet_new(u->sv->wire, p[1],
+		    fcntl(p[0], F_DUPFD_CLOEXEC, 3), u->stdin_wq, u->stdin_sub);
 	} else
 		a.fds[0] = sv_open_devnull(O_RDONLY);
 	a.fds[1] = unit_open_output(u, &u->ps->out, STDOUT_FILENO, &u->out);
@@ -804,13 +808,17 @@ unit_spawn_proc(struct unit *u)
 	}
 	argv = unit_argv(u);
 	env = unit_env(u);
-	a.file = argv[0];
-	a.argv = argv;
+	/* limits:, umask:, user:, group: go through our chain loader. */
+	cl = chainload_argv(u->name, u->ps, argv);
+	a.file = cl != NULL ? cl[0] : argv[0];
+	a.argv = cl != NULL ? cl : argv;
+	a.guard = u->sv->guard;
 	a.env = env;
 	a.cwd = u->ps->cwd;
 	a.exit_fn = unit_exit_cb;
 	a.arg = u;
 	error = proc_spawn(u->sv->loop, &a, &u->proc);
+	chainload_argv_free(cl);
 	free(argv);
 	unit_close_fds(a.fds);
 	if (a.extra_fd != -1)
@@ -1168,6 +1176,9 @@ unit_end_for_good(struct unit *u)
 	if (u->respec && !u->sv->shutting_down) {
 		unit_apply_spec(u, u->next_ps, u->next_ts);
 		u->respec = 0;
+		u->next_ps = NULL;
+		u->next_ts = NULL;
+		sv_gc_manifests(u->sv);
 		u->restart_requested = 0;
 		unit_start(u, NULL, 0);
 		return;
@@ -1722,6 +1733,8 @@ supervisor_shutdown(struct supervisor *sv)
 	if (sv->shutting_down)
 		return;
 	sv->shutting_down = 1;
+	/* Redis queues fetch no more; what is here drains as usual. */
+	wire_shutdown(sv->wire);
 	if (notify_send("STOPPING=1") == -1)
 		log_warn("sd_notify STOPPING=1");
 	if (!sv->done && uv_timer_start(&sv->drain_timer, sv_drain_timer_cb,
@@ -1848,6 +1861,12 @@ supervisor_set_socket(struct supervisor *sv, const char *path)
 {
 	free(sv->socket_path);
 	sv->socket_path = path != NULL ? xstrdup(path) : NULL;
+}
+
+void
+supervisor_set_guard(struct supervisor *sv, struct guard *g)
+{
+	sv->guard = g;
 }
 
 static const char *
@@ -2343,6 +2362,10 @@ sv_forget_unit(struct supervisor *sv, struct unit *u)
 	unit_wake_waiters(u);
 	log_info("%s: removed", u->name);
 	uv_close((uv_handle_t *)&u->timer, unit_timer_close_cb);
+	/* Its spec may have been the last thing held of an old manifest. */
+	u->ps = u->next_ps = NULL;
+	u->ts = u->next_ts = NULL;
+	sv_gc_manifests(sv);
 	sv_maybe_done(sv);
 }
 
@@ -2365,6 +2388,8 @@ unit_apply_spec(struct unit *u, const struct proc_spec *ps,
 	u->nproduces = 0;
 	u->ps = ps;
 	u->ts = ts;
+	/* The name lives in the spec: follow it to the new manifest. */
+	u->base = ps != NULL ? ps->name : ts->name;
 	if ((ps != NULL && ps->ndeps > 0) || (ts != NULL && ts->ndeps > 0))
 		sv->has_deps = 1;
 	if (ps != NULL) {
@@ -2460,6 +2485,7 @@ sv_reload_unit(struct supervisor *sv, struct unit *u,
 		u->ps = nps;
 		u->ts = nts;
 		u->rs = nps != NULL ? &nps->restart : &nts->restart;
+		u->base = nps != NULL ? nps->name : nts->name;
 		c->kept++;
 		return;
 	}
@@ -2515,6 +2541,52 @@ sv_reload_add(struct supervisor *sv, const struct manifest *nm,
 	}
 }
 
+/* Is p one of the n elements of size sz starting at base? */
+static int
+sv_points_into(const void *p, const void *base, size_t n, size_t sz)
+{
+	const char	*c = p, *b = base;
+
+	return p != NULL && base != NULL && c >= b && c < b + n * sz;
+}
+
+/* Does any unit still point into manifest m? */
+static int
+sv_manifest_in_use(struct supervisor *sv, const struct manifest *m)
+{
+	const struct unit	*u;
+	size_t			 i, ps = sizeof *m->procs, ts = sizeof *m->tasks;
+
+	for (i = 0; i < sv->nunits; i++) {
+		u = sv->units[i];
+		if (sv_points_into(u->ps, m->procs, m->nprocs, ps) ||
+		    sv_points_into(u->next_ps, m->procs, m->nprocs, ps) ||
+		    sv_points_into(u->ts, m->tasks, m->ntasks, ts) ||
+		    sv_points_into(u->next_ts, m->tasks, m->ntasks, ts))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Free the manifests of earlier reloads that no unit points into any
+ * more, so reloading forever does not grow. The first manifest is
+ * main's; the current one is sv->m.
+ */
+static void
+sv_gc_manifests(struct supervisor *sv)
+{
+	size_t	i;
+
+	for (i = 0; i < sv->nold; i++) {
+		if (sv->old[i] == sv->m || sv_manifest_in_use(sv, sv->old[i]))
+			continue;
+		manifest_free(sv->old[i]);
+		sv->old[i] = sv->old[--sv->nold];
+		i--;
+	}
+}
+
 int
 supervisor_reload(struct supervisor *sv, char **cause)
 {
@@ -2561,6 +2633,7 @@ supervisor_reload(struct supervisor *sv, char **cause)
 			i--;
 		}
 	}
+	sv_gc_manifests(sv);
 	log_info("reloaded %s: %zu added, %zu removed, %zu changed, %zu "
 	    "unchanged", nm->file, c.added, c.removed, c.changed, c.kept);
 	(void)notify_send("READY=1");

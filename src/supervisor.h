@@ -39,6 +39,9 @@ void			 supervisor_free(struct supervisor *);
 void	supervisor_set_keep(struct supervisor *, int);
 /* The control socket's path, given to children as PYTASKING_SOCKET. */
 void	supervisor_set_socket(struct supervisor *, const char *);
+/* The guardian told of every process group spawned (guard.h); borrowed. */
+struct guard;
+void	supervisor_set_guard(struct supervisor *, struct guard *);
 
 struct sv_unit_info {
 	char		 kind[8];	/* "process" or "task" */

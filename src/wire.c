@@ -21,6 +21,7 @@
 #include "lines.h"
 #include "log.h"
 #include "queue.h"
+#include "redisq.h"
 #include "wire.h"
 #include "xmalloc.h"
 
@@ -46,6 +47,8 @@ struct wqueue {
 	int			 pending_writers;
 	int			 pending;	/* in wire->pending */
 	TAILQ_ENTRY(wqueue)	 pending_entry;
+	/* backend: redis; q is then the inbox of local consumers. */
+	struct redisq		*rq;
 };
 
 struct wire {
@@ -86,6 +89,7 @@ struct inlet {
 	struct wire	*wire;
 	uv_poll_t	 poll;
 	int		 fd;		/* -1 once closed */
+	int		 rfd;		/* a dup of the child's end, for FIONREAD */
 	struct wqueue	*wq;
 	size_t		 sub;
 	struct wq_waiter waiter;
@@ -96,6 +100,7 @@ struct inlet {
 	size_t		 pipe_size;
 	int		 polling;
 	int		 broken;	/* EPIPE: the reader is gone */
+	struct redisq_taker *rtk;	/* redis: ids of items in the log */
 };
 
 static void	wire_idle_cb(uv_idle_t *);
@@ -164,6 +169,7 @@ wire_free(struct wire *w)
 		return;
 	for (i = 0; i < w->nqueues; i++) {
 		wq = w->queues[i];
+		redisq_free(wq->rq);
 		queue_free(wq->q);
 		free(wq->name);
 		free(wq);
@@ -182,6 +188,17 @@ wire_reopen_files(struct wire *w)
 	TAILQ_FOREACH(o, &w->outlets, entry)
 		for (i = 0; i < o->nfiles; i++)
 			(void)filesink_reopen(o->files[i]);
+}
+
+/* Redis queues stop fetching: local consumers finish what is here. */
+void
+wire_shutdown(struct wire *w)
+{
+	size_t	i;
+
+	for (i = 0; i < w->nqueues; i++)
+		if (w->queues[i]->rq != NULL)
+			redisq_shutdown(w->queues[i]->rq);
 }
 
 void
@@ -213,7 +230,7 @@ wire_print_counters(struct wire *w, FILE *fp)
 	size_t				 i;
 
 	for (i = 0; i < w->nqueues; i++) {
-		c = queue_counters(w->queues[i]->q);
+		c = wqueue_counters(w->queues[i]);
 		fprintf(fp, "pytasking-run: queue %s: in %llu, out %llu, "
 		    "redelivered %llu, dropped %llu, torn %llu, split %llu, "
 		    "depth %llu, high-water %llu\n", w->queues[i]->name,
@@ -235,8 +252,41 @@ wire_items_held(struct wire *w)
 	size_t		i;
 
 	for (i = 0; i < w->nqueues; i++)
-		n += queue_counters(w->queues[i]->q)->depth;
+		n += wqueue_counters(w->queues[i])->depth;
 	return n;
+}
+
+static void
+wq_readable_cb(void *arg)
+{
+	wire_schedule(arg, 0);
+}
+
+static void
+wq_writable_cb(void *arg)
+{
+	wire_schedule(arg, 1);
+}
+
+/*
+ * backend: redis. At start-up (before wire_open) the server is checked
+ * at once and a failure ends the run before any unit starts; a queue
+ * added later by a reload connects in the background.
+ */
+static void
+wire_add_redis(struct wire *w, struct wqueue *wq, const struct queue_spec *qs)
+{
+	static const struct redisq_cbs	 cbs = { wq_readable_cb,
+					    wq_writable_cb };
+	char				*cause = NULL;
+
+	wq->rq = redisq_new(w->loop, qs, wq->q, &cbs, wq, !w->open, &cause);
+	if (wq->rq != NULL)
+		return;
+	if (!w->open)
+		fatalx("queue %s: %s", qs->name, cause);
+	log_warnx("queue %s: %s; it stays in memory", qs->name, cause);
+	free(cause);
 }
 
 struct wqueue *
@@ -247,10 +297,14 @@ wire_add_queue(struct wire *w, const struct queue_spec *qs)
 	wq = xcalloc(1, sizeof *wq);
 	wq->wire = w;
 	wq->name = xstrdup(qs->name);
-	wq->q = queue_new(qs->capacity, qs->mode, qs->overflow);
+	/* A Redis queue's ring is the inbox of local consumers: never drops. */
+	wq->q = queue_new(qs->capacity, qs->mode, qs->redis ? QUEUE_BLOCK :
+	    qs->overflow);
 	wq->overflow = qs->overflow;
 	TAILQ_INIT(&wq->readers);
 	TAILQ_INIT(&wq->writers);
+	if (qs->redis)
+		wire_add_redis(w, wq, qs);
 	w->queues = xreallocarray(w->queues, w->nqueues + 1, sizeof *w->queues);
 	w->queues[w->nqueues++] = wq;
 	return wq;
@@ -289,6 +343,8 @@ wqueue_name(const struct wqueue *wq)
 const struct queue_counters *
 wqueue_counters(const struct wqueue *wq)
 {
+	if (wq->rq != NULL)
+		return redisq_counters(wq->rq);
 	return queue_counters(wq->q);
 }
 
@@ -301,7 +357,8 @@ wqueue_subscribe(struct wqueue *wq)
 void
 wqueue_producer_add(struct wqueue *wq)
 {
-	wq->producers++;
+	if (wq->producers++ == 0 && wq->rq != NULL)
+		redisq_producers(wq->rq, 1);
 }
 
 void
@@ -310,19 +367,26 @@ wqueue_producer_del(struct wqueue *wq)
 	if (wq->producers == 0)
 		fatalx("queue %s: producer count underflow", wq->name);
 	/* The last producer gone may end the stream for idle readers. */
-	if (--wq->producers == 0)
+	if (--wq->producers == 0) {
+		if (wq->rq != NULL)
+			redisq_producers(wq->rq, 0);
 		wire_schedule(wq, 0);
+	}
 }
 
 int
 wqueue_is_full(const struct wqueue *wq)
 {
+	if (wq->rq != NULL)
+		return redisq_is_full(wq->rq);
 	return wq->overflow == QUEUE_BLOCK && queue_is_full(wq->q);
 }
 
 int
 wqueue_push(struct wqueue *wq, const void *item, size_t len)
 {
+	if (wq->rq != NULL)
+		return redisq_push(wq->rq, item, len);
 	(void)queue_push(wq->q, item, len);
 	if (!TAILQ_EMPTY(&wq->readers))
 		wire_schedule(wq, 0);
@@ -333,7 +397,8 @@ int
 wqueue_is_ended(const struct wqueue *wq, size_t sub)
 {
 	return wq->wire->open && wq->producers == 0 &&
-	    queue_depth(wq->q, sub) == 0;
+	    queue_depth(wq->q, sub) == 0 &&
+	    (wq->rq == NULL || redisq_is_ended(wq->rq));
 }
 
 /* After a pop: wake paused producers once there is room again. */
@@ -357,6 +422,8 @@ wqueue_pop_copy(struct wqueue *wq, size_t sub, char **item, size_t *len)
 	(*item)[n] = '\0';
 	*len = n;
 	queue_pop(wq->q, sub);
+	if (wq->rq != NULL)
+		redisq_popped(wq->rq);
 	wqueue_popped(wq);
 	return 0;
 }
@@ -370,8 +437,11 @@ wqueue_wait(struct wqueue *wq, struct wq_waiter *w, int writer)
 	w->writer = writer;
 	if (writer)
 		TAILQ_INSERT_TAIL(&wq->writers, w, entry);
-	else
+	else {
 		TAILQ_INSERT_TAIL(&wq->readers, w, entry);
+		if (wq->rq != NULL)
+			redisq_want(wq->rq);
+	}
 	/*
 	 * Room may already be there: let a writer look again soon. A reader
 	 * registers only after finding nothing, so it waits for a push or
@@ -759,6 +829,28 @@ inlet_trim(struct inlet *in)
 		in->lhead = in->ltail = 0;
 }
 
+/* inlet_fill of a Redis queue: each item taken carries its id along. */
+static void
+inlet_fill_redis(struct inlet *in)
+{
+	const void	*p;
+	size_t		 n;
+	int		 took = 0;
+
+	while (in->unwritten < WIRE_WRITE_BATCH &&
+	    queue_peek(in->wq->q, in->sub, &p, &n) == 0) {
+		buf_add(&in->log, p, n);
+		buf_addc(&in->log, '\n');
+		inlet_lens_push(in, n);
+		in->unwritten += n + 1;
+		queue_pop(in->wq->q, in->sub);
+		redisq_take(in->rtk, n + 1);
+		took = 1;
+	}
+	if (took)
+		wqueue_popped(in->wq);
+}
+
 /* Take items from the queue into the log, up to one batch unwritten. */
 static void
 inlet_fill(struct inlet *in)
@@ -767,6 +859,10 @@ inlet_fill(struct inlet *in)
 	size_t		 n;
 	int		 took = 0;
 
+	if (in->rtk != NULL) {
+		inlet_fill_redis(in);
+		return;
+	}
 	while (in->unwritten < WIRE_WRITE_BATCH &&
 	    queue_peek(in->wq->q, in->sub, &p, &n) == 0) {
 		buf_add(&in->log, p, n);
@@ -809,6 +905,9 @@ inlet_pump(struct inlet *in)
 		if (n > 0) {
 			in->unwritten -= (size_t)n;
 			inlet_trim(in);
+			/* Redis: an item written whole is acknowledged. */
+			if (in->rtk != NULL)
+				redisq_written(in->rtk, (size_t)n);
 			continue;
 		}
 		if (n == -1 && errno == EINTR)
@@ -858,7 +957,7 @@ inlet_wake_cb(struct wq_waiter *w)
 }
 
 struct inlet *
-inlet_new(struct wire *w, int fd, struct wqueue *wq, size_t sub)
+inlet_new(struct wire *w, int fd, int rfd, struct wqueue *wq, size_t sub)
 {
 	struct inlet	*in;
 	int		 error, sz;
@@ -866,8 +965,11 @@ inlet_new(struct wire *w, int fd, struct wqueue *wq, size_t sub)
 	in = xcalloc(1, sizeof *in);
 	in->wire = w;
 	in->fd = fd;
+	in->rfd = rfd;
 	in->wq = wq;
 	in->sub = sub;
+	if (wq->rq != NULL)
+		in->rtk = redisq_taker_new(wq->rq);
 	in->waiter.fn = inlet_wake_cb;
 	in->waiter.arg = in;
 	buf_init(&in->log);
@@ -904,9 +1006,14 @@ inlet_redeliver(struct inlet *in)
 {
 	size_t	 unread = in->unwritten, covered = 0, i, first, off;
 	size_t	*starts;
-	int	 inpipe = 0;
+	int	 inpipe = 0, probe;
 
-	if (in->fd != -1 && ioctl(in->fd, FIONREAD, &inpipe) == 0 && inpipe > 0)
+	/*
+	 * Our end may be closed already (end of stream): the dup of the
+	 * child's end still tells what it left unread.
+	 */
+	probe = in->fd != -1 ? in->fd : in->rfd;
+	if (probe != -1 && ioctl(probe, FIONREAD, &inpipe) == 0 && inpipe > 0)
 		unread += (size_t)inpipe;
 	if (unread == 0)
 		return;
@@ -925,6 +1032,8 @@ inlet_redeliver(struct inlet *in)
 		queue_unshift(in->wq->q, in->sub,
 		    buf_ptr(&in->log) + starts[i - 1 - first], in->lens[i - 1]);
 	free(starts);
+	if (in->rtk != NULL)
+		redisq_untake(in->rtk, in->ltail - first);
 	wire_schedule(in->wq, 0);
 }
 
@@ -945,6 +1054,11 @@ inlet_free(struct inlet *in)
 		return;
 	wqueue_unwait(&in->waiter);
 	inlet_redeliver(in);
+	redisq_taker_free(in->rtk);
+	in->rtk = NULL;
 	inlet_close_fd(in);
+	if (in->rfd != -1)
+		(void)close(in->rfd);
+	in->rfd = -1;
 	uv_close((uv_handle_t *)&in->poll, inlet_close_cb);
 }

@@ -39,6 +39,8 @@ struct wire	*wire_new(uv_loop_t *);
 void		 wire_free(struct wire *);
 /* Stop deferring end of stream: every autostart producer is registered. */
 void		 wire_open(struct wire *);
+/* Shutting down: Redis queues stop fetching; local consumers drain. */
+void		 wire_shutdown(struct wire *);
 /* Write one unit line to fd in one write, as the console shows it. */
 void		 wire_console_line(struct wire *, int fd, const char *prefix,
 		    const char *line, size_t len);
@@ -106,7 +108,13 @@ void		 outlet_set_line_fn(struct outlet *,
 void		 outlet_free(struct outlet *, int keep_tail);
 
 /* fd: our end of the child's stdin pipe; owned. */
-struct inlet	*inlet_new(struct wire *, int fd, struct wqueue *, size_t sub);
+/*
+ * rfd: a dup of the child's end of the pipe (owned; -1 if none), kept so
+ * the items a dead consumer left unread are known even after its stdin
+ * was closed at the end of the stream.
+ */
+struct inlet	*inlet_new(struct wire *, int fd, int rfd, struct wqueue *,
+		    size_t sub);
 /* Close, putting items the child never read back at the queue's head. */
 void		 inlet_free(struct inlet *);
 int		 inlet_is_closed(const struct inlet *);

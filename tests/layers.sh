@@ -11,9 +11,9 @@ srcdir=${PYT_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
 # The layer of a module (a file name without its directory and suffix).
 layer() {
   case $1 in
-  xmalloc|log|util|buf|diag|interp|logring|filesink) echo 0 ;;
-  manifest|queue|lines|unit|script|ctlproto) echo 1 ;;
-  manifest-yaml|proc|task|task-*|loop|notify|ready) echo 2 ;;
+  xmalloc|log|util|buf|diag|interp|logring|filesink|guard) echo 0 ;;
+  manifest|queue|lines|unit|script|ctlproto|rstream) echo 1 ;;
+  manifest-yaml|proc|task|task-*|loop|notify|ready|reaper|chainload|redisq) echo 2 ;;
   wire|supervisor) echo 3 ;;
   control|ctl) echo 4 ;;
   main) echo 5 ;;

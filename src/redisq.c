@@ -1,0 +1,2177 @@
+/*
+ * Queues backed by a Redis stream and a consumer group, on hiredis and
+ * its libuv adapter in the supervisor's loop. Two connections per queue:
+ * one for commands (adding, acknowledging, claiming), one for the
+ * blocking reads. It knows the inbox ring it feeds and nothing of units,
+ * pipes or the manifest's YAML.
+ */
+#include "config.h"
+
+#include <sys/queue.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <uv.h>
+
+#ifdef HAVE_HIREDIS
+#include <hiredis/hiredis.h>
+#include <hiredis/async.h>
+#include <hiredis/adapters/libuv.h>
+#endif
+
+#include "buf.h"
+#include "log.h"
+#include "manifest.h"
+#include "queue.h"
+#include "redisq.h"
+#include "rstream.h"
+#include "util.h"
+#include "xmalloc.h"
+
+#ifndef HAVE_HIREDIS
+
+/* A build without hiredis: every Redis queue is an error at start-up. */
+struct redisq	{ int unused; };
+struct redisq_taker { int unused; };
+
+struct redisq *
+redisq_new(uv_loop_t *loop, const struct queue_spec *qs, struct queue *inbox,
+    const struct redisq_cbs *cbs, void *arg, int check, char **cause)
+{
+	*cause = xstrdup("this build has no Redis support (it was configured "
+	    "--without-redis; install libhiredis-dev and rebuild)");
+	return NULL;
+}
+
+void redisq_free(struct redisq *rq) { }
+int redisq_push(struct redisq *rq, const void *p, size_t n) { return 0; }
+int redisq_is_full(const struct redisq *rq) { return 0; }
+int redisq_is_ended(const struct redisq *rq) { return 1; }
+void redisq_producers(struct redisq *rq, int live) { }
+void redisq_want(struct redisq *rq) { }
+void redisq_popped(struct redisq *rq) { }
+void redisq_shutdown(struct redisq *rq) { }
+struct redisq_taker *redisq_taker_new(struct redisq *rq) { return NULL; }
+void redisq_taker_free(struct redisq_taker *t) { }
+void redisq_take(struct redisq_taker *t, size_t n) { }
+void redisq_written(struct redisq_taker *t, size_t n) { }
+void redisq_untake(struct redisq_taker *t, size_t n) { }
+const struct queue_counters *redisq_counters(struct redisq *rq) { return NULL; }
+uint64_t redisq_stream_len(const struct redisq *rq) { return 0; }
+
+#else
+
+/* Items fetched ahead for local consumers, at most (and capacity). */
+#define RQ_WINDOW		1024
+/* Items and bytes in one XADD batch, and batches in flight. */
+#define RQ_BATCH_ITEMS		512
+#define RQ_BATCH_BYTES		(1024 * 1024)
+#define RQ_INFLIGHT		4
+/* Items queued here for the stream before producers pause. */
+#define RQ_OUTBOX_MAX		4096
+/* Entries one XAUTOCLAIM takes (it looks at ten times as many). */
+#define RQ_CLAIM_COUNT		100
+/* Ids in one acknowledgement or refresh. */
+#define RQ_ACK_BATCH		1000
+/* How long one XREADGROUP blocks in the server (end-of-stream latency). */
+#define RQ_BLOCK_MS		500
+/* Reconnection backoff, and the polling of a full stream's length. */
+#define RQ_RETRY_MIN_MS		100
+#define RQ_RETRY_MAX_MS		2000
+#define RQ_POLL_MIN_MS		10
+#define RQ_POLL_MAX_MS		160
+/* A connection with a command unanswered this long is dropped. */
+#define RQ_WATCHDOG_MS		10000
+#define RQ_HOST_MAX		256
+
+/*
+ * The scripts run atomically in the server. PUSH adds a batch of items
+ * numbered from ARGV[2] by this producer, skipping any number the
+ * registry says was added already, so a batch sent again after a lost
+ * connection never adds an item twice; it applies the overflow policy
+ * and returns the stream's length and the items dropped.
+ */
+static const char rq_lua_push[] =
+"local t = redis.call('TIME')\n"
+"local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
+"local v = redis.call('HGET', KEYS[2], ARGV[1])\n"
+"local exp, last = 0, 0\n"
+"if v then\n"
+"  local a, b = string.match(v, '^(%d+) (%d+)$')\n"
+"  exp, last = tonumber(a) or 0, tonumber(b) or 0\n"
+"end\n"
+"local first, cap, policy = tonumber(ARGV[2]), tonumber(ARGV[4]), ARGV[5]\n"
+"local len = redis.call('XLEN', KEYS[1])\n"
+"local dropped, seq = 0, last\n"
+"for i = 7, #ARGV do\n"
+"  local s = first + i - 7\n"
+"  if s > last then\n"
+"    if policy == 'drop-newest' and len >= cap then\n"
+"      dropped = dropped + 1\n"
+"    elseif policy == 'drop-oldest' and len >= cap then\n"
+"      redis.call('XADD', KEYS[1], 'MAXLEN', cap, '*', 'item', ARGV[i])\n"
+"      dropped = dropped + len + 1 - cap\n"
+"      len = cap\n"
+"    else\n"
+"      redis.call('XADD', KEYS[1], '*', 'item', ARGV[i])\n"
+"      len = len + 1\n"
+"    end\n"
+"    seq = s\n"
+"  end\n"
+"end\n"
+"if ARGV[6] == '1' then\n"
+"  exp = now + tonumber(ARGV[3])\n"
+"  redis.call('PERSIST', KEYS[2])\n"
+"end\n"
+"redis.call('HSET', KEYS[2], ARGV[1], string.format('%d %d', exp, seq))\n"
+"return {len, dropped}\n";
+
+/*
+ * REG: this producer is live for ARGV[2] ms more (ARGV[3] "live"), or
+ * has ended ("end"); the numbering of its items is kept. When no
+ * producer is left live, the registry expires after ARGV[2] ms, so that
+ * a later run starts afresh.
+ */
+static const char rq_lua_reg[] =
+"local t = redis.call('TIME')\n"
+"local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
+"local v = redis.call('HGET', KEYS[1], ARGV[1])\n"
+"local seq = 0\n"
+"if v then seq = tonumber(string.match(v, ' (%d+)$')) or 0 end\n"
+"if ARGV[3] == 'live' then\n"
+"  redis.call('HSET', KEYS[1], ARGV[1],\n"
+"      string.format('%d %d', now + tonumber(ARGV[2]), seq))\n"
+"  redis.call('PERSIST', KEYS[1])\n"
+"  return 1\n"
+"end\n"
+"redis.call('HSET', KEYS[1], ARGV[1], string.format('0 %d', seq))\n"
+"local all = redis.call('HGETALL', KEYS[1])\n"
+"for i = 2, #all, 2 do\n"
+"  if (tonumber(string.match(all[i], '^(%d+)')) or 0) > now then\n"
+"    return 1\n"
+"  end\n"
+"end\n"
+"redis.call('PEXPIRE', KEYS[1], ARGV[2])\n"
+"return 0\n";
+
+/* STATUS: {stream length, producers registered, producers live}. */
+static const char rq_lua_status[] =
+"local t = redis.call('TIME')\n"
+"local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
+"local len = redis.call('XLEN', KEYS[1])\n"
+"local all = redis.call('HGETALL', KEYS[2])\n"
+"local n, live = 0, 0\n"
+"for i = 2, #all, 2 do\n"
+"  n = n + 1\n"
+"  if (tonumber(string.match(all[i], '^(%d+)')) or 0) > now then\n"
+"    live = live + 1\n"
+"  end\n"
+"end\n"
+"if n > 0 and live == 0 and redis.call('PTTL', KEYS[2]) == -1 then\n"
+"  redis.call('PEXPIRE', KEYS[2], ARGV[1])\n"
+"end\n"
+"return {len, n, live}\n";
+
+/*
+ * ACK: acknowledge entries, then trim the stream below the oldest entry
+ * still pending with the group, or past the last one delivered when
+ * none is: everything below was acknowledged. XTRIM MINID drops whole
+ * nodes, where XDEL costs microseconds an entry. So the stream holds
+ * only items not yet done, and its length is the queue's depth.
+ */
+static const char rq_lua_ack[] =
+"redis.call('XACK', KEYS[1], ARGV[1], unpack(ARGV, 2))\n"
+"local p = redis.call('XPENDING', KEYS[1], ARGV[1])\n"
+"local floor = nil\n"
+"if p[1] > 0 then\n"
+"  floor = p[2]\n"
+"else\n"
+"  for _, g in ipairs(redis.call('XINFO', 'GROUPS', KEYS[1])) do\n"
+"    local name, last = nil, nil\n"
+"    for i = 1, #g, 2 do\n"
+"      if g[i] == 'name' then name = g[i + 1] end\n"
+"      if g[i] == 'last-delivered-id' then last = g[i + 1] end\n"
+"    end\n"
+"    if name == ARGV[1] and last then\n"
+"      local ms, seq = string.match(last, '^(%d+)-(%d+)$')\n"
+"      if ms then floor = ms .. '-' .. string.format('%d', seq + 1) end\n"
+"    end\n"
+"  end\n"
+"end\n"
+"if floor then redis.call('XTRIM', KEYS[1], 'MINID', floor) end\n"
+"return redis.call('XLEN', KEYS[1])\n";
+
+/*
+ * RETURN: items given back go to the end of the stream for anyone. An
+ * entry still pending with the group is moved (acknowledged, deleted,
+ * added again); one that is no longer pending was taken over and done by
+ * another consumer, and is dropped here. An item without id was already
+ * acknowledged (it came back from a dead consumer's pipe): added.
+ */
+static const char rq_lua_return[] =
+"for i = 2, #ARGV, 2 do\n"
+"  local add = true\n"
+"  if ARGV[i] ~= '' then\n"
+"    add = redis.call('XACK', KEYS[1], ARGV[1], ARGV[i]) == 1\n"
+"    redis.call('XDEL', KEYS[1], ARGV[i])\n"
+"  end\n"
+"  if add then redis.call('XADD', KEYS[1], '*', 'item', ARGV[i + 1]) end\n"
+"end\n"
+"return redis.call('XLEN', KEYS[1])\n";
+
+/* LEAVE: forget this consumer when it holds nothing. */
+static const char rq_lua_leave[] =
+"local p = redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2])\n"
+"if #p == 0 then\n"
+"  redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2])\n"
+"end\n"
+"return #p\n";
+
+enum rq_reg {
+	RQ_REG_NONE,		/* the registry never heard of us */
+	RQ_REG_LIVE,
+	RQ_REG_ENDED,
+};
+
+struct redisq;
+
+struct rconn {
+	struct redisq		*rq;
+	const char		*what;		/* for messages */
+	redisAsyncContext	*ac;		/* NULL: not connected */
+	unsigned		 gen;		/* bumped when ac goes */
+	int			 up;		/* handshake done */
+	int			 opened;	/* ever asked to connect */
+	unsigned		 attempts;
+	size_t			 inflight;	/* commands unanswered */
+	uint64_t		 sent_at;	/* when inflight left 0 */
+	uint64_t		 limit;		/* watchdog, ms */
+	uv_timer_t		 retry;
+};
+
+struct redisq_taker {
+	TAILQ_ENTRY(redisq_taker)	 entry;
+	struct redisq			*rq;
+	struct rstream_fifo		 ids;
+};
+
+struct redisq {
+	uv_loop_t		*loop;
+	char			*name;
+	char			*url;		/* shown, password masked */
+	struct redis_url	 ru;
+	char			*stream;
+	char			*group;
+	char			*registry;
+	char			*consumer;
+	char			*producer;
+	size_t			 capacity;
+	enum queue_overflow	 overflow;
+	uint64_t		 claim_after;
+	uint64_t		 connect_timeout;
+	size_t			 window;
+
+	struct queue		*inbox;		/* NULL once freed */
+	struct rstream_fifo	 inbox_ids;	/* parallel to inbox items */
+	TAILQ_HEAD(, redisq_taker) takers;
+	struct redisq_cbs	 cbs;
+	void			*arg;
+
+	struct rconn		 cmd;
+	struct rconn		 rd;
+
+	/* Outbox: [u32 length][bytes] records not yet added by the server. */
+	struct buf		 ob;
+	size_t			 ob_n;
+	size_t			 ob_limit;
+	size_t			 sent_n;	/* head records in flight */
+	size_t			 sent_bytes;
+	size_t			 batches;	/* XADD batches in flight */
+	uint64_t		 base_seq;	/* number of the head record */
+	uint64_t		 xlen;		/* last known stream length */
+
+	/* Acknowledgements to send, and ids to give back. */
+	struct rstream_fifo	 acks;
+	size_t			 acks_inflight;
+	struct buf		 ret;		/* records like the outbox */
+	struct rstream_fifo	 ret_ids;
+	size_t			 ret_sent;	/* head records in flight */
+	size_t			 ret_sent_bytes;
+
+	/* Producer registry. */
+	int			 producing;
+	enum rq_reg		 reg;
+	int			 reg_busy;
+	uint64_t		 reg_at;
+
+	/* Consumer side. */
+	int			 want;		/* a reader waits */
+	int			 popped;	/* items taken since last fetch */
+	int			 rd_busy;
+	int			 recovering;	/* reading our own pending ids */
+	char			 rec_id[RSTREAM_ID_MAX];
+	int			 claim_busy;
+	char			 claim_cursor[RSTREAM_ID_MAX];
+	int			 status_busy;
+	int			 xlen_busy;
+	int			 need_group;
+	int			 group_busy;
+	int			 remote_ended;
+	int			 draining;
+	uint64_t		 last_pop_at;
+	uint64_t		 refreshed_at;
+	uint64_t		 claimed_at;
+
+	/* Back-pressure: the stream's length is polled only while full. */
+	uv_timer_t		 poll;
+	uint64_t		 poll_ms;
+
+	uv_timer_t		 tick;
+	uv_timer_t		 keep;		/* referenced while work is due */
+	uv_prepare_t		 prep;
+	int			 nhandles;
+	int			 freeing;
+	int			 left;		/* LEAVE sent */
+	int			 leave_busy;
+	int			 closing;
+	uint64_t		 deadline;
+
+	int			 outage;
+	uint64_t		 outage_since;
+	int			 errlogged;	/* one command error per outage */
+
+	uint64_t		 pushed;
+	uint64_t		 dropped;
+	uint64_t		 claimed;
+	uint64_t		 returned;
+	uint64_t		 high_water;
+	struct queue_counters	 merged;
+};
+
+/* Arguments of one command, built up then handed to hiredis. */
+struct rq_argv {
+	const char	**v;
+	size_t		 *len;
+	int		  n;
+	int		  cap;
+	char		  nums[6][24];	/* room for numbers */
+	int		  nnums;
+};
+
+/* One command in flight: what to do with its reply. */
+struct rq_cmd {
+	struct redisq		*rq;
+	struct rconn		*c;
+	unsigned		 gen;
+	void			(*fn)(struct redisq *, struct rq_cmd *,
+				    redisReply *);
+	size_t			 n;
+	size_t			 bytes;
+	int			 flag;
+	struct rstream_id	*ids;
+};
+
+static void	rq_schedule(struct redisq *);
+static void	rq_work(struct redisq *);
+static void	rq_connect(struct rconn *);
+static void	rq_drop(struct rconn *, const char *, const char *);
+static void	rq_close(struct redisq *);
+
+static uint64_t
+rq_now(const struct redisq *rq)
+{
+	return uv_now(rq->loop);
+}
+
+/* ------------------------------------------------------------ helpers */
+
+static void
+argv_add(struct rq_argv *a, const char *p, size_t len)
+{
+	if (a->n == a->cap) {
+		a->cap = a->cap ? a->cap * 2 : 16;
+		a->v = xreallocarray(a->v, (size_t)a->cap, sizeof *a->v);
+		a->len = xreallocarray(a->len, (size_t)a->cap, sizeof *a->len);
+	}
+	a->v[a->n] = p;
+	a->len[a->n++] = len;
+}
+
+static void
+argv_adds(struct rq_argv *a, const char *s)
+{
+	argv_add(a, s, strlen(s));
+}
+
+static void
+argv_addu(struct rq_argv *a, uint64_t u)
+{
+	char	*p = a->nums[a->nnums++];
+
+	snprintf(p, sizeof a->nums[0], "%llu", (unsigned long long)u);
+	argv_adds(a, p);
+}
+
+static void
+argv_release(struct rq_argv *a)
+{
+	free(a->v);
+	free(a->len);
+	memset(a, 0, sizeof *a);
+}
+
+/* EVAL script with keys then arguments to follow. */
+static void
+argv_eval(struct rq_argv *a, const char *script, int nkeys)
+{
+	memset(a, 0, sizeof *a);
+	argv_adds(a, "EVAL");
+	argv_adds(a, script);
+	argv_addu(a, (uint64_t)nkeys);
+}
+
+/* Append one [u32 length][bytes] record. */
+static void
+rec_add(struct buf *b, const void *p, size_t len)
+{
+	uint32_t	n = (uint32_t)len;
+
+	buf_add(b, &n, sizeof n);
+	buf_add(b, p, len);
+}
+
+/* The record at offset off of b: its bytes and its length; returns size. */
+static size_t
+rec_at(const struct buf *b, size_t off, const char **p, size_t *len)
+{
+	uint32_t	n;
+
+	memcpy(&n, buf_ptr(b) + off, sizeof n);
+	*p = buf_ptr(b) + off + sizeof n;
+	*len = n;
+	return sizeof n + n;
+}
+
+/* "1.5s" for messages. */
+static const char *
+rq_dur(uint64_t ms, char *buf, size_t len)
+{
+	util_format_duration(ms, buf, len);
+	return buf;
+}
+
+static void
+rq_readable(struct redisq *rq)
+{
+	if (rq->cbs.readable != NULL)
+		rq->cbs.readable(rq->arg);
+}
+
+static void
+rq_writable(struct redisq *rq)
+{
+	if (rq->cbs.writable != NULL && !redisq_is_full(rq))
+		rq->cbs.writable(rq->arg);
+}
+
+static size_t
+rq_inbox_depth(const struct redisq *rq)
+{
+	return rq->inbox != NULL ? (size_t)queue_counters(rq->inbox)->depth :
+	    0;
+}
+
+static int
+rq_has_readers(const struct redisq *rq)
+{
+	return rq->inbox != NULL && queue_nsubscribers(rq->inbox) > 0;
+}
+
+/* Do we hold id already (in the inbox, with a taker, or to acknowledge)? */
+static int
+rq_holds(struct redisq *rq, const struct rstream_id *id)
+{
+	struct redisq_taker	*t;
+
+	if (rstream_fifo_has(&rq->inbox_ids, id) ||
+	    rstream_fifo_has(&rq->acks, id) ||
+	    rstream_fifo_has(&rq->ret_ids, id))
+		return 1;
+	TAILQ_FOREACH(t, &rq->takers, entry)
+		if (rstream_fifo_has(&t->ids, id))
+			return 1;
+	return 0;
+}
+
+/* Keep the loop alive only while something must reach the server. */
+static void
+rq_update_ref(struct redisq *rq)
+{
+	int	need;
+
+	if (rq->closing)
+		return;
+	need = rq->freeing || rq->ob_n > 0 || rstream_fifo_len(&rq->acks) > 0 ||
+	    rq->acks_inflight > 0 || (rq->want && !redisq_is_ended(rq));
+	if (need)
+		uv_ref((uv_handle_t *)&rq->keep);
+	else
+		uv_unref((uv_handle_t *)&rq->keep);
+}
+
+/* --------------------------------------------------------- connection */
+
+/* A command's reply (NULL when the connection went): dispatch, free. */
+static void
+rq_cmd_cb(redisAsyncContext *ac, void *r, void *privdata)
+{
+	struct rq_cmd	*cmd = privdata;
+	struct redisq	*rq = cmd->rq;
+	struct rconn	*c = cmd->c;
+
+	if (!rq->closing) {
+		if (cmd->gen == c->gen && c->inflight > 0 &&
+		    --c->inflight > 0)
+			c->sent_at = rq_now(rq);
+		cmd->fn(rq, cmd, r);
+		rq_update_ref(rq);
+	}
+	free(cmd->ids);
+	free(cmd);
+}
+
+/* Send a command on c; NULL when the connection cannot take it. */
+static struct rq_cmd *
+rq_send(struct rconn *c, void (*fn)(struct redisq *, struct rq_cmd *,
+    redisReply *), struct rq_argv *a)
+{
+	struct rq_cmd	*cmd;
+
+	if (c->ac == NULL)
+		return NULL;
+	cmd = xcalloc(1, sizeof *cmd);
+	cmd->rq = c->rq;
+	cmd->c = c;
+	cmd->gen = c->gen;
+	cmd->fn = fn;
+	if (redisAsyncCommandArgv(c->ac, rq_cmd_cb, cmd, a->n, a->v,
+	    a->len) != REDIS_OK) {
+		free(cmd);
+		return NULL;
+	}
+	if (c->inflight++ == 0)
+		c->sent_at = rq_now(c->rq);
+	return cmd;
+}
+
+/* Log the first trouble of an outage; later ones are the same story. */
+static void
+rq_outage(struct redisq *rq, const char *what, const char *why)
+{
+	if (rq->outage || rq->freeing)
+		return;
+	rq->outage = 1;
+	rq->outage_since = rq_now(rq);
+	log_warnx("queue %s: Redis at %s: %s%s%s; producers paused, retrying",
+	    rq->name, rq->url, what, why != NULL ? ": " : "",
+	    why != NULL ? why : "");
+}
+
+/* Both needed connections are up again. */
+static void
+rq_maybe_restored(struct redisq *rq)
+{
+	char	d[32];
+
+	if (!rq->outage || !rq->cmd.up || (rq->rd.opened && !rq->rd.up))
+		return;
+	rq->outage = 0;
+	rq->errlogged = 0;
+	log_info("queue %s: Redis at %s is reachable again after %s",
+	    rq->name, rq->url, rq_dur(rq_now(rq) - rq->outage_since, d,
+	    sizeof d));
+}
+
+static void
+rq_retry_cb(uv_timer_t *t)
+{
+	struct rconn	*c = t->data;
+
+	if (!c->rq->closing)
+		rq_connect(c);
+}
+
+/*
+ * The connection is gone (or we let it go): forget what was in flight
+ * on it, so that it is sent again on the next one, and retry after a
+ * backoff. The scripts make resending safe: a batch is added once, an
+ * acknowledgement twice is harmless.
+ */
+static void
+rq_lost(struct rconn *c, const char *what, const char *why)
+{
+	struct redisq	*rq = c->rq;
+
+	c->ac = NULL;
+	c->up = 0;
+	c->gen++;
+	c->inflight = 0;
+	if (c == &rq->cmd) {
+		rq->sent_n = rq->sent_bytes = 0;
+		rq->batches = 0;
+		rq->ret_sent = rq->ret_sent_bytes = 0;
+		rq->reg_busy = rq->status_busy = rq->claim_busy = 0;
+		rq->xlen_busy = rq->group_busy = rq->leave_busy = 0;
+	} else {
+		rq->rd_busy = 0;
+		if (rq->draining)
+			rq_readable(rq);
+	}
+	if (rq->closing)
+		return;
+	log_debug("queue %s: %s connection: %s: %s", rq->name, c->what, what,
+	    why != NULL ? why : "");
+	rq_outage(rq, what, why);
+	(void)uv_timer_start(&c->retry, rq_retry_cb, rstream_backoff(
+	    c->attempts++, RQ_RETRY_MIN_MS, RQ_RETRY_MAX_MS), 0);
+}
+
+/* Let a connection go on our side (an error, no answer), and retry. */
+static void
+rq_drop(struct rconn *c, const char *what, const char *why)
+{
+	redisAsyncContext	*ac = c->ac;
+	char			*w = why != NULL ? xstrdup(why) : NULL;
+
+	rq_lost(c, what, w);
+	free(w);
+	/* Deferred by hiredis when inside one of this context's callbacks. */
+	if (ac != NULL)
+		redisAsyncFree(ac);
+}
+
+static void
+rq_connect_cb(const redisAsyncContext *ac, int status)
+{
+	struct rconn	*c = ac->data;
+
+	if (c == NULL || c->ac != ac || status == REDIS_OK)
+		return;
+	/* hiredis frees the context after this callback. */
+	rq_lost(c, "cannot connect", ac->errstr);
+}
+
+static void
+rq_disconnect_cb(const redisAsyncContext *ac, int status)
+{
+	struct rconn	*c = ac->data;
+
+	if (c == NULL || c->ac != ac)
+		return;
+	rq_lost(c, "connection lost", ac->errstr[0] != '\0' ? ac->errstr :
+	    "closed by the server");
+}
+
+/* A reply to AUTH, SELECT or XGROUP CREATE of a new connection. */
+static void
+rq_hs_cb(struct redisq *rq, struct rq_cmd *cmd, redisReply *r)
+{
+	struct rconn	*c = cmd->c;
+
+	if (r == NULL || cmd->gen != c->gen || r->type != REDIS_REPLY_ERROR ||
+	    rstream_classify_error(r->str) == RSTREAM_ERR_BUSYGROUP)
+		return;
+	rq_drop(c, "refused", r->str);
+}
+
+/* The PING that ends the handshake: the connection is ready. */
+static void
+rq_ready_cb(struct redisq *rq, struct rq_cmd *cmd, redisReply *r)
+{
+	struct rconn	*c = cmd->c;
+
+	if (r == NULL || cmd->gen != c->gen)
+		return;
+	if (r->type == REDIS_REPLY_ERROR) {
+		rq_drop(c, "refused", r->str);
+		return;
+	}
+	c->up = 1;
+	c->attempts = 0;
+	if (c == &rq->rd) {
+		/* First take back what the server says we hold and we lost. */
+		rq->recovering = 1;
+		snprintf(rq->rec_id, sizeof rq->rec_id, "0");
+	} else
+		rq->need_group = 0;
+	rq_maybe_restored(rq);
+	rq_writable(rq);
+	rq_schedule(rq);
+}
+
+/*
+ * Open c: hiredis queues AUTH, SELECT (and, for commands, the group's
+ * creation, harmless when it exists) until the socket is connected, and
+ * the final PING says the connection is usable.
+ */
+static void
+rq_connect(struct rconn *c)
+{
+	struct redisq		*rq = c->rq;
+	redisAsyncContext	*ac;
+	redisLibuvEvents	*ev;
+	struct rq_argv		 a;
+	char			*why;
+
+	if (c->ac != NULL || rq->closing)
+		return;
+	(void)uv_timer_stop(&c->retry);
+	c->opened = 1;
+	if ((ac = redisAsyncConnect(rq->ru.host, (int)rq->ru.port)) == NULL)
+		fatalx("redisAsyncConnect: out of memory");
+	if (ac->err != 0) {
+		why = xstrdup(ac->errstr);
+		redisAsyncFree(ac);
+		rq_lost(c, "cannot connect", why);
+		free(why);
+		return;
+	}
+	ac->data = c;
+	if (redisLibuvAttach(ac, rq->loop) != REDIS_OK) {
+		redisAsyncFree(ac);
+		rq_lost(c, "cannot connect", "cannot watch its socket");
+		return;
+	}
+	/* The supervisor's units keep the loop alive, not this socket. */
+	ev = ac->ev.data;
+	uv_unref((uv_handle_t *)&ev->handle);
+	(void)redisAsyncSetConnectCallback(ac, rq_connect_cb);
+	(void)redisAsyncSetDisconnectCallback(ac, rq_disconnect_cb);
+	c->ac = ac;
+	c->gen++;
+	if (rq->ru.password != NULL) {
+		memset(&a, 0, sizeof a);
+		argv_adds(&a, "AUTH");
+		if (rq->ru.user != NULL)
+			argv_adds(&a, rq->ru.user);
+		argv_adds(&a, rq->ru.password);
+		(void)rq_send(c, rq_hs_cb, &a);
+		argv_release(&a);
+	}
+	if (rq->ru.db != 0) {
+		memset(&a, 0, sizeof a);
+		argv_adds(&a, "SELECT");
+		argv_addu(&a, rq->ru.db);
+		(void)rq_send(c, rq_hs_cb, &a);
+		argv_release(&a);
+	}
+	if (c == &rq->cmd) {
+		memset(&a, 0, sizeof a);
+		argv_adds(&a, "XGROUP");
+		argv_adds(&a, "CREATE");
+		argv_adds(&a, rq->stream);
+		argv_adds(&a, rq->group);
+		argv_adds(&a, "0");
+		argv_adds(&a, "MKSTREAM");
+		(void)rq_send(c, rq_hs_cb, &a);
+		argv_release(&a);
+	}
+	memset(&a, 0, sizeof a);
+	argv_adds(&a, "PING");
+	(void)rq_send(c, rq_ready_cb, &a);
+	argv_release(&a);
+}
+
+/* ----------------------------------------------------------- producing */
+
+static const char *
+rq_policy(const struct redisq *rq)
+{
+	switch (rq->overflow) {
+	case QUEUE_DROP_OLDEST:
+		return "drop-oldest";
+	case QUEUE_DROP_NEWEST:
+		return "drop-newest";
+	case QUEUE_BLOCK:
+		break;
+	}
+	return "block";
+}
+
+static void
+rq_high(struct redisq *rq)
+{
+	uint64_t	d = rq->ob_n + rq_inbox_depth(rq);
+
+	if (d > rq->high_water)
+		rq->high_water = d;
+}
+
+/* A batch was added: the records leave the outbox. */
+static void
+rq_push_cb(struct redisq *rq, struct rq_cmd *cmd, redisReply *r)
+{
+	if (r == NULL || cmd->gen != rq->cmd.gen)
+		return;
+	if (r->type != REDIS_REPLY_ARRAY || r->elements < 2 ||
+	    r->element[0]->type != REDIS_REPLY_INTEGER ||
+	    r->element[1]->type != REDIS_REPLY_INTEGER) {
+		rq_drop(&rq->cmd, "adding items", r->type ==
+		    REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+		return;
+	}
+	rq->batches--;
+	buf_consume(&rq->ob, cmd->bytes);
+	rq->ob_n -= cmd->n;
+	rq->sent_n -= cmd->n;
+	rq->sent_bytes -= cmd->bytes;
+	rq->base_seq += cmd->n;
+	rq->xlen = (uint64_t)r->element[0]->integer;
+	rq->dropped += (uint64_t)r->element[1]->integer;
+	/* The batch told the registry we are live. */
+	if (cmd->flag && rq->reg != RQ_REG_ENDED) {
+		rq->reg = RQ_REG_LIVE;
+		rq->reg_at = rq_now(rq);
+	}
+	rq_writable(rq);
+	rq_schedule(rq);
+}
+
+/*
+ * Send the outbox in batches, a few in flight. Under "block", no more
+ * than the stream has room for: the stream's length, not this
+ * supervisor's memory, is what capacity bounds.
+ */
+static void
+rq_send_pushes(struct redisq *rq)
+{
+	struct rq_argv	 a;
+	struct rq_cmd	*cmd;
+	const char	*p;
+	size_t		 len, n, bytes, room, sz;
+	uint64_t	 est;
+
+	while (rq->cmd.up && rq->batches < RQ_INFLIGHT &&
+	    rq->sent_n < rq->ob_n) {
+		room = RQ_BATCH_ITEMS;
+		if (rq->overflow == QUEUE_BLOCK) {
+			est = rq->xlen + rq->sent_n;
+			if (est >= rq->capacity)
+				break;
+			if (rq->capacity - est < room)
+				room = (size_t)(rq->capacity - est);
+		}
+		argv_eval(&a, rq_lua_push, 2);
+		argv_adds(&a, rq->stream);
+		argv_adds(&a, rq->registry);
+		argv_adds(&a, rq->producer);
+		argv_addu(&a, rq->base_seq + rq->sent_n);
+		argv_addu(&a, rq->claim_after);
+		argv_addu(&a, rq->capacity);
+		argv_adds(&a, rq_policy(rq));
+		argv_adds(&a, rq->producing ? "1" : "0");
+		n = bytes = 0;
+		while (n < room && rq->sent_n + n < rq->ob_n) {
+			sz = rec_at(&rq->ob, rq->sent_bytes + bytes, &p, &len);
+			if (n > 0 && bytes + sz > RQ_BATCH_BYTES)
+				break;
+			argv_add(&a, p, len);
+			bytes += sz;
+			n++;
+		}
+		cmd = rq_send(&rq->cmd, rq_push_cb, &a);
+		argv_release(&a);
+		if (cmd == NULL)
+			break;
+		cmd->n = n;
+		cmd->bytes = bytes;
+		cmd->flag = rq->producing;
+		rq->sent_n += n;
+		rq->sent_bytes += bytes;
+		rq->batches++;
+	}
+}
+
+static void
+rq_xlen_cb(struct redisq *rq, struct rq_cmd *cmd, redisReply *r)
+{
+	rq->xlen_busy = 0;
+	if (r == NULL || cmd->gen != rq->cmd.gen)
+		return;
+	if (r->type == REDIS_REPLY_INTEGER)
+		rq->xlen = (uint64_t)r->integer;
+	if (rq->xlen >= rq->capacity) {
+		rq->poll_ms *= 2;
+		if (rq->poll_ms > RQ_POLL_MAX_MS)
+			rq->poll_ms = RQ_POLL_MAX_MS;
+	} else
+		rq->poll_ms = RQ_POLL_MIN_MS;
+	rq_writable(rq);
+	rq_schedule(rq);
+}
+
+static void
+rq_poll_cb(uv_timer_t *t)
+{
+	struct redisq	*rq = t->data;
+	struct rq_argv	 a;
+
+	if (rq->closing || !rq->cmd.up || rq->xlen_busy)
+		return;
+	memset(&a, 0, sizeof a);
+	argv_adds(&a, "XLEN");
+	argv_adds(&a, rq->stream);
+	if (rq_send(&rq->cmd, rq_xlen_cb, &a) != NULL)
+		rq->xlen_busy = 1;
+	argv_release(&a);
+}
+
+/*
+ * A full stream empties through consumers anywhere: look at its length
+ * again while it is full, every 10ms at first, backing off to 160ms.
+ */
+static void
+rq_poll_maybe(struct redisq *rq)
+{
+	if (rq->overflow != QUEUE_BLOCK || rq->xlen < rq->capacity ||
+	    rq->batches > 0 || rq->xlen_busy || rq->freeing ||
+	    uv_is_active((uv_handle_t *)&rq->poll))
+		return;
+	(void)uv_timer_start(&rq->poll, rq_poll_cb, rq->poll_ms, 0);
+}
+
+static void
+rq_reg_cb(struct redisq *rq, struct rq_cmd *cmd, redisReply *r)
+{
+	rq->reg_busy = 0;
+	if (r == NULL || cmd->gen != rq->cmd.gen)
+		return;
+	if (r->type == REDIS_REPLY_ERROR) {
+		rq_drop(&rq->cmd, "registering producers", r->str);
+		return;
+	}
+	rq->reg = cmd->flag ? RQ_REG_LIVE : RQ_REG_ENDED;
+	rq_schedule(rq);
+}
+
+/*
+ * The registry of producers: live ones say so every claim_after/3; once
+ * the last local producer has ended and everything it pushed is in the
+ * stream, say "ended".
+ */
+static void
+rq_send_reg(struct redisq *rq)
+{
+	struct rq_argv	 a;
+	struct rq_cmd	*cmd;
+	int		 live;
+
+	if (rq->reg_busy)
+		return;
+	if (rq->producing) {
+		if (rq->reg == RQ_REG_LIVE && rq->reg_at != 0 &&
+		    rq_now(rq) - rq->reg_at < rq->claim_after / 3)
+			return;
+		live = 1;
+	} else {
+		if (rq->reg != RQ_REG_LIVE || rq->ob_n > 0 || rq->batches > 0)
+			return;
+		live = 0;
+	}
+	argv_eval(&a, rq_lua_reg, 1);
+	argv_adds(&a, rq->registry);
+	argv_adds(&a, rq->producer);
+	argv_addu(&a, rq->claim_after);
+	argv_adds(&a, live ? "live" : "end");
+	cmd = rq_send(&rq->cmd, rq_reg_cb, &a);
+	argv_release(&a);
+	if (cmd == NULL)
+		return;
+	cmd->flag = live;
+	rq->reg_busy = 1;
+	rq->reg_at = rq_now(rq);
+}
+
+/* ----------------------------------------------------------- consuming */
+
+static void
+rq_ack_cb(struct redisq *rq, struct rq_cmd *cmd, redisReply *r)
+{
+	size_t	i;
+
+	rq->acks_inflight -= cmd->n;
+	if (r == NULL || r->type == REDIS_REPLY_ERROR) {
+		for (i = 0; i < cmd->n; i++)
+			rstream_fifo_push(&rq->acks, &cmd->ids[i], 0);
+		if (r != NULL && cmd->gen == rq->cmd.gen)
+			rq_drop(&rq->cmd, "acknowledging items", r->str);
+		return;
+	}
+	if (r->type == REDIS_REPLY_INTEGER)
+		rq->xlen = (uint64_t)r->integer;
+	rq_writable(rq);
+	rq_schedule(rq);
+}
+
+/* Acknowledge and delete what local consumers took, in batches. */
+static void
+rq_send_acks(struct redisq *rq)
+{
+	struct rq_argv		  a;
+	struct rq_cmd		 *cmd;
+	struct rstream_id	 *ids;
+	char			(*txt)[RSTREAM_ID_MAX];
+	size_t			  n, i;
+
+	while (rq->cmd.up && (n = rstream_fifo_len(&rq->acks)) > 0) {
+		if (n > RQ_ACK_BATCH)
+			n = RQ_ACK_BATCH;
+		ids = xreallocarray(NULL, n, sizeof *ids);
+		txt = xreallocarray(NULL, n, sizeof *txt);
+		argv_eval(&a, rq_lua_ack, 1);
+		argv_adds(&a, rq->stream);
+		argv_adds(&a, rq->group);
+		for (i = 0; i < n; i++) {
+			ids[i] = rstream_fifo_at(&rq->acks, i)->id;
+			rstream_id_format(&ids[i], txt[i], sizeof txt[i]);
+			argv_adds(&a, txt[i]);
+		}
+		cmd = rq_send(&rq->cmd, rq_ack_cb, &a);
+		argv_release(&a);
+		free(txt);
+		if (cmd == NULL) {
+			free(ids);
+			break;
+		}
+		cmd->ids = ids;
+		cmd->n = n;
+		for (i = 0; i < n; i++)
+			(void)rstream_fifo_pop(&rq->acks, NULL);
+		rq->acks_inflight += n;
+	}
+}
+
+static void
+rq_ack_id(void *arg, const struct rstream_id *id)
+{
+	struct redisq	*rq = arg;
+
+	if (!rstream_id_is_none(id))
+		rstream_fifo_push(&rq->acks, id, 0);
+}
+
+/* The value of an entry's "item" field, else of its first field. */
+static redisReply *
+rq_entry_item(redisReply *fields)
+{
+	size_t	i;
+
+	for (i = 0; i + 1 < fields->elements; i += 2)
+		if (fields->element[i]->type == REDIS_REPLY_STRING &&
+		    fields->element[i]->len == 4 &&
+		    memcmp(fields->element[i]->str, "item", 4) == 0)
+			return fields->element[i + 1];
+	return fields->element[1];
+}
+
+/*
+ * Entries of a reply ([[id, [field, value, ...]], ...]) into the inbox,
+ * skipping those already in hand; an entry deleted since (no fields) is
+ * only acknowledged. Once freed, entries go straight back to the stream.
+ * *seen counts every entry; returns those taken.
+ */
+static size_t
+rq_take_entries(struct redisq *rq, redisReply *list, size_t *seen)
+{
+	struct rstream_id	 id;
+	redisReply		*e, *f, *v;
+	size_t			 i, n = 0;
+
+	if (list->type != REDIS_REPLY_ARRAY)
+		return 0;
+	for (i = 0; i < list->elements; i++) {
+		e = list->element[i];
+		if (e->type != REDIS_REPLY_ARRAY || e->elements < 2 ||
+		    e->element[0]->type != REDIS_REPLY_STRING ||
+		    rstream_id_parse(e->element[0]->str, e->element[0]->len,
+		    &id) == -1)
+			continue;
+		(*seen)++;
+		if (rq->recovering)
+			rstream_id_format(&id, rq->rec_id, sizeof rq->rec_id);
+		if (rq_holds(rq, &id))
+			continue;
+		f = e->element[1];
+		if (f->type != REDIS_REPLY_ARRAY || f->elements < 2 ||
+		    (v = rq_entry_item(f))->type != REDIS_REPLY_STRING) {
+			rstream_fifo_push(&rq->acks, &id, 0);
+			continue;
+		}
+		if (rq->inbox == NULL) {
+			rec_add(&rq->ret, v->str, v->len);
+			rstream_fifo_push(&rq->ret_ids, &id, 0);
+		} else {
+			if (rq_inbox_depth(rq) == 0)
+				rq->last_pop_at = rq_now(rq);
+			(void)queue_push(rq->inbox, v->str, v->len);
+			rstream_fifo_push(&rq->inbox_ids, &id, 0);
+		}
+		n++;
+	}
+	rq_high(rq);
+	return n;
+}
+
+static void
+rq_status_cb(struct redisq *rq, struct rq_cmd *cmd, redisReply *r)
+{
+	rq->status_busy = 0;
+	if (r == NULL || cmd->gen != rq->cmd.gen)
+		return;
+	if (r->type != REDIS_REPLY_ARRAY || r->elements < 3) {
+		rq_drop(&rq->cmd, "checking the end of the stream",
+		    r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+		return;
+	}
+	rq->xlen = (uint64_t)r->element[0]->integer;
+	if (r->element[0]->integer == 0 && r->element[1]->integer > 0 &&
+	    r->element[2]->integer == 0 && !rq->producing && rq->ob_n == 0 &&
+	    rq_inbox_depth(rq) == 0) {
+		rq->remote_ended = 1;
+		rq_readable(rq);
+	}
+	rq_writable(rq);
+}
+
+/*
+ * End of stream across machines: every producer in the registry has
+ * ended (or fell silent for claim_after) and the stream is empty, which
+ * means every item was acknowledged somewhere.
+ */
+static void
+rq_check_end(struct redisq *rq)
+{
+	struct rq_argv	 a;
+
+	if (rq->remote_ended || rq->status_busy || !rq->cmd.up ||
+	    rq->producing || rq->ob_n > 0 || rq_inbox_depth(rq) > 0)
+		return;
+	argv_eval(&a, rq_lua_status, 2);
+	argv_adds(&a, rq->stream);
+	argv_adds(&a, rq->registry);
+	argv_addu(&a, rq->claim_after);
+	if (rq_send(&rq->cmd, rq_status_cb, &a) != NULL)
+		rq->status_busy = 1;
+	argv_release(&a);
+}
+
+static void
+rq_read_cb(struct redisq *rq, struct rq_cmd *cmd, redisReply *r)
+{
+	redisReply	*s;
+	size_t		 i, n = 0, seen = 0;
+	int		 recovering = rq->recovering;
+
+	rq->rd_busy = 0;
+	if (r == NULL || cmd->gen != rq->rd.gen) {
+		if (rq->draining)
+			rq_readable(rq);
+		return;
+	}
+	if (r->type == REDIS_REPLY_ERROR) {
+		if (rstream_classify_error(r->str) == RSTREAM_ERR_NOGROUP) {
+			/* The server lost the group (restarted empty). */
+			rq->need_group = 1;
+			rq_schedule(rq);
+		} else
+			rq_drop(&rq->rd, "reading items", r->str);
+		return;
+	}
+	if (r->type == REDIS_REPLY_ARRAY)
+		for (i = 0; i < r->elements; i++) {
+			s = r->element[i];
+			if (s->type == REDIS_REPLY_ARRAY && s->elements >= 2)
+				n += rq_take_entries(rq, s->element[1], &seen);
+		}
+	if (recovering && seen == 0)
+		rq->recovering = 0;
+	if (n > 0) {
+		rq->want = 0;
+		rq_readable(rq);
+	} else if (!recovering)
+		rq_check_end(rq);
+	if (rq->draining)
+		rq_readable(rq);
+	rq_schedule(rq);
+}
+
+/*
+ * Fetch for local consumers, only when one of them waits or takes
+ * items, and never more than the window: items fetched here are pending
+ * under this supervisor's name and nobody else gets them.
+ */
+static void
+rq_fetch(struct redisq *rq)
+{
+	struct rq_argv	 a;
+	size_t		 depth;
+
+	if (!rq->rd.up || rq->rd_busy || rq->freeing || rq->draining ||
+	    rq->remote_ended || rq->need_group || !rq_has_readers(rq))
+		return;
+	depth = rq_inbox_depth(rq);
+	if (depth >= rq->window || (depth > rq->window / 2 && !rq->recovering))
+		return;
+	if (!rq->want && !rq->popped && !rq->recovering)
+		return;
+	memset(&a, 0, sizeof a);
+	argv_adds(&a, "XREADGROUP");
+	argv_adds(&a, "GROUP");
+	argv_adds(&a, rq->group);
+	argv_adds(&a, rq->consumer);
+	argv_adds(&a, "COUNT");
+	argv_addu(&a, rq->window - depth);
+	if (!rq->recovering) {
+		argv_adds(&a, "BLOCK");
+		argv_addu(&a, RQ_BLOCK_MS);
+	}
+	argv_adds(&a, "STREAMS");
+	argv_adds(&a, rq->stream);
+	argv_adds(&a, rq->recovering ? rq->rec_id : ">");
+	if (rq_send(&rq->rd, rq_read_cb, &a) != NULL) {
+		rq->rd_busy = 1;
+		rq->popped = 0;
+	}
+	argv_release(&a);
+}
+
+static void
+rq_claim_cb(struct redisq *rq, struct rq_cmd *cmd, redisReply *r)
+{
+	redisReply	*c;
+	size_t		 n, seen = 0;
+	char		 d[32];
+
+	rq->claim_busy = 0;
+	if (r == NULL || cmd->gen != rq->cmd.gen)
+		return;
+	if (r->type == REDIS_REPLY_ERROR) {
+		if (rstream_classify_error(r->str) == RSTREAM_ERR_NOGROUP)
+			rq->need_group = 1;
+		else
+			rq_drop(&rq->cmd, "claiming items", r->str);
+		return;
+	}
+	if (r->type != REDIS_REPLY_ARRAY || r->elements < 2)
+		return;
+	c = r->element[0];
+	if (c->type == REDIS_REPLY_STRING && c->len < sizeof rq->claim_cursor) {
+		memcpy(rq->claim_cursor, c->str, c->len);
+		rq->claim_cursor[c->len] = '\0';
+	}
+	n = rq_take_entries(rq, r->element[1], &seen);
+	if (n > 0) {
+		rq->claimed += n;
+		log_info("queue %s: took over %zu item%s left pending for "
+		    "over %s by a consumer that is gone", rq->name, n,
+		    n == 1 ? "" : "s", rq_dur(rq->claim_after, d, sizeof d));
+		rq->want = 0;
+		rq_readable(rq);
+	}
+	/* Took some and there is more: go on now, not at the next period. */
+	if (n > 0 && strcmp(rq->claim_cursor, "0-0") != 0)
+		rq->claimed_at = 0;
+	rq_schedule(rq);
+}
+
+/*
+ * Take over items left pending too long by consumers of supervisors
+ * that died (XAUTOCLAIM), while local consumers want items.
+ */
+static void
+rq_claim(struct redisq *rq)
+{
+	struct rq_argv	 a;
+	uint64_t	 now = rq_now(rq), period;
+	size_t		 depth;
+
+	period = rq->claim_after / 4 > 50 ? rq->claim_after / 4 : 50;
+	if (rq->claim_busy || rq->freeing || rq->draining ||
+	    rq->remote_ended || rq->need_group || !rq_has_readers(rq) ||
+	    (rq->claimed_at != 0 && now - rq->claimed_at < period))
+		return;
+	depth = rq_inbox_depth(rq);
+	if (depth > rq->window / 2)
+		return;
+	if (!rq->want && now - rq->last_pop_at >= rq->claim_after)
+		return;
+	memset(&a, 0, sizeof a);
+	argv_adds(&a, "XAUTOCLAIM");
+	argv_adds(&a, rq->stream);
+	argv_adds(&a, rq->group);
+	argv_adds(&a, rq->consumer);
+	argv_addu(&a, rq->claim_after);
+	argv_adds(&a, rq->claim_cursor);
+	argv_adds(&a, "COUNT");
+	argv_addu(&a, rq->window - depth < RQ_CLAIM_COUNT ?
+	    rq->window - depth : RQ_CLAIM_COUNT);
+	if (rq_send(&rq->cmd, rq_claim_cb, &a) != NULL) {
+		rq->claim_busy = 1;
+		rq->claimed_at = now;
+	}
+	argv_release(&a);
+}
+
+static void
+rq_nop_cb(struct redisq *rq, struct rq_cmd *cmd, redisReply *r)
+{
+}
+
+/* Add the ids of fifo (those that have one) to a refresh command. */
+static void
+rq_refresh_add(struct rstream_fifo *f, char (**txt)[RSTREAM_ID_MAX],
+    size_t *ntxt, size_t *cap)
+{
+	struct rstream_ent	*e;
+	size_t			 i;
+
+	for (i = 0; i < rstream_fifo_len(f); i++) {
+		e = rstream_fifo_at(f, i);
+		if (rstream_id_is_none(&e->id))
+			continue;
+		if (*ntxt == *cap) {
+			*cap = *cap ? *cap * 2 : 256;
+			*txt = xreallocarray(*txt, *cap, sizeof **txt);
+		}
+		rstream_id_format(&e->id, (*txt)[*ntxt], sizeof (*txt)[0]);
+		(*ntxt)++;
+	}
+}
+
+/*
+ * Items in hand here (fetched, being written, to acknowledge) stay ours:
+ * claiming them to ourselves every claim_after/3 resets their idle time,
+ * so that only a dead supervisor's items are ever taken over.
+ */
+static void
+rq_refresh(struct redisq *rq)
+{
+	struct redisq_taker	 *t;
+	struct rq_argv		  a;
+	char			(*txt)[RSTREAM_ID_MAX] = NULL;
+	size_t			  ntxt = 0, cap = 0, i, j, n;
+	uint64_t		  now = rq_now(rq);
+
+	if (now - rq->refreshed_at < rq->claim_after / 3)
+		return;
+	rq->refreshed_at = now;
+	rq_refresh_add(&rq->inbox_ids, &txt, &ntxt, &cap);
+	rq_refresh_add(&rq->acks, &txt, &ntxt, &cap);
+	rq_refresh_add(&rq->ret_ids, &txt, &ntxt, &cap);
+	TAILQ_FOREACH(t, &rq->takers, entry)
+		rq_refresh_add(&t->ids, &txt, &ntxt, &cap);
+	for (i = 0; i < ntxt; i += n) {
+		n = ntxt - i < RQ_ACK_BATCH ? ntxt - i : RQ_ACK_BATCH;
+		memset(&a, 0, sizeof a);
+		argv_adds(&a, "XCLAIM");
+		argv_adds(&a, rq->stream);
+		argv_adds(&a, rq->group);
+		argv_adds(&a, rq->consumer);
+		argv_adds(&a, "0");
+		for (j = 0; j < n; j++)
+			argv_adds(&a, txt[i + j]);
+		argv_adds(&a, "JUSTID");
+		(void)rq_send(&rq->cmd, rq_nop_cb, &a);
+		argv_release(&a);
+	}
+	free(txt);
+}
+
+static void
+rq_group_cb(struct redisq *rq, struct rq_cmd *cmd, redisReply *r)
+{
+	rq->group_busy = 0;
+	if (r == NULL || cmd->gen != rq->cmd.gen)
+		return;
+	if (r->type == REDIS_REPLY_ERROR &&
+	    rstream_classify_error(r->str) != RSTREAM_ERR_BUSYGROUP) {
+		rq_drop(&rq->cmd, "creating the consumer group", r->str);
+		return;
+	}
+	rq->need_group = 0;
+	rq_schedule(rq);
+}
+
+static void
+rq_send_group(struct redisq *rq)
+{
+	struct rq_argv	a;
+
+	if (!rq->need_group || rq->group_busy)
+		return;
+	memset(&a, 0, sizeof a);
+	argv_adds(&a, "XGROUP");
+	argv_adds(&a, "CREATE");
+	argv_adds(&a, rq->stream);
+	argv_adds(&a, rq->group);
+	argv_adds(&a, "0");
+	argv_adds(&a, "MKSTREAM");
+	if (rq_send(&rq->cmd, rq_group_cb, &a) != NULL)
+		rq->group_busy = 1;
+	argv_release(&a);
+}
+
+/* --------------------------------------------------------- giving back */
+
+/* Move the inbox, in order, to the records to give back. */
+static size_t
+rq_return_inbox(struct redisq *rq)
+{
+	struct rstream_ent	 e;
+	const void		*p;
+	size_t			 len, n = 0;
+
+	if (!rq_has_readers(rq))
+		return 0;
+	while (queue_peek(rq->inbox, 0, &p, &len) == 0) {
+		rec_add(&rq->ret, p, len);
+		if (rstream_fifo_pop(&rq->inbox_ids, &e) == -1)
+			fatalx("queue %s: inbox out of step", rq->name);
+		rstream_fifo_push(&rq->ret_ids, &e.id, 0);
+		queue_pop(rq->inbox, 0);
+		rq->returned++;
+		n++;
+	}
+	return n;
+}
+
+static void
+rq_ret_cb(struct redisq *rq, struct rq_cmd *cmd, redisReply *r)
+{
+	size_t	i;
+
+	if (r == NULL || cmd->gen != rq->cmd.gen)
+		return;
+	if (r->type == REDIS_REPLY_ERROR) {
+		rq_drop(&rq->cmd, "giving items back", r->str);
+		return;
+	}
+	buf_consume(&rq->ret, cmd->bytes);
+	for (i = 0; i < cmd->n; i++)
+		(void)rstream_fifo_pop(&rq->ret_ids, NULL);
+	rq->ret_sent = rq->ret_sent_bytes = 0;
+	if (r->type == REDIS_REPLY_INTEGER)
+		rq->xlen = (uint64_t)r->integer;
+	rq_schedule(rq);
+}
+
+/* Give items back to the end of the stream, one batch at a time. */
+static void
+rq_send_returns(struct redisq *rq)
+{
+	struct rq_argv		  a;
+	struct rq_cmd		 *cmd;
+	char			(*txt)[RSTREAM_ID_MAX];
+	struct rstream_ent	 *e;
+	const char		 *p;
+	size_t			  len, n = 0, bytes = 0, sz, total;
+
+	if (rq->ret_sent > 0 || (total = rstream_fifo_len(&rq->ret_ids)) == 0)
+		return;
+	if (total > RQ_BATCH_ITEMS)
+		total = RQ_BATCH_ITEMS;
+	txt = xreallocarray(NULL, total, sizeof *txt);
+	argv_eval(&a, rq_lua_return, 1);
+	argv_adds(&a, rq->stream);
+	argv_adds(&a, rq->group);
+	while (n < total) {
+		sz = rec_at(&rq->ret, bytes, &p, &len);
+		if (n > 0 && bytes + sz > RQ_BATCH_BYTES)
+			break;
+		e = rstream_fifo_at(&rq->ret_ids, n);
+		txt[n][0] = '\0';
+		if (!rstream_id_is_none(&e->id))
+			rstream_id_format(&e->id, txt[n], sizeof txt[n]);
+		argv_adds(&a, txt[n]);
+		argv_add(&a, p, len);
+		bytes += sz;
+		n++;
+	}
+	cmd = rq_send(&rq->cmd, rq_ret_cb, &a);
+	argv_release(&a);
+	free(txt);
+	if (cmd == NULL)
+		return;
+	cmd->n = n;
+	cmd->bytes = bytes;
+	rq->ret_sent = n;
+	rq->ret_sent_bytes = bytes;
+}
+
+/*
+ * Items fetched for local consumers that took none of them for
+ * claim_after go back to the stream, for consumers elsewhere: a local
+ * consumer that died for good must not hold them.
+ */
+static void
+rq_idle_return(struct redisq *rq)
+{
+	char	d[32];
+	size_t	n;
+
+	if (rq->freeing || rq->want || rq_inbox_depth(rq) == 0 ||
+	    rq_now(rq) - rq->last_pop_at < rq->claim_after)
+		return;
+	if ((n = rq_return_inbox(rq)) > 0)
+		log_info("queue %s: gave %zu item%s back to the stream: no "
+		    "local consumer took any for %s", rq->name, n,
+		    n == 1 ? "" : "s", rq_dur(rq->claim_after, d, sizeof d));
+}
+
+/* ------------------------------------------------------------- closing */
+
+static void
+rq_leave_cb(struct redisq *rq, struct rq_cmd *cmd, redisReply *r)
+{
+	rq->leave_busy = 0;
+	if (r == NULL || cmd->gen != rq->cmd.gen)
+		return;
+	rq->left = 1;
+	rq_schedule(rq);
+}
+
+/* Freed, with everything handed over: forget our consumer and close. */
+static void
+rq_maybe_finish(struct redisq *rq)
+{
+	struct rq_argv	a;
+
+	if (rq->ob_n > 0 || rstream_fifo_len(&rq->acks) > 0 ||
+	    rq->acks_inflight > 0 || rstream_fifo_len(&rq->ret_ids) > 0 ||
+	    rq->rd_busy || rq->claim_busy || rq->reg_busy || rq->batches > 0 ||
+	    rq->reg == RQ_REG_LIVE)
+		return;
+	if (!rq->left && rq->rd.opened) {
+		if (rq->leave_busy)
+			return;
+		argv_eval(&a, rq_lua_leave, 1);
+		argv_adds(&a, rq->stream);
+		argv_adds(&a, rq->group);
+		argv_adds(&a, rq->consumer);
+		if (rq_send(&rq->cmd, rq_leave_cb, &a) != NULL)
+			rq->leave_busy = 1;
+		argv_release(&a);
+		return;
+	}
+	rq_close(rq);
+}
+
+/* The deadline passed with Redis unreachable: say what is lost, close. */
+static void
+rq_give_up(struct redisq *rq)
+{
+	struct rstream_ent	*e;
+	size_t			 lost = rq->ob_n, i;
+
+	for (i = 0; i < rstream_fifo_len(&rq->ret_ids); i++) {
+		e = rstream_fifo_at(&rq->ret_ids, i);
+		if (rstream_id_is_none(&e->id))
+			lost++;
+	}
+	if (lost > 0)
+		log_warnx("queue %s: Redis at %s unreachable: %zu item%s not "
+		    "handed over and lost", rq->name, rq->url, lost,
+		    lost == 1 ? "" : "s");
+	rq_close(rq);
+}
+
+static void
+rq_destroy(struct redisq *rq)
+{
+	struct redisq_taker	*t;
+
+	while ((t = TAILQ_FIRST(&rq->takers)) != NULL) {
+		TAILQ_REMOVE(&rq->takers, t, entry);
+		t->rq = NULL;
+	}
+	manifest_redis_url_release(&rq->ru);
+	free(rq->name);
+	free(rq->url);
+	free(rq->stream);
+	free(rq->group);
+	free(rq->registry);
+	free(rq->consumer);
+	free(rq->producer);
+	buf_release(&rq->ob);
+	buf_release(&rq->ret);
+	rstream_fifo_release(&rq->inbox_ids);
+	rstream_fifo_release(&rq->acks);
+	rstream_fifo_release(&rq->ret_ids);
+	free(rq);
+}
+
+static void
+rq_handle_close_cb(uv_handle_t *h)
+{
+	struct redisq	*rq = h->data;
+
+	if (--rq->nhandles == 0)
+		rq_destroy(rq);
+}
+
+/* Close both connections and every handle; freed from the last close. */
+static void
+rq_close(struct redisq *rq)
+{
+	redisAsyncContext	*ac;
+	struct rconn		*c;
+	int			 i;
+
+	if (rq->closing)
+		return;
+	rq->closing = 1;
+	for (i = 0; i < 2; i++) {
+		c = i == 0 ? &rq->cmd : &rq->rd;
+		if ((ac = c->ac) != NULL) {
+			c->ac = NULL;
+			c->gen++;
+			redisAsyncFree(ac);
+		}
+	}
+	rq->nhandles = 6;
+	uv_close((uv_handle_t *)&rq->tick, rq_handle_close_cb);
+	uv_close((uv_handle_t *)&rq->poll, rq_handle_close_cb);
+	uv_close((uv_handle_t *)&rq->keep, rq_handle_close_cb);
+	uv_close((uv_handle_t *)&rq->prep, rq_handle_close_cb);
+	uv_close((uv_handle_t *)&rq->cmd.retry, rq_handle_close_cb);
+	uv_close((uv_handle_t *)&rq->rd.retry, rq_handle_close_cb);
+}
+
+/* ---------------------------------------------------------------- work */
+
+/* Everything due, in one place: called once per loop turn when needed. */
+static void
+rq_work(struct redisq *rq)
+{
+	if (rq->closing)
+		return;
+	if (rq->cmd.ac == NULL &&
+	    !uv_is_active((uv_handle_t *)&rq->cmd.retry))
+		rq_connect(&rq->cmd);
+	if (!rq->freeing && rq_has_readers(rq) && rq->rd.ac == NULL &&
+	    !uv_is_active((uv_handle_t *)&rq->rd.retry))
+		rq_connect(&rq->rd);
+	if (rq->cmd.up) {
+		rq_send_group(rq);
+		rq_send_acks(rq);
+		rq_send_pushes(rq);
+		rq_send_returns(rq);
+		rq_send_reg(rq);
+		rq_refresh(rq);
+		rq_claim(rq);
+		rq_poll_maybe(rq);
+		if (rq->freeing)
+			rq_maybe_finish(rq);
+	}
+	if (!rq->closing) {
+		rq_fetch(rq);
+		rq_update_ref(rq);
+	}
+}
+
+static void
+rq_prep_cb(uv_prepare_t *h)
+{
+	struct redisq	*rq = h->data;
+
+	(void)uv_prepare_stop(h);
+	rq_work(rq);
+}
+
+/* Run rq_work before the loop next waits, once for everything due. */
+static void
+rq_schedule(struct redisq *rq)
+{
+	if (!rq->closing && !uv_is_active((uv_handle_t *)&rq->prep))
+		(void)uv_prepare_start(&rq->prep, rq_prep_cb);
+}
+
+static void
+rq_tick_cb(uv_timer_t *t)
+{
+	struct redisq	*rq = t->data;
+	struct rconn	*c;
+	uint64_t	 now = rq_now(rq);
+	char		 d[32], why[64];
+	int		 i;
+
+	if (rq->closing)
+		return;
+	for (i = 0; i < 2; i++) {
+		c = i == 0 ? &rq->cmd : &rq->rd;
+		if (c->ac != NULL && c->inflight > 0 &&
+		    now - c->sent_at > c->limit) {
+			snprintf(why, sizeof why, "no answer for %s",
+			    rq_dur(now - c->sent_at, d, sizeof d));
+			rq_drop(c, "connection stalled", why);
+		}
+	}
+	if (rq->freeing && now >= rq->deadline) {
+		rq_give_up(rq);
+		return;
+	}
+	rq_idle_return(rq);
+	rq_work(rq);
+}
+
+static void
+rq_keep_cb(uv_timer_t *t)
+{
+}
+
+/* ----------------------------------------------------- start-up check */
+
+enum {
+	RQ_CHECK_OK,
+	RQ_CHECK_RETRY,
+	RQ_CHECK_FATAL,
+};
+
+/* What one reply of the start-up check means; *msg says why if not OK. */
+static int
+rq_check_reply(struct redisq *rq, redisContext *ctx, redisReply *r,
+    const char *doing, char **msg)
+{
+	if (r == NULL) {
+		*msg = xstrdup(ctx->errstr[0] != '\0' ? ctx->errstr :
+		    "no reply");
+		return RQ_CHECK_RETRY;
+	}
+	if (r->type != REDIS_REPLY_ERROR)
+		return RQ_CHECK_OK;
+	switch (rstream_classify_error(r->str)) {
+	case RSTREAM_ERR_BUSYGROUP:
+		return RQ_CHECK_OK;
+	case RSTREAM_ERR_LOADING:
+		*msg = xasprintf("%s: %s", doing, r->str);
+		return RQ_CHECK_RETRY;
+	case RSTREAM_ERR_AUTH:
+		if (rq->ru.password != NULL)
+			*msg = xasprintf("Redis at %s refused the password: "
+			    "%s", rq->url, r->str);
+		else
+			*msg = xasprintf("Redis at %s wants a password (%s): "
+			    "give it in the url, as redis://:PASSWORD@HOST",
+			    rq->url, r->str);
+		return RQ_CHECK_FATAL;
+	case RSTREAM_ERR_WRONGTYPE:
+		*msg = xasprintf("the key \"%s\" at %s is not a stream",
+		    rq->stream, rq->url);
+		return RQ_CHECK_FATAL;
+	default:
+		*msg = xasprintf("Redis at %s: %s: %s", rq->url, doing, r->str);
+		return RQ_CHECK_FATAL;
+	}
+}
+
+/* One session of the start-up check: password, database, version, group. */
+static int
+rq_check_session(struct redisq *rq, redisContext *ctx, char **msg)
+{
+	redisReply	*r;
+	unsigned	 major, minor;
+	int		 res;
+
+	if (rq->ru.password != NULL) {
+		if (rq->ru.user != NULL)
+			r = redisCommand(ctx, "AUTH %s %s", rq->ru.user,
+			    rq->ru.password);
+		else
+			r = redisCommand(ctx, "AUTH %s", rq->ru.password);
+		res = rq_check_reply(rq, ctx, r, "AUTH", msg);
+		freeReplyObject(r);
+		if (res != RQ_CHECK_OK)
+			return res;
+	}
+	if (rq->ru.db != 0) {
+		r = redisCommand(ctx, "SELECT %u", rq->ru.db);
+		res = rq_check_reply(rq, ctx, r, "SELECT", msg);
+		freeReplyObject(r);
+		if (res != RQ_CHECK_OK)
+			return res;
+	}
+	r = redisCommand(ctx, "INFO server");
+	if ((res = rq_check_reply(rq, ctx, r, "INFO", msg)) != RQ_CHECK_OK) {
+		freeReplyObject(r);
+		return res;
+	}
+	if (r->type == REDIS_REPLY_STRING &&
+	    rstream_parse_version(r->str, &major, &minor) == 0 &&
+	    !rstream_version_ok(major, minor)) {
+		*msg = xasprintf("Redis at %s is version %u.%u; backend: redis "
+		    "needs 6.2 or later (XAUTOCLAIM)", rq->url, major, minor);
+		freeReplyObject(r);
+		return RQ_CHECK_FATAL;
+	}
+	freeReplyObject(r);
+	r = redisCommand(ctx, "XGROUP CREATE %s %s 0 MKSTREAM", rq->stream,
+	    rq->group);
+	res = rq_check_reply(rq, ctx, r, "XGROUP CREATE", msg);
+	freeReplyObject(r);
+	return res;
+}
+
+/*
+ * At start-up, before any unit runs: connect, blocking, retrying with a
+ * backoff until connect_timeout, so that a wrong URL or a server that is
+ * down fails the run at once with a clear message rather than pausing
+ * producers for ever. A refused password or a wrong key fails at once.
+ */
+static int
+rq_check(struct redisq *rq, char **cause)
+{
+	redisContext	*ctx;
+	struct timeval	 tv;
+	struct timespec	 ts;
+	uint64_t	 start, now, tmo, delay;
+	unsigned	 attempt = 0;
+	char		*msg = NULL, *last = NULL, d[32];
+	int		 res;
+
+	start = uv_hrtime() / 1000000;
+	for (;;) {
+		now = uv_hrtime() / 1000000;
+		tmo = start + rq->connect_timeout > now ?
+		    start + rq->connect_timeout - now : 0;
+		if (tmo < 1000)
+			tmo = 1000;
+		if (tmo > 5000)
+			tmo = 5000;
+		tv.tv_sec = (time_t)(tmo / 1000);
+		tv.tv_usec = (suseconds_t)(tmo % 1000) * 1000;
+		if ((ctx = redisConnectWithTimeout(rq->ru.host,
+		    (int)rq->ru.port, tv)) == NULL)
+			fatalx("redisConnectWithTimeout: out of memory");
+		if (ctx->err != 0) {
+			msg = xstrdup(ctx->errstr);
+			res = RQ_CHECK_RETRY;
+		} else {
+			(void)redisSetTimeout(ctx, tv);
+			res = rq_check_session(rq, ctx, &msg);
+		}
+		redisFree(ctx);
+		if (res == RQ_CHECK_OK) {
+			free(last);
+			return 0;
+		}
+		if (res == RQ_CHECK_FATAL) {
+			free(last);
+			*cause = msg;
+			return -1;
+		}
+		free(last);
+		last = msg;
+		msg = NULL;
+		now = uv_hrtime() / 1000000;
+		if (now >= start + rq->connect_timeout)
+			break;
+		delay = rstream_backoff(attempt++, RQ_RETRY_MIN_MS, 1000);
+		if (delay > start + rq->connect_timeout - now)
+			delay = start + rq->connect_timeout - now;
+		ts.tv_sec = (time_t)(delay / 1000);
+		ts.tv_nsec = (long)(delay % 1000) * 1000000;
+		while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+			;
+	}
+	*cause = xasprintf("cannot reach Redis at %s within %s: %s", rq->url,
+	    rq_dur(rq->connect_timeout, d, sizeof d), last);
+	free(last);
+	return -1;
+}
+
+/* ----------------------------------------------------------------- api */
+
+struct redisq *
+redisq_new(uv_loop_t *loop, const struct queue_spec *qs, struct queue *inbox,
+    const struct redisq_cbs *cbs, void *arg, int check, char **cause)
+{
+	struct redisq	*rq;
+	struct timespec	 ts;
+	const char	*errstr;
+	char		 host[RQ_HOST_MAX];
+	uint64_t	 tick;
+
+	rq = xcalloc(1, sizeof *rq);
+	rq->loop = loop;
+	rq->name = xstrdup(qs->name);
+	rq->url = rstream_url_shown(qs->url != NULL ? qs->url : "");
+	if (qs->url == NULL ||
+	    manifest_parse_redis_url(qs->url, &rq->ru, &errstr) == -1) {
+		*cause = xasprintf("url %s: %s", rq->url, qs->url == NULL ?
+		    "missing" : errstr);
+		rq_destroy(rq);
+		return NULL;
+	}
+	rq->stream = xstrdup(qs->stream != NULL ? qs->stream : qs->name);
+	rq->group = xstrdup(qs->group != NULL ? qs->group : qs->name);
+	rq->registry = rstream_registry_key(rq->stream);
+	if (gethostname(host, sizeof host) == -1)
+		host[0] = '\0';
+	host[sizeof host - 1] = '\0';
+	rq->consumer = rstream_consumer_name(host, (long)getpid(), qs->name);
+	(void)clock_gettime(CLOCK_REALTIME, &ts);
+	rq->producer = xasprintf("%s:%lld%03ld", rq->consumer,
+	    (long long)ts.tv_sec, ts.tv_nsec / 1000000);
+	rq->capacity = qs->capacity;
+	rq->overflow = qs->overflow;
+	rq->claim_after = qs->claim_after_ms > 0 ? qs->claim_after_ms : 1;
+	rq->connect_timeout = qs->connect_timeout_ms;
+	rq->window = rq->capacity < RQ_WINDOW ? rq->capacity : RQ_WINDOW;
+	rq->ob_limit = rq->capacity < RQ_OUTBOX_MAX ? rq->capacity :
+	    RQ_OUTBOX_MAX;
+	rq->base_seq = 1;
+	rq->poll_ms = RQ_POLL_MIN_MS;
+	snprintf(rq->claim_cursor, sizeof rq->claim_cursor, "0-0");
+	rq->inbox = inbox;
+	rq->cbs = *cbs;
+	rq->arg = arg;
+	buf_init(&rq->ob);
+	buf_init(&rq->ret);
+	rstream_fifo_init(&rq->inbox_ids);
+	rstream_fifo_init(&rq->acks);
+	rstream_fifo_init(&rq->ret_ids);
+	TAILQ_INIT(&rq->takers);
+	if (check && rq_check(rq, cause) == -1) {
+		rq_destroy(rq);
+		return NULL;
+	}
+
+	rq->cmd.rq = rq->rd.rq = rq;
+	rq->cmd.what = "commands";
+	rq->rd.what = "reads";
+	rq->cmd.limit = RQ_WATCHDOG_MS;
+	rq->rd.limit = RQ_WATCHDOG_MS + RQ_BLOCK_MS;
+	if (uv_timer_init(loop, &rq->tick) != 0 ||
+	    uv_timer_init(loop, &rq->poll) != 0 ||
+	    uv_timer_init(loop, &rq->keep) != 0 ||
+	    uv_prepare_init(loop, &rq->prep) != 0 ||
+	    uv_timer_init(loop, &rq->cmd.retry) != 0 ||
+	    uv_timer_init(loop, &rq->rd.retry) != 0)
+		fatalx("queue %s: cannot set up its timers", rq->name);
+	rq->tick.data = rq->poll.data = rq->keep.data = rq->prep.data = rq;
+	rq->cmd.retry.data = &rq->cmd;
+	rq->rd.retry.data = &rq->rd;
+	uv_unref((uv_handle_t *)&rq->tick);
+	uv_unref((uv_handle_t *)&rq->poll);
+	uv_unref((uv_handle_t *)&rq->keep);
+	uv_unref((uv_handle_t *)&rq->prep);
+	uv_unref((uv_handle_t *)&rq->cmd.retry);
+	uv_unref((uv_handle_t *)&rq->rd.retry);
+	tick = rq->claim_after / 4;
+	if (tick > 1000)
+		tick = 1000;
+	if (tick < 20)
+		tick = 20;
+	(void)uv_timer_start(&rq->tick, rq_tick_cb, tick, tick);
+	(void)uv_timer_start(&rq->keep, rq_keep_cb, 3600000, 3600000);
+	rq_connect(&rq->cmd);
+	return rq;
+}
+
+void
+redisq_free(struct redisq *rq)
+{
+	if (rq == NULL)
+		return;
+	uv_update_time(rq->loop);
+	rq->cbs.readable = rq->cbs.writable = NULL;
+	(void)rq_return_inbox(rq);
+	rq->inbox = NULL;
+	rq->freeing = 1;
+	rq->producing = 0;
+	rq->deadline = rq_now(rq) + (rq->connect_timeout > 1000 ?
+	    rq->connect_timeout : 1000);
+	rq_work(rq);
+}
+
+int
+redisq_push(struct redisq *rq, const void *item, size_t len)
+{
+	if (rq->overflow != QUEUE_BLOCK && rq->ob_n >= rq->ob_limit) {
+		rq->dropped++;
+		return 0;
+	}
+	rec_add(&rq->ob, item, len);
+	rq->ob_n++;
+	rq->pushed++;
+	rq_high(rq);
+	rq_schedule(rq);
+	return redisq_is_full(rq);
+}
+
+int
+redisq_is_full(const struct redisq *rq)
+{
+	if (rq->overflow != QUEUE_BLOCK)
+		return 0;
+	return !rq->cmd.up || rq->ob_n >= rq->ob_limit ||
+	    rq->xlen >= rq->capacity;
+}
+
+int
+redisq_is_ended(const struct redisq *rq)
+{
+	return rq->remote_ended || (rq->draining && !rq->rd_busy);
+}
+
+void
+redisq_producers(struct redisq *rq, int live)
+{
+	if (rq->producing == live)
+		return;
+	rq->producing = live;
+	rq->reg_at = 0;
+	rq_schedule(rq);
+}
+
+void
+redisq_want(struct redisq *rq)
+{
+	rq->want = 1;
+	rq_schedule(rq);
+}
+
+static void
+rq_popped(struct redisq *rq)
+{
+	rq->popped = 1;
+	rq->last_pop_at = rq_now(rq);
+	rq_schedule(rq);
+}
+
+void
+redisq_popped(struct redisq *rq)
+{
+	struct rstream_ent	e;
+
+	if (rstream_fifo_pop(&rq->inbox_ids, &e) == -1)
+		fatalx("queue %s: inbox out of step", rq->name);
+	rq_ack_id(rq, &e.id);
+	rq_popped(rq);
+}
+
+void
+redisq_shutdown(struct redisq *rq)
+{
+	rq->draining = 1;
+	rq_readable(rq);
+	rq_schedule(rq);
+}
+
+struct redisq_taker *
+redisq_taker_new(struct redisq *rq)
+{
+	struct redisq_taker	*t;
+
+	t = xcalloc(1, sizeof *t);
+	t->rq = rq;
+	rstream_fifo_init(&t->ids);
+	TAILQ_INSERT_TAIL(&rq->takers, t, entry);
+	return t;
+}
+
+void
+redisq_taker_free(struct redisq_taker *t)
+{
+	if (t == NULL)
+		return;
+	if (t->rq != NULL)
+		TAILQ_REMOVE(&t->rq->takers, t, entry);
+	rstream_fifo_release(&t->ids);
+	free(t);
+}
+
+void
+redisq_take(struct redisq_taker *t, size_t bytes)
+{
+	struct redisq		*rq = t->rq;
+	struct rstream_ent	 e;
+
+	if (rstream_fifo_pop(&rq->inbox_ids, &e) == -1)
+		fatalx("queue %s: inbox out of step", rq->name);
+	rstream_fifo_push(&t->ids, &e.id, bytes);
+	rq_popped(rq);
+}
+
+void
+redisq_written(struct redisq_taker *t, size_t n)
+{
+	size_t	before = rstream_fifo_len(&t->ids);
+
+	rstream_fifo_written(&t->ids, n, rq_ack_id, t->rq);
+	if (rstream_fifo_len(&t->ids) != before)
+		rq_schedule(t->rq);
+}
+
+/*
+ * The last nback items taken are back at the head of the inbox, oldest
+ * first. Those still in t were never written whole: they keep their ids.
+ * The older ones were written whole, so acknowledged already: from now
+ * on they live only here, without an id.
+ */
+void
+redisq_untake(struct redisq_taker *t, size_t nback)
+{
+	struct redisq		*rq = t->rq;
+	struct rstream_ent	 e;
+	struct rstream_id	 none = { 0, 0 };
+	size_t			 m;
+
+	/* Never more in hand than put back; if so, the oldest were read. */
+	while (rstream_fifo_len(&t->ids) > nback) {
+		(void)rstream_fifo_pop(&t->ids, &e);
+		rq_ack_id(rq, &e.id);
+	}
+	m = rstream_fifo_len(&t->ids);
+	while (rstream_fifo_pop_back(&t->ids, &e) == 0)
+		rstream_fifo_push_front(&rq->inbox_ids, &e.id, 0);
+	for (; m < nback; m++)
+		rstream_fifo_push_front(&rq->inbox_ids, &none, 0);
+	rq->last_pop_at = rq_now(rq);
+	rq_schedule(rq);
+}
+
+const struct queue_counters *
+redisq_counters(struct redisq *rq)
+{
+	const struct queue_counters	*c;
+
+	memset(&rq->merged, 0, sizeof rq->merged);
+	if (rq->inbox != NULL) {
+		c = queue_counters(rq->inbox);
+		rq->merged.out = c->out - rq->returned;
+		rq->merged.redelivered = c->redelivered;
+		rq->merged.depth = c->depth;
+	}
+	rq->merged.in = rq->pushed;
+	rq->merged.redelivered += rq->claimed;
+	rq->merged.dropped = rq->dropped;
+	rq->merged.depth += rq->ob_n;
+	rq_high(rq);
+	rq->merged.high_water = rq->high_water;
+	return &rq->merged;
+}
+
+uint64_t
+redisq_stream_len(const struct redisq *rq)
+{
+	return rq->xlen;
+}
+
+#endif /* HAVE_HIREDIS */

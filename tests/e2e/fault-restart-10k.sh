@@ -1,0 +1,46 @@
+# 10,000 restarts of a process that exits at once (restart: always, no
+# backoff, max_restarts 10000): exactly 10001 runs, then the supervisor
+# gives up (status 1), and its descriptors and memory are the same at the
+# end as after the first hundred restarts (fds equal, RSS within 512 kB).
+# --keep holds the supervisor up after it gave up, to be measured idle.
+. "$(dirname "$0")/lib.sh"
+
+RESTARTS=10000
+manifest churn.yaml <<EOF2
+version: 1
+processes:
+  churn:
+    cmd: [true]
+    restart: always
+    backoff: {initial: 0ms, max: 0ms}
+    max_restarts: $RESTARTS
+    stdout: null
+    stderr: null
+EOF2
+
+fds() { ls "/proc/$BGPID/fd" | wc -l; }
+rss() { sed -n 's/^VmRSS:[^0-9]*\([0-9]*\).*/\1/p' "/proc/$BGPID/status"; }
+
+t0=$(date +%s%N)
+start_pyt --keep "$T/churn.yaml"
+wait_line 20 "$T/err" 'churn: exited with status 0; restarting in 0s \(restart 100 of'
+# A spawn holds a descriptor or two for a moment: the fewest of 5 looks.
+fd0=; rss0=
+for i in 1 2 3 4 5; do
+	f=$(fds); r=$(rss)
+	if [ -z "$fd0" ] || [ "$f" -lt "$fd0" ]; then fd0=$f; fi
+	if [ -z "$rss0" ] || [ "$r" -gt "$rss0" ]; then rss0=$r; fi
+done
+wait_line 60 "$T/err" "churn: exited with status 0; gave up after $RESTARTS restarts"
+t1=$(date +%s%N)
+fd1=$(fds); rss1=$(rss)
+kill -TERM "$BGPID"
+wait_pyt 20
+expect_status 1
+runs=$(count_lines "$T/err" 'churn: started \(pid')
+[ "$runs" = $((RESTARTS + 1)) ] || fail "$runs runs, expected $((RESTARTS + 1))"
+ms=$(( (t1 - t0) / 1000000 ))
+echo "$runs runs in ${ms}ms ($((runs * 1000 / (ms + 1))) restarts/s); fds $fd0 -> $fd1; RSS $rss0 kB -> $rss1 kB"
+[ "$fd1" = "$fd0" ] || fail "descriptors: $fd0 after 100 restarts, $fd1 at the end"
+[ $((rss1 - rss0)) -le 512 ] || fail "RSS grew from $rss0 kB to $rss1 kB"
+exit 0

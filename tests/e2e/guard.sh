@@ -1,0 +1,81 @@
+# The supervisor SIGKILLed: none of its children, nor their children,
+# outlives it by more than a second or two. The guardian (one small
+# process forked at start-up) kills every recorded process group once its
+# pipe from the supervisor closes, and kills daemons the supervisor had
+# adopted. On a normal exit the guardian is reaped, not left behind.
+. "$(dirname "$0")/lib.sh"
+
+mkdir "$T/pids"
+# A leader with two grandchildren in its group, each pid in a file.
+cat >"$T/tree.sh" <<'EOF2'
+d=$1; n=$2
+"$PYT_HELPER" sleep 300 & echo $! >"$d/$n.1.tmp"; mv "$d/$n.1.tmp" "$d/$n.1"
+"$PYT_HELPER" sleep 300 & echo $! >"$d/$n.2.tmp"; mv "$d/$n.2.tmp" "$d/$n.2"
+echo $$ >"$d/$n.0.tmp"; mv "$d/$n.0.tmp" "$d/$n.0"
+wait
+EOF2
+# A daemon that left its group (setsid) and its parent, so is adopted.
+cat >"$T/daemon.sh" <<'EOF2'
+d=$1
+setsid "$PYT_HELPER" pidfile "$d/daemon" 300 </dev/null >/dev/null 2>&1 &
+"$PYT_HELPER" wait-file "$d/daemon" 10
+exit 0
+EOF2
+export PYT_HELPER
+manifest g.yaml <<EOF2
+version: 1
+processes:
+  a: {cmd: [sh, "$T/tree.sh", "$T/pids", a]}
+  b: {cmd: [sh, "$T/tree.sh", "$T/pids", b]}
+  c: {cmd: [sh, "$T/tree.sh", "$T/pids", c]}
+  d: {cmd: [sh, "$T/daemon.sh", "$T/pids"]}
+EOF2
+
+all_files() {
+	for n in a b c; do
+		for i in 0 1 2; do [ -s "$T/pids/$n.$i" ] || return 1; done
+	done
+	[ -s "$T/pids/daemon" ]
+}
+all_gone() {
+	for f in "$T"/pids/?.? "$T/pids/daemon"; do
+		pid_gone "$(cat "$f")" || return 1
+	done
+	pid_gone "$guardian"
+}
+
+start_pyt -vv "$T/g.yaml"
+sup=$BGPID
+wait_for 10 all_files || fail "the processes did not start"
+# The daemon is adopted once its parent exited (a SIGCHLD of ours).
+wait_line 10 "$T/err" "adopted process $(cat "$T/pids/daemon") "
+guardian=$(ps -o pid=,comm= --ppid "$sup" | awk '$2 == "pyt-guardian" { print $1 }')
+[ -n "$guardian" ] || fail "no guardian among the supervisor's children"
+[ "$(echo "$guardian" | wc -l)" -eq 1 ] || fail "more than one guardian"
+kill -KILL "$sup"
+wait "$sup" 2>/dev/null
+BGPID=
+wait_for 3 all_gone || {
+	for f in "$T"/pids/?.? "$T/pids/daemon"; do
+		pid_gone "$(cat "$f")" || echo "still alive: $f $(cat "$f")" >&2
+	done
+	pid_gone "$guardian" || echo "guardian still alive" >&2
+	fail "processes outlived the SIGKILLed supervisor"
+}
+
+# A normal exit: everything stopped, the guardian reaped (no zombie).
+rm -f "$T"/pids/*
+start_pyt "$T/g.yaml"
+sup=$BGPID
+wait_for 10 all_files || fail "the processes did not start (2)"
+guardian=$(ps -o pid=,comm= --ppid "$sup" | awk '$2 == "pyt-guardian" { print $1 }')
+[ -n "$guardian" ] || fail "no guardian (2)"
+kill -TERM "$sup"
+wait_pyt 20
+expect_status 0
+wait_for 3 all_gone || fail "processes outlived a normal stop"
+[ ! -e "/proc/$guardian" ] || {
+	ps -o pid,ppid,stat,comm -p "$guardian" >&2
+	fail "the guardian was not reaped"
+}
+exit 0
