@@ -21,8 +21,11 @@ pid_t		 guard_pid(const struct guard *);
 /* Watch process group pgid; calls nest (one guard_del per guard_add). */
 void		 guard_add(struct guard *, pid_t pgid);
 /*
- * The caller let go of pgid. The guardian forgets it once no member is
- * left; until then it is still killed if we die.
+ * The caller let go of pgid, whose leader (the process whose pid is pgid)
+ * has been reaped: call it only then. The guardian forgets the group once
+ * no member is left, or once a stranger holds pgid as its pid (then the
+ * group's number was free and reused); until then it is still killed if
+ * we die.
  */
 void		 guard_del(struct guard *, pid_t pgid);
 /* Forget let-go groups that have no member left. */

@@ -199,17 +199,24 @@ proc_group_scan(const struct proc *p, int sig)
 			continue;
 		if (proc_stat(pid, &ppid, &pgrp) == -1 || pgrp != p->pid)
 			continue;
+		/*
+		 * Without pidfds (kernels before 5.3, valgrind before 3.20:
+		 * ENOSYS), kill(2) right after the check, the best there is.
+		 */
 		pfd = (int)syscall(SYS_pidfd_open, pid, 0);
-		if (pfd == -1)
+		if (pfd == -1 && errno != ENOSYS)
 			continue;
 		if (proc_stat(pid, &ppid, &pgrp) == 0 && pgrp == p->pid &&
 		    proc_is_descendant(pid)) {
 			found++;
-			if (sig != 0)
+			if (sig != 0 && pfd != -1)
 				(void)syscall(SYS_pidfd_send_signal, pfd, sig,
 				    NULL, 0);
+			else if (sig != 0)
+				(void)kill(pid, sig);
 		}
-		(void)close(pfd);
+		if (pfd != -1)
+			(void)close(pfd);
 	}
 	closedir(d);
 	return found;

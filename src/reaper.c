@@ -49,7 +49,8 @@
 
 struct orphan {
 	pid_t	pid;
-	pid_t	pgid;	/* registered with the guardian; 0: none */
+	pid_t	pgid;	/* signalled with it at stop; 0: not */
+	int	guarded; /* leads its group: the guardian knows the group */
 	int	seen;	/* in the latest listing */
 };
 
@@ -180,7 +181,15 @@ reaper_note(struct reaper *r, pid_t pid)
 	o->seen = 1;
 	if (!reaper_group_ok(r, o->pgid))
 		o->pgid = 0;
-	guard_add(r->guard, o->pgid);
+	/*
+	 * A daemon that made a group of its own (setsid): the guardian is
+	 * told of it, and told it is gone once we reaped it, its leader (so
+	 * guard_del's contract holds). A member of another group is covered
+	 * by whoever leads it.
+	 */
+	o->guarded = o->pgid == pid;
+	if (o->guarded)
+		guard_add(r->guard, o->pgid);
 	log_debug("adopted process %ld (group %ld)", (long)pid, (long)o->pgid);
 	if (r->stopping) {
 		reaper_signal(r, o, r->killing ? SIGKILL : SIGTERM);
@@ -200,7 +209,8 @@ reaper_prune(struct reaper *r)
 			r->orphans[i].seen = 0;
 			continue;
 		}
-		guard_del(r->guard, r->orphans[i].pgid);
+		if (r->orphans[i].guarded)
+			guard_del(r->guard, r->orphans[i].pgid);
 		r->orphans[i--] = r->orphans[--r->norphans];
 	}
 }
@@ -411,12 +421,12 @@ reaper_orphans(const struct reaper *r)
 void
 reaper_free(struct reaper *r)
 {
-	size_t	i;
-
 	if (r == NULL)
 		return;
-	for (i = 0; i < r->norphans; i++)
-		guard_del(r->guard, r->orphans[i].pgid);
+	/*
+	 * Orphans still alive (they could not be stopped) stay recorded: the
+	 * guardian kills their groups once we are gone.
+	 */
 	r->norphans = 0;
 	if (r->fd != -1)
 		(void)close(r->fd);

@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <sys/ioctl.h>
 #include <sys/queue.h>
 
 #include <errno.h>
@@ -22,7 +23,6 @@
 #ifdef HAVE_HIREDIS
 #include <hiredis/hiredis.h>
 #include <hiredis/async.h>
-#include <hiredis/adapters/libuv.h>
 #endif
 
 #include "buf.h"
@@ -57,7 +57,8 @@ void redisq_producers(struct redisq *rq, int live) { }
 void redisq_want(struct redisq *rq) { }
 void redisq_popped(struct redisq *rq) { }
 void redisq_shutdown(struct redisq *rq) { }
-struct redisq_taker *redisq_taker_new(struct redisq *rq) { return NULL; }
+struct redisq_taker *redisq_taker_new(struct redisq *rq, int fd) { return NULL; }
+void redisq_taker_close(struct redisq_taker *t) { }
 void redisq_taker_free(struct redisq_taker *t) { }
 void redisq_take(struct redisq_taker *t, size_t n) { }
 void redisq_written(struct redisq_taker *t, size_t n) { }
@@ -258,7 +259,11 @@ struct rconn {
 struct redisq_taker {
 	TAILQ_ENTRY(redisq_taker)	 entry;
 	struct redisq			*rq;
-	struct rstream_fifo		 ids;
+	int				 fd;	/* borrowed; -1: closed */
+	int				 closed;	/* end of stream sent */
+	uint64_t			 written;	/* bytes, in all */
+	uint64_t			 read;		/* by the reader */
+	struct rstream_fifo		 ids;	/* items not read whole */
 };
 
 struct redisq {
@@ -298,7 +303,7 @@ struct redisq {
 
 	/* Acknowledgements to send, and ids to give back. */
 	struct rstream_fifo	 acks;
-	size_t			 acks_inflight;
+	struct rstream_fifo	 acking;	/* sent, in order, unanswered */
 	struct buf		 ret;		/* records like the outbox */
 	struct rstream_fifo	 ret_ids;
 	size_t			 ret_sent;	/* head records in flight */
@@ -382,6 +387,7 @@ static void	rq_work(struct redisq *);
 static void	rq_connect(struct rconn *);
 static void	rq_drop(struct rconn *, const char *, const char *);
 static void	rq_close(struct redisq *);
+static void	rq_taker_check(struct redisq_taker *);
 
 static uint64_t
 rq_now(const struct redisq *rq)
@@ -501,6 +507,7 @@ rq_holds(struct redisq *rq, const struct rstream_id *id)
 
 	if (rstream_fifo_has(&rq->inbox_ids, id) ||
 	    rstream_fifo_has(&rq->acks, id) ||
+	    rstream_fifo_has(&rq->acking, id) ||
 	    rstream_fifo_has(&rq->ret_ids, id))
 		return 1;
 	TAILQ_FOREACH(t, &rq->takers, entry)
@@ -518,7 +525,8 @@ rq_update_ref(struct redisq *rq)
 	if (rq->closing)
 		return;
 	need = rq->freeing || rq->ob_n > 0 || rstream_fifo_len(&rq->acks) > 0 ||
-	    rq->acks_inflight > 0 || (rq->want && !redisq_is_ended(rq));
+	    rstream_fifo_len(&rq->acking) > 0 ||
+	    (rq->want && !redisq_is_ended(rq));
 	if (need)
 		uv_ref((uv_handle_t *)&rq->keep);
 	else
@@ -596,6 +604,125 @@ rq_maybe_restored(struct redisq *rq)
 	log_info("queue %s: Redis at %s is reachable again after %s",
 	    rq->name, rq->url, rq_dur(rq_now(rq) - rq->outage_since, d,
 	    sizeof d));
+}
+
+/*
+ * Our own glue of a hiredis context to the loop, in place of hiredis's
+ * adapters/libuv.h: that one (0.14) ignores the error status of its
+ * poll handle, which libuv stops on POLLERR, so a refused connection or
+ * a reset socket went unnoticed until the watchdog. On an error, let
+ * hiredis find it by trying to read (or to finish connecting).
+ */
+struct rq_ev {
+	redisAsyncContext	*ac;	/* NULL once hiredis let go */
+	uv_poll_t		 poll;
+	int			 events;
+};
+
+static void	rq_ev_poll_cb(uv_poll_t *, int, int);
+
+static void
+rq_ev_update(struct rq_ev *ev)
+{
+	if (ev->events != 0)
+		(void)uv_poll_start(&ev->poll, ev->events, rq_ev_poll_cb);
+	else
+		(void)uv_poll_stop(&ev->poll);
+}
+
+static void
+rq_ev_poll_cb(uv_poll_t *h, int status, int events)
+{
+	struct rq_ev	*ev = h->data;
+
+	if (status < 0)
+		events = UV_READABLE | (ev->events & UV_WRITABLE);
+	if (ev->ac != NULL && (events & UV_READABLE))
+		redisAsyncHandleRead(ev->ac);
+	if (ev->ac != NULL && (events & UV_WRITABLE))
+		redisAsyncHandleWrite(ev->ac);
+	/* libuv stopped the handle on the error: watch again if still ours. */
+	if (status < 0 && ev->ac != NULL)
+		rq_ev_update(ev);
+}
+
+static void
+rq_ev_add_read(void *arg)
+{
+	struct rq_ev	*ev = arg;
+
+	ev->events |= UV_READABLE;
+	rq_ev_update(ev);
+}
+
+static void
+rq_ev_del_read(void *arg)
+{
+	struct rq_ev	*ev = arg;
+
+	ev->events &= ~UV_READABLE;
+	rq_ev_update(ev);
+}
+
+static void
+rq_ev_add_write(void *arg)
+{
+	struct rq_ev	*ev = arg;
+
+	ev->events |= UV_WRITABLE;
+	rq_ev_update(ev);
+}
+
+static void
+rq_ev_del_write(void *arg)
+{
+	struct rq_ev	*ev = arg;
+
+	ev->events &= ~UV_WRITABLE;
+	rq_ev_update(ev);
+}
+
+static void
+rq_ev_close_cb(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+/* hiredis frees the context: close the handle; freed from its close. */
+static void
+rq_ev_cleanup(void *arg)
+{
+	struct rq_ev	*ev = arg;
+
+	ev->ac = NULL;
+	uv_close((uv_handle_t *)&ev->poll, rq_ev_close_cb);
+}
+
+/*
+ * Watch ac's socket in loop, unreferenced: the supervisor's units keep
+ * the loop alive, not this socket. 0, or a negative libuv code.
+ */
+static int
+rq_ev_attach(redisAsyncContext *ac, uv_loop_t *loop)
+{
+	struct rq_ev	*ev;
+	int		 error;
+
+	ev = xcalloc(1, sizeof *ev);
+	if ((error = uv_poll_init(loop, &ev->poll, ac->c.fd)) != 0) {
+		free(ev);
+		return error;
+	}
+	ev->poll.data = ev;
+	ev->ac = ac;
+	uv_unref((uv_handle_t *)&ev->poll);
+	ac->ev.data = ev;
+	ac->ev.addRead = rq_ev_add_read;
+	ac->ev.delRead = rq_ev_del_read;
+	ac->ev.addWrite = rq_ev_add_write;
+	ac->ev.delWrite = rq_ev_del_write;
+	ac->ev.cleanup = rq_ev_cleanup;
+	return 0;
 }
 
 static void
@@ -725,9 +852,9 @@ rq_connect(struct rconn *c)
 {
 	struct redisq		*rq = c->rq;
 	redisAsyncContext	*ac;
-	redisLibuvEvents	*ev;
 	struct rq_argv		 a;
 	char			*why;
+	int			 error;
 
 	if (c->ac != NULL || rq->closing)
 		return;
@@ -743,14 +870,11 @@ rq_connect(struct rconn *c)
 		return;
 	}
 	ac->data = c;
-	if (redisLibuvAttach(ac, rq->loop) != REDIS_OK) {
+	if ((error = rq_ev_attach(ac, rq->loop)) != 0) {
 		redisAsyncFree(ac);
-		rq_lost(c, "cannot connect", "cannot watch its socket");
+		rq_lost(c, "cannot connect", uv_strerror(error));
 		return;
 	}
-	/* The supervisor's units keep the loop alive, not this socket. */
-	ev = ac->ev.data;
-	uv_unref((uv_handle_t *)&ev->handle);
 	(void)redisAsyncSetConnectCallback(ac, rq_connect_cb);
 	(void)redisAsyncSetDisconnectCallback(ac, rq_disconnect_cb);
 	c->ac = ac;
@@ -1005,7 +1129,9 @@ rq_ack_cb(struct redisq *rq, struct rq_cmd *cmd, redisReply *r)
 {
 	size_t	i;
 
-	rq->acks_inflight -= cmd->n;
+	/* Replies come in the order sent, a lost connection's included. */
+	for (i = 0; i < cmd->n; i++)
+		(void)rstream_fifo_pop(&rq->acking, NULL);
 	if (r == NULL || r->type == REDIS_REPLY_ERROR) {
 		for (i = 0; i < cmd->n; i++)
 			rstream_fifo_push(&rq->acks, &cmd->ids[i], 0);
@@ -1051,9 +1177,10 @@ rq_send_acks(struct redisq *rq)
 		}
 		cmd->ids = ids;
 		cmd->n = n;
-		for (i = 0; i < n; i++)
+		for (i = 0; i < n; i++) {
 			(void)rstream_fifo_pop(&rq->acks, NULL);
-		rq->acks_inflight += n;
+			rstream_fifo_push(&rq->acking, &ids[i], 0);
+		}
 	}
 }
 
@@ -1553,7 +1680,8 @@ rq_maybe_finish(struct redisq *rq)
 	struct rq_argv	a;
 
 	if (rq->ob_n > 0 || rstream_fifo_len(&rq->acks) > 0 ||
-	    rq->acks_inflight > 0 || rstream_fifo_len(&rq->ret_ids) > 0 ||
+	    rstream_fifo_len(&rq->acking) > 0 ||
+	    rstream_fifo_len(&rq->ret_ids) > 0 ||
 	    rq->rd_busy || rq->claim_busy || rq->reg_busy || rq->batches > 0 ||
 	    rq->reg == RQ_REG_LIVE)
 		return;
@@ -1612,6 +1740,7 @@ rq_destroy(struct redisq *rq)
 	buf_release(&rq->ret);
 	rstream_fifo_release(&rq->inbox_ids);
 	rstream_fifo_release(&rq->acks);
+	rstream_fifo_release(&rq->acking);
 	rstream_fifo_release(&rq->ret_ids);
 	free(rq);
 }
@@ -1703,13 +1832,14 @@ rq_schedule(struct redisq *rq)
 }
 
 static void
-rq_tick_cb(uv_timer_t *t)
+rq_tick_cb(uv_timer_t *timer)
 {
-	struct redisq	*rq = t->data;
-	struct rconn	*c;
-	uint64_t	 now = rq_now(rq);
-	char		 d[32], why[64];
-	int		 i;
+	struct redisq		*rq = timer->data;
+	struct redisq_taker	*t;
+	struct rconn		*c;
+	uint64_t		 now = rq_now(rq);
+	char			 d[32], why[64];
+	int			 i;
 
 	if (rq->closing)
 		return;
@@ -1726,6 +1856,9 @@ rq_tick_cb(uv_timer_t *t)
 		rq_give_up(rq);
 		return;
 	}
+	/* Readers that read on while nothing more is written. */
+	TAILQ_FOREACH(t, &rq->takers, entry)
+		rq_taker_check(t);
 	rq_idle_return(rq);
 	rq_work(rq);
 }
@@ -1945,6 +2078,7 @@ redisq_new(uv_loop_t *loop, const struct queue_spec *qs, struct queue *inbox,
 	buf_init(&rq->ret);
 	rstream_fifo_init(&rq->inbox_ids);
 	rstream_fifo_init(&rq->acks);
+	rstream_fifo_init(&rq->acking);
 	rstream_fifo_init(&rq->ret_ids);
 	TAILQ_INIT(&rq->takers);
 	if (check && rq_check(rq, cause) == -1) {
@@ -2075,24 +2209,70 @@ redisq_shutdown(struct redisq *rq)
 }
 
 struct redisq_taker *
-redisq_taker_new(struct redisq *rq)
+redisq_taker_new(struct redisq *rq, int fd)
 {
 	struct redisq_taker	*t;
 
 	t = xcalloc(1, sizeof *t);
 	t->rq = rq;
+	t->fd = fd;
 	rstream_fifo_init(&t->ids);
 	TAILQ_INSERT_TAIL(&rq->takers, t, entry);
 	return t;
 }
 
+/*
+ * Acknowledge what the reader has taken from the pipe: the bytes written
+ * less those FIONREAD says are still in it. An item merely written is
+ * not done: the reader may die (or be killed with a dying supervisor)
+ * before reading it, and then it must be delivered again elsewhere.
+ */
+static void
+rq_taker_check(struct redisq_taker *t)
+{
+	size_t	before = rstream_fifo_len(&t->ids);
+	int	inpipe = 0;
+
+	if (t->fd == -1 || t->rq == NULL || before == 0)
+		return;
+	if (ioctl(t->fd, FIONREAD, &inpipe) == -1 || inpipe < 0)
+		return;
+	if (t->written - (uint64_t)inpipe <= t->read)
+		return;
+	rstream_fifo_written(&t->ids, (size_t)(t->written - (uint64_t)inpipe -
+	    t->read), rq_ack_id, t->rq);
+	t->read = t->written - (uint64_t)inpipe;
+	if (rstream_fifo_len(&t->ids) != before)
+		rq_schedule(t->rq);
+}
+
+/* The end of the stream was sent: what is in the pipe is the reader's. */
+void
+redisq_taker_close(struct redisq_taker *t)
+{
+	rq_taker_check(t);
+	t->fd = -1;
+	t->closed = 1;
+}
+
 void
 redisq_taker_free(struct redisq_taker *t)
 {
+	struct rstream_ent	e;
+
 	if (t == NULL)
 		return;
-	if (t->rq != NULL)
+	if (t->rq != NULL) {
+		/*
+		 * After the end of stream, items left in the pipe count as
+		 * delivered, as with a memory queue; otherwise they stay
+		 * pending, for another consumer after claim_after.
+		 */
+		while (t->closed && rstream_fifo_pop(&t->ids, &e) == 0)
+			rq_ack_id(t->rq, &e.id);
+		rq_schedule(t->rq);
 		TAILQ_REMOVE(&t->rq->takers, t, entry);
+	}
 	rstream_fifo_release(&t->ids);
 	free(t);
 }
@@ -2112,18 +2292,15 @@ redisq_take(struct redisq_taker *t, size_t bytes)
 void
 redisq_written(struct redisq_taker *t, size_t n)
 {
-	size_t	before = rstream_fifo_len(&t->ids);
-
-	rstream_fifo_written(&t->ids, n, rq_ack_id, t->rq);
-	if (rstream_fifo_len(&t->ids) != before)
-		rq_schedule(t->rq);
+	t->written += n;
+	rq_taker_check(t);
 }
 
 /*
  * The last nback items taken are back at the head of the inbox, oldest
- * first. Those still in t were never written whole: they keep their ids.
- * The older ones were written whole, so acknowledged already: from now
- * on they live only here, without an id.
+ * first: those the reader had not read whole. Those still in t keep
+ * their ids; any older ones were acknowledged already (read since the
+ * last look) and from now on live only here, without an id.
  */
 void
 redisq_untake(struct redisq_taker *t, size_t nback)
@@ -2133,6 +2310,7 @@ redisq_untake(struct redisq_taker *t, size_t nback)
 	struct rstream_id	 none = { 0, 0 };
 	size_t			 m;
 
+	rq_taker_check(t);
 	/* Never more in hand than put back; if so, the oldest were read. */
 	while (rstream_fifo_len(&t->ids) > nback) {
 		(void)rstream_fifo_pop(&t->ids, &e);
@@ -2143,6 +2321,8 @@ redisq_untake(struct redisq_taker *t, size_t nback)
 		rstream_fifo_push_front(&rq->inbox_ids, &e.id, 0);
 	for (; m < nback; m++)
 		rstream_fifo_push_front(&rq->inbox_ids, &none, 0);
+	/* Forget the pipe: what comes next is accounted afresh. */
+	t->written = t->read = 0;
 	rq->last_pop_at = rq_now(rq);
 	rq_schedule(rq);
 }

@@ -4,7 +4,7 @@
  * here go to the stream (XADD, in batches); items for local consumers
  * come from the group (XREADGROUP, XAUTOCLAIM) into an inbox ring that
  * the caller owns and reads like any queue, and are acknowledged once
- * handed over. Knows nothing of units, pipes or YAML: wire.c glues it.
+ * taken by a task or read whole by a process. Knows nothing of units, pipes or YAML: wire.c glues it.
  */
 #ifndef PYT_REDISQ_H
 #define PYT_REDISQ_H
@@ -63,16 +63,22 @@ void		 redisq_popped(struct redisq *);
 /* Stop fetching: the supervisor is shutting down. */
 void		 redisq_shutdown(struct redisq *);
 
-struct redisq_taker *redisq_taker_new(struct redisq *);
-/* Items still in hand stay pending, to be claimed after claim_after. */
+/*
+ * A taker writing into fd (borrowed: a pipe's write end). Items it takes
+ * are acknowledged once the reader has read them whole (FIONREAD).
+ */
+struct redisq_taker *redisq_taker_new(struct redisq *, int fd);
+/* The taker closes fd (end of stream): what it holds counts as read. */
+void		 redisq_taker_close(struct redisq_taker *);
+/* Items still in hand and not closed stay pending, for claim_after. */
 void		 redisq_taker_free(struct redisq_taker *);
 /* The taker popped the head item of the inbox, bytes long on the wire. */
 void		 redisq_take(struct redisq_taker *, size_t bytes);
-/* n more bytes were written out: acknowledge every item now whole. */
+/* n more bytes were written into fd. */
 void		 redisq_written(struct redisq_taker *, size_t n);
 /*
  * The last nback items taken went back to the head of the inbox (the
- * consumer died): those not yet acknowledged keep their ids.
+ * reader died): those not yet acknowledged keep their ids.
  */
 void		 redisq_untake(struct redisq_taker *, size_t nback);
 

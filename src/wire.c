@@ -883,6 +883,8 @@ inlet_close_fd(struct inlet *in)
 		return;
 	(void)uv_poll_stop(&in->poll);
 	in->polling = 0;
+	if (in->rtk != NULL)
+		redisq_taker_close(in->rtk);
 	(void)close(in->fd);
 	in->fd = -1;
 }
@@ -905,7 +907,7 @@ inlet_pump(struct inlet *in)
 		if (n > 0) {
 			in->unwritten -= (size_t)n;
 			inlet_trim(in);
-			/* Redis: an item written whole is acknowledged. */
+			/* Redis: an item read whole is acknowledged. */
 			if (in->rtk != NULL)
 				redisq_written(in->rtk, (size_t)n);
 			continue;
@@ -969,7 +971,7 @@ inlet_new(struct wire *w, int fd, int rfd, struct wqueue *wq, size_t sub)
 	in->wq = wq;
 	in->sub = sub;
 	if (wq->rq != NULL)
-		in->rtk = redisq_taker_new(wq->rq);
+		in->rtk = redisq_taker_new(wq->rq, fd);
 	in->waiter.fn = inlet_wake_cb;
 	in->waiter.arg = in;
 	buf_init(&in->log);

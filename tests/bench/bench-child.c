@@ -1,12 +1,16 @@
 /*
  * bench-child: the tiny child every benchmark runs, so that no shell or
  * coreutils start-up is in the timings. One mode per workload; plain
- * POSIX, no libuv, nothing of pytasking-run. When started as "run" with no
- * argument (an s6 service directory's run file, symlinked here), it reads
- * its arguments, one a line, from ./bench-args; as "finish" it exits 125,
- * which tells s6-supervise not to restart the service (a one-shot).
+ * POSIX, no libuv, nothing of pytasking-run. Started as "run" (an s6
+ * service directory's run file, symlinked here; s6 passes the service
+ * name), it reads its arguments, one a line, from ./bench-args and names
+ * itself bench-child, as the benchmarks count processes by name; as
+ * "finish" it exits 125, which tells s6-supervise not to restart the
+ * service (a one-shot).
  */
 #include "config.h"
+
+#include <sys/prctl.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -171,11 +175,14 @@ main(int argc, char **argv)
 {
 	const char	*base = strrchr(argv[0], '/');
 
+	base = base != NULL ? base + 1 : argv[0];
 	/* s6: a service's finish exiting 125 means "do not restart". */
-	if (strcmp(base != NULL ? base + 1 : argv[0], "finish") == 0)
+	if (strcmp(base, "finish") == 0)
 		return 125;
-	if (argc == 1)
+	if (strcmp(base, "run") == 0) {
 		argv = args_from_file(&argc);
+		(void)prctl(PR_SET_NAME, "bench-child");
+	}
 	if (argc < 2)
 		usage();
 	if (strcmp(argv[1], "exit") == 0)

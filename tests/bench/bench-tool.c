@@ -219,9 +219,14 @@ kill_tree(void)
 	}
 }
 
-/* CPU time (ns, from schedstat) and memory (kB) of one process. */
+/*
+ * CPU time (ns, from schedstat) and memory (kB) of one process: VmRSS,
+ * VmHWM and Pss (shared pages divided among their users, so that a sum
+ * over several processes counts each page once).
+ */
 static int
-proc_sample(pid_t pid, unsigned long long *cpu_ns, long *rss, long *hwm)
+proc_sample(pid_t pid, unsigned long long *cpu_ns, long *rss, long *hwm,
+    long *pss)
 {
 	char	path[64], buf[4096], *p;
 	FILE	*fp;
@@ -243,6 +248,14 @@ proc_sample(pid_t pid, unsigned long long *cpu_ns, long *rss, long *hwm)
 			*hwm = strtol(buf + 6, &p, 10);
 	}
 	fclose(fp);
+	*pss = 0;
+	snprintf(path, sizeof path, "/proc/%ld/smaps_rollup", (long)pid);
+	if ((fp = fopen(path, "r")) != NULL) {
+		while (fgets(buf, sizeof buf, fp) != NULL)
+			if (strncmp(buf, "Pss:", 4) == 0)
+				*pss = strtol(buf + 4, &p, 10);
+		fclose(fp);
+	}
 	return 0;
 }
 
@@ -578,19 +591,20 @@ signame(const char *s)
 /* Sum CPU and memory of root and of its descendants named in set. */
 static void
 set_sample(pid_t root, const char **set, size_t nset,
-    unsigned long long *cpu, long *rss, long *hwm, long *members)
+    unsigned long long *cpu, long *rss, long *hwm, long *pss, long *members)
 {
 	static struct ptable	 t;
 	unsigned long long	 c;
-	long			 r, h;
+	long			 r, h, ps;
 	size_t			 i, j;
 
 	*cpu = 0;
-	*rss = *hwm = *members = 0;
-	if (proc_sample(root, &c, &r, &h) == 0) {
+	*rss = *hwm = *pss = *members = 0;
+	if (proc_sample(root, &c, &r, &h, &ps) == 0) {
 		*cpu += c;
 		*rss += r;
 		*hwm += h;
+		*pss += ps;
 		(*members)++;
 	}
 	if (nset == 0)
@@ -603,10 +617,11 @@ set_sample(pid_t root, const char **set, size_t nset,
 		if (j == nset || t.p[i].pid == root ||
 		    !ptable_under(&t, &t.p[i], root))
 			continue;
-		if (proc_sample(t.p[i].pid, &c, &r, &h) == 0) {
+		if (proc_sample(t.p[i].pid, &c, &r, &h, &ps) == 0) {
 			*cpu += c;
 			*rss += r;
 			*hwm += h;
+			*pss += ps;
 			(*members)++;
 		}
 	}
@@ -677,7 +692,7 @@ cmd_run(int argc, char **argv)
 	double			 t_ready = 0, t_idle_end = 0, t_sig = 0;
 	double			 t_exit = 0, t_done;
 	long			 proc_need = 0, rss = 0, hwm = 0, members = 0;
-	long			 r0, h0, m0, self_ticks = -1;
+	long			 r0, h0, p0, m0, pss = 0, self_ticks = -1;
 	size_t			 nset = 0, i;
 	pid_t			 pid, w;
 	char			*colon, c[64];
@@ -864,19 +879,20 @@ cmd_run(int argc, char **argv)
 				t_ready = now();
 				if (idle >= 0) {
 					set_sample(pid, set, nset, &cpu0, &r0,
-					    &h0, &m0);
+					    &h0, &p0, &m0);
 					t_idle_end = now() + idle;
 				}
 			}
 		}
 		if (t_ready != 0 && idle >= 0 && t_idle_end != 0 &&
 		    now() >= t_idle_end) {
-			set_sample(pid, set, nset, &cpu1, &rss, &hwm, &members);
+			set_sample(pid, set, nset, &cpu1, &rss, &hwm, &pss,
+			    &members);
 			printf("idle_cpu_ms=%.3f\nidle_secs=%.3f\n",
 			    (double)(cpu1 - cpu0) / 1e6,
 			    now() - (t_idle_end - idle));
-			printf("rss_kb=%ld\nhwm_kb=%ld\nmembers=%ld\n", rss,
-			    hwm, members);
+			printf("rss_kb=%ld\nhwm_kb=%ld\npss_kb=%ld\n"
+			    "members=%ld\n", rss, hwm, pss, members);
 			t_idle_end = 0;
 			idle = -1;
 		}

@@ -113,13 +113,12 @@ start_sup() {
 }
 
 # check_items FILE N MAXDUP: FILE holds every number 1..N, each at least
-# once, and at most MAXDUP lines more; prints the number of duplicates.
+# once, and at most MAXDUP lines more; sets DUP to the duplicates.
 check_items() {
 	sort -n -u "$1" >"$T/uniq"
 	seq 1 "$2" >"$T/expected"
 	cmp -s "$T/uniq" "$T/expected" ||
 	    fail "items lost: $(wc -l <"$T/uniq") distinct of $2"
-	_dup=$(( $(wc -l <"$1") - $2 ))
-	[ "$_dup" -le "$3" ] || fail "$_dup duplicates (at most $3 expected)"
-	echo "$_dup"
+	DUP=$(( $(wc -l <"$1") - $2 ))
+	[ "$DUP" -le "$3" ] || fail "$DUP duplicates (at most $3 expected)"
 }

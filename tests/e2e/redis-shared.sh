@@ -34,8 +34,8 @@ wait_for 30 pid_gone "$B" || fail "supervisor b still running"
 wait "$B"
 [ $? = 0 ] || fail "supervisor b failed: $(tail -5 "$T/b.err")"
 cat "$T/a.txt" "$T/b.txt" >"$T/all.txt"
-dup=$(check_items "$T/all.txt" 100000 0)
-echo "a consumed $(wc -l <"$T/a.txt"), b $(wc -l <"$T/b.txt"), duplicates $dup"
+check_items "$T/all.txt" 100000 0
+echo "a consumed $(wc -l <"$T/a.txt"), b $(wc -l <"$T/b.txt"), duplicates $DUP"
 grep -q "queue jobs: in 100000, out $(wc -l <"$T/a.txt")," "$T/err" ||
     fail "counters of a: $(grep 'queue jobs' "$T/err")"
 grep -q "queue jobs: in 0, out $(wc -l <"$T/b.txt")," "$T/b.err" ||

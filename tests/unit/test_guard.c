@@ -1,12 +1,14 @@
 /*
  * Unit tests for guard.c: a recorded group is killed when the pipe
- * closes, even one let go while a member lives; a group never recorded,
- * or let go once gone, is left alone.
+ * closes, even one let go (its leader reaped) while a member lives; a
+ * group never recorded, or let go once gone, is left alone.
  */
 #include "config.h"
 
+#include <sys/prctl.h>
 #include <sys/wait.h>
 
+#include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,21 +22,52 @@
 
 #include "guard.h"
 
-/* A child in a process group of its own, waiting to be killed. */
-static pid_t
-spawn_group(void)
+/* As an exec would with close-on-exec: the guardian's pipe is not kept. */
+static void
+close_from(int first)
 {
-	pid_t	pid;
+	int	fd;
 
+	for (fd = first; fd < 1024; fd++)
+		(void)close(fd);
+}
+
+/*
+ * A child in a process group of its own, waiting to be killed. With
+ * member, its leader forks a member into the group and exits; the
+ * member's pid goes to *member (an orphan of ours: we are a subreaper).
+ */
+static pid_t
+spawn_group(pid_t *member)
+{
+	pid_t	pid, m;
+	int	p[2];
+
+	assert_int_equal(pipe(p), 0);
 	pid = fork();
 	assert_true(pid != -1);
 	if (pid == 0) {
 		(void)setpgid(0, 0);
-		for (;;)
-			pause();
+		if (member == NULL) {
+			close_from(3);
+			for (;;)
+				pause();
+		}
+		if ((m = fork()) == 0) {
+			close_from(3);
+			for (;;)
+				pause();
+		}
+		(void)write(p[1], &m, sizeof m);
+		_exit(0);
 	}
 	/* Both sides set it, so it holds whoever runs first. */
 	(void)setpgid(pid, pid);
+	(void)close(p[1]);
+	if (member != NULL)
+		assert_int_equal(read(p[0], member, sizeof *member),
+		    sizeof *member);
+	(void)close(p[0]);
 	return pid;
 }
 
@@ -52,21 +85,22 @@ static void
 test_kills_recorded(void **state)
 {
 	struct guard	*g;
-	pid_t		 a, b, c;
+	pid_t		 a, b, c, m;
 
 	g = guard_start();
 	assert_non_null(g);
 	assert_true(guard_pid(g) > 0);
-	a = spawn_group();
-	b = spawn_group();
-	c = spawn_group();
+	a = spawn_group(NULL);
+	b = spawn_group(&m);
+	c = spawn_group(NULL);
 	guard_add(g, a);
 	guard_add(g, b);
-	/* Let go while alive: still killed at the end. */
+	/* b's leader exits and is reaped; its member lives on. */
+	assert_int_equal(reap(b), 0);
 	guard_del(g, b);
 	guard_stop(g);
 	assert_int_equal(reap(a), SIGKILL);
-	assert_int_equal(reap(b), SIGKILL);
+	assert_int_equal(reap(m), SIGKILL);
 	/* Never recorded: left alone. */
 	assert_int_equal(kill(c, 0), 0);
 	(void)kill(c, SIGTERM);
@@ -81,13 +115,11 @@ test_nested(void **state)
 
 	g = guard_start();
 	assert_non_null(g);
-	a = spawn_group();
+	a = spawn_group(NULL);
 	guard_add(g, a);
 	guard_add(g, a);
 	guard_del(g, a);
-	guard_del(g, a);
-	/* Unbalanced and unknown ones are ignored. */
-	guard_del(g, a);
+	/* One owner left: still recorded. Unknown ones are ignored. */
 	guard_del(g, 0);
 	guard_add(g, 1);
 	guard_sweep(g);
@@ -103,11 +135,12 @@ test_gone_forgotten(void **state)
 
 	g = guard_start();
 	assert_non_null(g);
-	a = spawn_group();
+	a = spawn_group(NULL);
 	guard_add(g, a);
 	(void)kill(a, SIGTERM);
 	assert_int_equal(reap(a), SIGTERM);
 	/* Gone: the guardian is told, and kills nothing at the end. */
+	guard_del(g, a);
 	guard_del(g, a);
 	guard_stop(g);
 	guard_stop(NULL);
@@ -122,5 +155,8 @@ main(void)
 		cmocka_unit_test(test_gone_forgotten),
 	};
 
+	/* Orphaned members come to us, to be reaped by the tests. */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == -1)
+		return 77;
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,119 @@
+#!/bin/sh
+# Items per second through a Redis-backed queue against the in-memory
+# queue: the same pipeline (a producer of N lines of 64 bytes, a queue,
+# "wc -l") under one supervisor, then the same split across two
+# supervisors sharing the Redis queue. Starts its own redis-server on a
+# free loopback port in a temporary directory.
+#
+#   PYT=build/src/pytasking-run sh tests/bench/redis.sh [N]
+#
+# N defaults to 1000000 (BENCH_ITEMS). Exits 2 when redis-server or the
+# binary is missing, 1 when a run fails or loses items.
+
+set -u
+N=${1:-${BENCH_ITEMS:-1000000}}
+: "${PYT:?PYT must name the pytasking-run binary}"
+[ -x "$PYT" ] || { echo "redis.sh: $PYT is not executable" >&2; exit 2; }
+command -v redis-server >/dev/null 2>&1 ||
+    { echo "redis.sh: redis-server is not installed" >&2; exit 2; }
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/pyt-bench-redis.XXXXXX") || exit 2
+RPID=
+cleanup() {
+	[ -n "$RPID" ] && kill -KILL "$RPID" 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+# A free port: try random ones until redis-server stays up on one.
+tries=0
+while :; do
+	r=$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')
+	PORT=$((20000 + r % 40000))
+	redis-server --port "$PORT" --bind 127.0.0.1 --save '' \
+	    --appendonly no --dir "$T" >"$T/redis.log" 2>&1 &
+	RPID=$!
+	i=0
+	while [ "$(redis-cli -p "$PORT" ping 2>/dev/null)" != PONG ] &&
+	    kill -0 "$RPID" 2>/dev/null && [ $i -lt 500 ]; do
+		sleep 0.01
+		i=$((i + 1))
+	done
+	[ "$(redis-cli -p "$PORT" ping 2>/dev/null)" = PONG ] && break
+	RPID=
+	tries=$((tries + 1))
+	[ $tries -lt 20 ] || { echo "redis.sh: cannot start redis-server" >&2; exit 2; }
+done
+URL=redis://127.0.0.1:$PORT/0
+
+now() { date +%s%N; }
+
+# run NAME MANIFEST...: run the supervisors of the manifests at once,
+# check the count, print the rate.
+run() {
+	name=$1; shift
+	rm -f "$T/count"
+	redis-cli -p "$PORT" flushall >/dev/null
+	t0=$(now)
+	pids=
+	for m in "$@"; do
+		timeout 600 "$PYT" "$m" 2>>"$T/err" &
+		pids="$pids $!"
+	done
+	st=0
+	for p in $pids; do wait "$p" || st=1; done
+	t1=$(now)
+	got=$(cat "$T/count" 2>/dev/null | tr -d ' ')
+	if [ "$st" != 0 ] || [ "$got" != "$N" ]; then
+		echo "redis.sh: $name: failed (status $st, $got of $N items)" >&2
+		tail -n 5 "$T/err" >&2
+		exit 1
+	fi
+	awk -v n="$N" -v ns=$((t1 - t0)) -v name="$name" 'BEGIN {
+		s = ns / 1e9; printf "%-28s %10.0f items/s  (%.2f s)\n", name, n / s, s
+	}'
+	echo $((t1 - t0)) >"$T/ns.$name"
+}
+
+gen="{cmd: [seq, -f, '%063g', 1, $N], stdout: q}"
+count="{shell: 'wc -l >$T/count', stdin: q}"
+cat >"$T/memory.yaml" <<EOF2
+version: 1
+queues:
+  q: {capacity: 1024}
+processes:
+  gen: $gen
+  count: $count
+EOF2
+redisq="q: {backend: redis, url: \"$URL\", capacity: 10000}"
+cat >"$T/redis.yaml" <<EOF2
+version: 1
+queues:
+  $redisq
+processes:
+  gen: $gen
+  count: $count
+EOF2
+cat >"$T/redis-prod.yaml" <<EOF2
+version: 1
+queues:
+  $redisq
+processes:
+  gen: $gen
+EOF2
+cat >"$T/redis-cons.yaml" <<EOF2
+version: 1
+queues:
+  $redisq
+processes:
+  count: $count
+EOF2
+
+echo "$N items of 64 bytes, $(redis-server --version | sed 's/ sha=.*//')"
+run memory "$T/memory.yaml"
+run redis "$T/redis.yaml"
+run redis-two-supervisors "$T/redis-prod.yaml" "$T/redis-cons.yaml"
+awk -v m="$(cat "$T/ns.memory")" -v r="$(cat "$T/ns.redis")" 'BEGIN {
+	printf "redis / memory: %.3f of the in-memory rate\n", m / r
+}'
