@@ -1078,29 +1078,42 @@ sv_check_one(struct unit *u)
 }
 
 /*
- * Called whenever a unit starts, gets ready or ends. Re-entrant calls
- * (a start that fails at once ends a unit) only ask for another pass.
+ * Run pass over the units until one runs through without being asked
+ * again. A pass may end units, which asks for the same pass again from
+ * inside it: that only sets *again, so passes never nest.
  */
 static void
-sv_check_waiting(struct supervisor *sv)
+sv_repeat(struct supervisor *sv, int *busy, int *again,
+    void (*pass)(struct supervisor *))
+{
+	if (*busy) {
+		*again = 1;
+		return;
+	}
+	*busy = 1;
+	do {
+		*again = 0;
+		pass(sv);
+	} while (*again);
+	*busy = 0;
+}
+
+static void
+sv_check_pass(struct supervisor *sv)
 {
 	size_t	i;
 
-	if (!sv->has_deps)
-		return;
-	if (sv->checking) {
-		sv->recheck = 1;
-		return;
-	}
-	sv->checking = 1;
-	do {
-		sv->recheck = 0;
-		for (i = 0; i < sv->nunits; i++)
-			if (sv->units[i]->state == UNIT_WAITING &&
-			    !sv->shutting_down)
-				sv_check_one(sv->units[i]);
-	} while (sv->recheck);
-	sv->checking = 0;
+	for (i = 0; i < sv->nunits; i++)
+		if (sv->units[i]->state == UNIT_WAITING && !sv->shutting_down)
+			sv_check_one(sv->units[i]);
+}
+
+/* Called whenever a unit starts, gets ready or ends. */
+static void
+sv_check_waiting(struct supervisor *sv)
+{
+	if (sv->has_deps)
+		sv_repeat(sv, &sv->checking, &sv->recheck, sv_check_pass);
 }
 
 /* Start a unit that is not active: a fresh life, with new history. */
@@ -1680,37 +1693,32 @@ unit_has_active_dependents(const struct unit *u)
  * that depend on it have ended. Called again whenever a unit ends.
  */
 static void
-sv_shutdown_step(struct supervisor *sv)
+sv_shutdown_pass(struct supervisor *sv)
 {
 	struct unit	*u;
 	size_t		 i;
 
-	if (!sv->shutting_down)
-		return;
-	if (sv->stepping) {
-		sv->restep = 1;
-		return;
-	}
-	sv->stepping = 1;
-	do {
-		sv->restep = 0;
-		for (i = 0; i < sv->nunits; i++) {
-			u = sv->units[i];
-			if (u->state == UNIT_WAITING ||
-			    u->state == UNIT_BACKOFF) {
-				unit_stop(u);
-				continue;
-			}
-			if (u->state != UNIT_RUNNING)
-				continue;
-			if (unit_is_consumer(u) && !sv->drain_expired)
-				continue;
-			if (sv->has_deps && unit_has_active_dependents(u))
-				continue;
+	for (i = 0; i < sv->nunits; i++) {
+		u = sv->units[i];
+		if (u->state == UNIT_WAITING || u->state == UNIT_BACKOFF) {
 			unit_stop(u);
+			continue;
 		}
-	} while (sv->restep);
-	sv->stepping = 0;
+		if (u->state != UNIT_RUNNING)
+			continue;
+		if (unit_is_consumer(u) && !sv->drain_expired)
+			continue;
+		if (sv->has_deps && unit_has_active_dependents(u))
+			continue;
+		unit_stop(u);
+	}
+}
+
+static void
+sv_shutdown_step(struct supervisor *sv)
+{
+	if (sv->shutting_down)
+		sv_repeat(sv, &sv->stepping, &sv->restep, sv_shutdown_pass);
 }
 
 static void
