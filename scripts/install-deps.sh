@@ -7,13 +7,17 @@ set -eu
 
 # Build: compiler, autotools, the two libraries. Tests: cmocka, mandoc
 # (man page lint), valgrind and clang (memory and compiler checks), procps
-# (ps, pgrep in end-to-end tests). libc6-dbg lets valgrind start on Debian.
+# (ps, pgrep in end-to-end tests), python3 (JSON and socket checks in
+# tests), util-linux and bsdutils (setpriv, unshare, script), hiredis and
+# redis-server (Redis-backed queues and their tests). libc6-dbg lets
+# valgrind start on Debian.
 # libclang-rt-14-dev holds clang's sanitizer and libFuzzer runtimes, and
 # llvm its llvm-symbolizer (file:line in sanitizer reports): both are only
 # recommended by clang, so --no-install-recommends would leave them out.
 PACKAGES="build-essential autoconf automake libtool pkg-config
 libuv1-dev libyaml-dev libcmocka-dev mandoc valgrind libc6-dbg clang procps
-libclang-rt-14-dev llvm"
+libclang-rt-14-dev llvm libhiredis-dev redis-server python3 util-linux
+bsdutils"
 
 missing=
 for p in $PACKAGES; do
