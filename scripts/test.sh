@@ -108,7 +108,7 @@ if ! skipped san; then
 	if ! (cd "$san" &&
 	    ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:detect_stack_use_after_return=1:log_path=$work/san-logs/asan \
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$work/san-logs/ubsan \
-	    PYT_TIMEOUT_SCALE=3 make -j2 check); then
+	    PYT_TIMEOUT_SCALE=3 PYT_SANITIZED=1 make -j2 check); then
 		show_failures "$san"
 		cat "$work"/san-logs/* 2>/dev/null || true
 		die "make check with sanitizers failed"
@@ -144,9 +144,20 @@ EOF
 	rc=0
 	# shellcheck disable=SC2016 # $(E2E_TESTS) is make's, not the shell's
 	make -j2 check TESTS='$(E2E_TESTS) tests/fuzz/regress.sh' \
-	    TESTS_ENVIRONMENT="PYT='$vg/pytasking-run'; export PYT; PYT_TIMEOUT_SCALE=10; export PYT_TIMEOUT_SCALE;" ||
+	    TESTS_ENVIRONMENT="PYT='$vg/pytasking-run'; export PYT; PYT_TIMEOUT_SCALE=10; export PYT_TIMEOUT_SCALE; PYT_SANITIZED=1; export PYT_SANITIZED;" ||
 	    rc=$?
 	nlogs=$(find "$vg/logs" -name 'vg.*.log' | wc -l)
+	# valgrind 3.19 does not know pidfd_open (434): it says so and fails
+	# the call, and the supervisor falls back to kill(2). Those warning
+	# lines are not findings; drop them before judging the logs.
+	for f in "$vg"/logs/vg.*.log; do
+		[ -s "$f" ] || continue
+		awk '/unhandled amd64-linux syscall: 434/ { skip = 1 }
+		    !skip { print }
+		    skip && /valgrind.org\/support\/bug_reports/ { skip = 0 }' \
+		    "$f" >"$f.kept" || true
+		mv "$f.kept" "$f"
+	done
 	bad=$(find "$vg/logs" -name 'vg.*.log' -size +0 | sort)
 	if [ -n "$bad" ]; then
 		for f in $bad; do

@@ -107,7 +107,8 @@ reaper_collect_ours(struct reaper *r)
 {
 	r->nours = 0;
 	uv_walk(r->loop, reaper_walk_cb, r);
-	qsort(r->ours, r->nours, sizeof *r->ours, reaper_pid_cmp);
+	if (r->nours > 1)
+		qsort(r->ours, r->nours, sizeof *r->ours, reaper_pid_cmp);
 }
 
 static int

@@ -1,9 +1,9 @@
 /*
- * Queues backed by a Redis stream and a consumer group, on hiredis and
- * its libuv adapter in the supervisor's loop. Two connections per queue:
- * one for commands (adding, acknowledging, claiming), one for the
- * blocking reads. It knows the inbox ring it feeds and nothing of units,
- * pipes or the manifest's YAML.
+ * Queues backed by a Redis stream and a consumer group, in the
+ * supervisor's loop. Two connections (rconn.c) per queue: one for
+ * commands (adding, acknowledging, claiming), one for the blocking
+ * reads. It knows the inbox ring it feeds and the pipes its takers write
+ * into (to learn what was read), nothing of units or of the YAML.
  */
 #include "config.h"
 
@@ -20,15 +20,13 @@
 
 #include <uv.h>
 
-#ifdef HAVE_HIREDIS
-#include <hiredis/hiredis.h>
-#include <hiredis/async.h>
-#endif
-
 #include "buf.h"
 #include "log.h"
 #include "manifest.h"
 #include "queue.h"
+#ifdef HAVE_HIREDIS
+#include "rconn.h"
+#endif
 #include "redisq.h"
 #include "rstream.h"
 #include "util.h"
@@ -57,7 +55,7 @@ void redisq_producers(struct redisq *rq, int live) { }
 void redisq_want(struct redisq *rq) { }
 void redisq_popped(struct redisq *rq) { }
 void redisq_shutdown(struct redisq *rq) { }
-struct redisq_taker *redisq_taker_new(struct redisq *rq, int fd) { return NULL; }
+struct redisq_taker *redisq_taker_new(struct redisq *rq, int fd, int rfd) { return NULL; }
 void redisq_taker_close(struct redisq_taker *t) { }
 void redisq_taker_free(struct redisq_taker *t) { }
 void redisq_take(struct redisq_taker *t, size_t n) { }
@@ -82,9 +80,7 @@ uint64_t redisq_stream_len(const struct redisq *rq) { return 0; }
 #define RQ_ACK_BATCH		1000
 /* How long one XREADGROUP blocks in the server (end-of-stream latency). */
 #define RQ_BLOCK_MS		500
-/* Reconnection backoff, and the polling of a full stream's length. */
-#define RQ_RETRY_MIN_MS		100
-#define RQ_RETRY_MAX_MS		2000
+/* The polling of a full stream's length. */
 #define RQ_POLL_MIN_MS		10
 #define RQ_POLL_MAX_MS		160
 /* A connection with a command unanswered this long is dropped. */
@@ -242,24 +238,11 @@ enum rq_reg {
 
 struct redisq;
 
-struct rconn {
-	struct redisq		*rq;
-	const char		*what;		/* for messages */
-	redisAsyncContext	*ac;		/* NULL: not connected */
-	unsigned		 gen;		/* bumped when ac goes */
-	int			 up;		/* handshake done */
-	int			 opened;	/* ever asked to connect */
-	unsigned		 attempts;
-	size_t			 inflight;	/* commands unanswered */
-	uint64_t		 sent_at;	/* when inflight left 0 */
-	uint64_t		 limit;		/* watchdog, ms */
-	uv_timer_t		 retry;
-};
-
 struct redisq_taker {
 	TAILQ_ENTRY(redisq_taker)	 entry;
 	struct redisq			*rq;
-	int				 fd;	/* borrowed; -1: closed */
+	int				 fd;	/* to probe, borrowed; or -1 */
+	int				 own;	/* fd is the writer's end */
 	int				 closed;	/* end of stream sent */
 	uint64_t			 written;	/* bytes, in all */
 	uint64_t			 read;		/* by the reader */
@@ -349,7 +332,6 @@ struct redisq {
 
 	int			 outage;
 	uint64_t		 outage_since;
-	int			 errlogged;	/* one command error per outage */
 
 	uint64_t		 pushed;
 	uint64_t		 dropped;
@@ -359,33 +341,8 @@ struct redisq {
 	struct queue_counters	 merged;
 };
 
-/* Arguments of one command, built up then handed to hiredis. */
-struct rq_argv {
-	const char	**v;
-	size_t		 *len;
-	int		  n;
-	int		  cap;
-	char		  nums[6][24];	/* room for numbers */
-	int		  nnums;
-};
-
-/* One command in flight: what to do with its reply. */
-struct rq_cmd {
-	struct redisq		*rq;
-	struct rconn		*c;
-	unsigned		 gen;
-	void			(*fn)(struct redisq *, struct rq_cmd *,
-				    redisReply *);
-	size_t			 n;
-	size_t			 bytes;
-	int			 flag;
-	struct rstream_id	*ids;
-};
-
 static void	rq_schedule(struct redisq *);
 static void	rq_work(struct redisq *);
-static void	rq_connect(struct rconn *);
-static void	rq_drop(struct rconn *, const char *, const char *);
 static void	rq_close(struct redisq *);
 static void	rq_taker_check(struct redisq_taker *);
 
@@ -396,51 +353,6 @@ rq_now(const struct redisq *rq)
 }
 
 /* ------------------------------------------------------------ helpers */
-
-static void
-argv_add(struct rq_argv *a, const char *p, size_t len)
-{
-	if (a->n == a->cap) {
-		a->cap = a->cap ? a->cap * 2 : 16;
-		a->v = xreallocarray(a->v, (size_t)a->cap, sizeof *a->v);
-		a->len = xreallocarray(a->len, (size_t)a->cap, sizeof *a->len);
-	}
-	a->v[a->n] = p;
-	a->len[a->n++] = len;
-}
-
-static void
-argv_adds(struct rq_argv *a, const char *s)
-{
-	argv_add(a, s, strlen(s));
-}
-
-static void
-argv_addu(struct rq_argv *a, uint64_t u)
-{
-	char	*p = a->nums[a->nnums++];
-
-	snprintf(p, sizeof a->nums[0], "%llu", (unsigned long long)u);
-	argv_adds(a, p);
-}
-
-static void
-argv_release(struct rq_argv *a)
-{
-	free(a->v);
-	free(a->len);
-	memset(a, 0, sizeof *a);
-}
-
-/* EVAL script with keys then arguments to follow. */
-static void
-argv_eval(struct rq_argv *a, const char *script, int nkeys)
-{
-	memset(a, 0, sizeof *a);
-	argv_adds(a, "EVAL");
-	argv_adds(a, script);
-	argv_addu(a, (uint64_t)nkeys);
-}
 
 /* Append one [u32 length][bytes] record. */
 static void
@@ -493,10 +405,16 @@ rq_inbox_depth(const struct redisq *rq)
 	    0;
 }
 
+/*
+ * Does anyone here read the queue: a consumer, or a reader waiting that
+ * never subscribed (ctl get)? The inbox is a share ring: one ring, which
+ * subscriber 0 names whether or not anyone subscribed.
+ */
 static int
 rq_has_readers(const struct redisq *rq)
 {
-	return rq->inbox != NULL && queue_nsubscribers(rq->inbox) > 0;
+	return rq->inbox != NULL && (queue_nsubscribers(rq->inbox) > 0 ||
+	    rq->want);
 }
 
 /* Do we hold id already (in the inbox, with a taker, or to acknowledge)? */
@@ -516,7 +434,12 @@ rq_holds(struct redisq *rq, const struct rstream_id *id)
 	return 0;
 }
 
-/* Keep the loop alive only while something must reach the server. */
+/*
+ * Keep the loop alive while a local reader waits for items that may come
+ * from elsewhere, and while freed. Not for the outbox: when every unit
+ * has ended the loop must end, and redisq_free then hands the rest over,
+ * under a deadline, even if the stream is full and nobody consumes.
+ */
 static void
 rq_update_ref(struct redisq *rq)
 {
@@ -524,9 +447,7 @@ rq_update_ref(struct redisq *rq)
 
 	if (rq->closing)
 		return;
-	need = rq->freeing || rq->ob_n > 0 || rstream_fifo_len(&rq->acks) > 0 ||
-	    rstream_fifo_len(&rq->acking) > 0 ||
-	    (rq->want && !redisq_is_ended(rq));
+	need = rq->freeing || (rq->want && !redisq_is_ended(rq));
 	if (need)
 		uv_ref((uv_handle_t *)&rq->keep);
 	else
@@ -534,49 +455,6 @@ rq_update_ref(struct redisq *rq)
 }
 
 /* --------------------------------------------------------- connection */
-
-/* A command's reply (NULL when the connection went): dispatch, free. */
-static void
-rq_cmd_cb(redisAsyncContext *ac, void *r, void *privdata)
-{
-	struct rq_cmd	*cmd = privdata;
-	struct redisq	*rq = cmd->rq;
-	struct rconn	*c = cmd->c;
-
-	if (!rq->closing) {
-		if (cmd->gen == c->gen && c->inflight > 0 &&
-		    --c->inflight > 0)
-			c->sent_at = rq_now(rq);
-		cmd->fn(rq, cmd, r);
-		rq_update_ref(rq);
-	}
-	free(cmd->ids);
-	free(cmd);
-}
-
-/* Send a command on c; NULL when the connection cannot take it. */
-static struct rq_cmd *
-rq_send(struct rconn *c, void (*fn)(struct redisq *, struct rq_cmd *,
-    redisReply *), struct rq_argv *a)
-{
-	struct rq_cmd	*cmd;
-
-	if (c->ac == NULL)
-		return NULL;
-	cmd = xcalloc(1, sizeof *cmd);
-	cmd->rq = c->rq;
-	cmd->c = c;
-	cmd->gen = c->gen;
-	cmd->fn = fn;
-	if (redisAsyncCommandArgv(c->ac, rq_cmd_cb, cmd, a->n, a->v,
-	    a->len) != REDIS_OK) {
-		free(cmd);
-		return NULL;
-	}
-	if (c->inflight++ == 0)
-		c->sent_at = rq_now(c->rq);
-	return cmd;
-}
 
 /* Log the first trouble of an outage; later ones are the same story. */
 static void
@@ -600,155 +478,21 @@ rq_maybe_restored(struct redisq *rq)
 	if (!rq->outage || !rq->cmd.up || (rq->rd.opened && !rq->rd.up))
 		return;
 	rq->outage = 0;
-	rq->errlogged = 0;
 	log_info("queue %s: Redis at %s is reachable again after %s",
 	    rq->name, rq->url, rq_dur(rq_now(rq) - rq->outage_since, d,
 	    sizeof d));
 }
 
 /*
- * Our own glue of a hiredis context to the loop, in place of hiredis's
- * adapters/libuv.h: that one (0.14) ignores the error status of its
- * poll handle, which libuv stops on POLLERR, so a refused connection or
- * a reset socket went unnoticed until the watchdog. On an error, let
- * hiredis find it by trying to read (or to finish connecting).
- */
-struct rq_ev {
-	redisAsyncContext	*ac;	/* NULL once hiredis let go */
-	uv_poll_t		 poll;
-	int			 events;
-};
-
-static void	rq_ev_poll_cb(uv_poll_t *, int, int);
-
-static void
-rq_ev_update(struct rq_ev *ev)
-{
-	if (ev->events != 0)
-		(void)uv_poll_start(&ev->poll, ev->events, rq_ev_poll_cb);
-	else
-		(void)uv_poll_stop(&ev->poll);
-}
-
-static void
-rq_ev_poll_cb(uv_poll_t *h, int status, int events)
-{
-	struct rq_ev	*ev = h->data;
-
-	if (status < 0)
-		events = UV_READABLE | (ev->events & UV_WRITABLE);
-	if (ev->ac != NULL && (events & UV_READABLE))
-		redisAsyncHandleRead(ev->ac);
-	if (ev->ac != NULL && (events & UV_WRITABLE))
-		redisAsyncHandleWrite(ev->ac);
-	/* libuv stopped the handle on the error: watch again if still ours. */
-	if (status < 0 && ev->ac != NULL)
-		rq_ev_update(ev);
-}
-
-static void
-rq_ev_add_read(void *arg)
-{
-	struct rq_ev	*ev = arg;
-
-	ev->events |= UV_READABLE;
-	rq_ev_update(ev);
-}
-
-static void
-rq_ev_del_read(void *arg)
-{
-	struct rq_ev	*ev = arg;
-
-	ev->events &= ~UV_READABLE;
-	rq_ev_update(ev);
-}
-
-static void
-rq_ev_add_write(void *arg)
-{
-	struct rq_ev	*ev = arg;
-
-	ev->events |= UV_WRITABLE;
-	rq_ev_update(ev);
-}
-
-static void
-rq_ev_del_write(void *arg)
-{
-	struct rq_ev	*ev = arg;
-
-	ev->events &= ~UV_WRITABLE;
-	rq_ev_update(ev);
-}
-
-static void
-rq_ev_close_cb(uv_handle_t *h)
-{
-	free(h->data);
-}
-
-/* hiredis frees the context: close the handle; freed from its close. */
-static void
-rq_ev_cleanup(void *arg)
-{
-	struct rq_ev	*ev = arg;
-
-	ev->ac = NULL;
-	uv_close((uv_handle_t *)&ev->poll, rq_ev_close_cb);
-}
-
-/*
- * Watch ac's socket in loop, unreferenced: the supervisor's units keep
- * the loop alive, not this socket. 0, or a negative libuv code.
- */
-static int
-rq_ev_attach(redisAsyncContext *ac, uv_loop_t *loop)
-{
-	struct rq_ev	*ev;
-	int		 error;
-
-	ev = xcalloc(1, sizeof *ev);
-	if ((error = uv_poll_init(loop, &ev->poll, ac->c.fd)) != 0) {
-		free(ev);
-		return error;
-	}
-	ev->poll.data = ev;
-	ev->ac = ac;
-	uv_unref((uv_handle_t *)&ev->poll);
-	ac->ev.data = ev;
-	ac->ev.addRead = rq_ev_add_read;
-	ac->ev.delRead = rq_ev_del_read;
-	ac->ev.addWrite = rq_ev_add_write;
-	ac->ev.delWrite = rq_ev_del_write;
-	ac->ev.cleanup = rq_ev_cleanup;
-	return 0;
-}
-
-static void
-rq_retry_cb(uv_timer_t *t)
-{
-	struct rconn	*c = t->data;
-
-	if (!c->rq->closing)
-		rq_connect(c);
-}
-
-/*
- * The connection is gone (or we let it go): forget what was in flight
- * on it, so that it is sent again on the next one, and retry after a
- * backoff. The scripts make resending safe: a batch is added once, an
+ * A connection went: what was in flight on it is sent again on the next
+ * one. The scripts make that safe: a batch is added once, an
  * acknowledgement twice is harmless.
  */
 static void
-rq_lost(struct rconn *c, const char *what, const char *why)
+rq_conn_lost(struct rconn *c, void *arg, const char *what, const char *why)
 {
-	struct redisq	*rq = c->rq;
+	struct redisq	*rq = arg;
 
-	c->ac = NULL;
-	c->up = 0;
-	c->gen++;
-	c->inflight = 0;
 	if (c == &rq->cmd) {
 		rq->sent_n = rq->sent_bytes = 0;
 		rq->batches = 0;
@@ -760,77 +504,15 @@ rq_lost(struct rconn *c, const char *what, const char *why)
 		if (rq->draining)
 			rq_readable(rq);
 	}
-	if (rq->closing)
-		return;
-	log_debug("queue %s: %s connection: %s: %s", rq->name, c->what, what,
-	    why != NULL ? why : "");
 	rq_outage(rq, what, why);
-	(void)uv_timer_start(&c->retry, rq_retry_cb, rstream_backoff(
-	    c->attempts++, RQ_RETRY_MIN_MS, RQ_RETRY_MAX_MS), 0);
 }
 
-/* Let a connection go on our side (an error, no answer), and retry. */
+/* A connection is ready (again). */
 static void
-rq_drop(struct rconn *c, const char *what, const char *why)
+rq_conn_up(struct rconn *c, void *arg)
 {
-	redisAsyncContext	*ac = c->ac;
-	char			*w = why != NULL ? xstrdup(why) : NULL;
+	struct redisq	*rq = arg;
 
-	rq_lost(c, what, w);
-	free(w);
-	/* Deferred by hiredis when inside one of this context's callbacks. */
-	if (ac != NULL)
-		redisAsyncFree(ac);
-}
-
-static void
-rq_connect_cb(const redisAsyncContext *ac, int status)
-{
-	struct rconn	*c = ac->data;
-
-	if (c == NULL || c->ac != ac || status == REDIS_OK)
-		return;
-	/* hiredis frees the context after this callback. */
-	rq_lost(c, "cannot connect", ac->errstr);
-}
-
-static void
-rq_disconnect_cb(const redisAsyncContext *ac, int status)
-{
-	struct rconn	*c = ac->data;
-
-	if (c == NULL || c->ac != ac)
-		return;
-	rq_lost(c, "connection lost", ac->errstr[0] != '\0' ? ac->errstr :
-	    "closed by the server");
-}
-
-/* A reply to AUTH, SELECT or XGROUP CREATE of a new connection. */
-static void
-rq_hs_cb(struct redisq *rq, struct rq_cmd *cmd, redisReply *r)
-{
-	struct rconn	*c = cmd->c;
-
-	if (r == NULL || cmd->gen != c->gen || r->type != REDIS_REPLY_ERROR ||
-	    rstream_classify_error(r->str) == RSTREAM_ERR_BUSYGROUP)
-		return;
-	rq_drop(c, "refused", r->str);
-}
-
-/* The PING that ends the handshake: the connection is ready. */
-static void
-rq_ready_cb(struct redisq *rq, struct rq_cmd *cmd, redisReply *r)
-{
-	struct rconn	*c = cmd->c;
-
-	if (r == NULL || cmd->gen != c->gen)
-		return;
-	if (r->type == REDIS_REPLY_ERROR) {
-		rq_drop(c, "refused", r->str);
-		return;
-	}
-	c->up = 1;
-	c->attempts = 0;
 	if (c == &rq->rd) {
 		/* First take back what the server says we hold and we lost. */
 		rq->recovering = 1;
@@ -840,76 +522,6 @@ rq_ready_cb(struct redisq *rq, struct rq_cmd *cmd, redisReply *r)
 	rq_maybe_restored(rq);
 	rq_writable(rq);
 	rq_schedule(rq);
-}
-
-/*
- * Open c: hiredis queues AUTH, SELECT (and, for commands, the group's
- * creation, harmless when it exists) until the socket is connected, and
- * the final PING says the connection is usable.
- */
-static void
-rq_connect(struct rconn *c)
-{
-	struct redisq		*rq = c->rq;
-	redisAsyncContext	*ac;
-	struct rq_argv		 a;
-	char			*why;
-	int			 error;
-
-	if (c->ac != NULL || rq->closing)
-		return;
-	(void)uv_timer_stop(&c->retry);
-	c->opened = 1;
-	if ((ac = redisAsyncConnect(rq->ru.host, (int)rq->ru.port)) == NULL)
-		fatalx("redisAsyncConnect: out of memory");
-	if (ac->err != 0) {
-		why = xstrdup(ac->errstr);
-		redisAsyncFree(ac);
-		rq_lost(c, "cannot connect", why);
-		free(why);
-		return;
-	}
-	ac->data = c;
-	if ((error = rq_ev_attach(ac, rq->loop)) != 0) {
-		redisAsyncFree(ac);
-		rq_lost(c, "cannot connect", uv_strerror(error));
-		return;
-	}
-	(void)redisAsyncSetConnectCallback(ac, rq_connect_cb);
-	(void)redisAsyncSetDisconnectCallback(ac, rq_disconnect_cb);
-	c->ac = ac;
-	c->gen++;
-	if (rq->ru.password != NULL) {
-		memset(&a, 0, sizeof a);
-		argv_adds(&a, "AUTH");
-		if (rq->ru.user != NULL)
-			argv_adds(&a, rq->ru.user);
-		argv_adds(&a, rq->ru.password);
-		(void)rq_send(c, rq_hs_cb, &a);
-		argv_release(&a);
-	}
-	if (rq->ru.db != 0) {
-		memset(&a, 0, sizeof a);
-		argv_adds(&a, "SELECT");
-		argv_addu(&a, rq->ru.db);
-		(void)rq_send(c, rq_hs_cb, &a);
-		argv_release(&a);
-	}
-	if (c == &rq->cmd) {
-		memset(&a, 0, sizeof a);
-		argv_adds(&a, "XGROUP");
-		argv_adds(&a, "CREATE");
-		argv_adds(&a, rq->stream);
-		argv_adds(&a, rq->group);
-		argv_adds(&a, "0");
-		argv_adds(&a, "MKSTREAM");
-		(void)rq_send(c, rq_hs_cb, &a);
-		argv_release(&a);
-	}
-	memset(&a, 0, sizeof a);
-	argv_adds(&a, "PING");
-	(void)rq_send(c, rq_ready_cb, &a);
-	argv_release(&a);
 }
 
 /* ----------------------------------------------------------- producing */
@@ -939,14 +551,15 @@ rq_high(struct redisq *rq)
 
 /* A batch was added: the records leave the outbox. */
 static void
-rq_push_cb(struct redisq *rq, struct rq_cmd *cmd, redisReply *r)
+rq_push_cb(void *arg, struct rconn_cmd *cmd, redisReply *r)
 {
+	struct redisq	*rq = arg;
 	if (r == NULL || cmd->gen != rq->cmd.gen)
 		return;
 	if (r->type != REDIS_REPLY_ARRAY || r->elements < 2 ||
 	    r->element[0]->type != REDIS_REPLY_INTEGER ||
 	    r->element[1]->type != REDIS_REPLY_INTEGER) {
-		rq_drop(&rq->cmd, "adding items", r->type ==
+		rconn_drop(&rq->cmd, "adding items", r->type ==
 		    REDIS_REPLY_ERROR ? r->str : "unexpected reply");
 		return;
 	}
@@ -975,8 +588,8 @@ rq_push_cb(struct redisq *rq, struct rq_cmd *cmd, redisReply *r)
 static void
 rq_send_pushes(struct redisq *rq)
 {
-	struct rq_argv	 a;
-	struct rq_cmd	*cmd;
+	struct rconn_argv	 a;
+	struct rconn_cmd	*cmd;
 	const char	*p;
 	size_t		 len, n, bytes, room, sz;
 	uint64_t	 est;
@@ -984,33 +597,34 @@ rq_send_pushes(struct redisq *rq)
 	while (rq->cmd.up && rq->batches < RQ_INFLIGHT &&
 	    rq->sent_n < rq->ob_n) {
 		room = RQ_BATCH_ITEMS;
-		if (rq->overflow == QUEUE_BLOCK) {
+		/* Freed: what producers wrote goes in, full or not. */
+		if (rq->overflow == QUEUE_BLOCK && !rq->freeing) {
 			est = rq->xlen + rq->sent_n;
 			if (est >= rq->capacity)
 				break;
 			if (rq->capacity - est < room)
 				room = (size_t)(rq->capacity - est);
 		}
-		argv_eval(&a, rq_lua_push, 2);
-		argv_adds(&a, rq->stream);
-		argv_adds(&a, rq->registry);
-		argv_adds(&a, rq->producer);
-		argv_addu(&a, rq->base_seq + rq->sent_n);
-		argv_addu(&a, rq->claim_after);
-		argv_addu(&a, rq->capacity);
-		argv_adds(&a, rq_policy(rq));
-		argv_adds(&a, rq->producing ? "1" : "0");
+		rconn_argv_eval(&a, rq_lua_push, 2);
+		rconn_argv_adds(&a, rq->stream);
+		rconn_argv_adds(&a, rq->registry);
+		rconn_argv_adds(&a, rq->producer);
+		rconn_argv_addu(&a, rq->base_seq + rq->sent_n);
+		rconn_argv_addu(&a, rq->claim_after);
+		rconn_argv_addu(&a, rq->capacity);
+		rconn_argv_adds(&a, rq_policy(rq));
+		rconn_argv_adds(&a, rq->producing ? "1" : "0");
 		n = bytes = 0;
 		while (n < room && rq->sent_n + n < rq->ob_n) {
 			sz = rec_at(&rq->ob, rq->sent_bytes + bytes, &p, &len);
 			if (n > 0 && bytes + sz > RQ_BATCH_BYTES)
 				break;
-			argv_add(&a, p, len);
+			rconn_argv_add(&a, p, len);
 			bytes += sz;
 			n++;
 		}
-		cmd = rq_send(&rq->cmd, rq_push_cb, &a);
-		argv_release(&a);
+		cmd = rconn_send(&rq->cmd, rq_push_cb, rq, &a);
+		rconn_argv_release(&a);
 		if (cmd == NULL)
 			break;
 		cmd->n = n;
@@ -1023,8 +637,9 @@ rq_send_pushes(struct redisq *rq)
 }
 
 static void
-rq_xlen_cb(struct redisq *rq, struct rq_cmd *cmd, redisReply *r)
+rq_xlen_cb(void *arg, struct rconn_cmd *cmd, redisReply *r)
 {
+	struct redisq	*rq = arg;
 	rq->xlen_busy = 0;
 	if (r == NULL || cmd->gen != rq->cmd.gen)
 		return;
@@ -1044,16 +659,16 @@ static void
 rq_poll_cb(uv_timer_t *t)
 {
 	struct redisq	*rq = t->data;
-	struct rq_argv	 a;
+	struct rconn_argv	 a;
 
 	if (rq->closing || !rq->cmd.up || rq->xlen_busy)
 		return;
-	memset(&a, 0, sizeof a);
-	argv_adds(&a, "XLEN");
-	argv_adds(&a, rq->stream);
-	if (rq_send(&rq->cmd, rq_xlen_cb, &a) != NULL)
+	rconn_argv_init(&a);
+	rconn_argv_adds(&a, "XLEN");
+	rconn_argv_adds(&a, rq->stream);
+	if (rconn_send(&rq->cmd, rq_xlen_cb, rq, &a) != NULL)
 		rq->xlen_busy = 1;
-	argv_release(&a);
+	rconn_argv_release(&a);
 }
 
 /*
@@ -1071,13 +686,14 @@ rq_poll_maybe(struct redisq *rq)
 }
 
 static void
-rq_reg_cb(struct redisq *rq, struct rq_cmd *cmd, redisReply *r)
+rq_reg_cb(void *arg, struct rconn_cmd *cmd, redisReply *r)
 {
+	struct redisq	*rq = arg;
 	rq->reg_busy = 0;
 	if (r == NULL || cmd->gen != rq->cmd.gen)
 		return;
 	if (r->type == REDIS_REPLY_ERROR) {
-		rq_drop(&rq->cmd, "registering producers", r->str);
+		rconn_drop(&rq->cmd, "registering producers", r->str);
 		return;
 	}
 	rq->reg = cmd->flag ? RQ_REG_LIVE : RQ_REG_ENDED;
@@ -1092,8 +708,8 @@ rq_reg_cb(struct redisq *rq, struct rq_cmd *cmd, redisReply *r)
 static void
 rq_send_reg(struct redisq *rq)
 {
-	struct rq_argv	 a;
-	struct rq_cmd	*cmd;
+	struct rconn_argv	 a;
+	struct rconn_cmd	*cmd;
 	int		 live;
 
 	if (rq->reg_busy)
@@ -1108,13 +724,13 @@ rq_send_reg(struct redisq *rq)
 			return;
 		live = 0;
 	}
-	argv_eval(&a, rq_lua_reg, 1);
-	argv_adds(&a, rq->registry);
-	argv_adds(&a, rq->producer);
-	argv_addu(&a, rq->claim_after);
-	argv_adds(&a, live ? "live" : "end");
-	cmd = rq_send(&rq->cmd, rq_reg_cb, &a);
-	argv_release(&a);
+	rconn_argv_eval(&a, rq_lua_reg, 1);
+	rconn_argv_adds(&a, rq->registry);
+	rconn_argv_adds(&a, rq->producer);
+	rconn_argv_addu(&a, rq->claim_after);
+	rconn_argv_adds(&a, live ? "live" : "end");
+	cmd = rconn_send(&rq->cmd, rq_reg_cb, rq, &a);
+	rconn_argv_release(&a);
 	if (cmd == NULL)
 		return;
 	cmd->flag = live;
@@ -1125,18 +741,20 @@ rq_send_reg(struct redisq *rq)
 /* ----------------------------------------------------------- consuming */
 
 static void
-rq_ack_cb(struct redisq *rq, struct rq_cmd *cmd, redisReply *r)
+rq_ack_cb(void *arg, struct rconn_cmd *cmd, redisReply *r)
 {
-	size_t	i;
+	struct redisq		*rq = arg;
+	struct rstream_id	*ids = cmd->data;
+	size_t			 i;
 
 	/* Replies come in the order sent, a lost connection's included. */
 	for (i = 0; i < cmd->n; i++)
 		(void)rstream_fifo_pop(&rq->acking, NULL);
 	if (r == NULL || r->type == REDIS_REPLY_ERROR) {
 		for (i = 0; i < cmd->n; i++)
-			rstream_fifo_push(&rq->acks, &cmd->ids[i], 0);
+			rstream_fifo_push(&rq->acks, &ids[i], 0);
 		if (r != NULL && cmd->gen == rq->cmd.gen)
-			rq_drop(&rq->cmd, "acknowledging items", r->str);
+			rconn_drop(&rq->cmd, "acknowledging items", r->str);
 		return;
 	}
 	if (r->type == REDIS_REPLY_INTEGER)
@@ -1149,8 +767,8 @@ rq_ack_cb(struct redisq *rq, struct rq_cmd *cmd, redisReply *r)
 static void
 rq_send_acks(struct redisq *rq)
 {
-	struct rq_argv		  a;
-	struct rq_cmd		 *cmd;
+	struct rconn_argv		  a;
+	struct rconn_cmd		 *cmd;
 	struct rstream_id	 *ids;
 	char			(*txt)[RSTREAM_ID_MAX];
 	size_t			  n, i;
@@ -1160,22 +778,22 @@ rq_send_acks(struct redisq *rq)
 			n = RQ_ACK_BATCH;
 		ids = xreallocarray(NULL, n, sizeof *ids);
 		txt = xreallocarray(NULL, n, sizeof *txt);
-		argv_eval(&a, rq_lua_ack, 1);
-		argv_adds(&a, rq->stream);
-		argv_adds(&a, rq->group);
+		rconn_argv_eval(&a, rq_lua_ack, 1);
+		rconn_argv_adds(&a, rq->stream);
+		rconn_argv_adds(&a, rq->group);
 		for (i = 0; i < n; i++) {
 			ids[i] = rstream_fifo_at(&rq->acks, i)->id;
 			rstream_id_format(&ids[i], txt[i], sizeof txt[i]);
-			argv_adds(&a, txt[i]);
+			rconn_argv_adds(&a, txt[i]);
 		}
-		cmd = rq_send(&rq->cmd, rq_ack_cb, &a);
-		argv_release(&a);
+		cmd = rconn_send(&rq->cmd, rq_ack_cb, rq, &a);
+		rconn_argv_release(&a);
 		free(txt);
 		if (cmd == NULL) {
 			free(ids);
 			break;
 		}
-		cmd->ids = ids;
+		cmd->data = ids;
 		cmd->n = n;
 		for (i = 0; i < n; i++) {
 			(void)rstream_fifo_pop(&rq->acks, NULL);
@@ -1208,13 +826,15 @@ rq_entry_item(redisReply *fields)
 }
 
 /*
- * Entries of a reply ([[id, [field, value, ...]], ...]) into the inbox,
- * skipping those already in hand; an entry deleted since (no fields) is
- * only acknowledged. Once freed, entries go straight back to the stream.
- * *seen counts every entry; returns those taken.
+ * Entries of a reply ([[id, [field, value, ...]], ...]) into the inbox;
+ * an entry deleted since (no fields) is only acknowledged. With old set
+ * (our own pending entries, or claimed ones) skip those already in hand:
+ * new entries never are, and the look is linear. Once freed, entries go
+ * straight back to the stream. *seen counts every entry; returns those
+ * taken.
  */
 static size_t
-rq_take_entries(struct redisq *rq, redisReply *list, size_t *seen)
+rq_take_entries(struct redisq *rq, redisReply *list, int old, size_t *seen)
 {
 	struct rstream_id	 id;
 	redisReply		*e, *f, *v;
@@ -1232,7 +852,7 @@ rq_take_entries(struct redisq *rq, redisReply *list, size_t *seen)
 		(*seen)++;
 		if (rq->recovering)
 			rstream_id_format(&id, rq->rec_id, sizeof rq->rec_id);
-		if (rq_holds(rq, &id))
+		if (old && rq_holds(rq, &id))
 			continue;
 		f = e->element[1];
 		if (f->type != REDIS_REPLY_ARRAY || f->elements < 2 ||
@@ -1256,13 +876,14 @@ rq_take_entries(struct redisq *rq, redisReply *list, size_t *seen)
 }
 
 static void
-rq_status_cb(struct redisq *rq, struct rq_cmd *cmd, redisReply *r)
+rq_status_cb(void *arg, struct rconn_cmd *cmd, redisReply *r)
 {
+	struct redisq	*rq = arg;
 	rq->status_busy = 0;
 	if (r == NULL || cmd->gen != rq->cmd.gen)
 		return;
 	if (r->type != REDIS_REPLY_ARRAY || r->elements < 3) {
-		rq_drop(&rq->cmd, "checking the end of the stream",
+		rconn_drop(&rq->cmd, "checking the end of the stream",
 		    r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
 		return;
 	}
@@ -1274,6 +895,7 @@ rq_status_cb(struct redisq *rq, struct rq_cmd *cmd, redisReply *r)
 		rq_readable(rq);
 	}
 	rq_writable(rq);
+	rq_schedule(rq);
 }
 
 /*
@@ -1284,23 +906,24 @@ rq_status_cb(struct redisq *rq, struct rq_cmd *cmd, redisReply *r)
 static void
 rq_check_end(struct redisq *rq)
 {
-	struct rq_argv	 a;
+	struct rconn_argv	 a;
 
 	if (rq->remote_ended || rq->status_busy || !rq->cmd.up ||
 	    rq->producing || rq->ob_n > 0 || rq_inbox_depth(rq) > 0)
 		return;
-	argv_eval(&a, rq_lua_status, 2);
-	argv_adds(&a, rq->stream);
-	argv_adds(&a, rq->registry);
-	argv_addu(&a, rq->claim_after);
-	if (rq_send(&rq->cmd, rq_status_cb, &a) != NULL)
+	rconn_argv_eval(&a, rq_lua_status, 2);
+	rconn_argv_adds(&a, rq->stream);
+	rconn_argv_adds(&a, rq->registry);
+	rconn_argv_addu(&a, rq->claim_after);
+	if (rconn_send(&rq->cmd, rq_status_cb, rq, &a) != NULL)
 		rq->status_busy = 1;
-	argv_release(&a);
+	rconn_argv_release(&a);
 }
 
 static void
-rq_read_cb(struct redisq *rq, struct rq_cmd *cmd, redisReply *r)
+rq_read_cb(void *arg, struct rconn_cmd *cmd, redisReply *r)
 {
+	struct redisq	*rq = arg;
 	redisReply	*s;
 	size_t		 i, n = 0, seen = 0;
 	int		 recovering = rq->recovering;
@@ -1317,14 +940,15 @@ rq_read_cb(struct redisq *rq, struct rq_cmd *cmd, redisReply *r)
 			rq->need_group = 1;
 			rq_schedule(rq);
 		} else
-			rq_drop(&rq->rd, "reading items", r->str);
+			rconn_drop(&rq->rd, "reading items", r->str);
 		return;
 	}
 	if (r->type == REDIS_REPLY_ARRAY)
 		for (i = 0; i < r->elements; i++) {
 			s = r->element[i];
 			if (s->type == REDIS_REPLY_ARRAY && s->elements >= 2)
-				n += rq_take_entries(rq, s->element[1], &seen);
+				n += rq_take_entries(rq, s->element[1],
+				    recovering, &seen);
 		}
 	if (recovering && seen == 0)
 		rq->recovering = 0;
@@ -1346,7 +970,7 @@ rq_read_cb(struct redisq *rq, struct rq_cmd *cmd, redisReply *r)
 static void
 rq_fetch(struct redisq *rq)
 {
-	struct rq_argv	 a;
+	struct rconn_argv	 a;
 	size_t		 depth;
 
 	if (!rq->rd.up || rq->rd_busy || rq->freeing || rq->draining ||
@@ -1357,30 +981,33 @@ rq_fetch(struct redisq *rq)
 		return;
 	if (!rq->want && !rq->popped && !rq->recovering)
 		return;
-	memset(&a, 0, sizeof a);
-	argv_adds(&a, "XREADGROUP");
-	argv_adds(&a, "GROUP");
-	argv_adds(&a, rq->group);
-	argv_adds(&a, rq->consumer);
-	argv_adds(&a, "COUNT");
-	argv_addu(&a, rq->window - depth);
+	rconn_argv_init(&a);
+	rconn_argv_adds(&a, "XREADGROUP");
+	rconn_argv_adds(&a, "GROUP");
+	rconn_argv_adds(&a, rq->group);
+	rconn_argv_adds(&a, rq->consumer);
+	rconn_argv_adds(&a, "COUNT");
+	/* A lone ctl get takes one item; consumers take a window. */
+	rconn_argv_addu(&a, queue_nsubscribers(rq->inbox) > 0 ?
+	    rq->window - depth : 1);
 	if (!rq->recovering) {
-		argv_adds(&a, "BLOCK");
-		argv_addu(&a, RQ_BLOCK_MS);
+		rconn_argv_adds(&a, "BLOCK");
+		rconn_argv_addu(&a, RQ_BLOCK_MS);
 	}
-	argv_adds(&a, "STREAMS");
-	argv_adds(&a, rq->stream);
-	argv_adds(&a, rq->recovering ? rq->rec_id : ">");
-	if (rq_send(&rq->rd, rq_read_cb, &a) != NULL) {
+	rconn_argv_adds(&a, "STREAMS");
+	rconn_argv_adds(&a, rq->stream);
+	rconn_argv_adds(&a, rq->recovering ? rq->rec_id : ">");
+	if (rconn_send(&rq->rd, rq_read_cb, rq, &a) != NULL) {
 		rq->rd_busy = 1;
 		rq->popped = 0;
 	}
-	argv_release(&a);
+	rconn_argv_release(&a);
 }
 
 static void
-rq_claim_cb(struct redisq *rq, struct rq_cmd *cmd, redisReply *r)
+rq_claim_cb(void *arg, struct rconn_cmd *cmd, redisReply *r)
 {
+	struct redisq	*rq = arg;
 	redisReply	*c;
 	size_t		 n, seen = 0;
 	char		 d[32];
@@ -1392,7 +1019,7 @@ rq_claim_cb(struct redisq *rq, struct rq_cmd *cmd, redisReply *r)
 		if (rstream_classify_error(r->str) == RSTREAM_ERR_NOGROUP)
 			rq->need_group = 1;
 		else
-			rq_drop(&rq->cmd, "claiming items", r->str);
+			rconn_drop(&rq->cmd, "claiming items", r->str);
 		return;
 	}
 	if (r->type != REDIS_REPLY_ARRAY || r->elements < 2)
@@ -1402,7 +1029,7 @@ rq_claim_cb(struct redisq *rq, struct rq_cmd *cmd, redisReply *r)
 		memcpy(rq->claim_cursor, c->str, c->len);
 		rq->claim_cursor[c->len] = '\0';
 	}
-	n = rq_take_entries(rq, r->element[1], &seen);
+	n = rq_take_entries(rq, r->element[1], 1, &seen);
 	if (n > 0) {
 		rq->claimed += n;
 		log_info("queue %s: took over %zu item%s left pending for "
@@ -1424,7 +1051,7 @@ rq_claim_cb(struct redisq *rq, struct rq_cmd *cmd, redisReply *r)
 static void
 rq_claim(struct redisq *rq)
 {
-	struct rq_argv	 a;
+	struct rconn_argv	 a;
 	uint64_t	 now = rq_now(rq), period;
 	size_t		 depth;
 
@@ -1438,25 +1065,25 @@ rq_claim(struct redisq *rq)
 		return;
 	if (!rq->want && now - rq->last_pop_at >= rq->claim_after)
 		return;
-	memset(&a, 0, sizeof a);
-	argv_adds(&a, "XAUTOCLAIM");
-	argv_adds(&a, rq->stream);
-	argv_adds(&a, rq->group);
-	argv_adds(&a, rq->consumer);
-	argv_addu(&a, rq->claim_after);
-	argv_adds(&a, rq->claim_cursor);
-	argv_adds(&a, "COUNT");
-	argv_addu(&a, rq->window - depth < RQ_CLAIM_COUNT ?
+	rconn_argv_init(&a);
+	rconn_argv_adds(&a, "XAUTOCLAIM");
+	rconn_argv_adds(&a, rq->stream);
+	rconn_argv_adds(&a, rq->group);
+	rconn_argv_adds(&a, rq->consumer);
+	rconn_argv_addu(&a, rq->claim_after);
+	rconn_argv_adds(&a, rq->claim_cursor);
+	rconn_argv_adds(&a, "COUNT");
+	rconn_argv_addu(&a, rq->window - depth < RQ_CLAIM_COUNT ?
 	    rq->window - depth : RQ_CLAIM_COUNT);
-	if (rq_send(&rq->cmd, rq_claim_cb, &a) != NULL) {
+	if (rconn_send(&rq->cmd, rq_claim_cb, rq, &a) != NULL) {
 		rq->claim_busy = 1;
 		rq->claimed_at = now;
 	}
-	argv_release(&a);
+	rconn_argv_release(&a);
 }
 
 static void
-rq_nop_cb(struct redisq *rq, struct rq_cmd *cmd, redisReply *r)
+rq_nop_cb(void *arg, struct rconn_cmd *cmd, redisReply *r)
 {
 }
 
@@ -1490,7 +1117,7 @@ static void
 rq_refresh(struct redisq *rq)
 {
 	struct redisq_taker	 *t;
-	struct rq_argv		  a;
+	struct rconn_argv		  a;
 	char			(*txt)[RSTREAM_ID_MAX] = NULL;
 	size_t			  ntxt = 0, cap = 0, i, j, n;
 	uint64_t		  now = rq_now(rq);
@@ -1505,30 +1132,31 @@ rq_refresh(struct redisq *rq)
 		rq_refresh_add(&t->ids, &txt, &ntxt, &cap);
 	for (i = 0; i < ntxt; i += n) {
 		n = ntxt - i < RQ_ACK_BATCH ? ntxt - i : RQ_ACK_BATCH;
-		memset(&a, 0, sizeof a);
-		argv_adds(&a, "XCLAIM");
-		argv_adds(&a, rq->stream);
-		argv_adds(&a, rq->group);
-		argv_adds(&a, rq->consumer);
-		argv_adds(&a, "0");
+		rconn_argv_init(&a);
+		rconn_argv_adds(&a, "XCLAIM");
+		rconn_argv_adds(&a, rq->stream);
+		rconn_argv_adds(&a, rq->group);
+		rconn_argv_adds(&a, rq->consumer);
+		rconn_argv_adds(&a, "0");
 		for (j = 0; j < n; j++)
-			argv_adds(&a, txt[i + j]);
-		argv_adds(&a, "JUSTID");
-		(void)rq_send(&rq->cmd, rq_nop_cb, &a);
-		argv_release(&a);
+			rconn_argv_adds(&a, txt[i + j]);
+		rconn_argv_adds(&a, "JUSTID");
+		(void)rconn_send(&rq->cmd, rq_nop_cb, rq, &a);
+		rconn_argv_release(&a);
 	}
 	free(txt);
 }
 
 static void
-rq_group_cb(struct redisq *rq, struct rq_cmd *cmd, redisReply *r)
+rq_group_cb(void *arg, struct rconn_cmd *cmd, redisReply *r)
 {
+	struct redisq	*rq = arg;
 	rq->group_busy = 0;
 	if (r == NULL || cmd->gen != rq->cmd.gen)
 		return;
 	if (r->type == REDIS_REPLY_ERROR &&
 	    rstream_classify_error(r->str) != RSTREAM_ERR_BUSYGROUP) {
-		rq_drop(&rq->cmd, "creating the consumer group", r->str);
+		rconn_drop(&rq->cmd, "creating the consumer group", r->str);
 		return;
 	}
 	rq->need_group = 0;
@@ -1538,20 +1166,20 @@ rq_group_cb(struct redisq *rq, struct rq_cmd *cmd, redisReply *r)
 static void
 rq_send_group(struct redisq *rq)
 {
-	struct rq_argv	a;
+	struct rconn_argv	a;
 
 	if (!rq->need_group || rq->group_busy)
 		return;
-	memset(&a, 0, sizeof a);
-	argv_adds(&a, "XGROUP");
-	argv_adds(&a, "CREATE");
-	argv_adds(&a, rq->stream);
-	argv_adds(&a, rq->group);
-	argv_adds(&a, "0");
-	argv_adds(&a, "MKSTREAM");
-	if (rq_send(&rq->cmd, rq_group_cb, &a) != NULL)
+	rconn_argv_init(&a);
+	rconn_argv_adds(&a, "XGROUP");
+	rconn_argv_adds(&a, "CREATE");
+	rconn_argv_adds(&a, rq->stream);
+	rconn_argv_adds(&a, rq->group);
+	rconn_argv_adds(&a, "0");
+	rconn_argv_adds(&a, "MKSTREAM");
+	if (rconn_send(&rq->cmd, rq_group_cb, rq, &a) != NULL)
 		rq->group_busy = 1;
-	argv_release(&a);
+	rconn_argv_release(&a);
 }
 
 /* --------------------------------------------------------- giving back */
@@ -1564,7 +1192,7 @@ rq_return_inbox(struct redisq *rq)
 	const void		*p;
 	size_t			 len, n = 0;
 
-	if (!rq_has_readers(rq))
+	if (rq->inbox == NULL)
 		return 0;
 	while (queue_peek(rq->inbox, 0, &p, &len) == 0) {
 		rec_add(&rq->ret, p, len);
@@ -1579,14 +1207,15 @@ rq_return_inbox(struct redisq *rq)
 }
 
 static void
-rq_ret_cb(struct redisq *rq, struct rq_cmd *cmd, redisReply *r)
+rq_ret_cb(void *arg, struct rconn_cmd *cmd, redisReply *r)
 {
+	struct redisq	*rq = arg;
 	size_t	i;
 
 	if (r == NULL || cmd->gen != rq->cmd.gen)
 		return;
 	if (r->type == REDIS_REPLY_ERROR) {
-		rq_drop(&rq->cmd, "giving items back", r->str);
+		rconn_drop(&rq->cmd, "giving items back", r->str);
 		return;
 	}
 	buf_consume(&rq->ret, cmd->bytes);
@@ -1602,8 +1231,8 @@ rq_ret_cb(struct redisq *rq, struct rq_cmd *cmd, redisReply *r)
 static void
 rq_send_returns(struct redisq *rq)
 {
-	struct rq_argv		  a;
-	struct rq_cmd		 *cmd;
+	struct rconn_argv		  a;
+	struct rconn_cmd		 *cmd;
 	char			(*txt)[RSTREAM_ID_MAX];
 	struct rstream_ent	 *e;
 	const char		 *p;
@@ -1614,9 +1243,9 @@ rq_send_returns(struct redisq *rq)
 	if (total > RQ_BATCH_ITEMS)
 		total = RQ_BATCH_ITEMS;
 	txt = xreallocarray(NULL, total, sizeof *txt);
-	argv_eval(&a, rq_lua_return, 1);
-	argv_adds(&a, rq->stream);
-	argv_adds(&a, rq->group);
+	rconn_argv_eval(&a, rq_lua_return, 1);
+	rconn_argv_adds(&a, rq->stream);
+	rconn_argv_adds(&a, rq->group);
 	while (n < total) {
 		sz = rec_at(&rq->ret, bytes, &p, &len);
 		if (n > 0 && bytes + sz > RQ_BATCH_BYTES)
@@ -1625,13 +1254,13 @@ rq_send_returns(struct redisq *rq)
 		txt[n][0] = '\0';
 		if (!rstream_id_is_none(&e->id))
 			rstream_id_format(&e->id, txt[n], sizeof txt[n]);
-		argv_adds(&a, txt[n]);
-		argv_add(&a, p, len);
+		rconn_argv_adds(&a, txt[n]);
+		rconn_argv_add(&a, p, len);
 		bytes += sz;
 		n++;
 	}
-	cmd = rq_send(&rq->cmd, rq_ret_cb, &a);
-	argv_release(&a);
+	cmd = rconn_send(&rq->cmd, rq_ret_cb, rq, &a);
+	rconn_argv_release(&a);
 	free(txt);
 	if (cmd == NULL)
 		return;
@@ -1664,8 +1293,9 @@ rq_idle_return(struct redisq *rq)
 /* ------------------------------------------------------------- closing */
 
 static void
-rq_leave_cb(struct redisq *rq, struct rq_cmd *cmd, redisReply *r)
+rq_leave_cb(void *arg, struct rconn_cmd *cmd, redisReply *r)
 {
+	struct redisq	*rq = arg;
 	rq->leave_busy = 0;
 	if (r == NULL || cmd->gen != rq->cmd.gen)
 		return;
@@ -1677,7 +1307,7 @@ rq_leave_cb(struct redisq *rq, struct rq_cmd *cmd, redisReply *r)
 static void
 rq_maybe_finish(struct redisq *rq)
 {
-	struct rq_argv	a;
+	struct rconn_argv	a;
 
 	if (rq->ob_n > 0 || rstream_fifo_len(&rq->acks) > 0 ||
 	    rstream_fifo_len(&rq->acking) > 0 ||
@@ -1688,13 +1318,13 @@ rq_maybe_finish(struct redisq *rq)
 	if (!rq->left && rq->rd.opened) {
 		if (rq->leave_busy)
 			return;
-		argv_eval(&a, rq_lua_leave, 1);
-		argv_adds(&a, rq->stream);
-		argv_adds(&a, rq->group);
-		argv_adds(&a, rq->consumer);
-		if (rq_send(&rq->cmd, rq_leave_cb, &a) != NULL)
+		rconn_argv_eval(&a, rq_lua_leave, 1);
+		rconn_argv_adds(&a, rq->stream);
+		rconn_argv_adds(&a, rq->group);
+		rconn_argv_adds(&a, rq->consumer);
+		if (rconn_send(&rq->cmd, rq_leave_cb, rq, &a) != NULL)
 			rq->leave_busy = 1;
-		argv_release(&a);
+		rconn_argv_release(&a);
 		return;
 	}
 	rq_close(rq);
@@ -1713,9 +1343,9 @@ rq_give_up(struct redisq *rq)
 			lost++;
 	}
 	if (lost > 0)
-		log_warnx("queue %s: Redis at %s unreachable: %zu item%s not "
-		    "handed over and lost", rq->name, rq->url, lost,
-		    lost == 1 ? "" : "s");
+		log_warnx("queue %s: %zu item%s could not be handed to Redis at "
+		    "%s before exit, and %s lost", rq->name, lost, lost == 1 ?
+		    "" : "s", rq->url, lost == 1 ? "is" : "are");
 	rq_close(rq);
 }
 
@@ -1745,41 +1375,36 @@ rq_destroy(struct redisq *rq)
 	free(rq);
 }
 
+/* One more handle (or connection) closed: the last frees rq. */
 static void
-rq_handle_close_cb(uv_handle_t *h)
+rq_closed(void *arg)
 {
-	struct redisq	*rq = h->data;
+	struct redisq	*rq = arg;
 
 	if (--rq->nhandles == 0)
 		rq_destroy(rq);
+}
+
+static void
+rq_handle_close_cb(uv_handle_t *h)
+{
+	rq_closed(h->data);
 }
 
 /* Close both connections and every handle; freed from the last close. */
 static void
 rq_close(struct redisq *rq)
 {
-	redisAsyncContext	*ac;
-	struct rconn		*c;
-	int			 i;
-
 	if (rq->closing)
 		return;
 	rq->closing = 1;
-	for (i = 0; i < 2; i++) {
-		c = i == 0 ? &rq->cmd : &rq->rd;
-		if ((ac = c->ac) != NULL) {
-			c->ac = NULL;
-			c->gen++;
-			redisAsyncFree(ac);
-		}
-	}
 	rq->nhandles = 6;
+	rconn_close(&rq->cmd);
+	rconn_close(&rq->rd);
 	uv_close((uv_handle_t *)&rq->tick, rq_handle_close_cb);
 	uv_close((uv_handle_t *)&rq->poll, rq_handle_close_cb);
 	uv_close((uv_handle_t *)&rq->keep, rq_handle_close_cb);
 	uv_close((uv_handle_t *)&rq->prep, rq_handle_close_cb);
-	uv_close((uv_handle_t *)&rq->cmd.retry, rq_handle_close_cb);
-	uv_close((uv_handle_t *)&rq->rd.retry, rq_handle_close_cb);
 }
 
 /* ---------------------------------------------------------------- work */
@@ -1790,12 +1415,10 @@ rq_work(struct redisq *rq)
 {
 	if (rq->closing)
 		return;
-	if (rq->cmd.ac == NULL &&
-	    !uv_is_active((uv_handle_t *)&rq->cmd.retry))
-		rq_connect(&rq->cmd);
-	if (!rq->freeing && rq_has_readers(rq) && rq->rd.ac == NULL &&
-	    !uv_is_active((uv_handle_t *)&rq->rd.retry))
-		rq_connect(&rq->rd);
+	if (rconn_is_idle(&rq->cmd))
+		rconn_connect(&rq->cmd);
+	if (!rq->freeing && rq_has_readers(rq) && rconn_is_idle(&rq->rd))
+		rconn_connect(&rq->rd);
 	if (rq->cmd.up) {
 		rq_send_group(rq);
 		rq_send_acks(rq);
@@ -1836,22 +1459,12 @@ rq_tick_cb(uv_timer_t *timer)
 {
 	struct redisq		*rq = timer->data;
 	struct redisq_taker	*t;
-	struct rconn		*c;
 	uint64_t		 now = rq_now(rq);
-	char			 d[32], why[64];
-	int			 i;
 
 	if (rq->closing)
 		return;
-	for (i = 0; i < 2; i++) {
-		c = i == 0 ? &rq->cmd : &rq->rd;
-		if (c->ac != NULL && c->inflight > 0 &&
-		    now - c->sent_at > c->limit) {
-			snprintf(why, sizeof why, "no answer for %s",
-			    rq_dur(now - c->sent_at, d, sizeof d));
-			rq_drop(c, "connection stalled", why);
-		}
-	}
+	rconn_watchdog(&rq->cmd, now);
+	rconn_watchdog(&rq->rd, now);
 	if (rq->freeing && now >= rq->deadline) {
 		rq_give_up(rq);
 		return;
@@ -1866,166 +1479,6 @@ rq_tick_cb(uv_timer_t *timer)
 static void
 rq_keep_cb(uv_timer_t *t)
 {
-}
-
-/* ----------------------------------------------------- start-up check */
-
-enum {
-	RQ_CHECK_OK,
-	RQ_CHECK_RETRY,
-	RQ_CHECK_FATAL,
-};
-
-/* What one reply of the start-up check means; *msg says why if not OK. */
-static int
-rq_check_reply(struct redisq *rq, redisContext *ctx, redisReply *r,
-    const char *doing, char **msg)
-{
-	if (r == NULL) {
-		*msg = xstrdup(ctx->errstr[0] != '\0' ? ctx->errstr :
-		    "no reply");
-		return RQ_CHECK_RETRY;
-	}
-	if (r->type != REDIS_REPLY_ERROR)
-		return RQ_CHECK_OK;
-	switch (rstream_classify_error(r->str)) {
-	case RSTREAM_ERR_BUSYGROUP:
-		return RQ_CHECK_OK;
-	case RSTREAM_ERR_LOADING:
-		*msg = xasprintf("%s: %s", doing, r->str);
-		return RQ_CHECK_RETRY;
-	case RSTREAM_ERR_AUTH:
-		if (rq->ru.password != NULL)
-			*msg = xasprintf("Redis at %s refused the password: "
-			    "%s", rq->url, r->str);
-		else
-			*msg = xasprintf("Redis at %s wants a password (%s): "
-			    "give it in the url, as redis://:PASSWORD@HOST",
-			    rq->url, r->str);
-		return RQ_CHECK_FATAL;
-	case RSTREAM_ERR_WRONGTYPE:
-		*msg = xasprintf("the key \"%s\" at %s is not a stream",
-		    rq->stream, rq->url);
-		return RQ_CHECK_FATAL;
-	default:
-		*msg = xasprintf("Redis at %s: %s: %s", rq->url, doing, r->str);
-		return RQ_CHECK_FATAL;
-	}
-}
-
-/* One session of the start-up check: password, database, version, group. */
-static int
-rq_check_session(struct redisq *rq, redisContext *ctx, char **msg)
-{
-	redisReply	*r;
-	unsigned	 major, minor;
-	int		 res;
-
-	if (rq->ru.password != NULL) {
-		if (rq->ru.user != NULL)
-			r = redisCommand(ctx, "AUTH %s %s", rq->ru.user,
-			    rq->ru.password);
-		else
-			r = redisCommand(ctx, "AUTH %s", rq->ru.password);
-		res = rq_check_reply(rq, ctx, r, "AUTH", msg);
-		freeReplyObject(r);
-		if (res != RQ_CHECK_OK)
-			return res;
-	}
-	if (rq->ru.db != 0) {
-		r = redisCommand(ctx, "SELECT %u", rq->ru.db);
-		res = rq_check_reply(rq, ctx, r, "SELECT", msg);
-		freeReplyObject(r);
-		if (res != RQ_CHECK_OK)
-			return res;
-	}
-	r = redisCommand(ctx, "INFO server");
-	if ((res = rq_check_reply(rq, ctx, r, "INFO", msg)) != RQ_CHECK_OK) {
-		freeReplyObject(r);
-		return res;
-	}
-	if (r->type == REDIS_REPLY_STRING &&
-	    rstream_parse_version(r->str, &major, &minor) == 0 &&
-	    !rstream_version_ok(major, minor)) {
-		*msg = xasprintf("Redis at %s is version %u.%u; backend: redis "
-		    "needs 6.2 or later (XAUTOCLAIM)", rq->url, major, minor);
-		freeReplyObject(r);
-		return RQ_CHECK_FATAL;
-	}
-	freeReplyObject(r);
-	r = redisCommand(ctx, "XGROUP CREATE %s %s 0 MKSTREAM", rq->stream,
-	    rq->group);
-	res = rq_check_reply(rq, ctx, r, "XGROUP CREATE", msg);
-	freeReplyObject(r);
-	return res;
-}
-
-/*
- * At start-up, before any unit runs: connect, blocking, retrying with a
- * backoff until connect_timeout, so that a wrong URL or a server that is
- * down fails the run at once with a clear message rather than pausing
- * producers for ever. A refused password or a wrong key fails at once.
- */
-static int
-rq_check(struct redisq *rq, char **cause)
-{
-	redisContext	*ctx;
-	struct timeval	 tv;
-	struct timespec	 ts;
-	uint64_t	 start, now, tmo, delay;
-	unsigned	 attempt = 0;
-	char		*msg = NULL, *last = NULL, d[32];
-	int		 res;
-
-	start = uv_hrtime() / 1000000;
-	for (;;) {
-		now = uv_hrtime() / 1000000;
-		tmo = start + rq->connect_timeout > now ?
-		    start + rq->connect_timeout - now : 0;
-		if (tmo < 1000)
-			tmo = 1000;
-		if (tmo > 5000)
-			tmo = 5000;
-		tv.tv_sec = (time_t)(tmo / 1000);
-		tv.tv_usec = (suseconds_t)(tmo % 1000) * 1000;
-		if ((ctx = redisConnectWithTimeout(rq->ru.host,
-		    (int)rq->ru.port, tv)) == NULL)
-			fatalx("redisConnectWithTimeout: out of memory");
-		if (ctx->err != 0) {
-			msg = xstrdup(ctx->errstr);
-			res = RQ_CHECK_RETRY;
-		} else {
-			(void)redisSetTimeout(ctx, tv);
-			res = rq_check_session(rq, ctx, &msg);
-		}
-		redisFree(ctx);
-		if (res == RQ_CHECK_OK) {
-			free(last);
-			return 0;
-		}
-		if (res == RQ_CHECK_FATAL) {
-			free(last);
-			*cause = msg;
-			return -1;
-		}
-		free(last);
-		last = msg;
-		msg = NULL;
-		now = uv_hrtime() / 1000000;
-		if (now >= start + rq->connect_timeout)
-			break;
-		delay = rstream_backoff(attempt++, RQ_RETRY_MIN_MS, 1000);
-		if (delay > start + rq->connect_timeout - now)
-			delay = start + rq->connect_timeout - now;
-		ts.tv_sec = (time_t)(delay / 1000);
-		ts.tv_nsec = (long)(delay % 1000) * 1000000;
-		while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-			;
-	}
-	*cause = xasprintf("cannot reach Redis at %s within %s: %s", rq->url,
-	    rq_dur(rq->connect_timeout, d, sizeof d), last);
-	free(last);
-	return -1;
 }
 
 /* ----------------------------------------------------------------- api */
@@ -2081,32 +1534,30 @@ redisq_new(uv_loop_t *loop, const struct queue_spec *qs, struct queue *inbox,
 	rstream_fifo_init(&rq->acking);
 	rstream_fifo_init(&rq->ret_ids);
 	TAILQ_INIT(&rq->takers);
-	if (check && rq_check(rq, cause) == -1) {
+	if (check && rconn_check(&rq->ru, rq->url, rq->connect_timeout,
+	    rq->stream, rq->group, cause) == -1) {
 		rq_destroy(rq);
 		return NULL;
 	}
 
-	rq->cmd.rq = rq->rd.rq = rq;
-	rq->cmd.what = "commands";
-	rq->rd.what = "reads";
-	rq->cmd.limit = RQ_WATCHDOG_MS;
-	rq->rd.limit = RQ_WATCHDOG_MS + RQ_BLOCK_MS;
+	rconn_init(&rq->cmd, loop, &rq->ru, "commands", RQ_WATCHDOG_MS, rq);
+	rconn_init(&rq->rd, loop, &rq->ru, "reads", RQ_WATCHDOG_MS +
+	    RQ_BLOCK_MS, rq);
+	rq->cmd.stream = rq->stream;
+	rq->cmd.group = rq->group;
+	rq->cmd.up_fn = rq->rd.up_fn = rq_conn_up;
+	rq->cmd.lost_fn = rq->rd.lost_fn = rq_conn_lost;
+	rq->cmd.closed_fn = rq->rd.closed_fn = rq_closed;
 	if (uv_timer_init(loop, &rq->tick) != 0 ||
 	    uv_timer_init(loop, &rq->poll) != 0 ||
 	    uv_timer_init(loop, &rq->keep) != 0 ||
-	    uv_prepare_init(loop, &rq->prep) != 0 ||
-	    uv_timer_init(loop, &rq->cmd.retry) != 0 ||
-	    uv_timer_init(loop, &rq->rd.retry) != 0)
+	    uv_prepare_init(loop, &rq->prep) != 0)
 		fatalx("queue %s: cannot set up its timers", rq->name);
 	rq->tick.data = rq->poll.data = rq->keep.data = rq->prep.data = rq;
-	rq->cmd.retry.data = &rq->cmd;
-	rq->rd.retry.data = &rq->rd;
 	uv_unref((uv_handle_t *)&rq->tick);
 	uv_unref((uv_handle_t *)&rq->poll);
 	uv_unref((uv_handle_t *)&rq->keep);
 	uv_unref((uv_handle_t *)&rq->prep);
-	uv_unref((uv_handle_t *)&rq->cmd.retry);
-	uv_unref((uv_handle_t *)&rq->rd.retry);
 	tick = rq->claim_after / 4;
 	if (tick > 1000)
 		tick = 1000;
@@ -2114,7 +1565,7 @@ redisq_new(uv_loop_t *loop, const struct queue_spec *qs, struct queue *inbox,
 		tick = 20;
 	(void)uv_timer_start(&rq->tick, rq_tick_cb, tick, tick);
 	(void)uv_timer_start(&rq->keep, rq_keep_cb, 3600000, 3600000);
-	rq_connect(&rq->cmd);
+	rconn_connect(&rq->cmd);
 	return rq;
 }
 
@@ -2209,13 +1660,15 @@ redisq_shutdown(struct redisq *rq)
 }
 
 struct redisq_taker *
-redisq_taker_new(struct redisq *rq, int fd)
+redisq_taker_new(struct redisq *rq, int fd, int rfd)
 {
 	struct redisq_taker	*t;
 
 	t = xcalloc(1, sizeof *t);
 	t->rq = rq;
-	t->fd = fd;
+	/* The reader's end outlives ours, closed at the end of stream. */
+	t->fd = rfd != -1 ? rfd : fd;
+	t->own = rfd == -1;
 	rstream_fifo_init(&t->ids);
 	TAILQ_INSERT_TAIL(&rq->takers, t, entry);
 	return t;
@@ -2246,13 +1699,18 @@ rq_taker_check(struct redisq_taker *t)
 		rq_schedule(t->rq);
 }
 
-/* The end of the stream was sent: what is in the pipe is the reader's. */
+/*
+ * The end of the stream was sent. Without a reader's end to probe, what
+ * is in the pipe now counts as the reader's, as when it is read.
+ */
 void
 redisq_taker_close(struct redisq_taker *t)
 {
 	rq_taker_check(t);
-	t->fd = -1;
-	t->closed = 1;
+	if (t->own) {
+		t->fd = -1;
+		t->closed = 1;
+	}
 }
 
 void
@@ -2264,10 +1722,12 @@ redisq_taker_free(struct redisq_taker *t)
 		return;
 	if (t->rq != NULL) {
 		/*
-		 * After the end of stream, items left in the pipe count as
-		 * delivered, as with a memory queue; otherwise they stay
-		 * pending, for another consumer after claim_after.
+		 * Items read by now are done. Those left count as delivered
+		 * only when the end of stream was sent and nothing can tell
+		 * what was read; otherwise they stay pending, for another
+		 * consumer after claim_after.
 		 */
+		rq_taker_check(t);
 		while (t->closed && rstream_fifo_pop(&t->ids, &e) == 0)
 			rq_ack_id(t->rq, &e.id);
 		rq_schedule(t->rq);

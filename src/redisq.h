@@ -1,10 +1,11 @@
 /*
  * A queue backed by a Redis stream and its consumer group (issue 8), on
- * hiredis and its libuv adapter, in the supervisor's loop. Items pushed
- * here go to the stream (XADD, in batches); items for local consumers
- * come from the group (XREADGROUP, XAUTOCLAIM) into an inbox ring that
- * the caller owns and reads like any queue, and are acknowledged once
- * taken by a task or read whole by a process. Knows nothing of units, pipes or YAML: wire.c glues it.
+ * hiredis in the supervisor's loop. Items pushed here go to the stream
+ * (XADD, in batches); items for local consumers come from the group
+ * (XREADGROUP, XAUTOCLAIM) into an inbox ring that the caller owns and
+ * reads like any queue, and are acknowledged once taken by a task or
+ * read whole by a process. Knows nothing of units or YAML: wire.c glues
+ * it to pipes and tasks.
  */
 #ifndef PYT_REDISQ_H
 #define PYT_REDISQ_H
@@ -64,11 +65,12 @@ void		 redisq_popped(struct redisq *);
 void		 redisq_shutdown(struct redisq *);
 
 /*
- * A taker writing into fd (borrowed: a pipe's write end). Items it takes
- * are acknowledged once the reader has read them whole (FIONREAD).
+ * A taker writing into a pipe: fd its end, rfd the reader's (or -1),
+ * both borrowed until redisq_taker_free. Items it takes are acknowledged
+ * once the reader has read them whole (FIONREAD on rfd, else on fd).
  */
-struct redisq_taker *redisq_taker_new(struct redisq *, int fd);
-/* The taker closes fd (end of stream): what it holds counts as read. */
+struct redisq_taker *redisq_taker_new(struct redisq *, int fd, int rfd);
+/* The taker closes fd (end of stream). */
 void		 redisq_taker_close(struct redisq_taker *);
 /* Items still in hand and not closed stay pending, for claim_after. */
 void		 redisq_taker_free(struct redisq_taker *);

@@ -971,7 +971,7 @@ inlet_new(struct wire *w, int fd, int rfd, struct wqueue *wq, size_t sub)
 	in->wq = wq;
 	in->sub = sub;
 	if (wq->rq != NULL)
-		in->rtk = redisq_taker_new(wq->rq, fd);
+		in->rtk = redisq_taker_new(wq->rq, fd, rfd);
 	in->waiter.fn = inlet_wake_cb;
 	in->waiter.arg = in;
 	buf_init(&in->log);

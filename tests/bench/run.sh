@@ -639,7 +639,7 @@ function median(key,    n, i, j, t, a) {
 function fmt(v, kind) {
 	if (v == "" || v == "ERR") return v == "" ? "-" : v
 	if (kind == "t") return sprintf("%.3f", v)
-	if (kind == "r") return sprintf("%.0f", v)
+	if (kind == "r") return sprintf(v < 10 ? "%.2f" : "%.0f", v)
 	return sprintf("%.1f", v)
 }
 function ratio(v, b, kind) {

@@ -4,6 +4,12 @@
 # end as after the first hundred restarts (fds equal, RSS within 512 kB).
 # --keep holds the supervisor up after it gave up, to be measured idle.
 . "$(dirname "$0")/lib.sh"
+# Memory and scale figures of a sanitizer build are the sanitizer's
+# (quarantine, shadow memory, slowness): this test runs in plain builds.
+if [ -n "${PYT_SANITIZED:-}" ]; then
+	echo "SKIP: under sanitizers" >&2
+	exit 77
+fi
 
 RESTARTS=10000
 # "warm" does the first hundred restarts; measured once it gave up (idle,

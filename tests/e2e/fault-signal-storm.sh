@@ -7,6 +7,12 @@
 # keeps serving and exits as documented on SIGTERM, and its memory does not
 # grow with the number of reloads.
 . "$(dirname "$0")/lib.sh"
+# Memory and scale figures of a sanitizer build are the sanitizer's
+# (quarantine, shadow memory, slowness): this test runs in plain builds.
+if [ -n "${PYT_SANITIZED:-}" ]; then
+	echo "SKIP: under sanitizers" >&2
+	exit 77
+fi
 
 RELOADS=2000
 MAXSIG=40000

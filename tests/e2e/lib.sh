@@ -94,3 +94,12 @@ count_lines() {
 manifest() {
 	cat >"$T/$1"
 }
+
+# left_behind PID: is PID still a process of this test's supervisor? With
+# pid_max at 32768 and tests running in parallel, a pid seen earlier may
+# belong to a stranger by now: ours carry this test's PYTASKING_SOCKET.
+left_behind() {
+	pid_gone "$1" && return 1
+	tr '\0' '\n' <"/proc/$1/environ" 2>/dev/null |
+	    grep -q "^PYTASKING_SOCKET=$T/"
+}

@@ -20,6 +20,6 @@ wait_pyt 60
 expect_status 0
 [ "$(count_lines "$T/err" ': stopped$')" = 200 ] || fail "not all 200 stopped"
 for p in $pids; do
-	pid_gone "$p" || fail "process $p left behind"
+	left_behind "$p" && fail "process $p left behind"
 done
 exit 0
