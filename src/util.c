@@ -132,6 +132,9 @@ util_parse_signal(const char *s, int *sig, const char **errstr)
 	}
 	if (strncasecmp(name, "SIG", 3) == 0)
 		name += 3;
+	/* "SIG49" is how util_signal_name prints a signal without a name. */
+	if (name != s && isdigit((unsigned char)*name))
+		return util_parse_signal(name, sig, errstr);
 	for (i = 0; i < sizeof util_signals / sizeof util_signals[0]; i++) {
 		if (strcasecmp(name, util_signals[i].name) == 0) {
 			*sig = util_signals[i].number;

@@ -1,6 +1,7 @@
-# Inputs the fuzzers once crashed on (tests/fuzz/regress/TARGET/*) go
+# Inputs the fuzzers once failed on (tests/fuzz/regress/TARGET/*) go
 # through the real binary: "pytasking-run --check" must load or refuse
-# each one (exit 0 or 2), never crash or hang. A fuzz_manifest input is a
+# each one (exit 0 or 2), never crash or hang, and what "-cv" prints of
+# one that loads must load again. A fuzz_manifest input is a
 # manifest as it is; a fuzz_script input is a step line, embedded in a
 # manifest as a step, as a block header and inside a block body. Builds
 # nothing: "make fuzz" replays the same inputs through the fuzz targets.
@@ -43,15 +44,34 @@ tasks:
 EOF2
 }
 
-# replay NAME FILE: --check FILE under a hard timeout; 0 or 2 only.
-replay() {
-	run_pyt 20 --check "$2"
+# check_once NAME ARGS...: pytasking-run ARGS under a hard timeout; exit
+# status 0 or 2 only, and no sanitizer or assertion report.
+check_once() {
+	_name=$1
+	shift
+	run_pyt 20 "$@"
 	case $STATUS in
 	0|2) ;;
-	*) fail "$1: --check exited $STATUS (expected 0 or 2)" ;;
+	*) fail "$_name: $* exited $STATUS (expected 0 or 2)" ;;
 	esac
 	if grep -Eq 'Sanitizer|runtime error|Assertion|==[0-9]+==' "$T/err"; then
-		fail "$1: a sanitizer or assertion report"
+		fail "$_name: a sanitizer or assertion report"
+	fi
+}
+
+# replay NAME FILE: --check FILE. When it loads, what -cv prints must load
+# too (as fuzz_manifest checks), unless it holds a "$" to expand again.
+replay() {
+	check_once "$1" --check "$2"
+	if [ "$STATUS" = 0 ]; then
+		check_once "$1" -cv "$2"
+		cp "$T/out" "$T/printed.yaml"
+		if ! grep -q '\$' "$T/printed.yaml"; then
+			check_once "$1 (as printed by -cv)" --check \
+			    "$T/printed.yaml"
+			[ "$STATUS" = 0 ] ||
+			    fail "$1: what -cv prints does not load"
+		fi
 	fi
 	n=$((n + 1))
 }

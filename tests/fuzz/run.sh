@@ -88,8 +88,9 @@ for t in "$@"; do
 	cov=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1)
 	if [ "$rc" -ne 0 ]; then
 		echo "fuzz: $t: FAILED (exit $rc) after $((end - start))s:" >&2
-		grep -E -A 40 '==ERROR|runtime error|SUMMARY|Test unit written' \
-		    "$log" | head -n 80 >&2
+		# The report, less libFuzzer's progress lines and dictionary.
+		grep -v -E '^(#[0-9]+|INFO:|Dictionary:|"|###|stat::)' "$log" |
+		    tail -n 80 >&2
 		ls "$work/$t"-* 2>/dev/null | grep -v '\.log$' >&2
 		echo "fuzz: keep the input above as" \
 		    "tests/fuzz/regress/$t/NAME (see tests/fuzz/README)" >&2

@@ -185,6 +185,11 @@ test_signals(void **state)
 	signal_ok("USR1", SIGUSR1);
 	signal_ok("SIGUSR2", SIGUSR2);
 	signal_ok("WINCH", SIGWINCH);
+	signal_ok("SIG49", 49);
+	signal_ok("sig64", 64);
+	signal_bad("SIG0", "signal number out of range");
+	signal_bad("SIG65", "signal number out of range");
+	signal_bad("SIG4x", "signal number out of range");
 	signal_bad(NULL, "empty signal name");
 	signal_bad("", "empty signal name");
 	signal_bad("bad", "unknown signal");
