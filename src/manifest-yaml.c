@@ -91,6 +91,7 @@ struct yload {
 	size_t		  depth;
 	struct ynode	 *root;
 	size_t		  visits;
+	size_t		  bytes;	/* of scalars visited, aliases expanded */
 	int		  aborted;
 	struct manifest	 *m;
 };
@@ -417,6 +418,18 @@ yload_visit(struct yload *y, struct ynode *n)
 	}
 	while (n->type == YNODE_ALIAS)
 		n = n->target;
+	/*
+	 * Bytes too: under the node bound, an alias of an alias of a long
+	 * string still expands to hundreds of megabytes of steps and argv.
+	 */
+	if (n->type == YNODE_SCALAR)
+		y->bytes += n->len;
+	if (y->bytes > MANIFEST_MAX_EXPANDED && !y->aborted) {
+		y->aborted = 1;
+		diag_error(y->d, n->line, n->col, "more than %d MiB of text "
+		    "after expanding aliases; the manifest is too large",
+		    MANIFEST_MAX_EXPANDED / (1024 * 1024));
+	}
 	return n;
 }
 

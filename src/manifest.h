@@ -34,6 +34,7 @@
 #define MANIFEST_MAX_FILE_SIZE	(4 * 1024 * 1024)
 #define MANIFEST_MAX_DEPTH	64
 #define MANIFEST_MAX_NODES	200000
+#define MANIFEST_MAX_EXPANDED	(16 * 1024 * 1024)	/* bytes of text */
 #define MANIFEST_MAX_ALIASES	1000
 
 struct loc {
