@@ -2,14 +2,37 @@
  * Child processes on libuv. Each child is spawned detached (setsid), so
  * its pid is its process group and a stop reaches its whole tree. The
  * struct embeds libuv handles and is freed from its last close callback.
+ *
+ * Spawning does not wait for the child's exec. libuv 1.44's uv_spawn
+ * blocks until the child has exec'd (to return exec errors), so a burst
+ * of spawns goes one scheduler round trip at a time: on a busy 2-core
+ * machine 1,000 spawns took 2 to 5 times as long as a plain fork loop
+ * (tests/bench/RESULTS.md). Here the parent forks and goes on:
+ * - the errors worth reporting at once are found before the fork, as
+ *   execvp would meet them: the program is looked up in the child's PATH
+ *   and the working directory checked, so "no such file" and "permission
+ *   denied" are still returned by proc_spawn;
+ * - a rarer exec failure (ETXTBSY, E2BIG, a race with the checks) is
+ *   written by the child on its own stderr, as a shell does, and the run
+ *   ends with status 127 (no pipe per spawn: descriptors held by the
+ *   parent make every later fork and exec slower);
+ * - the exit is seen through a pidfd polled by the loop, one event per
+ *   exit (libuv's SIGCHLD handler calls waitpid on every child it has).
+ * Without pidfd_open (Linux before 5.3) uv_spawn is used, as before.
+ * Whoever else reaps children (reaper.c) must leave ours alone: it asks
+ * proc_handle_pid while walking the loop's handles.
  */
 #include "config.h"
 
+#include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,9 +44,14 @@
 #include "xmalloc.h"
 
 struct proc {
-	uv_process_t	 process;
+	union {
+		uv_process_t	 process;	/* uv_spawn fallback */
+		uv_poll_t	 pidpoll;	/* the pidfd: readable at exit */
+	} h;
 	uv_timer_t	 timer;
 	pid_t		 pid;
+	int		 pidfd;		/* -1 with uv_spawn */
+	int		 use_uv;
 	int		 open_handles;
 	int		 exited;	/* the exit callback ran: pid is reaped */
 	int		 stopping;
@@ -37,25 +65,38 @@ struct proc {
 
 static void	proc_close_cb(uv_handle_t *);
 static void	proc_exit_cb(uv_process_t *, int64_t, int);
+static void	proc_pidfd_cb(uv_poll_t *, int, int);
 static void	proc_timer_cb(uv_timer_t *);
 static void	proc_release_handles(struct proc *);
 
 /* While a let-go group is stopping: how often to look whether it is gone. */
 #define PROC_POLL_MS	50
 
-int
-proc_spawn(uv_loop_t *loop, const struct proc_spawn_args *a,
-    struct proc **out)
+/* Does this kernel have pidfd_open? Asked once: a property of the kernel. */
+static int
+proc_have_pidfd(void)
 {
-	struct proc		*p;
+	static int	have = -1;
+	int		fd;
+
+	if (have == -1) {
+		fd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+		have = fd != -1;
+		if (fd != -1)
+			(void)close(fd);
+	}
+	return have;
+}
+
+/* The spawn of libuv, kept for kernels without pidfd_open. */
+static int
+proc_spawn_uv(uv_loop_t *loop, const struct proc_spawn_args *a,
+    struct proc *p)
+{
 	uv_process_options_t	 opts;
 	uv_stdio_container_t	*stdio;
 	int			 i, n, error;
 
-	*out = NULL;
-	p = xcalloc(1, sizeof *p);
-	p->exit_fn = a->exit_fn;
-	p->arg = a->arg;
 	memset(&opts, 0, sizeof opts);
 	/*
 	 * 0, 1, 2, and when asked one more at extra_num; the ones between
@@ -82,29 +123,302 @@ proc_spawn(uv_loop_t *loop, const struct proc_spawn_args *a,
 	opts.exit_cb = proc_exit_cb;
 	/* Detached: a new session, so the pid is also the process group. */
 	opts.flags = UV_PROCESS_DETACHED;
-	p->process.data = p;
+	p->h.process.data = p;
+	p->use_uv = 1;
+	error = uv_spawn(loop, &p->h.process, &opts);
+	free(stdio);
+	/* Even a failed spawn initialised the handle: it must be closed. */
+	p->open_handles++;
+	if (error == 0)
+		p->pid = p->h.process.pid;
+	return error;
+}
+
+/* The value of PATH in a NULL-terminated environment, or NULL. */
+static const char *
+proc_env_path(char **env)
+{
+	size_t	i;
+
+	for (i = 0; env != NULL && env[i] != NULL; i++)
+		if (strncmp(env[i], "PATH=", 5) == 0)
+			return env[i] + 5;
+	return NULL;
+}
+
+/*
+ * Can path be executed, seen from the child's working directory? 0, or
+ * an errno as execve would give it (a relative path is checked under
+ * cwd, and exec'd as it is after the child's chdir).
+ */
+static int
+proc_check_exec(const char *cwd, const char *path)
+{
+	struct stat	 sb;
+	char		 buf[PATH_MAX];
+	const char	*check = path;
+
+	if (cwd != NULL && path[0] != '/') {
+		if ((size_t)snprintf(buf, sizeof buf, "%s/%s", cwd, path) >=
+		    sizeof buf)
+			return ENAMETOOLONG;
+		check = buf;
+	}
+	if (stat(check, &sb) == -1)
+		return errno;
+	if (!S_ISREG(sb.st_mode))
+		return EACCES;
+	if (access(check, X_OK) == -1)
+		return errno;
+	return 0;
+}
+
+/*
+ * Resolve the program as execvp would in the child: a name with a '/' is
+ * used as it is, any other is looked up in the child's PATH (its default
+ * is "/bin:/usr/bin"). Returns 0 and an allocated path, or an errno:
+ * EACCES if a candidate was found but cannot be run, else ENOENT.
+ */
+static int
+proc_resolve(const char *file, char **env, const char *cwd, char **out)
+{
+	const char	*path, *p, *end;
+	char		*cand;
+	size_t		 dirlen;
+	int		 error, seen_eacces = 0;
+
+	*out = NULL;
+	if (file[0] == '\0')
+		return ENOENT;
+	if (strchr(file, '/') != NULL) {
+		if ((error = proc_check_exec(cwd, file)) != 0)
+			return error;
+		*out = xstrdup(file);
+		return 0;
+	}
+	if ((path = proc_env_path(env)) == NULL)
+		path = "/bin:/usr/bin";
+	for (p = path;; p = end + 1) {
+		if ((end = strchr(p, ':')) == NULL)
+			end = p + strlen(p);
+		dirlen = (size_t)(end - p);
+		/* An empty entry is the current directory. */
+		if (dirlen == 0)
+			cand = xstrdup(file);
+		else
+			cand = xasprintf("%.*s/%s", (int)dirlen, p, file);
+		error = proc_check_exec(cwd, cand);
+		if (error == 0) {
+			*out = cand;
+			return 0;
+		}
+		free(cand);
+		if (error == EACCES)
+			seen_eacces = 1;
+		if (*end == '\0')
+			break;
+	}
+	return seen_eacces ? EACCES : ENOENT;
+}
+
+/* Can the child enter its working directory? 0 or an errno. */
+static int
+proc_check_cwd(const char *cwd)
+{
+	struct stat	sb;
+
+	if (cwd == NULL)
+		return 0;
+	if (stat(cwd, &sb) == -1)
+		return errno;
+	if (!S_ISDIR(sb.st_mode))
+		return ENOTDIR;
+	if (access(cwd, X_OK) == -1)
+		return errno;
+	return 0;
+}
+
+/* The text of an errno, async-signal-safe (no locale, no buffer). */
+static const char *
+proc_strerror(int err)
+{
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 32)
+	const char	*s = strerrordesc_np(err);
+
+	if (s != NULL)
+		return s;
+#endif
+	return err == ETXTBSY ? "Text file busy" : "cannot execute";
+}
+
+/*
+ * In the child, between fork and exec: only async-signal-safe calls.
+ * Put src[i] on dst[i] without one dup2 clobbering a later source, reset
+ * every signal to its default (handlers would write into the parent's
+ * libuv pipe; SIGPIPE is ignored in the parent) and unblock them, then
+ * exec. A failure is told on the child's stderr (msg names the program),
+ * and the exit status is 127.
+ */
+static void __attribute__((noreturn))
+proc_child(const struct proc_spawn_args *a, const char *path, char **shargv,
+    const char *msg, pid_t parent)
+{
+	struct sigaction	 sa;
+	sigset_t		 none;
+	const char		*why;
+	int			 src[4], dst[4], n = 3, i, top;
+
+	for (i = 0; i < 3; i++) {
+		src[i] = a->fds[i];
+		dst[i] = i;
+	}
+	if (a->extra_fd != -1 && a->extra_num > 2) {
+		src[3] = a->extra_fd;
+		dst[3] = a->extra_num;
+		n = 4;
+	}
+	/*
+	 * Die with the supervisor, even one SIGKILLed before it could tell
+	 * the guardian about this child; if it died already, do not run.
+	 */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != parent)
+		_exit(127);
+	if (setsid() == -1)
+		goto fail;
+	top = dst[n - 1] + 1;
+	for (i = 0; i < n; i++)
+		if (src[i] < top && src[i] != dst[i] &&
+		    (src[i] = fcntl(src[i], F_DUPFD_CLOEXEC, top)) == -1)
+			goto fail;
+	for (i = 0; i < n; i++) {
+		if (src[i] == dst[i]) {
+			if (fcntl(dst[i], F_SETFD, 0) == -1)
+				goto fail;
+		} else if (dup2(src[i], dst[i]) == -1)
+			goto fail;
+	}
+	if (a->cwd != NULL && chdir(a->cwd) == -1)
+		goto fail;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_DFL;
+	for (i = 1; i < 32; i++)
+		if (i != SIGKILL && i != SIGSTOP)
+			(void)sigaction(i, &sa, NULL);
+	sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+	execve(path, a->argv, a->env);
+	/* As execvp: a file without a known format is a shell script. */
+	if (errno == ENOEXEC)
+		execve("/bin/sh", shargv, a->env);
+fail:
+	why = proc_strerror(errno);
+	(void)!write(STDERR_FILENO, msg, strlen(msg));
+	(void)!write(STDERR_FILENO, why, strlen(why));
+	(void)!write(STDERR_FILENO, "\n", 1);
+	_exit(127);
+}
+
+/* fork and exec; the child's exit comes through a pidfd. */
+static int
+proc_spawn_fork(uv_loop_t *loop, const struct proc_spawn_args *a,
+    struct proc *p)
+{
+	sigset_t	 all, saved;
+	char		*path, **shargv, *msg;
+	size_t		 argc, i;
+	pid_t		 pid, parent = getpid();
+	int		 error, st;
+
+	if ((error = proc_check_cwd(a->cwd)) != 0)
+		return -error;
+	if ((error = proc_resolve(a->file, a->env, a->cwd, &path)) != 0)
+		return -error;
+	/* Made before the fork: the child must not allocate. */
+	for (argc = 0; a->argv[argc] != NULL; argc++)
+		;
+	shargv = xreallocarray(NULL, argc + 2, sizeof *shargv);
+	shargv[0] = "/bin/sh";
+	shargv[1] = path;
+	for (i = 1; i <= argc; i++)
+		shargv[i + 1] = a->argv[i];
+	msg = xasprintf("pytasking-run: cannot run %s: ", path);
+	/* No signal handler may run in the child before exec. */
+	sigfillset(&all);
+	(void)pthread_sigmask(SIG_SETMASK, &all, &saved);
+	pid = fork();
+	if (pid == 0)
+		proc_child(a, path, shargv, msg, parent);
+	error = pid == -1 ? -errno : 0;
+	(void)pthread_sigmask(SIG_SETMASK, &saved, NULL);
+	free(msg);
+	if (pid == -1)
+		goto out;
+	p->pid = pid;
+	/*
+	 * Only we reap this pid, so it stays ours until then and the pidfd
+	 * refers to it, even if it has exited already. Without a pidfd
+	 * (EMFILE) the child cannot be watched: kill and reap it, and fail
+	 * the spawn as uv_spawn would fail for want of a descriptor.
+	 */
+	if ((p->pidfd = (int)syscall(SYS_pidfd_open, pid, 0)) == -1 ||
+	    (error = uv_poll_init(loop, &p->h.pidpoll, p->pidfd)) != 0) {
+		error = p->pidfd == -1 ? -errno : error;
+		(void)kill(pid, SIGKILL);
+		while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
+			;
+		if (p->pidfd != -1)
+			(void)close(p->pidfd);
+		p->pidfd = -1;
+		p->pid = 0;
+		goto out;
+	}
+	p->h.pidpoll.data = p;
+	p->open_handles++;
+	if (uv_poll_start(&p->h.pidpoll, UV_READABLE, proc_pidfd_cb) != 0)
+		fatalx("cannot poll a pidfd");
+out:
+	free(shargv);
+	free(path);
+	return error;
+}
+
+int
+proc_spawn(uv_loop_t *loop, const struct proc_spawn_args *a,
+    struct proc **out)
+{
+	struct proc	*p;
+	int		 error;
+
+	*out = NULL;
+	p = xcalloc(1, sizeof *p);
+	p->exit_fn = a->exit_fn;
+	p->arg = a->arg;
+	p->pidfd = -1;
 
 	error = uv_timer_init(loop, &p->timer);
 	if (error != 0) {
-		free(stdio);
 		free(p);
 		return error;
 	}
 	p->timer.data = p;
 	p->open_handles = 1;
 
-	error = uv_spawn(loop, &p->process, &opts);
-	free(stdio);
-	/* Even a failed spawn initialised the handle: it must be closed. */
-	p->open_handles++;
+	if (proc_have_pidfd())
+		error = proc_spawn_fork(loop, a, p);
+	else
+		error = proc_spawn_uv(loop, a, p);
 	if (error != 0) {
 		p->exited = 1;
 		p->freed = 1;
 		proc_release_handles(p);
 		return error;
 	}
-	p->pid = p->process.pid;
-	/* Detached: setsid ran before the exec that uv_spawn waited for. */
+	/*
+	 * The group is told to the guardian now. The child may reach setsid
+	 * a moment later, but the guardian acts only once the last copy of
+	 * its pipe is closed, and the child holds one until its exec; and
+	 * the child dies with us (PR_SET_PDEATHSIG) should we die first.
+	 */
 	p->guard = a->guard;
 	guard_add(p->guard, p->pid);
 	*out = p;
@@ -115,6 +429,26 @@ pid_t
 proc_pid(const struct proc *p)
 {
 	return p->pid;
+}
+
+/*
+ * For a walk of the loop's handles: the pid a handle waits to reap, if it
+ * watches the exit of one of our children (a pidfd poll, or libuv's
+ * process handle), else 0. An orphan reaper must leave these alone.
+ */
+pid_t
+proc_handle_pid(const uv_handle_t *h)
+{
+	const struct proc	*p = h->data;
+
+	if (!uv_is_active(h))
+		return 0;
+	if (h->type == UV_PROCESS)
+		return ((const uv_process_t *)h)->pid;
+	if (h->type == UV_POLL &&
+	    ((const uv_poll_t *)h)->poll_cb == proc_pidfd_cb && p != NULL)
+		return p->pid;
+	return 0;
 }
 
 int
@@ -253,8 +587,11 @@ proc_signal(struct proc *p, int sig)
 static int
 proc_group_alive(const struct proc *p)
 {
-	if (p->pid <= 0 || kill(-p->pid, 0) != 0)
+	if (p->pid <= 0)
 		return 0;
+	if (kill(-p->pid, 0) != 0)
+		/* No group yet: the leader may not have reached setsid. */
+		return !p->exited && kill(p->pid, 0) == 0;
 	return !p->exited || proc_group_scan(p, 0) > 0;
 }
 
@@ -325,6 +662,37 @@ proc_exit_cb(uv_process_t *h, int64_t exit_status, int term_signal)
 	p->exited = 1;
 	if (p->exit_fn != NULL)
 		p->exit_fn(p, exit_status, term_signal, p->arg);
+	else if (p->freed)
+		proc_release_handles(p);
+}
+
+/* The pidfd is readable: the child exited; reap it. */
+static void
+proc_pidfd_cb(uv_poll_t *h, int status, int events)
+{
+	struct proc	*p = h->data;
+	int64_t		 exit_status = 0;
+	int		 st, term_signal = 0;
+	pid_t		 r;
+
+	while ((r = waitpid(p->pid, &st, WNOHANG)) == -1 && errno == EINTR)
+		;
+	if (r == 0)
+		return;
+	if (r == -1) {
+		/* Someone reaped our child: say so rather than wait forever. */
+		log_warn("waitpid %ld", (long)p->pid);
+		exit_status = 1;
+	} else if (WIFSIGNALED(st))
+		term_signal = WTERMSIG(st);
+	else
+		exit_status = WEXITSTATUS(st);
+	(void)uv_poll_stop(&p->h.pidpoll);
+	p->exited = 1;
+	if (p->exit_fn != NULL)
+		p->exit_fn(p, exit_status, term_signal, p->arg);
+	else if (p->freed)
+		proc_release_handles(p);
 }
 
 void
@@ -351,9 +719,13 @@ proc_release_handles(struct proc *p)
 {
 	if (!uv_is_closing((uv_handle_t *)&p->timer))
 		uv_close((uv_handle_t *)&p->timer, proc_close_cb);
-	/* Never close the process handle before its exit callback ran. */
-	if (p->exited && !uv_is_closing((uv_handle_t *)&p->process))
-		uv_close((uv_handle_t *)&p->process, proc_close_cb);
+	/* Never close the process handle or pidfd before the exit was seen. */
+	if (!p->exited)
+		return;
+	if (p->use_uv && !uv_is_closing((uv_handle_t *)&p->h.process))
+		uv_close((uv_handle_t *)&p->h.process, proc_close_cb);
+	if (p->pidfd != -1 && !uv_is_closing((uv_handle_t *)&p->h.pidpoll))
+		uv_close((uv_handle_t *)&p->h.pidpoll, proc_close_cb);
 }
 
 static void
@@ -361,6 +733,10 @@ proc_close_cb(uv_handle_t *h)
 {
 	struct proc	*p = h->data;
 
+	if (h == (uv_handle_t *)&p->h.pidpoll && !p->use_uv) {
+		(void)close(p->pidfd);
+		p->pidfd = -1;
+	}
 	if (--p->open_handles > 0)
 		return;
 	/*

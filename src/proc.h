@@ -41,6 +41,12 @@ struct proc_spawn_args {
 int	 proc_spawn(uv_loop_t *, const struct proc_spawn_args *,
 	    struct proc **out);
 pid_t	 proc_pid(const struct proc *);
+/*
+ * The pid an active handle of the loop waits to reap, if it watches the
+ * exit of a child spawned here (a pidfd poll, or uv_spawn's process
+ * handle), else 0: for a uv_walk that must not reap our children.
+ */
+pid_t	 proc_handle_pid(const uv_handle_t *);
 int	 proc_has_exited(const struct proc *);
 /* Signal the whole process group; 0 if delivered or nobody is left. */
 int	 proc_signal(struct proc *, int sig);

@@ -452,6 +452,19 @@ queue_pop(struct queue *q, size_t sub)
 		queue_update_depth(q);
 }
 
+/*
+ * An item went straight from a producer to the only consumer that was
+ * waiting, the queue being empty: count it in and out, as a push and a
+ * pop would (wire.c's direct path).
+ */
+void
+queue_count_through(struct queue *q)
+{
+	assert(q->mode == QUEUE_SHARE && q->c.depth == 0);
+	q->c.in++;
+	q->c.out++;
+}
+
 /* Put an item back at a subscriber's head for redelivery; never dropped. */
 void
 queue_unshift(struct queue *q, size_t sub, const void *p, size_t len)

@@ -67,6 +67,8 @@ int		 queue_peek(const struct queue *, size_t sub, const void **,
 		    size_t *);
 /* Remove the head item (counted as out). */
 void		 queue_pop(struct queue *, size_t sub);
+/* Count an item that passed an empty share queue without being stored. */
+void		 queue_count_through(struct queue *);
 /*
  * Put an item back at the head of a subscriber's ring for redelivery
  * (counted as redelivered, not in). Never dropped, even when full.

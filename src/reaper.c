@@ -20,6 +20,7 @@
 
 #include "guard.h"
 #include "log.h"
+#include "proc.h"
 #include "reaper.h"
 #include "xmalloc.h"
 
@@ -91,14 +92,15 @@ static void
 reaper_walk_cb(uv_handle_t *h, void *arg)
 {
 	struct reaper	*r = arg;
+	pid_t		 pid;
 
-	if (h->type != UV_PROCESS || !uv_is_active(h))
+	if ((pid = proc_handle_pid(h)) == 0)
 		return;
 	if (r->nours == r->oursize) {
 		r->oursize = r->oursize == 0 ? 64 : r->oursize * 2;
 		r->ours = xreallocarray(r->ours, r->oursize, sizeof *r->ours);
 	}
-	r->ours[r->nours++] = ((uv_process_t *)h)->pid;
+	r->ours[r->nours++] = pid;
 }
 
 /* The pids libuv waits for, sorted. */

@@ -4,6 +4,9 @@
 
 printf 'not a program\n' >"$T/notexec"
 chmod 644 "$T/notexec"
+# Executable, but no "#!": run by /bin/sh, as execvp(3) does.
+printf 'echo "run by sh: $1"\n' >"$T/noshebang"
+chmod 755 "$T/noshebang"
 manifest fail.yaml <<EOF2
 version: 1
 processes:
@@ -12,6 +15,7 @@ processes:
   notexec: {cmd: ["$T/notexec"]}
   badcwd: {cmd: ["$PYT_HELPER", exit, "0"], cwd: /nonexistent/dir}
   fine: {cmd: ["$PYT_HELPER", echo, still here]}
+  script: {cmd: ["$T/noshebang", arg1]}
 EOF2
 run_pyt 20 "$T/fail.yaml"
 expect_status 1
@@ -23,6 +27,7 @@ grep -Eiq "notexec: cannot start .*permission denied" "$T/err" ||
     fail "not executable message"
 grep -Eiq "badcwd: cannot start .*no such file" "$T/err" || fail "bad cwd message"
 grep -qx "fine | still here" "$T/out" || fail "other units affected"
+grep -qx "script | run by sh: arg1" "$T/out" || fail "a script without #!"
 
 # Counted by the restart policy: 1 + 2 restarts, then it gives up.
 manifest retry.yaml <<EOF2
