@@ -45,7 +45,7 @@ usage(void)
 	    "       bench-tool stoploop N CMD...\n"
 	    "       bench-tool run [-T secs] [-o out] [-e err] [-m text]... "
 	    "[-k]\n"
-	    "           [-E n:text] [-P n:comm] [-F file:bytes] [-i secs] "
+	    "           [-E n:text] [-P n:comm] [-F file:bytes] [-W secs] [-i secs] "
 	    "[-a comm]...\n"
 	    "           [-s] [-S sig] [-x status|any] CMD...\n", stderr);
 	exit(2);
@@ -690,6 +690,7 @@ cmd_run(int argc, char **argv)
 	long long		 file_bytes = 0;
 	double			 timeout = 120, idle = -1, deadline, t;
 	double			 t_ready = 0, t_idle_end = 0, t_sig = 0;
+	double			 settle = 0, t_idle_start = 0;
 	double			 t_exit = 0, t_done;
 	long			 proc_need = 0, rss = 0, hwm = 0, members = 0;
 	long			 r0, h0, p0, m0, pss = 0, self_ticks = -1;
@@ -701,7 +702,7 @@ cmd_run(int argc, char **argv)
 	int			 pout[2] = { -1, -1 }, perr[2] = { -1, -1 };
 	int			 timeout_ms, ready_known;
 
-	while ((ch = getopt(argc, argv, "+T:o:e:m:kE:P:F:i:a:sS:x:")) != -1) {
+	while ((ch = getopt(argc, argv, "+T:o:e:m:kE:P:F:i:W:a:sS:x:")) != -1) {
 		switch (ch) {
 		case 'T':
 			timeout = (double)num(optarg);
@@ -743,6 +744,9 @@ cmd_run(int argc, char **argv)
 			break;
 		case 'i':
 			idle = strtod(optarg, NULL);
+			break;
+		case 'W':
+			settle = strtod(optarg, NULL);
 			break;
 		case 'a':
 			if (nset == MAX_SETCOMM)
@@ -877,12 +881,17 @@ cmd_run(int argc, char **argv)
 				ready = 0;
 			if (ready) {
 				t_ready = now();
-				if (idle >= 0) {
-					set_sample(pid, set, nset, &cpu0, &r0,
-					    &h0, &p0, &m0);
-					t_idle_end = now() + idle;
-				}
+				if (idle >= 0)
+					t_idle_start = t_ready + settle;
 			}
+		}
+		/* Idle: from the end of the settling time, for idle seconds. */
+		if (idle >= 0 && t_idle_start != 0 && t_idle_end == 0 &&
+		    now() >= t_idle_start) {
+			set_sample(pid, set, nset, &cpu0, &r0, &h0, &p0, &m0);
+			t_idle_end = now() + idle;
+			if (idle == 0)
+				t_idle_end = now();
 		}
 		if (t_ready != 0 && idle >= 0 && t_idle_end != 0 &&
 		    now() >= t_idle_end) {
@@ -919,6 +928,12 @@ cmd_run(int argc, char **argv)
 				timeout_ms = 20;
 			if (file_path != NULL && timeout_ms > 1)
 				timeout_ms = 1;
+		}
+		if (idle >= 0 && t_idle_start != 0 && t_idle_end == 0) {
+			int	ms = (int)((t_idle_start - now()) * 1000) + 1;
+
+			if (ms < timeout_ms)
+				timeout_ms = ms < 0 ? 0 : ms;
 		}
 		if (t_idle_end != 0) {
 			int	ms = (int)((t_idle_end - now()) * 1000) + 1;

@@ -27,13 +27,13 @@ case $MODE in
 full)
 	RUNS=${BENCH_RUNS:-5}
 	N_SPAWN=1000 N_LINES=2000000 N_IDLE=100 N_TASKS=10000 IDLE_SECS=10
-	N_STOP=1000 LOAD_MIB=256 N_RESTART=1000
+	N_STOP=1000 LOAD_MIB=256 N_RESTART=1000 SETTLE=1
 	PEERS=${BENCH_PEERS:-1}
 	;;
 smoke)
 	RUNS=${BENCH_RUNS:-1}
 	N_SPAWN=100 N_LINES=100000 N_IDLE=20 N_TASKS=1000 IDLE_SECS=1
-	N_STOP=100 LOAD_MIB=8 N_RESTART=50
+	N_STOP=100 LOAD_MIB=8 N_RESTART=50 SETTLE=0.2
 	PEERS=${BENCH_PEERS:-0}
 	;;
 *)
@@ -341,7 +341,9 @@ stderr_logfile=NONE"
 }
 
 # idle: N_IDLE sleeping processes, then N_TASKS idle tasks (and one, for
-# the difference): CPU used over IDLE_SECS once all started, and memory.
+# the difference): CPU used over IDLE_SECS once all started and SETTLE
+# seconds passed (the last "started" line comes before the tasks' first
+# steps have run), and memory.
 bench_idle() {
 	row idle-cpu v ms "<5" "idle $N_IDLE processes: CPU in ${IDLE_SECS}s"
 	row idle-rss v KiB "<4096" "idle $N_IDLE processes: RSS (VmRSS)"
@@ -372,7 +374,7 @@ stderr_logfile=NONE"
 	r=1
 	while [ "$r" -le "$RUNS" ]; do
 		if tool run -T $((IDLE_SECS + 120)) -P "$N_IDLE:bench-child" \
-		    -i "$IDLE_SECS" -s -- "$PYT" "$m"; then
+		    -W "$SETTLE" -i "$IDLE_SECS" -s -- "$PYT" "$m"; then
 			record idle-cpu pyt "$(get idle_cpu_ms)"
 			record idle-rss pyt "$(get rss_kb)"
 			record idle-hwm pyt "$(get hwm_kb)"
@@ -388,7 +390,7 @@ stderr_logfile=NONE"
 			one=0
 		fi
 		if tool run -T $((IDLE_SECS + 120)) -E "$N_TASKS:: started" \
-		    -i "$IDLE_SECS" -s -- "$PYT" "$T/tasks-$N_TASKS.yaml"; then
+		    -W "$SETTLE" -i "$IDLE_SECS" -s -- "$PYT" "$T/tasks-$N_TASKS.yaml"; then
 			record idle-tcpu pyt "$(get idle_cpu_ms)"
 			record idle-trss pyt "$(get rss_kb)"
 			record idle-task pyt $(( ($(get rss_kb) - one) * 1024 / (N_TASKS - 1) ))
@@ -397,7 +399,7 @@ stderr_logfile=NONE"
 		fi
 		if have_sup; then
 			if tool run -T $((IDLE_SECS + 300)) -P "$N_IDLE:bench-child" \
-			    -i "$IDLE_SECS" -s -x any -- supervisord -c "$c"; then
+			    -W "$SETTLE" -i "$IDLE_SECS" -s -x any -- supervisord -c "$c"; then
 				record idle-cpu sup "$(get idle_cpu_ms)"
 				record idle-rss sup "$(get rss_kb)"
 				record idle-hwm sup "$(get hwm_kb)"
@@ -410,7 +412,7 @@ stderr_logfile=NONE"
 			s6_dir "$N_IDLE" 0 sleep
 			# shellcheck disable=SC2046
 			if tool run -T $((IDLE_SECS + 300)) -P "$N_IDLE:bench-child" \
-			    -a s6-supervise -i "$IDLE_SECS" -s -x any -- \
+			    -a s6-supervise -W "$SETTLE" -i "$IDLE_SECS" -s -x any -- \
 			    $(s6_scan "$N_IDLE"); then
 				record idle-cpu s6 "$(get idle_cpu_ms)"
 				record idle-rss s6 "$(get rss_kb)"
@@ -655,13 +657,13 @@ FILENAME ~ /results$/ { vals[$1 SUBSEP $2] = vals[$1 SUBSEP $2] " " $3; next }
 	s = median(key SUBSEP "sup"); x = median(key SUBSEP "s6")
 	pr = ratio(p, b, kind)
 	rs = ratio(s, b, kind); rx = ratio(x, b, kind)
-	printf "%-48s %-4s %10s %10s %6s %7s %10s %6s %10s %6s\n", label, unit,
+	printf "%-48s %-4s %10s %10s %6s %7s %11s %6s %10s %6s\n", label, unit,
 	    fmt(p, kind), fmt(b, kind), pr, target,
 	    fmt(s, kind), rs, fmt(x, kind), rx
 }
 BEGIN {
-	printf "%-48s %-4s %10s %10s %6s %7s %10s %6s %10s %6s\n", "workload", "unit",
-	    "pytasking", "baseline", "ratio", "target", "supervisd", "ratio", "s6", "ratio"
+	printf "%-48s %-4s %10s %10s %6s %7s %11s %6s %10s %6s\n", "workload", "unit",
+	    "pytasking", "baseline", "ratio", "target", "supervisord", "ratio", "s6", "ratio"
 }
 ' "$T/results" "$T/rows"
 echo "(medians; ratio = baseline time / time, or rate / baseline rate: higher is better)"
