@@ -2,8 +2,9 @@
 # The layering rule of STYLE.md, section 1: a file in src/ includes only
 # project headers of its own layer or a lower one; <yaml.h> only in
 # manifest-yaml.c; <uv.h> never in L0 or L1; control and ctl never include
-# each other. Every file in src/ must be given a layer here, so a new file
-# is classified when it is added. Exit 0 when the rule holds, 1 otherwise.
+# each other; sv-int.h only in supervisor.c and sv-*.c. Every file in src/
+# must be given a layer here, so a new file is classified when it is added.
+# Exit 0 when the rule holds, 1 otherwise.
 set -u
 
 srcdir=${PYT_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -14,7 +15,7 @@ layer() {
   xmalloc|log|util|buf|diag|interp|logring|filesink|guard) echo 0 ;;
   manifest|queue|lines|unit|script|ctlproto|rstream) echo 1 ;;
   manifest-yaml|proc|task|task-*|loop|notify|ready|reaper|chainload|redisq|rconn) echo 2 ;;
-  wire|supervisor) echo 3 ;;
+  wire|supervisor|sv-*) echo 3 ;;
   control|ctl) echo 4 ;;
   main) echo 5 ;;
   esac
@@ -56,6 +57,11 @@ check_file() {
       case $mod/$hmod in
       control/ctl|ctl/control)
         echo "$at: control and ctl must not include each other" ;;
+      esac
+      case $mod/$hbase in
+      supervisor/sv-int.h|sv-*/sv-int.h) ;;
+      */sv-int.h)
+        echo "$at: sv-int.h is private to supervisor.c and sv-*.c" ;;
       esac
     done
 }

@@ -1,0 +1,188 @@
+/*
+ * Private to the supervisor's own files (supervisor.c and sv-*.c): the
+ * unit and supervisor structs and the functions those files call across
+ * each other. Only they may include it; everyone else uses supervisor.h.
+ */
+#ifndef PYT_SV_INT_H
+#define PYT_SV_INT_H
+
+#include <sys/queue.h>
+
+#include <regex.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "logring.h"
+#include "manifest.h"
+#include "supervisor.h"
+#include "task.h"
+#include "unit.h"
+#include "wire.h"
+
+struct unit;
+TAILQ_HEAD(unit_waiters, unit);
+
+/* A queue a task reads, with its subscriber id. */
+struct unit_sub {
+	struct wqueue	*wq;
+	size_t		 sub;
+};
+
+enum timer_use {
+	TIMER_NONE,
+	TIMER_BACKOFF,
+	TIMER_DRAIN,	/* the leader exited; waiting for its pipes' EOF */
+	TIMER_READY,	/* ready_timeout of a run not ready yet */
+};
+
+struct unit {
+	struct supervisor	*sv;
+	char			*name;		/* "web", or "web.2" for replicas */
+	const char		*base;		/* the spec's name */
+	const struct proc_spec	*ps;		/* exactly one of ps and ts */
+	const struct task_spec	*ts;
+	const struct restart_spec *rs;
+	enum unit_state		 state;
+	struct unit_history	 hist;
+	int			 has_ended;	/* a run ended at least once */
+	enum unit_end		 last_end;
+	int			 last_status;	/* exit code, 128+signal */
+	int			 failed;	/* ended for good as a failure */
+	char			**args;		/* from "start UNIT ARGS" */
+	size_t			 nargs;
+
+	/* Queues this unit feeds (one entry per destination) and reads. */
+	struct wqueue		**produces;
+	size_t			 nproduces;
+	int			 live;		/* counted as their producer */
+	struct wqueue		*stdin_wq;
+	size_t			 stdin_sub;
+	struct unit_sub		*subs;		/* tasks: get / for */
+	size_t			 nsubs;
+
+	/* The current run of a process. */
+	struct proc		*proc;
+	struct outlet		*out;
+	struct outlet		*err;
+	struct inlet		*in;
+	int			 exited;
+	int64_t			 exit_status;
+	int			 term_signal;
+	uint64_t		 started_ms;
+	int			 stop_requested;
+	int			 restart_requested;
+
+	/* The current run of a task. */
+	struct task		*task;
+	struct filesink		**sinks;	/* a task's file: outputs */
+	size_t			 nsinks;
+	struct wq_waiter	 qwaiter;	/* task blocked on a queue */
+	struct unit		*waiting_on;	/* task blocked in "wait" */
+
+	/* Readiness of the current run, and what dependents look at. */
+	int			 ever_started;
+	int			 ever_ready;
+	int			 is_ready;
+	regex_t			 ready_re;
+	int			 has_ready_re;
+	struct outlet		*ready_fd;	/* the ready: {fd: N} pipe */
+	struct probe		*probe;		/* exec, tcp, http */
+
+	uv_timer_t		 timer;
+	enum timer_use		 timer_use;
+	struct unit_waiters	 waiters;	/* tasks in "wait" on us */
+	TAILQ_ENTRY(unit)	 wait_entry;
+
+	/* Control: recent console output, followers, life changes. */
+	struct logring		 log;
+	struct follower		*followers;
+	int			 removing;	/* forget it once it ended */
+	struct manifest		*own;		/* added by ctl: its spec's home */
+	char			*spawn_error;	/* why the last spawn failed */
+	int			 respec;	/* reload: restart with next_* */
+	const struct proc_spec	*next_ps;
+	const struct task_spec	*next_ts;
+};
+
+/* Someone following a unit's output ("ctl logs -f"). */
+struct follower {
+	struct follower	 *next;
+	struct unit	 *unit;
+	void		(*fn)(const char *, const char *, size_t, void *);
+	void		 *arg;
+};
+
+struct supervisor {
+	uv_loop_t		*loop;
+	const struct manifest	*m;
+	struct wire		*wire;
+	struct unit		**units;
+	size_t			 nunits;
+	uv_signal_t		 sigs[4];
+	size_t			 nsigs;
+	uv_timer_t		 drain_timer;
+	int			 shutting_down;
+	int			 drain_expired;
+	int			 has_deps;	/* any unit has depends_on */
+	int			 checking;	/* in sv_check_waiting */
+	int			 recheck;
+	int			 closing;	/* handles left to close */
+	int			 started;	/* supervisor_start is over */
+	int			 notified_ready;	/* READY=1 sent */
+	int			 stepping;	/* in sv_shutdown_step */
+	int			 restep;
+	int			 interrupts;	/* SIGINTs seen */
+	int			 done;
+	int			 killed_at_stop;
+	uint32_t		 rnd;
+	struct task_host	 host;
+	int			 keep;		/* --keep: stay up when idle */
+	char			*socket_path;	/* PYTASKING_SOCKET for children */
+	struct guard		*guard;		/* told of each group; or NULL */
+	supervisor_loader	 loader;
+	void			*loader_arg;
+	struct manifest		**old;		/* replaced by reloads; kept */
+	size_t			 nold;
+};
+
+/* supervisor.c: the core. */
+int		 unit_is_active(const struct unit *);
+size_t		 sv_find_units(struct supervisor *, const char *, size_t *);
+void		 unit_start(struct unit *, char **, size_t);
+void		 unit_wake_waiters(struct unit *);
+void		 unit_judge_run(struct unit *, const struct unit_exit *);
+void		 unit_run_end(struct unit *);
+void		 unit_stop(struct unit *);
+void		 sv_check_waiting(struct supervisor *);
+void		 sv_maybe_notify_ready(struct supervisor *);
+void		 sv_maybe_done(struct supervisor *);
+
+/* sv-units.c: adding, re-speccing and forgetting units. */
+void		 unit_add_sub(struct unit *, struct wqueue *);
+void		 unit_timer_close_cb(uv_handle_t *);
+struct unit	*sv_add_unit(struct supervisor *, const char *, const char *);
+void		 sv_add_proc_units(struct supervisor *,
+		    const struct proc_spec *);
+void		 sv_forget_unit(struct supervisor *, struct unit *);
+void		 unit_apply_spec(struct unit *, const struct proc_spec *,
+		    const struct task_spec *);
+
+/* sv-run.c: one run of a process or a task. */
+void		 unit_spawn(struct unit *);
+void		 unit_console_cb(void *, const char *, size_t);
+void		 unit_timer_start(struct unit *, enum timer_use, uint64_t);
+void		 unit_timer_stop(struct unit *);
+void		 unit_unwatch_ready(struct unit *);
+void		 unit_close_sinks(struct unit *);
+
+/* sv-task.c: the task host. */
+void		 sv_host_init(struct supervisor *);
+int		 host_signal(void *, const char *, int, char **);
+void		 host_unwait(void *);
+void		 sv_qwaiter_cb(struct wq_waiter *);
+
+/* sv-reload.c: reload. */
+void		 sv_gc_manifests(struct supervisor *);
+
+#endif
