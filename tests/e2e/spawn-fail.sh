@@ -29,6 +29,23 @@ grep -Eiq "badcwd: cannot start .*no such file" "$T/err" || fail "bad cwd messag
 grep -qx "fine | still here" "$T/out" || fail "other units affected"
 grep -qx "script | run by sh: arg1" "$T/out" || fail "a script without #!"
 
+# An exec that fails after every check passed (the file is open for
+# writing: ETXTBSY) is still reported by the supervisor, with the reason.
+printf '#!/bin/sh\necho never\n' >"$T/busy"
+chmod 755 "$T/busy"
+manifest busy.yaml <<EOF2
+version: 1
+processes:
+  busy: {cmd: ["$T/busy"]}
+EOF2
+exec 9>>"$T/busy"
+run_pyt 20 "$T/busy.yaml"
+exec 9>&-
+expect_status 1
+grep -Eiq "busy: cannot start .*text file (is )?busy" "$T/err" ||
+    fail "an exec failure after the checks: $(cat "$T/err")"
+! grep -q never "$T/out" || fail "the busy file ran"
+
 # Counted by the restart policy: 1 + 2 restarts, then it gives up.
 manifest retry.yaml <<EOF2
 version: 1
