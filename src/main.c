@@ -27,6 +27,7 @@
 #include "guard.h"
 #include "log.h"
 #include "manifest.h"
+#include "proc.h"
 #include "reaper.h"
 #include "supervisor.h"
 #include "xmalloc.h"
@@ -186,6 +187,7 @@ run(const struct manifest *m, const char *path, const char *sock, int keep,
 	 * with no threads and no handles yet (guard.c).
 	 */
 	guard = guard_start();
+	proc_raise_nofile();
 	if ((error = uv_loop_init(&loop)) != 0) {
 		log_warnx("uv_loop_init: %s", uv_strerror(error));
 		guard_stop(guard);

@@ -25,6 +25,7 @@
 #include "config.h"
 
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -238,6 +239,36 @@ proc_check_cwd(const char *cwd)
 	return 0;
 }
 
+/*
+ * The descriptor limit our children get. The supervisor holds two or
+ * three descriptors per process it pipes, so it raises its own soft limit
+ * to the hard one (proc_raise_nofile); its children must not inherit that:
+ * a program using select(2) breaks on descriptors above 1023. Set only
+ * when raised.
+ */
+static struct rlimit	proc_child_nofile;
+static int		proc_nofile_raised;
+
+void
+proc_raise_nofile(void)
+{
+	struct rlimit	rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1) {
+		log_warn("getrlimit RLIMIT_NOFILE");
+		return;
+	}
+	if (rl.rlim_cur >= rl.rlim_max)
+		return;
+	proc_child_nofile = rl;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1) {
+		log_warn("setrlimit RLIMIT_NOFILE");
+		return;
+	}
+	proc_nofile_raised = 1;
+}
+
 /* What the child needs, and where it tells why its exec failed. */
 struct proc_child_args {
 	const struct proc_spawn_args	*a;
@@ -280,6 +311,9 @@ proc_child(struct proc_child_args *c)
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != c->parent)
 		goto fail;
 	if (setsid() == -1)
+		goto fail;
+	if (proc_nofile_raised &&
+	    setrlimit(RLIMIT_NOFILE, &proc_child_nofile) == -1)
 		goto fail;
 	top = dst[n - 1] + 1;
 	for (i = 0; i < n; i++)

@@ -38,6 +38,11 @@ struct proc_spawn_args {
  * proc_free once it is done with it, at any time after the exit callback),
  * or a negative libuv error with *out NULL; the caller closes the fds.
  */
+/*
+ * Raise our soft descriptor limit to the hard one, once at start-up;
+ * children spawned afterwards get the limit we started with.
+ */
+void	 proc_raise_nofile(void);
 int	 proc_spawn(uv_loop_t *, const struct proc_spawn_args *,
 	    struct proc **out);
 pid_t	 proc_pid(const struct proc *);
