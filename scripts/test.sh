@@ -148,7 +148,7 @@ EOF
 	rc=0
 	# shellcheck disable=SC2016 # $(E2E_TESTS) is make's, not the shell's
 	make -j2 check TESTS='$(E2E_TESTS) tests/fuzz/regress.sh' \
-	    TESTS_ENVIRONMENT="PYT='$vg/pytasking-run'; export PYT; PYT_TIMEOUT_SCALE=10; export PYT_TIMEOUT_SCALE; PYT_SANITIZED=1; export PYT_SANITIZED;" ||
+	    TESTS_ENVIRONMENT="PYT='$vg/pytasking-run'; export PYT; PYT_TIMEOUT_SCALE=10; export PYT_TIMEOUT_SCALE; PYT_SANITIZED=1; export PYT_SANITIZED; PYT_VALGRIND=1; export PYT_VALGRIND;" ||
 	    rc=$?
 	nlogs=$(find "$vg/logs" -name 'vg.*.log' | wc -l)
 	# valgrind 3.19 does not know pidfd_open (434): it says so and fails

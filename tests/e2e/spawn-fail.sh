@@ -31,6 +31,10 @@ grep -qx "script | run by sh: arg1" "$T/out" || fail "a script without #!"
 
 # An exec that fails after every check passed (the file is open for
 # writing: ETXTBSY) is still reported by the supervisor, with the reason.
+# Not under valgrind: it does not know pidfd_open, so the supervisor
+# spawns with uv_spawn there, and valgrind's own execve in the child ends
+# it with status 101 after libuv saw the exec succeed.
+if [ -z "${PYT_VALGRIND:-}" ]; then
 printf '#!/bin/sh\necho never\n' >"$T/busy"
 chmod 755 "$T/busy"
 manifest busy.yaml <<EOF2
@@ -45,6 +49,7 @@ expect_status 1
 grep -Eiq "busy: cannot start .*text file (is )?busy" "$T/err" ||
     fail "an exec failure after the checks: $(cat "$T/err")"
 ! grep -q never "$T/out" || fail "the busy file ran"
+fi
 
 # Counted by the restart policy: 1 + 2 restarts, then it gives up.
 manifest retry.yaml <<EOF2
