@@ -258,7 +258,8 @@ proc_raise_nofile(void)
 		log_warn("getrlimit RLIMIT_NOFILE");
 		return;
 	}
-	if (rl.rlim_cur >= rl.rlim_max)
+	/* Only where children get the old limit back: the vfork path. */
+	if (rl.rlim_cur >= rl.rlim_max || !proc_have_pidfd())
 		return;
 	proc_child_nofile = rl;
 	rl.rlim_cur = rl.rlim_max;

@@ -40,7 +40,9 @@ struct proc_spawn_args {
  */
 /*
  * Raise our soft descriptor limit to the hard one, once at start-up;
- * children spawned afterwards get the limit we started with.
+ * children spawned afterwards get the limit we started with. Not done on
+ * kernels without pidfd_open, where children are spawned by uv_spawn,
+ * which could not give them the old limit back.
  */
 void	 proc_raise_nofile(void);
 int	 proc_spawn(uv_loop_t *, const struct proc_spawn_args *,

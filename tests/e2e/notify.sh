@@ -30,6 +30,8 @@ wait_line 10 "$T/err" 'slow: started'
 [ ! -s "$T/msgs" ] || fail "READY=1 before the unit was ready: $(cat "$T/msgs")"
 : >"$T/go"
 wait_line 10 "$T/msgs" '^READY=1$'
+# The count is printed after "up", which may reach READY=1 first.
+wait_line 10 "$T/out" '^slow [|] [0-9]+$'
 grep -qx 'slow | 0' "$T/out" || fail "NOTIFY_SOCKET leaked into a child"
 kill -HUP "$BGPID"
 wait_line 10 "$T/msgs" '^RELOADING=1$'
