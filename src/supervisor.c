@@ -21,6 +21,7 @@
 #include "log.h"
 #include "notify.h"
 #include "proc.h"
+#include "scheduler.h"
 #include "supervisor.h"
 #include "sv-int.h"
 #include "task.h"
@@ -95,6 +96,7 @@ supervisor_new(uv_loop_t *loop, const struct manifest *m)
 	if (sv->rnd == 0)
 		sv->rnd = 1;
 	sv->wire = wire_new(loop);
+	sv->sched = sched_new(loop);
 	sv_host_init(sv);
 	if (uv_timer_init(loop, &sv->drain_timer) != 0)
 		fatalx("uv_timer_init failed");
@@ -774,6 +776,8 @@ supervisor_free(struct supervisor *sv)
 		uv_close((uv_handle_t *)&u->timer, unit_timer_close_cb);
 	}
 	free(sv->units);
+	/* After the tasks: each one's memory goes on a last turn. */
+	sched_free(sv->sched);
 	for (i = 0; i < sv->nold; i++)
 		manifest_free(sv->old[i]);
 	free(sv->old);

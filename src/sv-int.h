@@ -137,6 +137,7 @@ struct supervisor {
 	int			 killed_at_stop;
 	uint32_t		 rnd;
 	struct task_host	 host;
+	struct sched		*sched;		/* every task's turns and alarms */
 	int			 keep;		/* --keep: stay up when idle */
 	char			*socket_path;	/* PYTASKING_SOCKET for children */
 	struct guard		*guard;		/* told of each group; or NULL */

@@ -532,7 +532,7 @@ unit_spawn_task(struct unit *u)
 		    sizeof *u->sinks);
 		u->sinks[u->nsinks++] = f;
 	}
-	u->task = task_new(u->sv->loop, u->ts, &u->sv->host, u, u->args,
+	u->task = task_new(u->sv->sched, u->ts, &u->sv->host, u, u->args,
 	    u->nargs);
 	u->state = UNIT_RUNNING;
 	u->started_ms = uv_now(u->sv->loop);

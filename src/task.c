@@ -1,12 +1,13 @@
 /*
  * The task interpreter: a task's run and on_cancel scripts as a state
- * machine on libuv handles, never blocking the loop. Blocks are an explicit
+ * machine on the scheduler's turns and alarms, never blocking the loop. Blocks are an explicit
  * stack of frames, so a wait is a return to the loop, not a suspended C
  * call. Units, queues and output are the host's; no supervisor in here.
  */
 #include "config.h"
 
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 
 #include "buf.h"
 #include "log.h"
+#include "scheduler.h"
 #include "script.h"
 #include "task.h"
 #include "util.h"
@@ -35,12 +37,12 @@ enum task_phase {
 /* What the task waits for. */
 enum task_wait {
 	WAIT_NONE,	/* running, or nothing scheduled */
-	WAIT_TURN,	/* the idle handle: the next loop turn */
-	WAIT_SLEEP,	/* timer */
-	WAIT_EVERY,	/* timer: the next tick of an every block */
+	WAIT_TURN,	/* the scheduler's next turn */
+	WAIT_SLEEP,	/* the step alarm */
+	WAIT_EVERY,	/* the step alarm: the next tick of an every block */
 	WAIT_OUTPUT,	/* host: room for output (the line went out) */
 	WAIT_PUT,	/* host: room in a queue */
-	WAIT_GET,	/* host: an item; timer for the timeout, if any */
+	WAIT_GET,	/* host: an item; the step alarm for the timeout, if any */
 	WAIT_UNIT,	/* host: a unit to end */
 	WAIT_FOR,	/* host: an item for a for block's next round */
 };
@@ -48,7 +50,7 @@ enum task_wait {
 /* What one step did to the run. */
 enum task_result {
 	RESULT_NEXT,	/* go on with the next step */
-	RESULT_WAIT,	/* return to the loop; a handle or the host resumes */
+	RESULT_WAIT,	/* return to the loop; the scheduler or the host resumes */
 	RESULT_END,	/* the script ended: end_status says how */
 };
 
@@ -73,19 +75,23 @@ struct task_var {
 	size_t	 len;
 };
 
+/*
+ * No libuv handle of its own: a task waits on its scheduler's (scheduler.c),
+ * so an idle task costs a few hundred bytes, not three handles.
+ */
 struct task {
-	uv_loop_t		*loop;
+	struct sched		*sched;
 	const struct task_spec	*spec;
 	const struct task_host	*host;
 	void			*arg;
 	char			**args;
 	size_t			 nargs;
 
-	uv_idle_t		 turn;		/* run on the next loop turn */
-	uv_timer_t		 timer;		/* sleep, every, get's timeout */
-	uv_timer_t		 cancel_timer;	/* bounds on_cancel */
-	int			 open_handles;
+	struct sched_turn	 turn;		/* run on the next loop turn */
+	struct sched_alarm	 timer;		/* sleep, every, get's timeout */
+	struct sched_alarm	 cancel_timer;	/* bounds on_cancel */
 	int			 cancel_overran;	/* on_cancel cut at cancel_timeout */
+	int			 status;	/* $status, unless set by "set" */
 
 	enum task_phase		 phase;
 	enum task_wait		 wait;
@@ -108,10 +114,30 @@ struct task {
 static const struct script task_empty_script;
 
 static void	task_run(struct task *);
-static void	task_turn_cb(uv_idle_t *);
-static void	task_timer_cb(uv_timer_t *);
-static void	task_cancel_timer_cb(uv_timer_t *);
-static void	task_close_cb(uv_handle_t *);
+static void	task_turn_cb(struct sched_turn *);
+static void	task_timer_cb(struct sched_alarm *);
+static void	task_cancel_timer_cb(struct sched_alarm *);
+
+/* The task a scheduler callback is for: its embedded turn or alarm. */
+static struct task *
+task_of_turn(struct sched_turn *h)
+{
+	return (struct task *)(void *)((char *)h - offsetof(struct task, turn));
+}
+
+static struct task *
+task_of_timer(struct sched_alarm *h)
+{
+	return (struct task *)(void *)((char *)h -
+	    offsetof(struct task, timer));
+}
+
+static struct task *
+task_of_cancel_timer(struct sched_alarm *h)
+{
+	return (struct task *)(void *)((char *)h -
+	    offsetof(struct task, cancel_timer));
+}
 
 /* Is the wait one the host ends with task_wake? */
 static int
@@ -154,12 +180,18 @@ task_var_set(struct task *t, const char *name, const char *value, size_t len)
 	v->len = len;
 }
 
-/* $status, as get and wait leave it. */
+/*
+ * $status, as get and wait leave it: a number kept aside (no variable to
+ * allocate for every task), unless "set status" made it a variable.
+ */
 static void
 task_set_status(struct task *t, int status)
 {
 	char	s[16];
 
+	t->status = status;
+	if (task_var_find(t, "status") == NULL)
+		return;
 	snprintf(s, sizeof s, "%d", status);
 	task_var_set(t, "status", s, strlen(s));
 }
@@ -202,6 +234,10 @@ task_lookup(struct task *t, const char *name, struct buf *b)
 	}
 	if ((v = task_var_find(t, name)) != NULL) {
 		buf_add(b, v->value, v->len);
+		return;
+	}
+	if (strcmp(name, "status") == 0) {
+		buf_addf(b, "%d", t->status);
 		return;
 	}
 	if (name[0] >= '0' && name[0] <= '9') {
@@ -275,7 +311,8 @@ task_push(struct task *t, const struct script *s, const struct step *block)
 	struct task_frame	*f;
 
 	if (t->nframes == t->framecap) {
-		t->framecap = t->framecap == 0 ? 4 : t->framecap * 2;
+		/* Most tasks never nest: start small. */
+		t->framecap = t->framecap == 0 ? 2 : t->framecap * 2;
 		t->frames = xreallocarray(t->frames, t->framecap,
 		    sizeof *t->frames);
 	}
@@ -299,23 +336,21 @@ task_top(struct task *t)
 static void
 task_schedule(struct task *t)
 {
-	if (uv_idle_start(&t->turn, task_turn_cb) != 0)
-		fatalx("uv_idle_start failed");
+	sched_turn_start(t->sched, &t->turn);
 }
 
 /* Wait ms on the step timer. */
 static void
 task_timer_start(struct task *t, uint64_t ms)
 {
-	if (uv_timer_start(&t->timer, task_timer_cb, ms, 0) != 0)
-		fatalx("uv_timer_start failed");
+	sched_alarm_start(t->sched, &t->timer, ms);
 }
 
 /* Drop whatever the task waits in: timers, and the host's wake-up. */
 static void
 task_interrupt(struct task *t)
 {
-	(void)uv_timer_stop(&t->timer);
+	sched_alarm_stop(t->sched, &t->timer);
 	if (task_wait_is_host(t->wait))
 		t->host->unwait(t->arg);
 	t->wait = WAIT_NONE;
@@ -455,7 +490,7 @@ task_get(struct task *t, const struct step *st, enum task_wait resumed)
 		t->wait = WAIT_GET;
 		return RESULT_WAIT;
 	}
-	(void)uv_timer_stop(&t->timer);
+	sched_alarm_stop(t->sched, &t->timer);
 	if (r == 1)
 		t->host->unwait(t->arg);
 	t->timed_out = 0;
@@ -635,7 +670,7 @@ task_every(struct task *t, struct task_frame *f, enum task_wait resumed)
 {
 	uint64_t	period = f->block->duration_ms, now, due, missed;
 
-	now = uv_now(t->loop);
+	now = sched_now(t->sched);
 	if (resumed == WAIT_EVERY) {
 		f->pc = 0;
 		return RESULT_NEXT;
@@ -759,9 +794,8 @@ task_begin_cancel(struct task *t)
 	if (s == NULL || s->nsteps == 0)
 		return RESULT_END;
 	task_push(t, s, NULL);
-	if (uv_timer_start(&t->cancel_timer, task_cancel_timer_cb,
-	    t->spec->cancel_timeout_ms, 0) != 0)
-		fatalx("uv_timer_start failed");
+	sched_alarm_start(t->sched, &t->cancel_timer,
+	    t->spec->cancel_timeout_ms);
 	return RESULT_NEXT;
 }
 
@@ -776,8 +810,8 @@ task_finish(struct task *t)
 	int	cancelled = t->phase == TASK_CANCEL;
 
 	task_interrupt(t);
-	(void)uv_idle_stop(&t->turn);
-	(void)uv_timer_stop(&t->cancel_timer);
+	sched_turn_stop(&t->turn);
+	sched_alarm_stop(t->sched, &t->cancel_timer);
 	t->phase = TASK_ENDED;
 	t->nframes = 0;
 	t->running = 0;
@@ -837,20 +871,19 @@ task_run(struct task *t)
 
 /* The next loop turn: a start, a yield, a cancel or a host wake-up. */
 static void
-task_turn_cb(uv_idle_t *h)
+task_turn_cb(struct sched_turn *h)
 {
-	struct task	*t = h->data;
+	struct task	*t = task_of_turn(h);
 
-	(void)uv_idle_stop(&t->turn);
 	if (t->wait == WAIT_TURN || (task_wait_is_host(t->wait) && t->woken))
 		task_run(t);
 }
 
 /* The step timer: a sleep ended, an every tick is due, a get timed out. */
 static void
-task_timer_cb(uv_timer_t *h)
+task_timer_cb(struct sched_alarm *h)
 {
-	struct task	*t = h->data;
+	struct task	*t = task_of_timer(h);
 
 	switch (t->wait) {
 	case WAIT_GET:
@@ -867,9 +900,9 @@ task_timer_cb(uv_timer_t *h)
 
 /* on_cancel overran cancel_timeout: abandon it, the task ends cancelled. */
 static void
-task_cancel_timer_cb(uv_timer_t *h)
+task_cancel_timer_cb(struct sched_alarm *h)
 {
-	struct task	*t = h->data;
+	struct task	*t = task_of_cancel_timer(h);
 	char		 tmo[32];
 
 	if (t->phase != TASK_CANCEL)
@@ -883,26 +916,23 @@ task_cancel_timer_cb(uv_timer_t *h)
 	task_finish(t);
 }
 
-/* The last handle closed: the memory can go. */
+/* A turn after task_free: nobody's stack holds the task any more. */
 static void
-task_close_cb(uv_handle_t *h)
+task_release_cb(struct sched_turn *h)
 {
-	struct task	*t = h->data;
-
-	if (--t->open_handles == 0)
-		free(t);
+	free(task_of_turn(h));
 }
 
 /* A task ready to start; owner: the caller, who frees it with task_free. */
 struct task *
-task_new(uv_loop_t *loop, const struct task_spec *spec,
+task_new(struct sched *sched, const struct task_spec *spec,
     const struct task_host *host, void *arg, char **args, size_t nargs)
 {
 	struct task	*t;
 	size_t		 i;
 
 	t = xcalloc(1, sizeof *t);
-	t->loop = loop;
+	t->sched = sched;
 	t->spec = spec;
 	t->host = host;
 	t->arg = arg;
@@ -912,12 +942,9 @@ task_new(uv_loop_t *loop, const struct task_spec *spec,
 			t->args[i] = xstrdup(args[i]);
 		t->nargs = nargs;
 	}
-	if (uv_idle_init(loop, &t->turn) != 0 ||
-	    uv_timer_init(loop, &t->timer) != 0 ||
-	    uv_timer_init(loop, &t->cancel_timer) != 0)
-		fatalx("%s: cannot set up the task's handles", spec->name);
-	t->turn.data = t->timer.data = t->cancel_timer.data = t;
-	t->open_handles = 3;
+	sched_turn_init(&t->turn, task_turn_cb);
+	sched_alarm_init(&t->timer, task_timer_cb);
+	sched_alarm_init(&t->cancel_timer, task_cancel_timer_cb);
 	t->phase = TASK_NEW;
 	task_set_status(t, 0);
 	return t;
@@ -973,7 +1000,8 @@ task_is_running(const struct task *t)
 /*
  * Let go of the task: normally after ended(); at shutdown it may still
  * run, and then stops without a word to the host (the host forgets its own
- * wake-ups). The struct goes in the last close callback.
+ * wake-ups). The struct goes on the scheduler's next turn: task_free is
+ * often called from inside the task's own ended(), deep in task_run.
  */
 void
 task_free(struct task *t)
@@ -993,7 +1021,9 @@ task_free(struct task *t)
 	free(t->args);
 	t->args = NULL;
 	t->nargs = 0;
-	uv_close((uv_handle_t *)&t->turn, task_close_cb);
-	uv_close((uv_handle_t *)&t->timer, task_close_cb);
-	uv_close((uv_handle_t *)&t->cancel_timer, task_close_cb);
+	sched_alarm_stop(t->sched, &t->timer);
+	sched_alarm_stop(t->sched, &t->cancel_timer);
+	sched_turn_stop(&t->turn);
+	sched_turn_init(&t->turn, task_release_cb);
+	sched_turn_start(t->sched, &t->turn);
 }

@@ -1,19 +1,19 @@
 /*
  * The task interpreter: runs a task's script (struct script) as a small
- * state machine on libuv timers, inside the supervisor's loop. No process
- * is forked. Everything a task does to the world (units, queues, output)
- * goes through the host callbacks, so this file knows nothing of the
- * supervisor or of how queues are stored.
+ * state machine on a scheduler's turns and alarms (scheduler.c), inside the
+ * supervisor's loop. No process is forked. Everything a task does to the
+ * world (units, queues, output) goes through the host callbacks, so this
+ * file knows nothing of the supervisor or of how queues are stored.
  */
 #ifndef PYT_TASK_H
 #define PYT_TASK_H
 
 #include <stddef.h>
 #include <stdint.h>
-#include <uv.h>
 
 #include "manifest.h"
 
+struct sched;
 struct task;
 
 /*
@@ -49,7 +49,7 @@ struct task_host {
 };
 
 /* Owner: the caller; args are copied ($1...). */
-struct task	*task_new(uv_loop_t *, const struct task_spec *,
+struct task	*task_new(struct sched *, const struct task_spec *,
 		    const struct task_host *, void *arg, char **args,
 		    size_t nargs);
 /* Begin running (from the next loop turn). */

@@ -14,7 +14,7 @@ layer() {
   case $1 in
   xmalloc|log|util|buf|diag|interp|logring|filesink|guard) echo 0 ;;
   manifest|queue|lines|unit|script|ctlproto|rstream) echo 1 ;;
-  manifest-yaml|proc|task|task-*|loop|notify|ready|reaper|chainload|redisq|rconn) echo 2 ;;
+  manifest-yaml|proc|task|task-*|scheduler|loop|notify|ready|reaper|chainload|redisq|rconn) echo 2 ;;
   wire|supervisor|sv-*) echo 3 ;;
   control|ctl) echo 4 ;;
   main) echo 5 ;;
