@@ -1,7 +1,8 @@
 /*
  * The guardian: one small process, forked at start-up, that outlives a
  * SIGKILLed supervisor just long enough to SIGKILL the process groups it
- * was told of. Owns the pipe to it and the table of groups on our side;
+ * was told of, and every process descending from them (a daemon that left
+ * its group with setsid while its parent lived on). Owns the pipe to it and the table of groups on our side;
  * knows nothing of libuv, units or the manifest.
  */
 #include "config.h"
@@ -12,6 +13,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -23,6 +25,7 @@
 
 #include "guard.h"
 #include "log.h"
+#include "util.h"
 #include "xmalloc.h"
 
 /*
@@ -93,6 +96,79 @@ guard_close_others(int keep)
 			(void)close(fd);
 }
 
+static int
+guard_bit(const uint64_t *map, pid_t pid)
+{
+	return pid > 0 && pid < GUARD_PID_LIMIT &&
+	    (map[pid / 64] & (UINT64_C(1) << (pid % 64))) != 0;
+}
+
+static void
+guard_set_bit(uint64_t *map, pid_t pid)
+{
+	map[pid / 64] |= UINT64_C(1) << (pid % 64);
+}
+
+/*
+ * Mark in tree every process of a recorded group and every descendant of
+ * one, wherever it moved (setsid: a daemon whose parent is still ours),
+ * and send each sig. One /proc pass sees a parent before or after its
+ * child, so passes repeat until one marks nothing new. Returns how many
+ * processes were marked anew.
+ */
+static size_t
+guard_mark_tree(const uint64_t *map, uint64_t *tree, int sig)
+{
+	DIR		*d;
+	struct dirent	*e;
+	pid_t		 pid, ppid, pgrp, self = getpid();
+	size_t		 total = 0, found;
+
+	do {
+		found = 0;
+		if ((d = opendir("/proc")) == NULL)
+			return total;
+		while ((e = readdir(d)) != NULL) {
+			if ((pid = (pid_t)atol(e->d_name)) <= 0 || pid == self ||
+			    pid >= GUARD_PID_LIMIT || guard_bit(tree, pid))
+				continue;
+			if (util_proc_stat(pid, &ppid, &pgrp) == -1)
+				continue;
+			if (!guard_bit(map, pgrp) && !guard_bit(tree, ppid))
+				continue;
+			guard_set_bit(tree, pid);
+			(void)kill(pid, sig);
+			found++;
+		}
+		closedir(d);
+		total += found;
+	} while (found > 0);
+	return total;
+}
+
+/*
+ * SIGKILL every recorded group, and what descends from them. The tree is
+ * frozen first (SIGSTOP), so nothing forks while it is being found, then
+ * looked at once more for children made before the stop took, then
+ * killed. A pid is signalled only just after /proc showed it as ours.
+ */
+static void
+guard_kill_tree(const uint64_t *map, uint64_t *tree)
+{
+	size_t		w;
+	unsigned	b;
+
+	(void)guard_mark_tree(map, tree, SIGSTOP);
+	(void)guard_mark_tree(map, tree, SIGSTOP);
+	for (w = 0; w < GUARD_PID_LIMIT / 64; w++) {
+		if (tree[w] == 0)
+			continue;
+		for (b = 0; b < 64; b++)
+			if (tree[w] & (UINT64_C(1) << b))
+				(void)kill((pid_t)(w * 64 + b), SIGKILL);
+	}
+}
+
 /* SIGKILL every recorded group. */
 static void
 guard_kill_all(const uint64_t *map)
@@ -123,9 +199,9 @@ guard_main(int rfd)
 				    SIGUSR2 };
 	struct sigaction	 sa;
 	sigset_t		 none;
-	uint64_t		*map;
+	uint64_t		*map, *tree;
 	unsigned char		 rbuf[4096];
-	size_t			 have = 0, i;
+	size_t			 have = 0, i, live = 0;
 	ssize_t			 n;
 	int32_t			 rec;
 	pid_t			 pgid;
@@ -156,17 +232,26 @@ guard_main(int rfd)
 			pgid = rec < 0 ? -(pid_t)rec : (pid_t)rec;
 			if (pgid <= 1 || pgid >= GUARD_PID_LIMIT)
 				continue;
-			if (rec > 0)
-				map[pgid / 64] |= UINT64_C(1) << (pgid % 64);
-			else
+			if (rec > 0 && !guard_bit(map, pgid)) {
+				guard_set_bit(map, pgid);
+				live++;
+			} else if (rec < 0 && guard_bit(map, pgid)) {
 				map[pgid / 64] &= ~(UINT64_C(1) << (pgid % 64));
+				live--;
+			}
 		}
 		/* A record cut across two reads keeps its head. */
 		memmove(rbuf, rbuf + i, have - i);
 		have -= i;
 	}
+	/* After a normal exit nothing is recorded: no /proc walk then. */
+	if (live == 0)
+		_exit(0);
+	tree = mmap(NULL, GUARD_PID_LIMIT / 8, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (tree != MAP_FAILED)
+		guard_kill_tree(map, tree);
 	guard_kill_all(map);
-	(void)munmap(map, GUARD_PID_LIMIT / 8);
 	_exit(0);
 }
 

@@ -24,7 +24,6 @@
  */
 #include "config.h"
 
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -42,6 +41,7 @@
 
 #include "log.h"
 #include "proc.h"
+#include "util.h"
 #include "xmalloc.h"
 
 struct proc {
@@ -275,7 +275,6 @@ struct proc_child_args {
 	const struct proc_spawn_args	*a;
 	const char			*path;
 	char				**shargv;
-	pid_t				 parent;
 	volatile int			 child_errno;
 };
 
@@ -306,11 +305,10 @@ proc_child(struct proc_child_args *c)
 		n = 4;
 	}
 	/*
-	 * Die with the supervisor, even one SIGKILLed before it could tell
-	 * the guardian about this child.
+	 * No PR_SET_PDEATHSIG: if we are SIGKILLed, the guardian kills this
+	 * child's group and every process descending from it, which it can
+	 * only find while the child still lives to link them to us.
 	 */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != c->parent)
-		goto fail;
 	if (setsid() == -1)
 		goto fail;
 	if (proc_nofile_raised &&
@@ -389,7 +387,6 @@ proc_spawn_fork(uv_loop_t *loop, const struct proc_spawn_args *a,
 	c.a = a;
 	c.path = path;
 	c.shargv = shargv;
-	c.parent = getpid();
 	/* No signal handler may run in the child before exec. */
 	sigfillset(&all);
 	(void)pthread_sigmask(SIG_SETMASK, &all, &saved);
@@ -466,10 +463,11 @@ proc_spawn(uv_loop_t *loop, const struct proc_spawn_args *a,
 		return error;
 	}
 	/*
-	 * The group is told to the guardian now. The child may reach setsid
-	 * a moment later, but the guardian acts only once the last copy of
-	 * its pipe is closed, and the child holds one until its exec; and
-	 * the child dies with us (PR_SET_PDEATHSIG) should we die first.
+	 * The group is told to the guardian now: the child has exec'd, so
+	 * it has called setsid. Were we SIGKILLed between the vfork and
+	 * this, the guardian would not know the group: a window of a few
+	 * instructions (the child could write the record itself before its
+	 * exec, to close it).
 	 */
 	p->guard = a->guard;
 	guard_add(p->guard, p->pid);
@@ -515,32 +513,6 @@ proc_was_escalated(const struct proc *p)
 	return p->escalated;
 }
 
-/* ppid and pgrp of a process from /proc/PID/stat; -1 if it is gone. */
-static int
-proc_stat(pid_t pid, pid_t *ppid, pid_t *pgrp)
-{
-	char		 path[64], buf[512], *p;
-	ssize_t		 n;
-	long		 pp, pg;
-	int		 fd;
-
-	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return -1;
-	n = read(fd, buf, sizeof buf - 1);
-	(void)close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	/* "pid (comm) state ppid pgrp ...": comm may hold ')' itself. */
-	if ((p = strrchr(buf, ')')) == NULL ||
-	    sscanf(p + 1, " %*c %ld %ld", &pp, &pg) != 2)
-		return -1;
-	*ppid = (pid_t)pp;
-	*pgrp = (pid_t)pg;
-	return 0;
-}
-
 /* Does pid descend from us (we are a subreaper, so orphans stay ours)? */
 static int
 proc_is_descendant(pid_t pid)
@@ -549,7 +521,7 @@ proc_is_descendant(pid_t pid)
 	int	depth;
 
 	for (depth = 0; depth < 64 && pid > 1; depth++) {
-		if (proc_stat(pid, &ppid, &pgrp) == -1)
+		if (util_proc_stat(pid, &ppid, &pgrp) == -1)
 			return 0;
 		if (ppid == self)
 			return 1;
@@ -576,14 +548,14 @@ proc_group_scan(const struct proc *p, int sig)
 	pid_t		 pid, ppid, pgrp;
 	int		 found = 0, pfd;
 
-	if (proc_stat(p->pid, &ppid, &pgrp) == 0)
+	if (util_proc_stat(p->pid, &ppid, &pgrp) == 0)
 		return 0;
 	if ((d = opendir("/proc")) == NULL)
 		return 0;
 	while ((e = readdir(d)) != NULL) {
 		if ((pid = (pid_t)atol(e->d_name)) <= 0)
 			continue;
-		if (proc_stat(pid, &ppid, &pgrp) == -1 || pgrp != p->pid)
+		if (util_proc_stat(pid, &ppid, &pgrp) == -1 || pgrp != p->pid)
 			continue;
 		/*
 		 * Without pidfds (kernels before 5.3, valgrind before 3.20:
@@ -592,7 +564,7 @@ proc_group_scan(const struct proc *p, int sig)
 		pfd = (int)syscall(SYS_pidfd_open, pid, 0);
 		if (pfd == -1 && errno != ENOSYS)
 			continue;
-		if (proc_stat(pid, &ppid, &pgrp) == 0 && pgrp == p->pid &&
+		if (util_proc_stat(pid, &ppid, &pgrp) == 0 && pgrp == p->pid &&
 		    proc_is_descendant(pid)) {
 			found++;
 			if (sig != 0 && pfd != -1)

@@ -4,14 +4,18 @@
  */
 #include "config.h"
 
+#include <sys/types.h>
+
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "util.h"
 #include "xmalloc.h"
@@ -298,4 +302,30 @@ util_did_you_mean(const char *word, const char *const *candidates)
 		}
 	}
 	return bestd <= limit ? best : NULL;
+}
+
+/* ppid and pgrp of a process from /proc/PID/stat; -1 if it is gone. */
+int
+util_proc_stat(pid_t pid, pid_t *ppid, pid_t *pgrp)
+{
+	char		 path[64], buf[512], *p;
+	ssize_t		 n;
+	long		 pp, pg;
+	int		 fd;
+
+	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	n = read(fd, buf, sizeof buf - 1);
+	(void)close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	/* "pid (comm) state ppid pgrp ...": comm may hold ')' itself. */
+	if ((p = strrchr(buf, ')')) == NULL ||
+	    sscanf(p + 1, " %*c %ld %ld", &pp, &pg) != 2)
+		return -1;
+	*ppid = (pid_t)pp;
+	*pgrp = (pid_t)pg;
+	return 0;
 }

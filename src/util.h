@@ -1,10 +1,13 @@
 /*
  * Small value parsers and formatters shared by every layer: durations,
- * signal names, unit names, "did you mean" suggestions, sizes.
+ * signal names, unit names, "did you mean" suggestions, sizes; and the
+ * one reader of /proc/PID/stat.
  * Parsers return 0 or -1 with a static *errstr, like strtonum(3).
  */
 #ifndef PYT_UTIL_H
 #define PYT_UTIL_H
+
+#include <sys/types.h>
 
 #include <stddef.h>
 #include <stdint.h>
@@ -15,6 +18,8 @@ int		 util_parse_duration(const char *, uint64_t *, const char **);
 void		 util_format_duration(uint64_t, char *, size_t);
 /* "TERM", "SIGTERM", "term" or "15" into a signal number. */
 int		 util_parse_signal(const char *, int *, const char **);
+/* ppid and pgrp of a process, from /proc/PID/stat; -1 if it is gone. */
+int		 util_proc_stat(pid_t, pid_t *ppid, pid_t *pgrp);
 /* Signal number to "TERM"; "SIG%d" in buf when the number has no name. */
 const char	*util_signal_name(int, char *, size_t);
 /* A non-negative decimal integer in [min, max]. */

@@ -1,8 +1,9 @@
 # The supervisor SIGKILLed: none of its children, nor their children,
 # outlives it by more than a second or two. The guardian (one small
 # process forked at start-up) kills every recorded process group once its
-# pipe from the supervisor closes, and kills daemons the supervisor had
-# adopted. On a normal exit the guardian is reaped, not left behind.
+# pipe from the supervisor closes, kills daemons the supervisor had
+# adopted, and daemons that left their group while their parent lives on
+# (found by descent in /proc). On a normal exit the guardian is reaped, not left behind.
 . "$(dirname "$0")/lib.sh"
 
 mkdir "$T/pids"
@@ -21,6 +22,13 @@ setsid "$PYT_HELPER" pidfile "$d/daemon" 300 </dev/null >/dev/null 2>&1 &
 "$PYT_HELPER" wait-file "$d/daemon" 10
 exit 0
 EOF2
+# A daemon that left its group (setsid) while its parent lives on: not
+# adopted, not in a recorded group; the guardian finds it by descent.
+cat >"$T/escape.sh" <<'EOF2'
+d=$1
+setsid "$PYT_HELPER" pidfile "$d/escapee" 300 </dev/null >/dev/null 2>&1 &
+exec "$PYT_HELPER" sleep 300
+EOF2
 export PYT_HELPER
 manifest g.yaml <<EOF2
 version: 1
@@ -29,16 +37,17 @@ processes:
   b: {cmd: [sh, "$T/tree.sh", "$T/pids", b]}
   c: {cmd: [sh, "$T/tree.sh", "$T/pids", c]}
   d: {cmd: [sh, "$T/daemon.sh", "$T/pids"]}
+  e: {cmd: [sh, "$T/escape.sh", "$T/pids"]}
 EOF2
 
 all_files() {
 	for n in a b c; do
 		for i in 0 1 2; do [ -s "$T/pids/$n.$i" ] || return 1; done
 	done
-	[ -s "$T/pids/daemon" ]
+	[ -s "$T/pids/daemon" ] && [ -s "$T/pids/escapee" ]
 }
 all_gone() {
-	for f in "$T"/pids/?.? "$T/pids/daemon"; do
+	for f in "$T"/pids/?.? "$T/pids/daemon" "$T/pids/escapee"; do
 		pid_gone "$(cat "$f")" || return 1
 	done
 	pid_gone "$guardian"
@@ -56,7 +65,7 @@ kill -KILL "$sup"
 wait "$sup" 2>/dev/null
 BGPID=
 wait_for 3 all_gone || {
-	for f in "$T"/pids/?.? "$T/pids/daemon"; do
+	for f in "$T"/pids/?.? "$T/pids/daemon" "$T/pids/escapee"; do
 		pid_gone "$(cat "$f")" || echo "still alive: $f $(cat "$f")" >&2
 	done
 	pid_gone "$guardian" || echo "guardian still alive" >&2
