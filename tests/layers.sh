@@ -2,7 +2,8 @@
 # The layering rule of STYLE.md, section 1: a file in src/ includes only
 # project headers of its own layer or a lower one; <yaml.h> only in
 # manifest-yaml.c; <uv.h> never in L0 or L1; control and ctl never include
-# each other; sv-int.h only in supervisor.c and sv-*.c. Every file in src/
+# each other; sv-int.h only in supervisor.c and sv-*.c; manifest-yaml-int.h
+# only in manifest-yaml.c and yaml-*.c. Every file in src/
 # must be given a layer here, so a new file is classified when it is added.
 # Exit 0 when the rule holds, 1 otherwise.
 set -u
@@ -14,6 +15,7 @@ layer() {
   case $1 in
   xmalloc|log|util|buf|diag|interp|logring|filesink|guard) echo 0 ;;
   manifest|queue|lines|unit|script|ctlproto|rstream) echo 1 ;;
+  manifest-yaml-int|yaml-*) echo 2 ;;
   manifest-yaml|proc|task|task-*|scheduler|loop|notify|ready|reaper|chainload|redisq|rconn) echo 2 ;;
   wire|supervisor|sv-*) echo 3 ;;
   control|ctl) echo 4 ;;
@@ -62,6 +64,12 @@ check_file() {
       supervisor/sv-int.h|sv-*/sv-int.h) ;;
       */sv-int.h)
         echo "$at: sv-int.h is private to supervisor.c and sv-*.c" ;;
+      esac
+      case $mod/$hbase in
+      manifest-yaml/manifest-yaml-int.h|yaml-*/manifest-yaml-int.h) ;;
+      */manifest-yaml-int.h)
+        echo "$at: manifest-yaml-int.h is private to manifest-yaml.c" \
+          "and yaml-*.c" ;;
       esac
     done
 }
