@@ -3,8 +3,9 @@
 # project headers of its own layer or a lower one; <yaml.h> only in
 # manifest-yaml.c; <uv.h> never in L0 or L1; control and ctl never include
 # each other; sv-int.h only in supervisor.c and sv-*.c; manifest-yaml-int.h
-# only in manifest-yaml.c and yaml-*.c. Every file in src/
-# must be given a layer here, so a new file is classified when it is added.
+# only in manifest-yaml.c and yaml-*.c; redisq-int.h only in redisq.c and
+# redisq-*.c. Every file in src/ must be given a layer here, so a new file
+# is classified when it is added.
 # Exit 0 when the rule holds, 1 otherwise.
 set -u
 
@@ -16,7 +17,7 @@ layer() {
   xmalloc|log|util|buf|diag|interp|logring|filesink|guard) echo 0 ;;
   manifest|queue|lines|unit|script|ctlproto|rstream) echo 1 ;;
   manifest-yaml-int|yaml-*) echo 2 ;;
-  manifest-yaml|proc|task|task-*|scheduler|loop|notify|ready|reaper|chainload|redisq|rconn) echo 2 ;;
+  manifest-yaml|proc|task|task-*|scheduler|loop|notify|ready|reaper|chainload|redisq|redisq-*|rconn) echo 2 ;;
   wire|supervisor|sv-*) echo 3 ;;
   control|ctl) echo 4 ;;
   main) echo 5 ;;
@@ -70,6 +71,11 @@ check_file() {
       */manifest-yaml-int.h)
         echo "$at: manifest-yaml-int.h is private to manifest-yaml.c" \
           "and yaml-*.c" ;;
+      esac
+      case $mod/$hbase in
+      redisq/redisq-int.h|redisq-*/redisq-int.h) ;;
+      */redisq-int.h)
+        echo "$at: redisq-int.h is private to redisq.c and redisq-*.c" ;;
       esac
     done
 }
