@@ -212,7 +212,10 @@ struct manifest	*manifest_load(const char *path, struct diag *);
 struct manifest	*manifest_load_buffer(const char *name, const char *data,
 		    size_t len, struct diag *);
 
-/* manifest.c */
+/*
+ * manifest.c, but manifest_check (manifest-check.c), manifest_print
+ * (manifest-print.c) and the _equal functions (manifest-cmp.c).
+ */
 struct manifest	*manifest_new(const char *file);
 void		 manifest_free(struct manifest *);
 /* Cross-checks once parsed: unique names, queue references, producers
