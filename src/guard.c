@@ -150,7 +150,10 @@ guard_mark_tree(const uint64_t *map, uint64_t *tree, int sig)
  * SIGKILL every recorded group, and what descends from them. The tree is
  * frozen first (SIGSTOP), so nothing forks while it is being found, then
  * looked at once more for children made before the stop took, then
- * killed. A pid is signalled only just after /proc showed it as ours.
+ * killed by pid. A stopped process cannot exit, so its pid is still its
+ * own at the SIGKILL; only one that exited in the instant between its
+ * /proc entry and its SIGSTOP, and whose pid was reused at once, could be
+ * a stranger by then.
  */
 static void
 guard_kill_tree(const uint64_t *map, uint64_t *tree)

@@ -311,9 +311,6 @@ proc_child(struct proc_child_args *c)
 	 */
 	if (setsid() == -1)
 		goto fail;
-	if (proc_nofile_raised &&
-	    setrlimit(RLIMIT_NOFILE, &proc_child_nofile) == -1)
-		goto fail;
 	top = dst[n - 1] + 1;
 	for (i = 0; i < n; i++)
 		if (src[i] < top && src[i] != dst[i] &&
@@ -327,6 +324,14 @@ proc_child(struct proc_child_args *c)
 			goto fail;
 	}
 	if (a->cwd != NULL && chdir(a->cwd) == -1)
+		goto fail;
+	/*
+	 * The old descriptor limit only now: the moves above may need the
+	 * raised one (a ready fd near the old limit), and what they left
+	 * high is close-on-exec.
+	 */
+	if (proc_nofile_raised &&
+	    setrlimit(RLIMIT_NOFILE, &proc_child_nofile) == -1)
 		goto fail;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = SIG_DFL;

@@ -21,6 +21,9 @@ fi
 	echo "version: 1"
 	echo "processes:"
 	echo "  limit: {shell: 'ulimit -S -n'}"
+	# Its readiness pipe must be moved to fd 255, the last one below the
+	# old limit: the child may only lower its limit after the move.
+	echo "  high: {cmd: [\"$PYT_HELPER\", ready-fd, \"255\"], ready: {fd: 255}}"
 	i=1
 	while [ "$i" -le 150 ]; do
 		echo "  p$i: {cmd: [\"$PYT_HELPER\", echo, p$i]}"
@@ -31,6 +34,8 @@ fi
 STATUS=$?
 expect_status 0
 grep -qx "limit | 256" "$T/out" || fail "child's limit: $(grep 'limit |' "$T/out")"
+grep -qx "high | up" "$T/out" || fail "ready fd 255 under a limit of 256: $(grep 'high' "$T/err")"
+grep -q "high: ready" "$T/err" || fail "high never ready"
 [ "$(grep -c '^p[0-9]* | p[0-9]*$' "$T/out")" = 150 ] ||
     fail "not every process ran: $(grep -c '^p' "$T/out") of 150"
 ! grep -q "Too many open files" "$T/err" || fail "ran out of descriptors"

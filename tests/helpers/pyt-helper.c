@@ -649,6 +649,19 @@ cmd_touch(int argc, char **argv)
 	return 0;
 }
 
+/* ready-fd N: a newline to fd N (the s6 readiness convention), print up. */
+static int
+cmd_ready_fd(int argc, char **argv)
+{
+	int	fd = atoi(argv[0]);
+
+	(void)argc;
+	if (write(fd, "\n", 1) != 1)
+		die("write fd %d: %s", fd, strerror(errno));
+	printf("up\n");
+	return 0;
+}
+
 /* pidfile FILE [SECONDS]: write our pid to FILE, then sleep (forever). */
 static int
 cmd_pidfile(int argc, char **argv)
@@ -786,6 +799,8 @@ static const struct {
 	  "bigline N         one line of N bytes of a" },
 	{ "nul", 0, 0, cmd_nul, "nul               the line a\\0b\\0c" },
 	{ "touch", 1, 1, cmd_touch, "touch FILE        create FILE, exit 0" },
+	{ "ready-fd", 1, 1, cmd_ready_fd,
+	    "ready-fd N        a newline to fd N, then print up" },
 	{ "pidfile", 1, 2, cmd_pidfile,
 	  "pidfile FILE [SECONDS] write pid to FILE, sleep (default forever)" },
 	{ "wait-file", 1, 2, cmd_wait_file,
