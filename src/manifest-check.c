@@ -415,6 +415,57 @@ struct graph {
 	size_t	*adj;
 };
 
+typedef void (*graph_cycle_fn)(struct check *, const size_t *stack,
+    size_t from, size_t top);
+
+/*
+ * Depth-first search from each of the first nroots vertices, iterative
+ * (a long chain must not overflow the C stack). Each back edge is one
+ * cycle, stack[from .. top), handed to fn. pos[v] is v's place on the
+ * stack, so finding where the cycle starts costs O(1).
+ */
+static void
+graph_cycles(struct check *c, const struct graph *g, size_t nroots,
+    graph_cycle_fn fn)
+{
+	unsigned char	*color;		/* 0 white, 1 on the stack, 2 done */
+	size_t		*stack, *next, *pos, top, root, v, w;
+
+	color = xcalloc(g->nv + 1, 1);
+	stack = xcalloc(g->nv + 1, sizeof *stack);
+	next = xcalloc(g->nv + 1, sizeof *next);
+	pos = xcalloc(g->nv + 1, sizeof *pos);
+	for (root = 0; root < nroots; root++) {
+		if (color[root] != 0)
+			continue;
+		top = 0;
+		pos[root] = top;
+		stack[top++] = root;
+		color[root] = 1;
+		next[root] = g->first[root];
+		while (top > 0) {
+			v = stack[top - 1];
+			if (next[v] == g->first[v + 1]) {
+				color[v] = 2;
+				top--;
+				continue;
+			}
+			w = g->adj[next[v]++];
+			if (color[w] == 0) {
+				color[w] = 1;
+				next[w] = g->first[w];
+				pos[w] = top;
+				stack[top++] = w;
+			} else if (color[w] == 1)
+				fn(c, stack, pos[w], top);
+		}
+	}
+	free(pos);
+	free(next);
+	free(stack);
+	free(color);
+}
+
 /* Add the edges of every process and queue, counting first then filling. */
 static void
 manifest_graph_build(struct check *c, struct graph *g)
@@ -519,42 +570,9 @@ static void
 manifest_check_cycles(struct check *c)
 {
 	struct graph	 g;
-	unsigned char	*color;		/* 0 white, 1 on the stack, 2 done */
-	size_t		*stack, *next, top, root, v, w;
 
 	manifest_graph_build(c, &g);
-	color = xcalloc(g.nv + 1, 1);
-	stack = xcalloc(g.nv + 1, sizeof *stack);
-	next = xcalloc(g.nv + 1, sizeof *next);
-	for (root = 0; root < c->m->nprocs; root++) {
-		if (color[root] != 0)
-			continue;
-		top = 0;
-		stack[top++] = root;
-		color[root] = 1;
-		next[root] = g.first[root];
-		while (top > 0) {
-			v = stack[top - 1];
-			if (next[v] == g.first[v + 1]) {
-				color[v] = 2;
-				top--;
-				continue;
-			}
-			w = g.adj[next[v]++];
-			if (color[w] == 0) {
-				color[w] = 1;
-				next[w] = g.first[w];
-				stack[top++] = w;
-			} else if (color[w] == 1) {
-				for (v = top; stack[v - 1] != w; v--)
-					;
-				manifest_report_cycle(c, stack, v - 1, top);
-			}
-		}
-	}
-	free(next);
-	free(stack);
-	free(color);
+	graph_cycles(c, &g, c->m->nprocs, manifest_report_cycle);
 	free(g.first);
 	free(g.adj);
 }
@@ -638,8 +656,7 @@ manifest_check_dep_cycles(struct check *c)
 	struct manifest		*m = c->m;
 	const struct dep	*deps;
 	struct graph		 g;
-	unsigned char		*color;
-	size_t			*stack, *next, *pos, top, root, v, w, j, k;
+	size_t			 v, w, j, k;
 	size_t			 ndeps;
 
 	g.nv = m->nprocs + m->ntasks;
@@ -660,45 +677,7 @@ manifest_check_dep_cycles(struct check *c)
 			    deps[j].name)) != SIZE_MAX)
 				g.adj[k++] = w;
 	}
-	/*
-	 * pos[v] is v's place on the stack, so that a back edge costs O(1)
-	 * to find; naming the cycle costs its length, for the few errors
-	 * kept only.
-	 */
-	color = xcalloc(g.nv + 1, 1);
-	stack = xcalloc(g.nv + 1, sizeof *stack);
-	next = xcalloc(g.nv + 1, sizeof *next);
-	pos = xcalloc(g.nv + 1, sizeof *pos);
-	for (root = 0; root < g.nv; root++) {
-		if (color[root] != 0)
-			continue;
-		top = 0;
-		pos[root] = top;
-		stack[top++] = root;
-		color[root] = 1;
-		next[root] = g.first[root];
-		while (top > 0) {
-			v = stack[top - 1];
-			if (next[v] == g.first[v + 1]) {
-				color[v] = 2;
-				top--;
-				continue;
-			}
-			w = g.adj[next[v]++];
-			if (color[w] == 0) {
-				color[w] = 1;
-				next[w] = g.first[w];
-				pos[w] = top;
-				stack[top++] = w;
-			} else if (color[w] == 1)
-				manifest_report_dep_cycle(c, stack, pos[w],
-				    top);
-		}
-	}
-	free(pos);
-	free(next);
-	free(stack);
-	free(color);
+	graph_cycles(c, &g, g.nv, manifest_report_dep_cycle);
 	free(g.first);
 	free(g.adj);
 }
