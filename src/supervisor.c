@@ -332,6 +332,9 @@ unit_start(struct unit *u, char **args, size_t nargs)
 
 	if (unit_is_active(u) || u->sv->shutting_down)
 		return;
+	/* A restart passes the unit's own arguments: keep them as they are. */
+	if (args == u->args && nargs == u->nargs)
+		goto args_done;
 	for (i = 0; i < u->nargs; i++)
 		free(u->args[i]);
 	free(u->args);
@@ -343,6 +346,7 @@ unit_start(struct unit *u, char **args, size_t nargs)
 			u->args[i] = xstrdup(args[i]);
 		u->nargs = nargs;
 	}
+args_done:
 	memset(&u->hist, 0, sizeof u->hist);
 	u->failed = 0;
 	if (!u->live) {
@@ -406,7 +410,7 @@ unit_end_for_good(struct unit *u)
 	}
 	if (u->restart_requested && !u->sv->shutting_down) {
 		u->restart_requested = 0;
-		unit_start(u, u->args, 0);
+		unit_start(u, u->args, u->nargs);
 		return;
 	}
 	u->restart_requested = 0;

@@ -152,38 +152,26 @@ host_start(void *arg, const char *name, char **args, size_t nargs,
 	return 0;
 }
 
+/*
+ * cancel and restart do what ctl's stop and restart do; but while the
+ * supervisor shuts down a restart is a stop, not a failed step.
+ */
 static int
 host_cancel(void *arg, const char *name, char **cause)
 {
 	struct unit	*u = arg;
-	size_t		 first, n, i;
 
-	if (host_units(u, name, &first, &n, cause) == -1)
-		return -1;
-	for (i = first; i < first + n; i++) {
-		u->sv->units[i]->restart_requested = 0;
-		unit_stop(u->sv->units[i]);
-	}
-	return 0;
+	return supervisor_stop_unit(u->sv, name, cause);
 }
 
 static int
 host_restart(void *arg, const char *name, char **cause)
 {
-	struct unit	*u = arg, *t;
-	size_t		 first, n, i;
+	struct unit	*u = arg;
 
-	if (host_units(u, name, &first, &n, cause) == -1)
-		return -1;
-	for (i = first; i < first + n; i++) {
-		t = u->sv->units[i];
-		if (unit_is_active(t)) {
-			t->restart_requested = 1;
-			unit_stop(t);
-		} else
-			unit_start(t, t->args, 0);
-	}
-	return 0;
+	if (u->sv->shutting_down)
+		return supervisor_stop_unit(u->sv, name, cause);
+	return supervisor_restart_unit(u->sv, name, cause);
 }
 
 int

@@ -142,4 +142,24 @@ kill -TERM "$BGPID"
 wait_pyt 30
 expect_status 0
 [ $((c2 - c1)) -le 2 ] || fail "idle tasks used $((c2 - c1)) ticks of CPU in 1s"
+
+# restart keeps the arguments of the last start, for a unit that has
+# ended (ctl's restart too: both once read freed memory or dropped them).
+manifest rargs.yaml <<EOF2
+version: 1
+processes:
+  p: {cmd: ["$PYT_HELPER", args], autostart: false}
+tasks:
+  main:
+    run:
+      - start p x 'y z'
+      - wait p
+      - restart p
+      - wait p
+EOF2
+run_pyt 20 "$T/rargs.yaml"
+expect_status 0
+[ "$(grep -c '^p | argc 2$' "$T/out")" = 2 ] ||
+    fail "restart lost the arguments: $(grep '^p |' "$T/out")"
+[ "$(grep -c '^p | \[y z\]$' "$T/out")" = 2 ] || fail "restart changed the arguments"
 exit 0
