@@ -53,6 +53,16 @@ unit_is_active(const struct unit *u)
 	    u->state == UNIT_STOPPING || u->state == UNIT_WAITING;
 }
 
+/* The unit's child process while it runs; NULL for a task or no child. */
+struct proc *
+unit_child(const struct unit *u)
+{
+	if (u->pr == NULL || u->pr->proc == NULL ||
+	    proc_has_exited(u->pr->proc))
+		return NULL;
+	return u->pr->proc;
+}
+
 /*
  * The instances a name means: a unit's base name means all its replicas;
  * "web.2" means one. Returns the count; *first the index of the first.
@@ -97,6 +107,7 @@ supervisor_new(uv_loop_t *loop, const struct manifest *m)
 		sv->rnd = 1;
 	sv->wire = wire_new(loop);
 	sv->sched = sched_new(loop);
+	sched_turn_init(&sv->reap, sv_reap_cb);
 	sv_host_init(sv);
 	if (uv_timer_init(loop, &sv->drain_timer) != 0)
 		fatalx("uv_timer_init failed");
@@ -455,27 +466,28 @@ unit_judge_run(struct unit *u, const struct unit_exit *x)
 void
 unit_run_end(struct unit *u)
 {
-	struct unit_exit	x;
-	int			keep_tail;
+	struct unit_proc	*pr = u->pr;
+	struct unit_exit	 x;
+	int			 keep_tail;
 
 	unit_timer_stop(u);
 	memset(&x, 0, sizeof x);
-	x.spawn_failed = u->proc == NULL;
-	x.exit_status = u->exit_status;
-	x.term_signal = u->term_signal;
+	x.spawn_failed = pr->proc == NULL;
+	x.exit_status = pr->exit_status;
+	x.term_signal = pr->term_signal;
 	x.stop_requested = u->stop_requested;
-	x.stop_escalated = u->proc != NULL && proc_was_escalated(u->proc);
+	x.stop_escalated = pr->proc != NULL && proc_was_escalated(pr->proc);
 	x.ran_ms = uv_now(u->sv->loop) - u->started_ms;
 	/* A last line without newline is whole only if the process exited. */
-	keep_tail = u->term_signal == 0;
-	outlet_free(u->out, keep_tail);
-	outlet_free(u->err, keep_tail);
-	inlet_free(u->in);
-	u->out = u->err = NULL;
-	u->in = NULL;
+	keep_tail = pr->term_signal == 0;
+	outlet_free(pr->out, keep_tail);
+	outlet_free(pr->err, keep_tail);
+	inlet_free(pr->in);
+	pr->out = pr->err = NULL;
+	pr->in = NULL;
 	unit_unwatch_ready(u);
-	proc_free(u->proc);
-	u->proc = NULL;
+	proc_free(pr->proc);
+	pr->proc = NULL;
 	unit_judge_run(u, &x);
 }
 
@@ -483,7 +495,8 @@ unit_run_end(struct unit *u)
 void
 unit_stop(struct unit *u)
 {
-	struct unit_exit	x;
+	struct unit_exit	 x;
+	struct proc		*p;
 
 	switch (u->state) {
 	case UNIT_WAITING:
@@ -511,10 +524,10 @@ unit_stop(struct unit *u)
 		task_cancel(u->task);
 		return;
 	}
-	if (u->proc != NULL && !proc_has_exited(u->proc) &&
-	    proc_stop(u->proc, u->ps->stop_signal, u->ps->stop_timeout_ms) != 0)
+	if ((p = unit_child(u)) != NULL &&
+	    proc_stop(p, u->ps->stop_signal, u->ps->stop_timeout_ms) != 0)
 		log_warn("%s: cannot signal process group %ld", u->name,
-		    (long)proc_pid(u->proc));
+		    (long)proc_pid(p));
 }
 
 /* -------------------------------------------------- start and stop */
@@ -549,8 +562,9 @@ sv_signal_cb(uv_signal_t *h, int signum)
 	if (signum == SIGINT && ++sv->interrupts >= 2) {
 		log_info("second interrupt: killing everything now");
 		for (i = 0; i < sv->nunits; i++)
-			if (sv->units[i]->proc != NULL)
-				proc_kill_now(sv->units[i]->proc);
+			if (sv->units[i]->pr != NULL &&
+			    sv->units[i]->pr->proc != NULL)
+				proc_kill_now(sv->units[i]->pr->proc);
 		sv->killed_at_stop = 1;
 	}
 	if (!sv->shutting_down) {
@@ -598,7 +612,7 @@ supervisor_start(struct supervisor *sv)
 static int
 unit_is_consumer(const struct unit *u)
 {
-	return u->stdin_wq != NULL;
+	return u->pr != NULL && u->pr->stdin_wq != NULL;
 }
 
 /* Is any active unit depending on u (so u must wait to stop)? */
@@ -772,14 +786,20 @@ supervisor_free(struct supervisor *sv)
 			task_free(u->task);
 			u->task = NULL;
 		}
-		outlet_free(u->out, 1);
-		outlet_free(u->err, 1);
-		inlet_free(u->in);
-		proc_free(u->proc);
+		if (u->pr != NULL) {
+			outlet_free(u->pr->out, 1);
+			outlet_free(u->pr->err, 1);
+			inlet_free(u->pr->in);
+			proc_free(u->pr->proc);
+			unit_unwatch_ready(u);
+		}
 		unit_close_sinks(u);
-		uv_close((uv_handle_t *)&u->timer, unit_timer_close_cb);
+		unit_timer_stop(u);
+		sv_unit_free(u);
 	}
 	free(sv->units);
+	sched_turn_stop(&sv->reap);
+	sv_reap_cb(&sv->reap);
 	/* After the tasks: each one's memory goes on a last turn. */
 	sched_free(sv->sched);
 	for (i = 0; i < sv->nold; i++)

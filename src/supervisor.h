@@ -45,7 +45,7 @@ void	supervisor_set_guard(struct supervisor *, struct guard *);
 
 struct sv_unit_info {
 	char		 kind[8];	/* "process" or "task" */
-	char		*name;		/* owned by the supervisor */
+	const char	*name;		/* owned by the supervisor */
 	const char	*state;		/* unit_state_name() */
 	long		 pid;		/* 0 when none */
 	uint64_t	 restarts;

@@ -70,8 +70,8 @@ unit_info(const struct unit *u, struct sv_unit_info *i)
 	    "task");
 	i->name = u->name;
 	i->state = unit_state_name(u->state);
-	if (u->proc != NULL && !proc_has_exited(u->proc))
-		i->pid = (long)proc_pid(u->proc);
+	if (unit_child(u) != NULL)
+		i->pid = (long)proc_pid(unit_child(u));
 	i->restarts = u->hist.restarts;
 	if (u->state == UNIT_RUNNING || u->state == UNIT_STOPPING)
 		i->uptime_ms = uv_now(u->sv->loop) - u->started_ms;

@@ -14,6 +14,7 @@
 #include <uv.h>
 
 #include "logring.h"
+#include "scheduler.h"
 #include "manifest.h"
 #include "supervisor.h"
 #include "task.h"
@@ -36,39 +37,60 @@ enum timer_use {
 	TIMER_READY,	/* ready_timeout of a run not ready yet */
 };
 
+/*
+ * What only a process unit has: the current run's child and pipes, how it
+ * shows it is ready, and why its last spawn failed. A unit's kind never
+ * changes (reload replaces a unit whose spec changed kind), so this is
+ * allocated once, with the unit's first process spec, and a task unit
+ * does not pay for it.
+ */
+struct unit_proc {
+	struct proc		*proc;
+	struct outlet		*out;
+	struct outlet		*err;
+	struct inlet		*in;
+	struct wqueue		*stdin_wq;
+	size_t			 stdin_sub;
+	int			 exited;
+	int			 term_signal;
+	int64_t			 exit_status;
+	int			 has_ready_re;
+	regex_t			 ready_re;
+	struct outlet		*ready_fd;	/* the ready: {fd: N} pipe */
+	struct probe		*probe;		/* exec, tcp, http */
+	char			*spawn_error;	/* why the last spawn failed */
+};
+
+/*
+ * One unit: a process instance or a task. Ten thousand idle tasks are ten
+ * thousand of these, so what only one kind or only a rare command needs
+ * lives elsewhere: a process's run state in struct unit_proc, the timer in
+ * the scheduler's heap (an alarm is 32 bytes, a uv_timer_t 152).
+ */
 struct unit {
 	struct supervisor	*sv;
-	char			*name;		/* "web", or "web.2" for replicas */
 	const char		*base;		/* the spec's name */
 	const struct proc_spec	*ps;		/* exactly one of ps and ts */
 	const struct task_spec	*ts;
 	const struct restart_spec *rs;
+	struct unit_proc	*pr;		/* processes only; NULL for tasks */
 	enum unit_state		 state;
+	enum unit_end		 last_end;
 	struct unit_history	 hist;
 	int			 has_ended;	/* a run ended at least once */
-	enum unit_end		 last_end;
 	int			 last_status;	/* exit code, 128+signal */
 	int			 failed;	/* ended for good as a failure */
+	int			 live;		/* counted as their producer */
 	char			**args;		/* from "start UNIT ARGS" */
 	size_t			 nargs;
 
 	/* Queues this unit feeds (one entry per destination) and reads. */
 	struct wqueue		**produces;
 	size_t			 nproduces;
-	int			 live;		/* counted as their producer */
-	struct wqueue		*stdin_wq;
-	size_t			 stdin_sub;
 	struct unit_sub		*subs;		/* tasks: get / for */
 	size_t			 nsubs;
 
-	/* The current run of a process. */
-	struct proc		*proc;
-	struct outlet		*out;
-	struct outlet		*err;
-	struct inlet		*in;
-	int			 exited;
-	int64_t			 exit_status;
-	int			 term_signal;
+	/* The current run, of either kind. */
 	uint64_t		 started_ms;
 	int			 stop_requested;
 	int			 restart_requested;
@@ -84,13 +106,8 @@ struct unit {
 	int			 ever_started;
 	int			 ever_ready;
 	int			 is_ready;
-	regex_t			 ready_re;
-	int			 has_ready_re;
-	struct outlet		*ready_fd;	/* the ready: {fd: N} pipe */
-	struct probe		*probe;		/* exec, tcp, http */
-
-	uv_timer_t		 timer;
 	enum timer_use		 timer_use;
+	struct sched_alarm	 timer;
 	struct unit_waiters	 waiters;	/* tasks in "wait" on us */
 	TAILQ_ENTRY(unit)	 wait_entry;
 
@@ -98,11 +115,11 @@ struct unit {
 	struct logring		 log;
 	struct follower		*followers;
 	int			 removing;	/* forget it once it ended */
-	struct manifest		*own;		/* added by ctl: its spec's home */
-	char			*spawn_error;	/* why the last spawn failed */
 	int			 respec;	/* reload: restart with next_* */
+	struct manifest		*own;		/* added by ctl: its spec's home */
 	const struct proc_spec	*next_ps;
 	const struct task_spec	*next_ts;
+	char			 name[];	/* "web", or "web.2" for replicas */
 };
 
 /* Someone following a unit's output ("ctl logs -f"). */
@@ -138,6 +155,9 @@ struct supervisor {
 	uint32_t		 rnd;
 	struct task_host	 host;
 	struct sched		*sched;		/* every task's turns and alarms */
+	struct unit		**dead;		/* forgotten, freed on a turn */
+	size_t			 ndead;
+	struct sched_turn	 reap;
 	int			 keep;		/* --keep: stay up when idle */
 	char			*socket_path;	/* PYTASKING_SOCKET for children */
 	struct guard		*guard;		/* told of each group; or NULL */
@@ -149,6 +169,7 @@ struct supervisor {
 
 /* supervisor.c: the core. */
 int		 unit_is_active(const struct unit *);
+struct proc	*unit_child(const struct unit *);
 size_t		 sv_find_units(struct supervisor *, const char *, size_t *);
 void		 unit_start(struct unit *, char **, size_t);
 void		 unit_wake_waiters(struct unit *);
@@ -161,7 +182,8 @@ void		 sv_maybe_done(struct supervisor *);
 
 /* sv-units.c: adding, re-speccing and forgetting units. */
 void		 unit_add_sub(struct unit *, struct wqueue *);
-void		 unit_timer_close_cb(uv_handle_t *);
+void		 sv_unit_free(struct unit *);
+void		 sv_reap_cb(struct sched_turn *);
 struct unit	*sv_add_unit(struct supervisor *, const char *, const char *);
 void		 sv_add_proc_units(struct supervisor *,
 		    const struct proc_spec *);
@@ -172,6 +194,7 @@ void		 unit_apply_spec(struct unit *, const struct proc_spec *,
 /* sv-run.c: one run of a process or a task. */
 void		 unit_spawn(struct unit *);
 void		 unit_console_cb(void *, const char *, size_t);
+void		 unit_timer_cb(struct sched_alarm *);
 void		 unit_timer_start(struct unit *, enum timer_use, uint64_t);
 void		 unit_timer_stop(struct unit *);
 void		 unit_unwatch_ready(struct unit *);

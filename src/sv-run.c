@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <regex.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -71,7 +72,7 @@ static int
 unit_open_output(struct unit *u, const struct output *o, int console_fd,
     struct outlet **outlet)
 {
-	int	watch = u->has_ready_re;
+	int	watch = u->pr->has_ready_re;
 
 	struct outlet_config	 c;
 	struct wqueue		*queues[64];
@@ -174,7 +175,7 @@ unit_env(const struct unit *u)
 
 /* argv: cmd (or /bin/sh -c SHELL NAME) plus the ARGS of "start". */
 static char **
-unit_argv(const struct unit *u)
+unit_argv(struct unit *u)
 {
 	const struct proc_spec	*ps = u->ps;
 	char			**argv;
@@ -211,14 +212,14 @@ unit_spawn_failed(struct unit *u, const char *why)
 {
 	log_warnx("%s: cannot start %s: %s", u->name,
 	    u->ps->shell != NULL ? "/bin/sh" : u->ps->argv[0], why);
-	u->exited = 1;
-	u->exit_status = 127;
-	u->term_signal = 0;
-	free(u->spawn_error);
-	u->spawn_error = xstrdup(why);
+	u->pr->exited = 1;
+	u->pr->exit_status = 127;
+	u->pr->term_signal = 0;
+	free(u->pr->spawn_error);
+	u->pr->spawn_error = xstrdup(why);
 	u->state = UNIT_RUNNING;
 	u->started_ms = uv_now(u->sv->loop);
-	u->proc = NULL;
+	u->pr->proc = NULL;
 	unit_run_end(u);
 }
 
@@ -242,13 +243,15 @@ unit_ready(struct unit *u)
 	u->ever_ready = 1;
 	if (u->timer_use == TIMER_READY)
 		unit_timer_stop(u);
-	if (u->out != NULL)
-		outlet_set_line_fn(u->out, NULL);
-	if (u->err != NULL)
-		outlet_set_line_fn(u->err, NULL);
-	if (u->probe != NULL) {
-		probe_free(u->probe);
-		u->probe = NULL;
+	if (u->pr != NULL) {
+		if (u->pr->out != NULL)
+			outlet_set_line_fn(u->pr->out, NULL);
+		if (u->pr->err != NULL)
+			outlet_set_line_fn(u->pr->err, NULL);
+		if (u->pr->probe != NULL) {
+			probe_free(u->pr->probe);
+			u->pr->probe = NULL;
+		}
 	}
 	if (u->ps != NULL && u->ps->ready.kind != READY_NONE)
 		log_info("%s: ready", u->name);
@@ -262,11 +265,11 @@ unit_ready_line_cb(void *arg, const char *line, size_t len)
 	struct unit	*u = arg;
 	char		*s;
 
-	if (u->is_ready || !u->has_ready_re)
+	if (u->is_ready || !u->pr->has_ready_re)
 		return;
 	/* regexec wants a C string; lines may hold NUL: match up to it. */
 	s = xstrndup(line, len);
-	if (regexec(&u->ready_re, s, 0, NULL, 0) == 0)
+	if (regexec(&u->pr->ready_re, s, 0, NULL, 0) == 0)
 		unit_ready(u);
 	free(s);
 }
@@ -302,7 +305,7 @@ unit_ready_fd(struct unit *u, struct proc_spawn_args *a)
 	c.console_fd = -1;
 	c.line_fn = unit_ready_fd_cb;
 	c.arg = u;
-	u->ready_fd = outlet_new(u->sv->wire, &c);
+	u->pr->ready_fd = outlet_new(u->sv->wire, &c);
 	a->extra_fd = p[1];
 	a->extra_num = u->ps->ready.fd;
 	return 0;
@@ -321,7 +324,7 @@ unit_watch_ready(struct unit *u, char **env)
 	case READY_EXEC:
 	case READY_TCP:
 	case READY_HTTP:
-		u->probe = probe_start(u->sv->loop, r, env, u->name,
+		u->pr->probe = probe_start(u->sv->loop, r, env, u->name,
 		    unit_probe_cb, u);
 		break;
 	default:
@@ -335,17 +338,17 @@ unit_watch_ready(struct unit *u, char **env)
 void
 unit_unwatch_ready(struct unit *u)
 {
-	if (u->has_ready_re) {
-		regfree(&u->ready_re);
-		u->has_ready_re = 0;
+	if (u->pr->has_ready_re) {
+		regfree(&u->pr->ready_re);
+		u->pr->has_ready_re = 0;
 	}
-	if (u->probe != NULL) {
-		probe_free(u->probe);
-		u->probe = NULL;
+	if (u->pr->probe != NULL) {
+		probe_free(u->pr->probe);
+		u->pr->probe = NULL;
 	}
-	if (u->ready_fd != NULL) {
-		outlet_free(u->ready_fd, 0);
-		u->ready_fd = NULL;
+	if (u->pr->ready_fd != NULL) {
+		outlet_free(u->pr->ready_fd, 0);
+		u->pr->ready_fd = NULL;
 	}
 	u->is_ready = 0;
 }
@@ -360,25 +363,28 @@ unit_spawn_proc(struct unit *u)
 	memset(&a, 0, sizeof a);
 	a.fds[0] = a.fds[1] = a.fds[2] = -1;
 	u->is_ready = 0;
-	if (u->ps->ready.kind == READY_LINE && regcomp(&u->ready_re,
+	if (u->ps->ready.kind == READY_LINE && regcomp(&u->pr->ready_re,
 	    u->ps->ready.regex, REG_EXTENDED | REG_NOSUB) == 0)
-		u->has_ready_re = 1;
-	u->exited = 0;
+		u->pr->has_ready_re = 1;
+	u->pr->exited = 0;
 	u->stop_requested = 0;
-	u->out = u->err = NULL;
-	u->in = NULL;
-	if (u->stdin_wq != NULL) {
+	u->pr->out = u->pr->err = NULL;
+	u->pr->in = NULL;
+	if (u->pr->stdin_wq != NULL) {
 		if (pipe2(p, O_CLOEXEC) == -1) {
 			unit_spawn_failed(u, strerror(errno));
 			return;
 		}
 		a.fds[0] = p[0];
-		u->in = inlet_new(u->sv->wire, p[1],
-		    fcntl(p[0], F_DUPFD_CLOEXEC, 3), u->stdin_wq, u->stdin_sub);
+		u->pr->in = inlet_new(u->sv->wire, p[1],
+		    fcntl(p[0], F_DUPFD_CLOEXEC, 3), u->pr->stdin_wq,
+		    u->pr->stdin_sub);
 	} else
 		a.fds[0] = sv_open_devnull(O_RDONLY);
-	a.fds[1] = unit_open_output(u, &u->ps->out, STDOUT_FILENO, &u->out);
-	a.fds[2] = unit_open_output(u, &u->ps->err, STDERR_FILENO, &u->err);
+	a.fds[1] = unit_open_output(u, &u->ps->out, STDOUT_FILENO,
+	    &u->pr->out);
+	a.fds[2] = unit_open_output(u, &u->ps->err, STDERR_FILENO,
+	    &u->pr->err);
 	if (a.fds[0] == -1 || a.fds[1] == -1 || a.fds[2] == -1) {
 		unit_close_fds(a.fds);
 		unit_spawn_failed(u, "cannot set up its standard streams");
@@ -401,7 +407,7 @@ unit_spawn_proc(struct unit *u)
 	a.cwd = u->ps->cwd;
 	a.exit_fn = unit_exit_cb;
 	a.arg = u;
-	error = proc_spawn(u->sv->loop, &a, &u->proc);
+	error = proc_spawn(u->sv->loop, &a, &u->pr->proc);
 	chainload_argv_free(cl);
 	free(argv);
 	unit_close_fds(a.fds);
@@ -415,7 +421,7 @@ unit_spawn_proc(struct unit *u)
 	u->state = UNIT_RUNNING;
 	u->started_ms = uv_now(u->sv->loop);
 	u->ever_started = 1;
-	log_info("%s: started (pid %ld)", u->name, (long)proc_pid(u->proc));
+	log_info("%s: started (pid %ld)", u->name, (long)proc_pid(u->pr->proc));
 	unit_watch_ready(u, env);
 	sv_free_env(env);
 	sv_check_waiting(u->sv);
@@ -424,14 +430,16 @@ unit_spawn_proc(struct unit *u)
 static int
 unit_outlets_done(const struct unit *u)
 {
-	return (u->out == NULL || outlet_is_eof(u->out)) &&
-	    (u->err == NULL || outlet_is_eof(u->err));
+	return (u->pr->out == NULL || outlet_is_eof(u->pr->out)) &&
+	    (u->pr->err == NULL || outlet_is_eof(u->pr->err));
 }
 
-static void
-unit_timer_cb(uv_timer_t *t)
+/* The unit's one alarm: a restart's backoff, a drain, a ready timeout. */
+void
+unit_timer_cb(struct sched_alarm *a)
 {
-	struct unit	*u = t->data;
+	struct unit	*u = (struct unit *)((char *)a -
+	    offsetof(struct unit, timer));
 	enum timer_use	 use = u->timer_use;
 
 	u->timer_use = TIMER_NONE;
@@ -439,14 +447,14 @@ unit_timer_cb(uv_timer_t *t)
 		unit_spawn(u);
 	else if (use == TIMER_DRAIN)
 		unit_run_end(u);
-	else if (use == TIMER_READY && u->proc != NULL &&
-	    !proc_has_exited(u->proc)) {
+	else if (use == TIMER_READY && u->pr->proc != NULL &&
+	    !proc_has_exited(u->pr->proc)) {
 		char	d[32];
 
 		util_format_duration(u->ps->ready.timeout_ms, d, sizeof d);
 		log_warnx("%s: not ready after %s: stopping it", u->name, d);
 		/* Not a stop we were asked for: the run ends as a failure. */
-		(void)proc_stop(u->proc, u->ps->stop_signal,
+		(void)proc_stop(u->pr->proc, u->ps->stop_signal,
 		    u->ps->stop_timeout_ms);
 	}
 }
@@ -455,15 +463,14 @@ void
 unit_timer_start(struct unit *u, enum timer_use use, uint64_t ms)
 {
 	u->timer_use = use;
-	if (uv_timer_start(&u->timer, unit_timer_cb, ms, 0) != 0)
-		fatalx("uv_timer_start failed");
+	sched_alarm_start(u->sv->sched, &u->timer, ms);
 }
 
 void
 unit_timer_stop(struct unit *u)
 {
 	u->timer_use = TIMER_NONE;
-	(void)uv_timer_stop(&u->timer);
+	sched_alarm_stop(u->sv->sched, &u->timer);
 }
 
 /*
@@ -475,9 +482,9 @@ unit_exit_cb(struct proc *p, int64_t status, int sig, void *arg)
 {
 	struct unit	*u = arg;
 
-	u->exited = 1;
-	u->exit_status = status;
-	u->term_signal = sig;
+	u->pr->exited = 1;
+	u->pr->exit_status = status;
+	u->pr->term_signal = sig;
 	if (unit_outlets_done(u))
 		unit_run_end(u);
 	else
@@ -489,7 +496,8 @@ unit_outlet_eof(void *arg)
 {
 	struct unit	*u = arg;
 
-	if (u->exited && u->timer_use == TIMER_DRAIN && unit_outlets_done(u)) {
+	if (u->pr->exited && u->timer_use == TIMER_DRAIN &&
+	    unit_outlets_done(u)) {
 		unit_timer_stop(u);
 		unit_run_end(u);
 	}

@@ -139,13 +139,15 @@ host_start(void *arg, const char *name, char **args, size_t nargs,
 		t = u->sv->units[i];
 		if (unit_is_active(t))
 			continue;
-		free(t->spawn_error);
-		t->spawn_error = NULL;
+		if (t->pr != NULL) {
+			free(t->pr->spawn_error);
+			t->pr->spawn_error = NULL;
+		}
 		unit_start(t, args, nargs);
 		/* A spawn that failed at once fails the step that asked. */
-		if (t->spawn_error != NULL) {
+		if (t->pr != NULL && t->pr->spawn_error != NULL) {
 			*cause = xasprintf("%s could not be started: %s",
-			    t->name, t->spawn_error);
+			    t->name, t->pr->spawn_error);
 			return -1;
 		}
 	}
@@ -190,9 +192,9 @@ host_signal(void *arg, const char *name, int sig, char **cause)
 			    "signals", t->name);
 			return -1;
 		}
-		if (t->proc == NULL || proc_has_exited(t->proc))
+		if (unit_child(t) == NULL)
 			continue;
-		if ((error = proc_signal(t->proc, sig)) != 0) {
+		if ((error = proc_signal(unit_child(t), sig)) != 0) {
 			*cause = xasprintf("signal %s: %s", t->name,
 			    strerror(-error));
 			return -1;

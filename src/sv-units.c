@@ -7,6 +7,8 @@
 
 #include <sys/queue.h>
 
+#include <stddef.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,41 +82,60 @@ unit_scan_script(struct unit *u, const struct script *s)
 	}
 }
 
+/* Free a unit no one refers to any more (its run is over). */
 void
-unit_timer_close_cb(uv_handle_t *h)
+sv_unit_free(struct unit *u)
 {
-	struct unit	*u = h->data;
-	size_t		 i;
+	size_t	i;
 
 	for (i = 0; i < u->nargs; i++)
 		free(u->args[i]);
 	free(u->args);
 	free(u->produces);
 	free(u->subs);
-	free(u->name);
 	logring_release(&u->log);
 	manifest_free(u->own);
-	free(u->spawn_error);
+	if (u->pr != NULL)
+		free(u->pr->spawn_error);
+	free(u->pr);
 	free(u);
+}
+
+/*
+ * Free the units forgotten since the last turn. The wait of a turn is what
+ * lets the callers of sv_forget_unit go on using the unit until they
+ * return to the loop.
+ */
+void
+sv_reap_cb(struct sched_turn *t)
+{
+	struct supervisor	*sv = (struct supervisor *)((char *)t -
+	    offsetof(struct supervisor, reap));
+	size_t			 i;
+
+	for (i = 0; i < sv->ndead; i++)
+		sv_unit_free(sv->dead[i]);
+	free(sv->dead);
+	sv->dead = NULL;
+	sv->ndead = 0;
 }
 
 struct unit *
 sv_add_unit(struct supervisor *sv, const char *name, const char *base)
 {
 	struct unit	*u;
+	size_t		 len = strlen(name) + 1;
 
-	u = xcalloc(1, sizeof *u);
+	u = xcalloc(1, sizeof *u + len);
+	memcpy(u->name, name, len);
 	u->sv = sv;
-	u->name = xstrdup(name);
 	u->base = base;
 	u->state = UNIT_IDLE;
 	logring_init(&u->log, LOGRING_DEFAULT_SIZE);
 	TAILQ_INIT(&u->waiters);
 	u->qwaiter.fn = sv_qwaiter_cb;
 	u->qwaiter.arg = u;
-	if (uv_timer_init(sv->loop, &u->timer) != 0)
-		fatalx("uv_timer_init failed");
-	u->timer.data = u;
+	sched_alarm_init(&u->timer, unit_timer_cb);
 	sv->units = xreallocarray(sv->units, sv->nunits + 1, sizeof *sv->units);
 	sv->units[sv->nunits++] = u;
 	return u;
@@ -162,7 +183,10 @@ sv_forget_unit(struct supervisor *sv, struct unit *u)
 	host_unwait(u);
 	unit_wake_waiters(u);
 	log_info("%s: removed", u->name);
-	uv_close((uv_handle_t *)&u->timer, unit_timer_close_cb);
+	unit_timer_stop(u);
+	sv->dead = xreallocarray(sv->dead, sv->ndead + 1, sizeof *sv->dead);
+	sv->dead[sv->ndead++] = u;
+	sched_turn_start(sv->sched, &sv->reap);
 	/* Its spec may have been the last thing held of an old manifest. */
 	u->ps = u->next_ps = NULL;
 	u->ts = u->next_ts = NULL;
@@ -194,13 +218,16 @@ unit_apply_spec(struct unit *u, const struct proc_spec *ps,
 	if ((ps != NULL && ps->ndeps > 0) || (ts != NULL && ts->ndeps > 0))
 		sv->has_deps = 1;
 	if (ps != NULL) {
+		if (u->pr == NULL)
+			u->pr = xcalloc(1, sizeof *u->pr);
 		u->rs = &ps->restart;
 		unit_add_output_queues(u, &ps->out);
 		unit_add_output_queues(u, &ps->err);
-		u->stdin_wq = NULL;
+		u->pr->stdin_wq = NULL;
 		if (ps->stdin_queue != NULL) {
-			u->stdin_wq = wire_find_queue(sv->wire, ps->stdin_queue);
-			u->stdin_sub = wqueue_subscribe(u->stdin_wq);
+			u->pr->stdin_wq = wire_find_queue(sv->wire,
+			    ps->stdin_queue);
+			u->pr->stdin_sub = wqueue_subscribe(u->pr->stdin_wq);
 		}
 	} else {
 		u->rs = &ts->restart;
