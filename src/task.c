@@ -90,23 +90,29 @@ struct task {
 	struct sched_turn	 turn;		/* run on the next loop turn */
 	struct sched_alarm	 timer;		/* sleep, every, get's timeout */
 	struct sched_alarm	 cancel_timer;	/* bounds on_cancel */
-	int			 cancel_overran;	/* on_cancel cut at cancel_timeout */
 	int			 status;	/* $status, unless set by "set" */
-
+	int			 end_status;
+	unsigned int		 burst;		/* steps since the last wait */
 	enum task_phase		 phase;
 	enum task_wait		 wait;
-	int			 started;
-	int			 woken;		/* task_wake for a host wait */
-	int			 timed_out;	/* get's timeout expired */
-	int			 cancel_requested;
-	int			 running;	/* inside task_run */
-	unsigned int		 burst;		/* steps since the last wait */
-	int			 end_status;
-	int			 end_failed;
 
+	/* Flags as bits: ten thousand idle tasks are ten thousand of these. */
+	unsigned int		 started:1;
+	unsigned int		 woken:1;	/* task_wake for a host wait */
+	unsigned int		 timed_out:1;	/* get's timeout expired */
+	unsigned int		 cancel_requested:1;
+	unsigned int		 running:1;	/* inside task_run */
+	unsigned int		 cancel_overran:1; /* on_cancel cut at its timeout */
+	unsigned int		 end_failed:1;
+
+	/*
+	 * The frame stack starts in frame0: most tasks never nest, and a
+	 * separate allocation would cost them more than the frame.
+	 */
 	struct task_frame	*frames;
-	size_t			 nframes;
-	size_t			 framecap;
+	uint32_t		 nframes;
+	uint32_t		 framecap;
+	struct task_frame	 frame0;
 	struct task_var		*vars;
 	size_t			 nvars;
 };
@@ -311,10 +317,15 @@ task_push(struct task *t, const struct script *s, const struct step *block)
 	struct task_frame	*f;
 
 	if (t->nframes == t->framecap) {
-		/* Most tasks never nest: start small. */
-		t->framecap = t->framecap == 0 ? 2 : t->framecap * 2;
-		t->frames = xreallocarray(t->frames, t->framecap,
-		    sizeof *t->frames);
+		if (t->frames == &t->frame0) {
+			t->frames = xreallocarray(NULL, 4, sizeof *t->frames);
+			t->frames[0] = t->frame0;
+			t->framecap = 4;
+		} else {
+			t->framecap *= 2;
+			t->frames = xreallocarray(t->frames, t->framecap,
+			    sizeof *t->frames);
+		}
 	}
 	f = &t->frames[t->nframes++];
 	memset(f, 0, sizeof *f);
@@ -936,6 +947,8 @@ task_new(struct sched *sched, const struct task_spec *spec,
 	t->spec = spec;
 	t->host = host;
 	t->arg = arg;
+	t->frames = &t->frame0;
+	t->framecap = 1;
 	if (nargs > 0) {
 		t->args = xreallocarray(NULL, nargs, sizeof *t->args);
 		for (i = 0; i < nargs; i++)
@@ -1013,9 +1026,11 @@ task_free(struct task *t)
 	t->phase = TASK_ENDED;
 	t->wait = WAIT_NONE;
 	task_vars_free(t);
-	free(t->frames);
-	t->frames = NULL;
-	t->nframes = t->framecap = 0;
+	if (t->frames != &t->frame0)
+		free(t->frames);
+	t->frames = &t->frame0;
+	t->framecap = 1;
+	t->nframes = 0;
 	for (i = 0; i < t->nargs; i++)
 		free(t->args[i]);
 	free(t->args);
