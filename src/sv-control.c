@@ -443,7 +443,8 @@ supervisor_logs(struct supervisor *sv, const char *name,
 		a.skip = 0;
 		a.fn = fn;
 		a.arg = arg;
-		logring_lines(&u->log, sv_log_line_cb, &a);
+		if (u->log != NULL)
+			logring_lines(u->log, sv_log_line_cb, &a);
 	}
 	return 0;
 }

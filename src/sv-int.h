@@ -77,10 +77,17 @@ struct unit {
 	enum unit_state		 state;
 	enum unit_end		 last_end;
 	struct unit_history	 hist;
-	int			 has_ended;	/* a run ended at least once */
 	int			 last_status;	/* exit code, 128+signal */
-	int			 failed;	/* ended for good as a failure */
-	int			 live;		/* counted as their producer */
+	unsigned int		 has_ended:1;	/* a run ended at least once */
+	unsigned int		 failed:1;	/* ended for good as a failure */
+	unsigned int		 live:1;	/* counted as their producer */
+	unsigned int		 stop_requested:1;	/* of the current run */
+	unsigned int		 restart_requested:1;
+	unsigned int		 ever_started:1;
+	unsigned int		 ever_ready:1;
+	unsigned int		 is_ready:1;	/* the current run */
+	unsigned int		 removing:1;	/* forget it once it ended */
+	unsigned int		 respec:1;	/* reload: restart with next_* */
 	char			**args;		/* from "start UNIT ARGS" */
 	size_t			 nargs;
 
@@ -90,32 +97,24 @@ struct unit {
 	struct unit_sub		*subs;		/* tasks: get / for */
 	size_t			 nsubs;
 
-	/* The current run, of either kind. */
-	uint64_t		 started_ms;
-	int			 stop_requested;
-	int			 restart_requested;
+	uint64_t		 started_ms;	/* of the current run */
 
 	/* The current run of a task. */
 	struct task		*task;
 	struct filesink		**sinks;	/* a task's file: outputs */
 	size_t			 nsinks;
-	struct wq_waiter	 qwaiter;	/* task blocked on a queue */
+	struct wq_waiter	*qwaiter;	/* task blocked on a queue */
 	struct unit		*waiting_on;	/* task blocked in "wait" */
 
-	/* Readiness of the current run, and what dependents look at. */
-	int			 ever_started;
-	int			 ever_ready;
-	int			 is_ready;
+	/* The unit's one timer, and the tasks in "wait" on it. */
 	enum timer_use		 timer_use;
 	struct sched_alarm	 timer;
 	struct unit_waiters	 waiters;	/* tasks in "wait" on us */
 	TAILQ_ENTRY(unit)	 wait_entry;
 
 	/* Control: recent console output, followers, life changes. */
-	struct logring		 log;
+	struct logring		*log;		/* made at the first line */
 	struct follower		*followers;
-	int			 removing;	/* forget it once it ended */
-	int			 respec;	/* reload: restart with next_* */
 	struct manifest		*own;		/* added by ctl: its spec's home */
 	const struct proc_spec	*next_ps;
 	const struct task_spec	*next_ts;

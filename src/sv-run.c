@@ -60,8 +60,13 @@ unit_console_cb(void *arg, const char *line, size_t len)
 	struct unit	*u = arg;
 	struct follower	*f, *next;
 
-	logring_add(&u->log, line, len);
-	logring_add(&u->log, "\n", 1);
+	/* Made at the first line: a unit that never prints costs no ring. */
+	if (u->log == NULL) {
+		u->log = xmalloc(sizeof *u->log);
+		logring_init(u->log, LOGRING_DEFAULT_SIZE);
+	}
+	logring_add(u->log, line, len);
+	logring_add(u->log, "\n", 1);
 	for (f = u->followers; f != NULL; f = next) {
 		next = f->next;
 		f->fn(u->name, line, len, f->arg);

@@ -21,6 +21,21 @@
 #include "wire.h"
 #include "xmalloc.h"
 
+/*
+ * The waiter a task blocks on a queue with, made the first time it does:
+ * a task that only sleeps or echoes to the console never needs one.
+ */
+static struct wq_waiter *
+unit_qwaiter(struct unit *u)
+{
+	if (u->qwaiter == NULL) {
+		u->qwaiter = xcalloc(1, sizeof *u->qwaiter);
+		u->qwaiter->fn = sv_qwaiter_cb;
+		u->qwaiter->arg = u;
+	}
+	return u->qwaiter;
+}
+
 static int
 host_output(void *arg, const char *line, size_t len)
 {
@@ -59,7 +74,7 @@ host_output(void *arg, const char *line, size_t len)
 	}
 	if (full == NULL)
 		return 0;
-	wqueue_wait_writable(full, &u->qwaiter);
+	wqueue_wait_writable(full, unit_qwaiter(u));
 	return 1;
 }
 
@@ -84,7 +99,7 @@ host_put(void *arg, const char *queue, const char *item, size_t len,
 		return -1;
 	/* put waits while the queue is full, then stores. */
 	if (wqueue_is_full(wq)) {
-		wqueue_wait_writable(wq, &u->qwaiter);
+		wqueue_wait_writable(wq, unit_qwaiter(u));
 		return 1;
 	}
 	(void)wqueue_push(wq, item, len);
@@ -109,7 +124,7 @@ host_get(void *arg, const char *queue, char **item, size_t *len,
 		unit_add_sub(u, wq);
 	r = wqueue_pop_copy(wq, u->subs[i].sub, item, len);
 	if (r == 1)
-		wqueue_wait_readable(wq, &u->qwaiter);
+		wqueue_wait_readable(wq, unit_qwaiter(u));
 	return r;
 }
 
@@ -234,7 +249,8 @@ host_unwait(void *arg)
 {
 	struct unit	*u = arg;
 
-	wqueue_unwait(&u->qwaiter);
+	if (u->qwaiter != NULL)
+		wqueue_unwait(u->qwaiter);
 	if (u->waiting_on != NULL) {
 		TAILQ_REMOVE(&u->waiting_on->waiters, u, wait_entry);
 		u->waiting_on = NULL;

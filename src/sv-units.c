@@ -93,11 +93,14 @@ sv_unit_free(struct unit *u)
 	free(u->args);
 	free(u->produces);
 	free(u->subs);
-	logring_release(&u->log);
+	if (u->log != NULL)
+		logring_release(u->log);
+	free(u->log);
 	manifest_free(u->own);
 	if (u->pr != NULL)
 		free(u->pr->spawn_error);
 	free(u->pr);
+	free(u->qwaiter);
 	free(u);
 }
 
@@ -131,10 +134,7 @@ sv_add_unit(struct supervisor *sv, const char *name, const char *base)
 	u->sv = sv;
 	u->base = base;
 	u->state = UNIT_IDLE;
-	logring_init(&u->log, LOGRING_DEFAULT_SIZE);
 	TAILQ_INIT(&u->waiters);
-	u->qwaiter.fn = sv_qwaiter_cb;
-	u->qwaiter.arg = u;
 	sched_alarm_init(&u->timer, unit_timer_cb);
 	sv->units = xreallocarray(sv->units, sv->nunits + 1, sizeof *sv->units);
 	sv->units[sv->nunits++] = u;
