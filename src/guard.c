@@ -16,6 +16,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -421,12 +422,44 @@ guard_sweep(struct guard *g)
 	(void)guard_flush(g);
 }
 
+/*
+ * Wait for the guardian to exit, at most GUARD_STOP_WAIT_MS: a guardian
+ * stopped by SIGSTOP must not hold our exit. Its pidfd says the moment it
+ * exits; polling (without pidfds) would add up to a poll period to every
+ * stop of the supervisor.
+ */
+static pid_t
+guard_wait(pid_t pid, int *status)
+{
+	struct timespec	ts = { 0, 10 * 1000 * 1000 };
+	struct pollfd	pfd;
+	pid_t		r;
+	int		waited;
+
+	if ((r = waitpid(pid, status, WNOHANG)) != 0)
+		return r;
+	pfd.fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pfd.fd != -1) {
+		pfd.events = POLLIN;
+		while (poll(&pfd, 1, GUARD_STOP_WAIT_MS) == -1 &&
+		    errno == EINTR)
+			;
+		(void)close(pfd.fd);
+		return waitpid(pid, status, WNOHANG);
+	}
+	for (waited = 0;; waited += 10) {
+		r = waitpid(pid, status, WNOHANG);
+		if (r != 0 || waited >= GUARD_STOP_WAIT_MS)
+			return r;
+		(void)nanosleep(&ts, NULL);
+	}
+}
+
 void
 guard_stop(struct guard *g)
 {
-	struct timespec	ts = { 0, 10 * 1000 * 1000 };
-	int		status, waited;
-	pid_t		r;
+	int	status;
+	pid_t	r;
 
 	if (g == NULL)
 		return;
@@ -434,13 +467,7 @@ guard_stop(struct guard *g)
 	(void)guard_flush(g);
 	if (g->fd != -1)
 		(void)close(g->fd);
-	/* Bounded: a guardian stopped by SIGSTOP must not hold our exit. */
-	for (waited = 0;; waited += 10) {
-		r = waitpid(g->pid, &status, WNOHANG);
-		if (r != 0 || waited >= GUARD_STOP_WAIT_MS)
-			break;
-		(void)nanosleep(&ts, NULL);
-	}
+	r = guard_wait(g->pid, &status);
 	if (r == 0) {
 		log_warnx("guardian (pid %ld) did not exit: killing it",
 		    (long)g->pid);

@@ -716,7 +716,11 @@ proc_pidfd_cb(uv_poll_t *h, int status, int events)
 		term_signal = WTERMSIG(st);
 	else
 		exit_status = WEXITSTATUS(st);
-	(void)uv_poll_stop(&p->h.pidpoll);
+	/*
+	 * Reaped: the pidfd has nothing more to say. Closing the handle now
+	 * (not stopping it and closing later) removes it from epoll once.
+	 */
+	uv_close((uv_handle_t *)&p->h.pidpoll, proc_close_cb);
 	p->exited = 1;
 	if (p->exit_fn != NULL)
 		p->exit_fn(p, exit_status, term_signal, p->arg);
