@@ -53,6 +53,13 @@ unit_is_active(const struct unit *u)
 	    u->state == UNIT_STOPPING || u->state == UNIT_WAITING;
 }
 
+/* The restart policy of the unit's spec. */
+const struct restart_spec *
+unit_restart_spec(const struct unit *u)
+{
+	return u->ps != NULL ? &u->ps->restart : &u->ts->restart;
+}
+
 /* The unit's child process while it runs; NULL for a task or no child. */
 struct proc *
 unit_child(const struct unit *u)
@@ -130,16 +137,17 @@ supervisor_new(uv_loop_t *loop, const struct manifest *m)
 static void
 sv_restart_note(const struct unit *u, uint64_t delay, char *buf, size_t len)
 {
-	char	d[32];
+	const struct restart_spec	*rs = unit_restart_spec(u);
+	char				 d[32];
 
 	util_format_duration(delay, d, sizeof d);
-	if (u->rs->max_restarts == MANIFEST_UNLIMITED)
+	if (rs->max_restarts == MANIFEST_UNLIMITED)
 		snprintf(buf, len, "; restarting in %s (restart %llu)", d,
 		    (unsigned long long)u->hist.restarts);
 	else
 		snprintf(buf, len, "; restarting in %s (restart %llu of %llu)",
 		    d, (unsigned long long)u->hist.restarts,
-		    (unsigned long long)u->rs->max_restarts);
+		    (unsigned long long)rs->max_restarts);
 }
 
 /* One line saying how a run ended and what comes next. */
@@ -438,10 +446,10 @@ unit_judge_run(struct unit *u, const struct unit_exit *x)
 	struct supervisor	*sv = u->sv;
 	struct unit_verdict	 v;
 	struct restart_spec	 none;
-	const struct restart_spec *rs = u->rs;
+	const struct restart_spec *rs = unit_restart_spec(u);
 
 	if (sv->shutting_down || u->restart_requested) {
-		none = *u->rs;
+		none = *rs;
 		none.policy = RESTART_NEVER;
 		rs = &none;
 	}

@@ -72,12 +72,12 @@ struct unit {
 	const char		*base;		/* the spec's name */
 	const struct proc_spec	*ps;		/* exactly one of ps and ts */
 	const struct task_spec	*ts;
-	const struct restart_spec *rs;
 	struct unit_proc	*pr;		/* processes only; NULL for tasks */
 	enum unit_state		 state;
 	enum unit_end		 last_end;
-	struct unit_history	 hist;
+	enum timer_use		 timer_use;	/* what timer is for */
 	int			 last_status;	/* exit code, 128+signal */
+	struct unit_history	 hist;
 	unsigned int		 has_ended:1;	/* a run ended at least once */
 	unsigned int		 failed:1;	/* ended for good as a failure */
 	unsigned int		 live:1;	/* counted as their producer */
@@ -107,7 +107,6 @@ struct unit {
 	struct unit		*waiting_on;	/* task blocked in "wait" */
 
 	/* The unit's one timer, and the tasks in "wait" on it. */
-	enum timer_use		 timer_use;
 	struct sched_alarm	 timer;
 	struct unit_waiters	 waiters;	/* tasks in "wait" on us */
 	TAILQ_ENTRY(unit)	 wait_entry;
@@ -169,6 +168,7 @@ struct supervisor {
 /* supervisor.c: the core. */
 int		 unit_is_active(const struct unit *);
 struct proc	*unit_child(const struct unit *);
+const struct restart_spec *unit_restart_spec(const struct unit *);
 size_t		 sv_find_units(struct supervisor *, const char *, size_t *);
 void		 unit_start(struct unit *, char **, size_t);
 void		 unit_wake_waiters(struct unit *);

@@ -88,7 +88,6 @@ sv_reload_unit(struct supervisor *sv, struct unit *u,
 		/* Unchanged: the same run goes on, now under the new spec. */
 		u->ps = nps;
 		u->ts = nts;
-		u->rs = nps != NULL ? &nps->restart : &nts->restart;
 		u->base = nps != NULL ? nps->name : nts->name;
 		c->kept++;
 		return;

@@ -220,7 +220,6 @@ unit_apply_spec(struct unit *u, const struct proc_spec *ps,
 	if (ps != NULL) {
 		if (u->pr == NULL)
 			u->pr = xcalloc(1, sizeof *u->pr);
-		u->rs = &ps->restart;
 		unit_add_output_queues(u, &ps->out);
 		unit_add_output_queues(u, &ps->err);
 		u->pr->stdin_wq = NULL;
@@ -230,7 +229,6 @@ unit_apply_spec(struct unit *u, const struct proc_spec *ps,
 			u->pr->stdin_sub = wqueue_subscribe(u->pr->stdin_wq);
 		}
 	} else {
-		u->rs = &ts->restart;
 		unit_add_output_queues(u, &ts->out);
 		unit_scan_script(u, ts->run);
 		unit_scan_script(u, ts->on_cancel);
