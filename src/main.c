@@ -188,6 +188,7 @@ run(const struct manifest *m, const char *path, const char *sock, int keep,
 	 */
 	guard = guard_start();
 	proc_raise_nofile();
+	proc_init();
 	if ((error = uv_loop_init(&loop)) != 0) {
 		log_warnx("uv_loop_init: %s", uv_strerror(error));
 		guard_stop(guard);

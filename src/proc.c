@@ -14,6 +14,9 @@
  * has exec'd or failed, so an exec error still comes back from
  * proc_spawn, through a variable the child stores into (no pipe per
  * spawn: descriptors held by the parent make every later exec slower).
+ * - the child shares our descriptor table until it takes a copy of
+ *   only what it needs (see proc_spawner): a vfork child would copy and
+ *   then close every descriptor we hold, at every spawn;
  * - the program is looked up in the child's PATH and the working
  *   directory checked before the vfork, as execvp would;
  * - the exit is seen through a pidfd polled by the loop, one event per
@@ -24,6 +27,7 @@
  */
 #include "config.h"
 
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -33,6 +37,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -270,11 +275,43 @@ proc_raise_nofile(void)
 	proc_nofile_raised = 1;
 }
 
+#ifndef CLOSE_RANGE_UNSHARE
+#define CLOSE_RANGE_UNSHARE	(1U << 1)
+#endif
+
+/*
+ * Spawning with a shared descriptor table. A forked or vforked child
+ * copies the parent's whole table and exec then closes every descriptor
+ * marked close-on-exec, one by one: with a thousand children piped, each
+ * spawn copies and closes three thousand descriptors (1,000 spawns while
+ * 3,000 descriptors are open: 0.78 s against 0.53 s without them). So the
+ * child is made with clone(CLONE_VM | CLONE_VFORK | CLONE_FILES), on a
+ * stack of its own, sharing our table; the descriptors it needs are put
+ * on a few low "slots" first, and close_range(CLOSE_RANGE_UNSHARE) from
+ * above the slots gives the child a table of its own holding only the
+ * descriptors below them. Until that call the child must not change the
+ * table: it is ours. The slots hold /dev/null between spawns, so they
+ * keep their numbers and no pipe end stays open in them.
+ */
+enum { SLOT_STDIN, SLOT_STDOUT, SLOT_STDERR, SLOT_EXTRA, SLOT_NULL, NSLOTS };
+
+#define PROC_STACK_SIZE	(256 * 1024)
+
+struct proc_spawner {
+	int	 ready;		/* -1: not tried; 0: unavailable; 1: set up */
+	int	 slot[NSLOTS];
+	int	 top;		/* the highest slot */
+	char	*stack;
+};
+static struct proc_spawner	proc_spawner = { -1, { 0 }, 0, NULL };
+
 /* What the child needs, and where it tells why its exec failed. */
 struct proc_child_args {
 	const struct proc_spawn_args	*a;
 	const char			*path;
 	char				**shargv;
+	const int			*slot;	/* with a shared table */
+	int				 top;
 	volatile int			 child_errno;
 };
 
@@ -286,8 +323,12 @@ struct proc_child_args {
  * (handlers would write into the parent's libuv pipe; SIGPIPE is ignored
  * in the parent) and unblock them, then exec. On failure the errno goes
  * to c->child_errno, which the parent reads once vfork returns.
+ *
+ * Not instrumented by AddressSanitizer: on the spawn stack, its
+ * bookkeeping of our stack would be wrong, and it says so on stderr,
+ * which is the child's too.
  */
-static void __attribute__((noreturn))
+static void __attribute__((noreturn, no_sanitize_address))
 proc_child(struct proc_child_args *c)
 {
 	const struct proc_spawn_args	*a = c->a;
@@ -295,12 +336,20 @@ proc_child(struct proc_child_args *c)
 	sigset_t		 none;
 	int			 src[4], dst[4], n = 3, i, top;
 
+	/*
+	 * Sharing our table: take a copy of what lies below the slots only;
+	 * on kernels before 5.9, a copy of it all (closed at exec).
+	 */
+	if (c->slot != NULL &&
+	    syscall(SYS_close_range, (unsigned)c->top + 1, ~0U,
+	    CLOSE_RANGE_UNSHARE) == -1 && unshare(CLONE_FILES) == -1)
+		goto fail;
 	for (i = 0; i < 3; i++) {
-		src[i] = a->fds[i];
+		src[i] = c->slot != NULL ? c->slot[i] : a->fds[i];
 		dst[i] = i;
 	}
 	if (a->extra_fd != -1 && a->extra_num > 2) {
-		src[3] = a->extra_fd;
+		src[3] = c->slot != NULL ? c->slot[SLOT_EXTRA] : a->extra_fd;
 		dst[3] = a->extra_num;
 		n = 4;
 	}
@@ -364,6 +413,107 @@ proc_vfork(struct proc_child_args *c)
 	return pid;
 }
 
+static int __attribute__((no_sanitize_address))
+proc_clone_child(void *arg)
+{
+	proc_child(arg);
+}
+
+/*
+ * Set up the slots and the child's stack, once. The slots are opened
+ * early, so they get low numbers and the child's copy of the table is
+ * small. Without them spawning falls back to vfork.
+ */
+static int
+proc_spawner_setup(void)
+{
+	struct proc_spawner	*s = &proc_spawner;
+	int			 i;
+
+	if (s->ready != -1)
+		return s->ready;
+	s->ready = 0;
+	s->stack = mmap(NULL, PROC_STACK_SIZE, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
+	if (s->stack == MAP_FAILED) {
+		log_warn("mmap of a spawn stack");
+		s->stack = NULL;
+		return 0;
+	}
+	for (i = 0; i < NSLOTS; i++) {
+		if ((s->slot[i] = open("/dev/null", O_RDWR | O_CLOEXEC)) ==
+		    -1) {
+			log_warn("/dev/null");
+			while (i-- > 0)
+				(void)close(s->slot[i]);
+			(void)munmap(s->stack, PROC_STACK_SIZE);
+			s->stack = NULL;
+			return 0;
+		}
+		if (s->slot[i] > s->top)
+			s->top = s->slot[i];
+	}
+	s->ready = 1;
+	return 1;
+}
+
+void
+proc_init(void)
+{
+	if (proc_have_pidfd())
+		(void)proc_spawner_setup();
+}
+
+/* Put (or, with fd -1, take back) a spawn's descriptors on the slots. */
+static int
+proc_slots_fill(const struct proc_spawn_args *a, int fill)
+{
+	const struct proc_spawner	*s = &proc_spawner;
+	int				 i, fd;
+
+	for (i = 0; i <= SLOT_EXTRA; i++) {
+		if (!fill)
+			fd = s->slot[SLOT_NULL];
+		else if (i == SLOT_EXTRA)
+			fd = a->extra_fd != -1 ? a->extra_fd : s->slot[SLOT_NULL];
+		else
+			fd = a->fds[i];
+		if (dup3(fd, s->slot[i], O_CLOEXEC) == -1)
+			return -errno;
+	}
+	return 0;
+}
+
+/*
+ * Make the child: with a shared table when the slots are set up, else by
+ * vfork. Returns the pid or -1 (errno set).
+ */
+static pid_t
+proc_make_child(struct proc_child_args *c)
+{
+	const struct proc_spawner	*s = &proc_spawner;
+	pid_t				 pid;
+	int				 error;
+
+	if (proc_spawner_setup() != 1)
+		return proc_vfork(c);
+	if ((error = proc_slots_fill(c->a, 1)) != 0) {
+		(void)proc_slots_fill(c->a, 0);
+		errno = -error;
+		return -1;
+	}
+	c->slot = s->slot;
+	c->top = s->top;
+	pid = clone(proc_clone_child, s->stack + PROC_STACK_SIZE,
+	    CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD, c);
+	error = errno;
+	/* Our table again: no pipe end may stay open in a slot. */
+	if (proc_slots_fill(c->a, 0) != 0)
+		fatal("cannot reset the spawn slots");
+	errno = error;
+	return pid;
+}
+
 /* vfork and exec; the child's exit comes through a pidfd. */
 static int
 proc_spawn_fork(uv_loop_t *loop, const struct proc_spawn_args *a,
@@ -395,7 +545,7 @@ proc_spawn_fork(uv_loop_t *loop, const struct proc_spawn_args *a,
 	/* No signal handler may run in the child before exec. */
 	sigfillset(&all);
 	(void)pthread_sigmask(SIG_SETMASK, &all, &saved);
-	pid = proc_vfork(&c);
+	pid = proc_make_child(&c);
 	error = pid == -1 ? -errno : 0;
 	(void)pthread_sigmask(SIG_SETMASK, &saved, NULL);
 	if (pid == -1)

@@ -45,6 +45,12 @@ struct proc_spawn_args {
  * which could not give them the old limit back.
  */
 void	 proc_raise_nofile(void);
+/*
+ * Set up spawning at start-up, before the loop opens its descriptors, so
+ * the few the spawner keeps get low numbers (proc.c says why). Optional:
+ * the first spawn does it otherwise.
+ */
+void	 proc_init(void);
 int	 proc_spawn(uv_loop_t *, const struct proc_spawn_args *,
 	    struct proc **out);
 pid_t	 proc_pid(const struct proc *);
