@@ -68,6 +68,15 @@ struct task_frame {
 	int			 begun;	/* every: the first round started */
 };
 
+/*
+ * The alarm bounding on_cancel, made when an on_cancel starts: most tasks
+ * are never cancelled, or have no on_cancel.
+ */
+struct task_cancel_alarm {
+	struct sched_alarm	 alarm;
+	struct task		*task;
+};
+
 /* A task variable; values are bytes, NUL-terminated for convenience. */
 struct task_var {
 	char	*name;
@@ -89,7 +98,7 @@ struct task {
 
 	struct sched_turn	 turn;		/* run on the next loop turn */
 	struct sched_alarm	 timer;		/* sleep, every, get's timeout */
-	struct sched_alarm	 cancel_timer;	/* bounds on_cancel */
+	struct task_cancel_alarm *cancel_timer;	/* bounds on_cancel */
 	int			 status;	/* $status, unless set by "set" */
 	int			 end_status;
 	unsigned int		 burst;		/* steps since the last wait */
@@ -141,8 +150,14 @@ task_of_timer(struct sched_alarm *h)
 static struct task *
 task_of_cancel_timer(struct sched_alarm *h)
 {
-	return (struct task *)(void *)((char *)h -
-	    offsetof(struct task, cancel_timer));
+	return ((struct task_cancel_alarm *)(void *)h)->task;
+}
+
+static void
+task_cancel_timer_stop(struct task *t)
+{
+	if (t->cancel_timer != NULL)
+		sched_alarm_stop(t->sched, &t->cancel_timer->alarm);
 }
 
 /* Is the wait one the host ends with task_wake? */
@@ -805,7 +820,13 @@ task_begin_cancel(struct task *t)
 	if (s == NULL || s->nsteps == 0)
 		return RESULT_END;
 	task_push(t, s, NULL);
-	sched_alarm_start(t->sched, &t->cancel_timer,
+	if (t->cancel_timer == NULL) {
+		t->cancel_timer = xcalloc(1, sizeof *t->cancel_timer);
+		t->cancel_timer->task = t;
+		sched_alarm_init(&t->cancel_timer->alarm,
+		    task_cancel_timer_cb);
+	}
+	sched_alarm_start(t->sched, &t->cancel_timer->alarm,
 	    t->spec->cancel_timeout_ms);
 	return RESULT_NEXT;
 }
@@ -822,7 +843,7 @@ task_finish(struct task *t)
 
 	task_interrupt(t);
 	sched_turn_stop(&t->turn);
-	sched_alarm_stop(t->sched, &t->cancel_timer);
+	task_cancel_timer_stop(t);
 	t->phase = TASK_ENDED;
 	t->nframes = 0;
 	t->running = 0;
@@ -931,7 +952,10 @@ task_cancel_timer_cb(struct sched_alarm *h)
 static void
 task_release_cb(struct sched_turn *h)
 {
-	free(task_of_turn(h));
+	struct task	*t = task_of_turn(h);
+
+	free(t->cancel_timer);
+	free(t);
 }
 
 /* A task ready to start; owner: the caller, who frees it with task_free. */
@@ -957,7 +981,6 @@ task_new(struct sched *sched, const struct task_spec *spec,
 	}
 	sched_turn_init(&t->turn, task_turn_cb);
 	sched_alarm_init(&t->timer, task_timer_cb);
-	sched_alarm_init(&t->cancel_timer, task_cancel_timer_cb);
 	t->phase = TASK_NEW;
 	task_set_status(t, 0);
 	return t;
@@ -1037,7 +1060,7 @@ task_free(struct task *t)
 	t->args = NULL;
 	t->nargs = 0;
 	sched_alarm_stop(t->sched, &t->timer);
-	sched_alarm_stop(t->sched, &t->cancel_timer);
+	task_cancel_timer_stop(t);
 	sched_turn_stop(&t->turn);
 	sched_turn_init(&t->turn, task_release_cb);
 	sched_turn_start(t->sched, &t->turn);
