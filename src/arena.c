@@ -60,7 +60,7 @@ struct arena {
 	char			*cur;		/* free space of the current block */
 	char			*end;
 	size_t			 next_size;
-	size_t			 total;
+	size_t			 used;		/* what arena_size says */
 };
 
 /* size rounded up to whole pages. */
@@ -134,7 +134,7 @@ arena_new(void)
 	a->cur = (char *)(a + 1);
 	a->end = (char *)b + b->size;
 	a->next_size = ARENA_FIRST_BLOCK * 2;
-	a->total = b->size;
+	a->used = sizeof *b + sizeof *a;
 	return a;
 }
 
@@ -177,22 +177,23 @@ arena_alloc(struct arena *a, size_t n, size_t size, size_t align)
 			b = arena_block_new(arena_round_pages(need));
 			b->next = a->blocks;
 			a->blocks = b;
-			a->total += b->size;
 			p = arena_align((char *)(b + 1), (char *)b + b->size,
 			    align);
+			a->used += (size_t)(p - (char *)b) + len;
 			ARENA_UNPOISON(p, len);
 			return p;
 		}
 		b = arena_block_new(a->next_size);
 		b->next = a->blocks;
 		a->blocks = b;
-		a->total += b->size;
+		a->used += sizeof *b;
 		a->cur = (char *)(b + 1);
 		a->end = (char *)b + b->size;
 		if (a->next_size < ARENA_MAX_BLOCK)
 			a->next_size *= 2;
 		p = arena_align(a->cur, a->end, align);
 	}
+	a->used += (size_t)(p - a->cur) + len;
 	a->cur = p + len + ARENA_REDZONE;
 	ARENA_UNPOISON(p, len);
 	return p;
@@ -219,9 +220,9 @@ arena_strdup(struct arena *a, const char *s)
 	return arena_memdup(a, s, strlen(s) + 1);
 }
 
-/* Bytes taken from the system. */
+/* Bytes handed out, padding and headers included. */
 size_t
 arena_size(const struct arena *a)
 {
-	return a->total;
+	return a->used;
 }

@@ -441,12 +441,12 @@ yload_root(struct yload *y)
 /* ---------------------------------------------------------------- entry */
 
 /*
- * Load a manifest from memory. The cross-checks run even after errors in
- * the walk, so one run reports every problem; only a broken limit (which
- * means the file is hostile or not a manifest) stops early.
+ * Load a manifest from memory, unpacked. The cross-checks run even after
+ * errors in the walk, so one run reports every problem; only a broken
+ * limit (which means the file is hostile or not a manifest) stops early.
  */
 struct manifest *
-manifest_load_buffer(const char *name, const char *data, size_t len,
+manifest_yaml_load(const char *name, const char *data, size_t len,
     struct diag *d)
 {
 	struct yload	 y;
@@ -474,6 +474,23 @@ manifest_load_buffer(const char *name, const char *data, size_t len,
 		return NULL;
 	}
 	return m;
+}
+
+/*
+ * Load a manifest from memory and pack it. The tree is freed first, then
+ * the unpacked model as the packing copies it out: everything the load
+ * took from malloc goes back in one piece, with no live allocation left
+ * between its pieces to keep the heap from reusing or trimming them.
+ */
+struct manifest *
+manifest_load_buffer(const char *name, const char *data, size_t len,
+    struct diag *d)
+{
+	struct manifest	*m;
+
+	if ((m = manifest_yaml_load(name, data, len, d)) == NULL)
+		return NULL;
+	return manifest_pack(m);
 }
 
 /*

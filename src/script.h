@@ -27,6 +27,11 @@ enum script_builtin {
 	BUILTIN_BREAK,
 };
 
+/*
+ * A new pointer field in the structs below must be deep-copied by
+ * manifest_pack (manifest-pack.c): a loaded manifest's scripts are packed.
+ */
+
 /* A piece of a word: literal bytes, or a variable to expand at run time. */
 enum word_part_kind {
 	PART_LITERAL,
