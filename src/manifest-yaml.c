@@ -17,6 +17,7 @@
 
 #include <yaml.h>
 
+#include "arena.h"
 #include "buf.h"
 #include "diag.h"
 #include "log.h"
@@ -33,14 +34,30 @@ struct yanchor {
 
 /* ---------------------------------------------------------------- tree */
 
-/* Make room for one more element, doubling: a flat list stays linear. */
+/*
+ * The tree lives in an arena of its own, unmapped when the load ends, so
+ * that it leaves no holes in the malloc heap between the allocations of
+ * the model built from it (which are freed in their turn when the model
+ * is packed).
+ */
+
+/*
+ * Make room for one more element, doubling: a flat list stays linear. The
+ * old array is left in the arena: at most as much again as the last one.
+ */
 static void *
-yload_grow(void *array, size_t n, size_t *cap, size_t size)
+yload_grow(struct yload *y, void *array, size_t n, size_t *cap, size_t size)
 {
+	void	*grown;
+
 	if (n < *cap)
 		return array;
 	*cap = *cap == 0 ? 8 : *cap * 2;
-	return xreallocarray(array, *cap, size);
+	/* Arrays of node pointers and of anchors (two pointers). */
+	grown = arena_alloc(y->tree, *cap, size, _Alignof(void *));
+	if (n > 0)
+		memcpy(grown, array, n * size);
+	return grown;
 }
 
 /* The 1-based line and column of a byte offset into the input. */
@@ -88,25 +105,24 @@ yload_add(struct yload *y, enum ynode_type type, const yaml_mark_t *mark)
 {
 	struct ynode	*n, *parent;
 
-	if (y->nall >= MANIFEST_MAX_NODES) {
+	if (y->nnodes >= MANIFEST_MAX_NODES) {
 		diag_error(y->d, mark->line + 1, mark->column + 1, "more than "
 		    "%d YAML nodes; the manifest is too large",
 		    MANIFEST_MAX_NODES);
 		return NULL;
 	}
-	n = xcalloc(1, sizeof *n);
+	n = ARENA_ARRAY(y->tree, 1, struct ynode);
 	n->type = type;
 	n->line = mark->line + 1;
 	n->col = mark->column + 1;
-	y->all = yload_grow(y->all, y->nall, &y->allcap, sizeof *y->all);
-	y->all[y->nall++] = n;
+	y->nnodes++;
 	if (y->depth == 0) {
 		if (y->root == NULL)
 			y->root = n;
 		return n;
 	}
 	parent = y->stack[y->depth - 1];
-	parent->kids = yload_grow(parent->kids, parent->nkids,
+	parent->kids = yload_grow(y, parent->kids, parent->nkids,
 	    &parent->kidscap, sizeof *parent->kids);
 	parent->kids[parent->nkids++] = n;
 	return n;
@@ -118,9 +134,10 @@ yload_anchor(struct yload *y, const yaml_char_t *name, struct ynode *n)
 {
 	if (name == NULL)
 		return;
-	y->anchors = yload_grow(y->anchors, y->nanchors, &y->anchorscap,
+	y->anchors = yload_grow(y, y->anchors, y->nanchors, &y->anchorscap,
 	    sizeof *y->anchors);
-	y->anchors[y->nanchors].name = xstrdup((const char *)name);
+	y->anchors[y->nanchors].name = arena_strdup(y->tree,
+	    (const char *)name);
 	y->anchors[y->nanchors].node = n;
 	y->nanchors++;
 }
@@ -149,7 +166,7 @@ yload_scalar(struct yload *y, const yaml_event_t *ev)
 	if ((n = yload_add(y, YNODE_SCALAR, &ev->start_mark)) == NULL)
 		return -1;
 	n->len = ev->data.scalar.length;
-	n->value = xmalloc(n->len + 1);
+	n->value = arena_alloc(y->tree, n->len + 1, 1, 1);
 	memcpy(n->value, ev->data.scalar.value, n->len);
 	n->value[n->len] = '\0';
 	n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
@@ -296,17 +313,8 @@ yload_parse(struct yload *y)
 static void
 yload_release(struct yload *y)
 {
-	size_t	i;
-
-	for (i = 0; i < y->nall; i++) {
-		free(y->all[i]->value);
-		free(y->all[i]->kids);
-		free(y->all[i]);
-	}
-	free(y->all);
-	for (i = 0; i < y->nanchors; i++)
-		free(y->anchors[i].name);
-	free(y->anchors);
+	arena_free(y->tree);
+	y->tree = NULL;
 }
 
 /* ---------------------------------------------------------------- top */
@@ -461,6 +469,7 @@ manifest_yaml_load(const char *name, const char *data, size_t len,
 	y.d = d;
 	y.data = data;
 	y.len = len;
+	y.tree = arena_new();
 	m = manifest_new(name);
 	y.m = m;
 	if (yload_parse(&y) == 0) {
