@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arena.h"
 #include "diag.h"
 #include "manifest.h"
 
@@ -59,9 +60,8 @@ struct yload {
 	struct diag	 *d;
 	const char	 *data;
 	size_t		  len;
-	struct ynode	**all;		/* every node, for freeing */
-	size_t		  nall;
-	size_t		  allcap;
+	struct arena	 *tree;		/* nodes, kids, values, anchors */
+	size_t		  nnodes;
 	struct yanchor	 *anchors;
 	size_t		  nanchors;
 	size_t		  anchorscap;

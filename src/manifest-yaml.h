@@ -10,4 +10,11 @@
 
 #include "manifest.h"
 
+/*
+ * manifest_load_buffer without the packing: every part of the model
+ * malloc'd as the loader built it (tests compare the two forms).
+ */
+struct manifest	*manifest_yaml_load(const char *name, const char *data,
+		    size_t len, struct diag *);
+
 #endif

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arena.h"
 #include "buf.h"
 #include "manifest.h"
 #include "script.h"
@@ -103,7 +104,11 @@ manifest_proc_release(struct proc_spec *p)
 	free(p->group);
 }
 
-/* Free a manifest and everything in it; NULL is a no-op. */
+/*
+ * Free a manifest and everything in it; NULL is a no-op. A packed one is
+ * its arena, m included; an unpacked one (being loaded, or built by hand
+ * for ctl) is walked part by part.
+ */
 void
 manifest_free(struct manifest *m)
 {
@@ -111,6 +116,10 @@ manifest_free(struct manifest *m)
 
 	if (m == NULL)
 		return;
+	if (m->arena != NULL) {
+		arena_free(m->arena);
+		return;
+	}
 	for (i = 0; i < m->nprocs; i++)
 		manifest_proc_release(&m->procs[i]);
 	free(m->procs);

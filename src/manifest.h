@@ -37,6 +37,15 @@
 #define MANIFEST_MAX_EXPANDED	(16 * 1024 * 1024)	/* bytes of text */
 #define MANIFEST_MAX_ALIASES	1000
 
+/*
+ * The model below is built by manifest-yaml.c with malloc, then packed
+ * (manifest-pack.c): copied into one arena and the original freed. A new
+ * pointer field in any of these structs (or in script.h's) must be
+ * deep-copied by manifest_pack, and freed by manifest_free's walk of an
+ * unpacked manifest.
+ */
+struct arena;
+
 struct loc {
 	size_t	line;
 	size_t	col;
@@ -55,6 +64,10 @@ enum dest_kind {
 	DEST_QUEUE,
 };
 
+/*
+ * Once packed, the default output (one DEST_INHERIT) of every unit is one
+ * shared copy at 0:0: only a queue destination's loc is ever reported.
+ */
 struct dest {
 	enum dest_kind	 kind;
 	char		*name;	/* file path or queue name */
@@ -195,6 +208,8 @@ struct queue_spec {
 };
 
 struct manifest {
+	/* Packed: everything, this struct included, lives in the arena. */
+	struct arena		*arena;
 	char			*file;
 	int			 version;
 	uint64_t		 drain_timeout_ms;
@@ -217,7 +232,13 @@ struct manifest	*manifest_load_buffer(const char *name, const char *data,
  * (manifest-print.c) and the _equal functions (manifest-cmp.c).
  */
 struct manifest	*manifest_new(const char *file);
+/* Packed or not; NULL is a no-op. */
 void		 manifest_free(struct manifest *);
+/*
+ * manifest-pack.c: m deep-copied into one arena, at exact sizes; m is
+ * freed. The result is read-only: no part of it may be freed or grown.
+ */
+struct manifest	*manifest_pack(struct manifest *m);
 /* Cross-checks once parsed: unique names, queue references, producers
  * and consumers, cycles of queues. Errors and warnings go to diag. */
 void		 manifest_check(struct manifest *, struct diag *);

@@ -27,6 +27,11 @@ enum script_builtin {
 	BUILTIN_BREAK,
 };
 
+/*
+ * A new pointer field in the structs below must be deep-copied by
+ * manifest_pack (manifest-pack.c): a loaded manifest's scripts are packed.
+ */
+
 /* A piece of a word: literal bytes, or a variable to expand at run time. */
 enum word_part_kind {
 	PART_LITERAL,
@@ -55,23 +60,24 @@ enum step_kind {
 
 struct script;
 
+/* The ints in pairs: no padding, 104 bytes (a step per task line). */
 struct step {
 	enum step_kind		 kind;
-	size_t			 line;
-	size_t			 col;
 	/* STEP_COMMAND: words[0] is the builtin's name. */
 	enum script_builtin	 builtin;
+	size_t			 line;
+	size_t			 col;
 	char			*text;	/* the step as written, for messages */
 	struct word		*words;	/* blocks: the header's words */
 	size_t			 nwords;
 	/* Literal arguments resolved at parse time, when the builtin has them. */
 	uint64_t		 duration_ms;	/* sleep (if literal), every */
-	int			 has_duration;
 	uint64_t		 count;		/* repeat; exit CODE (if literal) */
+	int			 has_duration;
+	int			 signal;	/* signal UNIT SIG (if literal) */
 	char			*var;		/* for NAME, get QUEUE NAME, set NAME */
 	char			*queue;		/* put, get, for */
 	char			*unit;		/* start, cancel, restart, wait, signal */
-	int			 signal;	/* signal UNIT SIG (if literal) */
 	/* Blocks: */
 	struct script		*body;
 };

@@ -14,8 +14,8 @@ srcdir=${PYT_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
 # The layer of a module (a file name without its directory and suffix).
 layer() {
   case $1 in
-  xmalloc|log|util|buf|diag|interp|logring|filesink|guard) echo 0 ;;
-  manifest|manifest-check|manifest-print|manifest-cmp) echo 1 ;;
+  arena|xmalloc|log|util|buf|diag|interp|logring|filesink|guard) echo 0 ;;
+  manifest|manifest-check|manifest-print|manifest-cmp|manifest-pack) echo 1 ;;
   queue|lines|unit|script|ctlproto|rstream) echo 1 ;;
   manifest-yaml-int|yaml-*) echo 2 ;;
   manifest-yaml|proc|task|task-*|scheduler|loop|notify|ready|reaper|chainload|redisq|redisq-*|rconn) echo 2 ;;
