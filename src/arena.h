@@ -26,9 +26,10 @@ void		*arena_memdup(struct arena *, const void *p, size_t n);
 /* A copy of s; NULL gives NULL, which suits optional fields. */
 char		*arena_strdup(struct arena *, const char *s);
 /*
- * Bytes handed out, alignment padding and the arena's own headers
- * included (not the sanitizer build's gaps, so the figure is the same). The blocks mapped may be up to twice that, but what nothing
- * was allocated in is never touched, so it costs no memory.
+ * Bytes handed out, alignment padding and the arena's own headers included
+ * (not the sanitizer build's gaps, so the figure is the same). The blocks
+ * mapped may be up to twice that, but what nothing was allocated in is
+ * never touched, so it costs no memory.
  */
 size_t		 arena_size(const struct arena *);
 

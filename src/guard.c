@@ -2,8 +2,9 @@
  * The guardian: one small process, forked at start-up, that outlives a
  * SIGKILLed supervisor just long enough to SIGKILL the process groups it
  * was told of, and every process descending from them (a daemon that left
- * its group with setsid while its parent lived on). Owns the pipe to it and the table of groups on our side;
- * knows nothing of libuv, units or the manifest.
+ * its group with setsid while its parent lived on). Owns the pipe to it and
+ * the table of groups on our side; knows nothing of libuv, units or the
+ * manifest.
  */
 #include "config.h"
 

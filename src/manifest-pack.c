@@ -1,9 +1,10 @@
 /*
  * Packing: a loaded manifest deep-copied into one arena, arrays at their
- * exact sizes and equal strings (and default outputs) shared, so that
- * each task costs no malloc headers and no growth slack, and the load's
- * own heap (the unpacked model) is freed in one piece. Pure model code: it knows the structs of
- * manifest.h and script.h, nothing of YAML or of how they are used.
+ * exact sizes and equal strings (and default outputs) shared, so that each
+ * task costs no malloc headers and no growth slack, and the load's own heap
+ * (the unpacked model) is freed in one piece. Pure model code: it knows the
+ * structs of manifest.h and script.h, nothing of YAML or of how they are
+ * used.
  *
  * Every copy below starts from a copy by value of the whole struct and
  * then replaces its pointer fields, so a new scalar field is carried over

@@ -1,9 +1,9 @@
 /*
  * The YAML reader of manifests: manifest-yaml.c, the only file that
  * includes <yaml.h>, builds a node tree; the yaml-*.c files read the
- * manifest's sections from it (manifest-yaml-int.h). Its entry points, manifest_load and
- * manifest_load_buffer, are declared in manifest.h with the model they
- * build, so callers need not know the model comes from YAML.
+ * manifest's sections from it (manifest-yaml-int.h). Its entry points,
+ * manifest_load and manifest_load_buffer, are declared in manifest.h with
+ * the model they build, so callers need not know the model comes from YAML.
  */
 #ifndef PYT_MANIFEST_YAML_H
 #define PYT_MANIFEST_YAML_H

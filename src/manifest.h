@@ -245,7 +245,7 @@ void		 manifest_check(struct manifest *, struct diag *);
 struct proc_spec	*manifest_find_proc(const struct manifest *, const char *);
 struct task_spec	*manifest_find_task(const struct manifest *, const char *);
 struct queue_spec	*manifest_find_queue(const struct manifest *, const char *);
-/* The resolved manifest (defaults filled in, variables interpolated) as YAML. */
+/* The resolved manifest (defaults filled in, variables set) as YAML. */
 void		 manifest_print(const struct manifest *, FILE *);
 /* "3 processes, 1 task, 2 queues" */
 void		 manifest_summary(const struct manifest *, char *, size_t);
@@ -275,7 +275,7 @@ struct redis_url {
 int		 manifest_parse_redis_url(const char *, struct redis_url *,
 		    const char **errstr);
 void		 manifest_redis_url_release(struct redis_url *);
-/* s as a YAML double-quoted scalar (allocated), cut after max bytes if max > 0. */
+/* s as a YAML double-quoted scalar (allocated), cut after max > 0 bytes. */
 char		*manifest_quote(const char *s, size_t max);
 void		 output_release(struct output *);
 

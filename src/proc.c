@@ -316,13 +316,15 @@ struct proc_child_args {
 };
 
 /*
- * In the child, between vfork and exec. The child borrows the parent's
- * memory and stack until it execs, so it only makes system calls and
- * stores into its own locals and c->child_errno. Put src[i] on dst[i] without one
- * dup2 clobbering a later source, reset every signal to its default
- * (handlers would write into the parent's libuv pipe; SIGPIPE is ignored
- * in the parent) and unblock them, then exec. On failure the errno goes
- * to c->child_errno, which the parent reads once vfork returns.
+ * In the child, between clone (or vfork) and exec. The child borrows the
+ * parent's memory (and, after vfork, its stack) until it execs, so it only
+ * makes system calls and stores into its own locals and c->child_errno.
+ * With a shared table, first take a table of its own. Put src[i] on dst[i]
+ * without one dup2 clobbering a later source, reset every signal to its
+ * default (handlers would write into the parent's libuv pipe; SIGPIPE is
+ * ignored in the parent) and unblock them, then exec. On failure the errno
+ * goes to c->child_errno, which the parent reads once clone or vfork
+ * returns.
  *
  * Not instrumented by AddressSanitizer: on the spawn stack, its
  * bookkeeping of our stack would be wrong, and it says so on stderr,

@@ -62,7 +62,10 @@ enum queue_push_result queue_push(struct queue *, const void *, size_t);
 int		 queue_is_full(const struct queue *);
 /* Items waiting for this subscriber. */
 size_t		 queue_depth(const struct queue *, size_t sub);
-/* Borrow the head item of a subscriber's ring; valid until its next pop/push/unshift. -1 if empty. */
+/*
+ * Borrow the head item of a subscriber's ring, valid until its next pop,
+ * push or unshift; -1 if empty.
+ */
 int		 queue_peek(const struct queue *, size_t sub, const void **,
 		    size_t *);
 /* Remove the head item (counted as out). */

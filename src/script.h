@@ -90,7 +90,7 @@ struct script {
 /* Owner: the caller; script_free(NULL) is a no-op. */
 struct script	*script_new(void);
 void		 script_free(struct script *);
-/* Append a zeroed step to the script and return it (valid until the next append). */
+/* Append a zeroed step and return it (valid until the next append). */
 struct step	*script_add_step(struct script *);
 
 /*
