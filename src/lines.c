@@ -32,43 +32,55 @@ lines_release(struct lines *l)
  * Hand out the lines of p[0..n) that hold no partial part. A run longer
  * than max_item is cut only once the byte after the piece is known not to
  * be '\n', so a line of exactly max_item bytes is never cut into a piece
- * and an empty item. Returns the bytes of the unfinished tail, at most
- * max_item, which the caller keeps.
+ * and an empty item. Stops after an item cb returns non-zero for. Returns
+ * the bytes used: up to the end of that item, or all n, and then *tail is
+ * the length of the unfinished tail (at most max_item), which the caller
+ * keeps.
  */
 static size_t
-lines_scan(struct lines *l, const char *p, size_t n, lines_cb cb, void *arg)
+lines_scan(struct lines *l, const char *p, size_t n, lines_cb cb, void *arg,
+    size_t *tail)
 {
-	const char	*nl;
+	const char	*start = p, *nl;
 	size_t		 len;
+	int		 stop;
 
+	*tail = 0;
 	while (n > 0) {
 		nl = memchr(p, '\n', n);
 		len = nl != NULL ? (size_t)(nl - p) : n;
 		while (len > l->max_item) {
-			cb(p, l->max_item, arg);
+			stop = cb(p, l->max_item, arg);
 			l->split++;
 			p += l->max_item;
 			n -= l->max_item;
 			len -= l->max_item;
+			if (stop)
+				return (size_t)(p - start);
 		}
-		if (nl == NULL)
-			return len;
-		cb(p, len, arg);
+		if (nl == NULL) {
+			*tail = len;
+			return (size_t)(p - start) + len;
+		}
+		stop = cb(p, len, arg);
 		p += len + 1;
 		n -= len + 1;
+		if (stop)
+			break;
 	}
-	return 0;
+	return (size_t)(p - start);
 }
 
 /*
  * Feed a chunk. A held partial line is completed first, from at most the
  * bytes it still has room for; the rest of the chunk is scanned in place.
  */
-void
+size_t
 lines_feed(struct lines *l, const char *p, size_t n, lines_cb cb, void *arg)
 {
 	const char	*nl;
-	size_t		 pend, room, lim, tail;
+	size_t		 pend, room, lim, tail, used = 0;
+	int		 stop;
 
 	pend = buf_used(&l->partial);
 	if (pend > 0 && n > 0) {
@@ -77,26 +89,32 @@ lines_feed(struct lines *l, const char *p, size_t n, lines_cb cb, void *arg)
 		nl = memchr(p, '\n', lim);
 		if (nl != NULL) {
 			buf_add(&l->partial, p, (size_t)(nl - p));
-			cb(buf_ptr(&l->partial), buf_used(&l->partial), arg);
+			stop = cb(buf_ptr(&l->partial), buf_used(&l->partial),
+			    arg);
 			buf_clear(&l->partial);
 			lim = (size_t)(nl - p) + 1;
 		} else if (n <= room) {
 			buf_add(&l->partial, p, n);
-			return;
+			return n;
 		} else {
 			/* The byte after a full piece is not '\n': cut. */
 			buf_add(&l->partial, p, room);
-			cb(buf_ptr(&l->partial), buf_used(&l->partial), arg);
+			stop = cb(buf_ptr(&l->partial), buf_used(&l->partial),
+			    arg);
 			l->split++;
 			buf_clear(&l->partial);
 			lim = room;
 		}
+		if (stop)
+			return lim;
 		p += lim;
 		n -= lim;
+		used = lim;
 	}
-	tail = lines_scan(l, p, n, cb, arg);
+	used += lines_scan(l, p, n, cb, arg, &tail);
 	if (tail > 0)
 		buf_add(&l->partial, p + n - tail, tail);
+	return used;
 }
 
 /* Bytes held in an unfinished line. */

@@ -11,8 +11,11 @@
 
 #include "buf.h"
 
-/* Called once per item, without its '\n'; the bytes are borrowed. */
-typedef void (*lines_cb)(const char *item, size_t len, void *arg);
+/*
+ * Called once per item, without its '\n'; the bytes are borrowed. A
+ * non-zero return stops lines_feed after this item (a full queue).
+ */
+typedef int (*lines_cb)(const char *item, size_t len, void *arg);
 
 struct lines {
 	struct buf	partial;	/* bytes of an unfinished line */
@@ -22,13 +25,19 @@ struct lines {
 
 void	lines_init(struct lines *, size_t max_item);
 void	lines_release(struct lines *);
-/* Feed a chunk; cb runs for every line completed by it. */
-void	lines_feed(struct lines *, const char *, size_t, lines_cb, void *);
+/*
+ * Feed a chunk; cb runs for every line completed by it, until a call
+ * returns non-zero. Returns how many bytes of the chunk were taken: all,
+ * or those up to the end of the item that stopped it; the caller feeds
+ * the rest again later, which gives the same items as one feed would.
+ */
+size_t	lines_feed(struct lines *, const char *, size_t, lines_cb, void *);
 /* Bytes held in an unfinished line. */
 size_t	lines_pending(const struct lines *);
 /*
- * End of stream. keep: deliver an unfinished last line as an item;
- * otherwise drop it. Returns the number of bytes dropped (0 if kept).
+ * End of stream. keep: deliver an unfinished last line as an item (cb's
+ * return is ignored); otherwise drop it. Returns the number of bytes
+ * dropped (0 if kept).
  */
 size_t	lines_finish(struct lines *, int keep, lines_cb, void *);
 

@@ -76,6 +76,8 @@ struct outlet {
 	struct wqueue	**queues;
 	size_t		  nqueues;
 	struct lines	  lines;
+	struct buf	  held;		/* read, not fed: a queue filled */
+	int		  taking_all;	/* the end: past full queues too */
 	struct buf	  console;	/* prefixed lines of this chunk */
 	struct buf	  file;		/* plain lines of this chunk */
 	struct wq_waiter  waiter;	/* paused on a full queue */
@@ -609,7 +611,14 @@ wire_idle_cb(uv_idle_t *h)
 
 /* ------------------------------------------------------------ outlets */
 
-static void
+static struct wqueue	*outlet_full_queue(struct outlet *);
+
+/*
+ * One line of the process: to the console, files and queues. Stops the
+ * feed once a queue under overflow: block is full, so that it holds no
+ * more than its capacity; the rest of the read waits in o->held.
+ */
+static int
 outlet_line_cb(const char *line, size_t len, void *arg)
 {
 	struct outlet	*o = arg;
@@ -629,6 +638,7 @@ outlet_line_cb(const char *line, size_t len, void *arg)
 	}
 	for (i = 0; i < o->nqueues; i++)
 		(void)wqueue_push(o->queues[i], line, len);
+	return o->nqueues > 0 && !o->taking_all && outlet_full_queue(o) != NULL;
 }
 
 /* Write out what one chunk produced for the console and files. */
@@ -663,13 +673,14 @@ outlet_full_queue(struct outlet *o)
 	return NULL;
 }
 
-static void
+/* Feed bytes read; returns how many were taken before a queue filled. */
+static size_t
 outlet_feed(struct outlet *o, const char *p, size_t n)
 {
 	uint64_t	split = o->lines.split;
-	size_t		i;
+	size_t		i, used;
 
-	lines_feed(&o->lines, p, n, outlet_line_cb, o);
+	used = lines_feed(&o->lines, p, n, outlet_line_cb, o);
 	if (o->lines.split != split) {
 		for (i = 0; i < o->nqueues; i++)
 			o->queues[i]->split += o->lines.split - split;
@@ -679,6 +690,17 @@ outlet_feed(struct outlet *o, const char *p, size_t n)
 	outlet_flush(o);
 	for (i = 0; i < o->nqueues; i++)
 		wqueue_flush_direct(o->queues[i]);
+	return used;
+}
+
+/* Feed what a full queue held back; is all of it taken now? */
+static int
+outlet_feed_held(struct outlet *o)
+{
+	if (buf_used(&o->held) > 0)
+		buf_consume(&o->held, outlet_feed(o, buf_ptr(&o->held),
+		    buf_used(&o->held)));
+	return buf_used(&o->held) == 0;
 }
 
 static void
@@ -702,10 +724,20 @@ outlet_read(struct outlet *o)
 {
 	struct wqueue	*full;
 	ssize_t		 n;
+	size_t		 used;
 	int		 i;
 
 	for (i = 0; i < WIRE_READS_PER_WAKE; i++) {
-		if ((full = outlet_full_queue(o)) != NULL) {
+		/*
+		 * What a full queue held back goes first, in order; a feed
+		 * stops only at a full queue, so while anything is held
+		 * one is full.
+		 */
+		if ((full = outlet_full_queue(o)) == NULL &&
+		    !outlet_feed_held(o) &&
+		    (full = outlet_full_queue(o)) == NULL)
+			fatalx("%s: output held with no queue full", o->prefix);
+		if (full != NULL) {
 			(void)uv_poll_stop(&o->poll);
 			o->paused = 1;
 			wqueue_wait_writable(full, &o->waiter);
@@ -713,7 +745,10 @@ outlet_read(struct outlet *o)
 		}
 		n = read(o->fd, o->wire->rbuf, WIRE_READ_CHUNK);
 		if (n > 0) {
-			outlet_feed(o, o->wire->rbuf, (size_t)n);
+			used = outlet_feed(o, o->wire->rbuf, (size_t)n);
+			if (used < (size_t)n)
+				buf_add(&o->held, o->wire->rbuf + used,
+				    (size_t)n - used);
 			continue;
 		}
 		if (n == 0) {
@@ -789,6 +824,7 @@ outlet_new(struct wire *w, const struct outlet_config *c)
 	o->waiter.fn = outlet_resume_cb;
 	o->waiter.arg = o;
 	lines_init(&o->lines, QUEUE_MAX_ITEM);
+	buf_init(&o->held);
 	buf_init(&o->console);
 	buf_init(&o->file);
 	if ((error = uv_poll_init(w->loop, &o->poll, o->fd)) != 0)
@@ -824,6 +860,7 @@ outlet_close_cb(uv_handle_t *h)
 	free(o->queues);
 	free(o->prefix);
 	lines_release(&o->lines);
+	buf_release(&o->held);
 	buf_release(&o->console);
 	buf_release(&o->file);
 	free(o);
@@ -839,13 +876,16 @@ outlet_free(struct outlet *o, int keep_tail)
 		return;
 	wqueue_unwait(&o->waiter);
 	/*
-	 * What is already in the pipe was written whole by the process: take
-	 * it even past a full queue, the bound is one pipe's worth.
+	 * What is already read or in the pipe was written whole by the
+	 * process: take it even past a full queue, the bound is one pipe's
+	 * worth and one read.
 	 */
+	o->taking_all = 1;
+	(void)outlet_feed_held(o);
 	while (!o->eof) {
 		n = read(o->fd, o->wire->rbuf, WIRE_READ_CHUNK);
 		if (n > 0)
-			outlet_feed(o, o->wire->rbuf, (size_t)n);
+			(void)outlet_feed(o, o->wire->rbuf, (size_t)n);
 		else if (n == -1 && errno == EINTR)
 			continue;
 		else

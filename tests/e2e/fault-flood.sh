@@ -52,6 +52,7 @@ expect_status 0
 mb1=$(( (in1 * 101 + bin1 * 50001) / 1000000 ))
 mb2=$(( (in2 * 101 + bin2 * 50001) / 1000000 ))
 echo "RSS $rss1 kB after $mb1 MB, $rss2 kB after $mb2 MB; held: $held1 then $held2 items (capacity 100)"
+[ "$held1" -le 100 ] || fail "held took $held1 items, past its capacity of 100"
 [ "$held2" = "$held1" ] || fail "held took $held1 then $held2 items: its producer was not paused"
 [ $((rss2 - rss1)) -le 512 ] || fail "RSS grew from $rss1 kB to $rss2 kB"
 exit 0

@@ -1,7 +1,7 @@
 /*
  * Unit tests of the line splitter: every chunk boundary, empty lines,
- * CR and NUL kept as bytes, over-long lines cut and counted, and the end
- * of stream kept or dropped.
+ * CR and NUL kept as bytes, over-long lines cut and counted, the end of
+ * stream kept or dropped, and a feed stopped by the callback and resumed.
  */
 #include "config.h"
 
@@ -25,10 +25,11 @@ struct seen {
 	const char	*chunk;		/* the chunk being fed, when known */
 	size_t		 chunklen;
 	size_t		 inplace;	/* items pointing into the chunk */
+	size_t		 stop_every;	/* stop after every N-th item; 0: never */
 };
 
-/* Record one item. */
-static void
+/* Record one item; ask to stop after every stop_every-th. */
+static int
 seen_cb(const char *item, size_t len, void *arg)
 {
 	struct seen	*s = arg;
@@ -40,6 +41,7 @@ seen_cb(const char *item, size_t len, void *arg)
 	buf_add(&s->out, item, len);
 	buf_addc(&s->out, '|');
 	s->n++;
+	return s->stop_every > 0 && s->n % s->stop_every == 0;
 }
 
 /* Feed one chunk, noting it so in-place delivery can be checked. */
@@ -48,7 +50,7 @@ feed(struct lines *l, struct seen *s, const char *p, size_t len)
 {
 	s->chunk = p;
 	s->chunklen = len;
-	lines_feed(l, p, len, seen_cb, s);
+	assert_int_equal(lines_feed(l, p, len, seen_cb, s), len);
 	s->chunk = NULL;
 }
 
@@ -304,6 +306,74 @@ test_no_limit(void **state)
 	buf_release(&s.out);
 }
 
+/*
+ * Feed p[0..n) as a queue-fed outlet does: after a stop, the rest again,
+ * until all is taken. Each stop comes right after an item the callback
+ * asked to stop at, so each call delivers something (it may take no byte:
+ * the item was a held partial line cut at max_item).
+ */
+static void
+feed_stopping(struct lines *l, struct seen *s, const char *p, size_t n)
+{
+	size_t	used, before;
+
+	while (n > 0) {
+		before = s->n;
+		used = lines_feed(l, p, n, seen_cb, s);
+		assert_true(used <= n);
+		if (used < n) {
+			assert_true(s->n > before);
+			assert_int_equal(s->n % s->stop_every, 0);
+		}
+		p += used;
+		n -= used;
+	}
+}
+
+/*
+ * A feed stopped after any item and resumed with the rest gives the same
+ * items, at every chunk boundary: lines, empty lines, a line spanning the
+ * chunks, over-long lines cut into pieces, an unfinished last line.
+ */
+static void
+test_stop_and_refeed(void **state)
+{
+	const char	 in[] = "a\nbb\n\ncccccccccccc\ndd\nxxxxxxxxxxxxxxxxx\n"
+	    "\nyyyyy\nzzzzzz\ne";
+	const size_t	 len = sizeof in - 1;
+	struct lines	 l;
+	struct seen	 want, got;
+	size_t		 cut, k;
+
+	memset(&want, 0, sizeof want);
+	memset(&got, 0, sizeof got);
+	for (k = 1; k <= 4; k++) {
+		for (cut = 0; cut <= len; cut++) {
+			lines_init(&l, 5);
+			want.stop_every = 0;
+			feed(&l, &want, in, cut);
+			feed(&l, &want, in + cut, len - cut);
+			assert_int_equal(lines_finish(&l, 1, seen_cb, &want), 0);
+			lines_release(&l);
+
+			lines_init(&l, 5);
+			got.stop_every = k;
+			feed_stopping(&l, &got, in, cut);
+			feed_stopping(&l, &got, in + cut, len - cut);
+			assert_int_equal(lines_finish(&l, 1, seen_cb, &got), 0);
+			lines_release(&l);
+
+			assert_int_equal(got.n, want.n);
+			expect_seen(&got, buf_ptr(&want.out),
+			    buf_used(&want.out));
+			buf_clear(&want.out);
+			want.n = 0;
+		}
+	}
+	buf_release(&want.out);
+	buf_release(&got.out);
+}
+
 int
 main(void)
 {
@@ -316,6 +386,7 @@ main(void)
 		cmocka_unit_test(test_overlong_bounded),
 		cmocka_unit_test(test_finish),
 		cmocka_unit_test(test_no_limit),
+		cmocka_unit_test(test_stop_and_refeed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
