@@ -4,8 +4,9 @@
 # manifest-yaml.c; <uv.h> never in L0 or L1; control and ctl never include
 # each other; sv-int.h only in supervisor.c and sv-*.c; manifest-yaml-int.h
 # only in manifest-yaml.c and yaml-*.c; redisq-int.h only in redisq.c and
-# redisq-*.c. Every file in src/ must be given a layer here, so a new file
-# is classified when it is added.
+# redisq-*.c; wire-int.h only in wire.c, outlet.c and inlet.c. Every file
+# in src/ must be given a layer here, so a new file is classified when it
+# is added.
 # Exit 0 when the rule holds, 1 otherwise.
 set -u
 
@@ -19,7 +20,7 @@ layer() {
   queue|lines|unit|script|ctlproto|rstream) echo 1 ;;
   manifest-yaml-int|yaml-*) echo 2 ;;
   manifest-yaml|proc|task|task-*|scheduler|loop|notify|ready|reaper|chainload|redisq|redisq-*|rconn) echo 2 ;;
-  wire|supervisor|sv-*) echo 3 ;;
+  wire|wire-int|outlet|inlet|supervisor|sv-*) echo 3 ;;
   control|ctl) echo 4 ;;
   main) echo 5 ;;
   esac
@@ -77,6 +78,11 @@ check_file() {
       redisq/redisq-int.h|redisq-*/redisq-int.h) ;;
       */redisq-int.h)
         echo "$at: redisq-int.h is private to redisq.c and redisq-*.c" ;;
+      esac
+      case $mod/$hbase in
+      wire/wire-int.h|outlet/wire-int.h|inlet/wire-int.h) ;;
+      */wire-int.h)
+        echo "$at: wire-int.h is private to wire.c, outlet.c and inlet.c" ;;
       esac
     done
 }
