@@ -729,15 +729,13 @@ outlet_read(struct outlet *o)
 	for (i = 0; i < WIRE_READS_PER_WAKE; i++) {
 		/*
 		 * What a full queue held back goes first, in order. A feed
-		 * stops only at a full queue (maybe at the last line held),
-		 * so while anything is held one is full.
+		 * stops at a full queue, which may have room again when it
+		 * returns (an inlet took items directly): feed on until the
+		 * queue is full or nothing is held. Each feed takes a line.
 		 */
-		if (outlet_full_queue(o) == NULL)
+		while (buf_used(&o->held) > 0 && outlet_full_queue(o) == NULL)
 			outlet_feed_held(o);
-		if ((full = outlet_full_queue(o)) == NULL &&
-		    buf_used(&o->held) > 0)
-			fatalx("%s: output held with no queue full", o->prefix);
-		if (full != NULL) {
+		if ((full = outlet_full_queue(o)) != NULL) {
 			(void)uv_poll_stop(&o->poll);
 			o->paused = 1;
 			wqueue_wait_writable(full, &o->waiter);
