@@ -4,8 +4,8 @@
 # manifest-yaml.c; <uv.h> never in L0 or L1; control and ctl never include
 # each other; sv-int.h only in supervisor.c and sv-*.c; manifest-yaml-int.h
 # only in manifest-yaml.c and yaml-*.c; redisq-int.h only in redisq.c and
-# redisq-*.c. Every file in src/ must be given a layer here, so a new file
-# is classified when it is added.
+# redisq-*.c; task-int.h only in task.c and task-*.c. Every file in src/
+# must be given a layer here, so a new file is classified when it is added.
 # Exit 0 when the rule holds, 1 otherwise.
 set -u
 
@@ -77,6 +77,11 @@ check_file() {
       redisq/redisq-int.h|redisq-*/redisq-int.h) ;;
       */redisq-int.h)
         echo "$at: redisq-int.h is private to redisq.c and redisq-*.c" ;;
+      esac
+      case $mod/$hbase in
+      task/task-int.h|task-*/task-int.h) ;;
+      */task-int.h)
+        echo "$at: task-int.h is private to task.c and task-*.c" ;;
       esac
     done
 }
