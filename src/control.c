@@ -1,10 +1,11 @@
 /*
  * The control socket server: accepts `pytasking-run ctl` connections on
  * the supervisor's loop, checks the peer's uid, parses one request per
- * connection with ctlproto.c and answers through the supervisor's control
- * interface. Every connection has bounded state freed on close; nothing
- * here blocks, so an idle or hostile peer delays nobody. Knows nothing of
- * the client (ctl.c) or of the manifest's file format.
+ * connection with ctlproto.c and hands it to control-cmds.c, which answers
+ * through the supervisor's control interface. Every connection has
+ * bounded state freed on close; nothing here blocks, so an idle or
+ * hostile peer delays nobody. Knows nothing of the client (ctl.c) or of
+ * the manifest's file format.
  */
 #include "config.h"
 
@@ -24,6 +25,7 @@
 
 #include "buf.h"
 #include "control.h"
+#include "control-int.h"
 #include "ctlproto.h"
 #include "log.h"
 #include "supervisor.h"
@@ -36,52 +38,6 @@
 #define CONTROL_MAX_CONNS	64
 /* A peer must send its whole request, and read its reply, in this time. */
 #define CONTROL_REQUEST_TIMEOUT_MS	10000
-/* Unsent reply bytes before a follower that does not read is cut off. */
-#define CONTROL_MAX_BACKLOG	(8 * 1024 * 1024)
-
-enum conn_state {
-	CONN_VERSION,		/* waiting for the version line */
-	CONN_REQUEST,		/* waiting for the request frame */
-	CONN_PUT,		/* pushing items; more frames if streaming */
-	CONN_GET,		/* waiting for an item */
-	CONN_FOLLOW,		/* sending new lines of a unit */
-	CONN_SHUTDOWN,		/* answered; held open until we exit */
-};
-
-struct conn {
-	TAILQ_ENTRY(conn)	 entry;
-	struct control		*ctl;
-	uv_pipe_t		 pipe;
-	uv_timer_t		 timer;
-	int			 handles;	/* open handles */
-	enum conn_state		 state;
-	struct buf		 in;		/* received, not yet parsed */
-	struct buf		 out;		/* frames not yet written */
-	size_t			 nwrites;	/* writes in flight */
-	int			 reading;
-	int			 done;		/* final reply sent: close */
-	int			 closing;
-	int			 doomed;	/* close soon, from the timer */
-	char			*queue;		/* put, get */
-	struct ctl_msg		 items;		/* put: items being pushed */
-	size_t			 next;		/* put: next item in items */
-	int			 stream;	/* put: frames of items follow */
-	uint64_t		 nput;
-	struct wq_waiter	 waiter;
-	void			*follow;	/* supervisor_follow token */
-};
-
-struct control {
-	uv_loop_t		*loop;
-	struct supervisor	*sv;
-	uv_pipe_t		 listener;
-	int			 listening;	/* listener handle open */
-	char			*path;		/* absolute */
-	char			*rbuf;		/* shared read buffer */
-	int			 closing;
-	TAILQ_HEAD(, conn)	 conns;
-	size_t			 nconns;
-};
 
 struct wreq {
 	uv_write_t	 req;
@@ -89,7 +45,6 @@ struct wreq {
 	char		 data[];
 };
 
-static void	conn_process(struct conn *);
 static void	conn_read_cb(uv_stream_t *, ssize_t, const uv_buf_t *);
 
 /* Free the control once the listener and every connection are closed. */
@@ -161,7 +116,7 @@ conn_timer_cb(uv_timer_t *t)
 }
 
 /* Close soon, outside of whatever callback we are in. */
-static void
+void
 conn_doom(struct conn *c)
 {
 	if (c->closing)
@@ -188,7 +143,7 @@ conn_write_cb(uv_write_t *req, int status)
 }
 
 /* Write what c->out holds. */
-static void
+void
 conn_flush(struct conn *c)
 {
 	struct wreq	*w;
@@ -214,7 +169,7 @@ conn_flush(struct conn *c)
 }
 
 /* Send the final reply: the connection closes once it is written. */
-static void
+void
 conn_finish(struct conn *c, struct ctl_frame *fr)
 {
 	ctlproto_frame_finish(fr, &c->out);
@@ -243,7 +198,7 @@ conn_fail(struct conn *c, const char *msg)
 }
 
 /* Reply with *cause (freed) and close. */
-static void
+void
 conn_fail_cause(struct conn *c, char *cause)
 {
 	conn_fail(c, cause != NULL ? cause : "failed");
@@ -251,7 +206,7 @@ conn_fail_cause(struct conn *c, char *cause)
 }
 
 /* Reply "ok" with an optional unit or queue name and close. */
-static void
+void
 conn_ok(struct conn *c, const char *key, const char *name)
 {
 	struct ctl_frame	fr;
@@ -287,7 +242,7 @@ conn_read_start(struct conn *c)
 	c->reading = 1;
 }
 
-static void
+void
 conn_read_pause(struct conn *c)
 {
 	if (c->reading)
@@ -295,376 +250,8 @@ conn_read_pause(struct conn *c)
 	c->reading = 0;
 }
 
-/* One record of a unit. */
-static void
-frame_unit(struct buf *out, const struct sv_unit_info *u)
-{
-	struct ctl_frame	fr;
-
-	ctlproto_frame_init(&fr);
-	ctlproto_frame_adds(&fr, "rec");
-	ctlproto_frame_adds(&fr, "units");
-	ctlproto_frame_strs(&fr, "kind", u->kind);
-	ctlproto_frame_strs(&fr, "name", u->name);
-	ctlproto_frame_strs(&fr, "state", u->state != NULL ? u->state : "?");
-	if (u->pid > 0)
-		ctlproto_frame_int(&fr, "pid", u->pid);
-	else
-		ctlproto_frame_null(&fr, "pid");
-	ctlproto_frame_int(&fr, "restarts", (int64_t)u->restarts);
-	ctlproto_frame_int(&fr, "uptime_ms", (int64_t)u->uptime_ms);
-	if (u->has_ended && u->last_end != NULL) {
-		ctlproto_frame_strs(&fr, "last_exit", u->last_end);
-		ctlproto_frame_int(&fr, "exit_status", u->last_status);
-	} else {
-		ctlproto_frame_null(&fr, "last_exit");
-		ctlproto_frame_null(&fr, "exit_status");
-	}
-	ctlproto_frame_finish(&fr, out);
-}
-
-/* One line of a unit's output, as a record. */
-static void
-conn_line_cb(const char *unit, const char *line, size_t len, void *arg)
-{
-	struct conn		*c = arg;
-	struct ctl_frame	 fr;
-
-	if (c->closing || c->doomed || c->done)
-		return;
-	ctlproto_frame_init(&fr);
-	ctlproto_frame_adds(&fr, "rec");
-	ctlproto_frame_adds(&fr, "lines");
-	ctlproto_frame_strs(&fr, "unit", unit);
-	ctlproto_frame_str(&fr, "line", line, len);
-	ctlproto_frame_finish(&fr, &c->out);
-	if (c->state == CONN_FOLLOW) {
-		/* A follower that does not read loses its connection. */
-		if (uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) >
-		    CONTROL_MAX_BACKLOG) {
-			log_debug("control: a follower does not read: closed");
-			conn_doom(c);
-			return;
-		}
-		conn_flush(c);
-	}
-}
-
-/* get: answer with an item, the end of the stream, or wait for one. */
-static void
-conn_get(struct conn *c)
-{
-	struct ctl_frame	 fr;
-	struct wqueue		*wq;
-	char			*item, *msg;
-	size_t			 len;
-	int			 r;
-
-	if ((wq = supervisor_queue(c->ctl->sv, c->queue)) == NULL) {
-		msg = xasprintf("no such queue: %s", c->queue);
-		conn_fail_cause(c, msg);
-		return;
-	}
-	/*
-	 * In share mode every subscriber reads the one ring, so subscriber
-	 * 0 is ours as much as anyone's. A broadcast queue has a ring per
-	 * subscriber and no way to leave: a reader that comes and goes would
-	 * leave a ring behind that fills and blocks the producers.
-	 */
-	if (wqueue_mode(wq) != QUEUE_SHARE) {
-		msg = xasprintf("%s is a broadcast queue: get reads share "
-		    "queues only", c->queue);
-		conn_fail_cause(c, msg);
-		return;
-	}
-	r = wqueue_pop_copy(wq, 0, &item, &len);
-	if (r == 1) {
-		c->state = CONN_GET;
-		wqueue_wait_readable(wq, &c->waiter);
-		return;
-	}
-	ctlproto_frame_init(&fr);
-	if (r == 0) {
-		ctlproto_frame_adds(&fr, "ok");
-		ctlproto_frame_strs(&fr, "queue", c->queue);
-		ctlproto_frame_str(&fr, "item", item, len);
-		free(item);
-	} else {
-		msg = xasprintf("end of stream: %s", c->queue);
-		ctlproto_frame_adds(&fr, "err");
-		ctlproto_frame_adds(&fr, msg);
-		ctlproto_frame_strs(&fr, "queue", c->queue);
-		ctlproto_frame_bool(&fr, "end", 1);
-		free(msg);
-	}
-	conn_finish(c, &fr);
-}
-
-/*
- * put: push the pending items. Returns 1 when waiting for room (reading
- * paused: the client's writes block, which is the back-pressure) or when
- * the reply was sent, 0 when every item is pushed and more may follow.
- */
-static int
-conn_put_pump(struct conn *c)
-{
-	struct ctl_frame	 fr;
-	struct wqueue		*wq;
-
-	if ((wq = supervisor_queue(c->ctl->sv, c->queue)) == NULL) {
-		conn_fail_cause(c, xasprintf("no such queue: %s", c->queue));
-		return 1;
-	}
-	while (c->next < c->items.n) {
-		if (wqueue_is_full(wq)) {
-			conn_read_pause(c);
-			wqueue_wait_writable(wq, &c->waiter);
-			return 1;
-		}
-		(void)wqueue_push(wq, c->items.f[c->next],
-		    c->items.len[c->next]);
-		c->next++;
-		c->nput++;
-	}
-	ctlproto_msg_release(&c->items);
-	c->next = 0;
-	if (c->stream)
-		return 0;
-	ctlproto_frame_init(&fr);
-	ctlproto_frame_adds(&fr, "ok");
-	ctlproto_frame_strs(&fr, "queue", c->queue);
-	ctlproto_frame_int(&fr, "put", (int64_t)c->nput);
-	conn_finish(c, &fr);
-	return 1;
-}
-
-/* A queue this connection waits on may be ready. */
-static void
-conn_waiter_cb(struct wq_waiter *w)
-{
-	struct conn	*c = w->arg;
-
-	if (c->closing || c->done)
-		return;
-	if (c->state == CONN_GET)
-		conn_get(c);
-	else if (c->state == CONN_PUT)
-		conn_process(c);
-}
-
-static void
-conn_list(struct conn *c)
-{
-	struct sv_unit_info	*units;
-	struct ctl_frame	 fr;
-	size_t			 n, i;
-
-	n = supervisor_list(c->ctl->sv, &units);
-	for (i = 0; i < n; i++)
-		frame_unit(&c->out, &units[i]);
-	free(units);
-	ctlproto_frame_init(&fr);
-	ctlproto_frame_adds(&fr, "ok");
-	conn_finish(c, &fr);
-}
-
-static void
-conn_status(struct conn *c, const char *name)
-{
-	struct sv_unit_info	*units = NULL;
-	struct ctl_frame	 fr;
-	char			*cause = NULL;
-	size_t			 n = 0, i;
-
-	if (supervisor_status(c->ctl->sv, name, &units, &n, &cause) == -1) {
-		conn_fail_cause(c, cause);
-		return;
-	}
-	for (i = 0; i < n; i++)
-		frame_unit(&c->out, &units[i]);
-	free(units);
-	ctlproto_frame_init(&fr);
-	ctlproto_frame_adds(&fr, "ok");
-	conn_finish(c, &fr);
-}
-
-static void
-conn_queues(struct conn *c)
-{
-	const struct queue_counters	*k;
-	struct wqueue			**qs;	/* borrowed */
-	struct ctl_frame		  fr;
-	size_t				  n, i;
-
-	n = supervisor_queues(c->ctl->sv, &qs);
-	for (i = 0; i < n; i++) {
-		k = wqueue_counters(qs[i]);
-		ctlproto_frame_init(&fr);
-		ctlproto_frame_adds(&fr, "rec");
-		ctlproto_frame_adds(&fr, "queues");
-		ctlproto_frame_strs(&fr, "name", wqueue_name(qs[i]));
-		ctlproto_frame_strs(&fr, "mode",
-		    wqueue_mode(qs[i]) == QUEUE_SHARE ? "share" : "broadcast");
-		ctlproto_frame_int(&fr, "in", (int64_t)k->in);
-		ctlproto_frame_int(&fr, "out", (int64_t)k->out);
-		ctlproto_frame_int(&fr, "redelivered",
-		    (int64_t)k->redelivered);
-		ctlproto_frame_int(&fr, "dropped", (int64_t)k->dropped);
-		ctlproto_frame_int(&fr, "depth", (int64_t)k->depth);
-		ctlproto_frame_int(&fr, "high_water", (int64_t)k->high_water);
-		ctlproto_frame_finish(&fr, &c->out);
-	}
-	ctlproto_frame_init(&fr);
-	ctlproto_frame_adds(&fr, "ok");
-	conn_finish(c, &fr);
-}
-
-static void
-conn_logs(struct conn *c, const char *name, int follow)
-{
-	struct ctl_frame	 fr;
-	char			*cause = NULL;
-
-	if (supervisor_logs(c->ctl->sv, name, conn_line_cb, c, &cause) == -1) {
-		buf_clear(&c->out);
-		conn_fail_cause(c, cause);
-		return;
-	}
-	if (!follow) {
-		ctlproto_frame_init(&fr);
-		ctlproto_frame_adds(&fr, "ok");
-		conn_finish(c, &fr);
-		return;
-	}
-	/* The recent lines, then every new one: no gap, both on this turn. */
-	c->follow = supervisor_follow(c->ctl->sv, name, conn_line_cb, c,
-	    &cause);
-	if (c->follow == NULL) {
-		buf_clear(&c->out);
-		conn_fail_cause(c, cause);
-		return;
-	}
-	c->state = CONN_FOLLOW;
-	conn_flush(c);
-}
-
-/* Act on a checked request; m is ours (freed or kept for put). */
-static void
-conn_dispatch(struct conn *c, struct ctl_msg *m, struct ctl_request *req)
-{
-	struct supervisor	*sv = c->ctl->sv;
-	struct sv_proc_add	 add;
-	struct ctl_frame	 fr;
-	char			*cause = NULL;
-	int			 r = 0;
-
-	switch (req->cmd) {
-	case CTL_LIST:
-		conn_list(c);
-		break;
-	case CTL_STATUS:
-		conn_status(c, req->name);
-		break;
-	case CTL_START:
-		r = supervisor_start_unit(sv, req->name, &cause);
-		break;
-	case CTL_STOP:
-		r = supervisor_stop_unit(sv, req->name, &cause);
-		break;
-	case CTL_RESTART:
-		r = supervisor_restart_unit(sv, req->name, &cause);
-		break;
-	case CTL_SIGNAL:
-		r = supervisor_signal_unit(sv, req->name, req->sig, &cause);
-		break;
-	case CTL_REMOVE:
-		r = supervisor_remove_unit(sv, req->name, &cause);
-		break;
-	case CTL_ADD_PROC:
-		memset(&add, 0, sizeof add);
-		add.name = req->name;
-		add.argv = req->args;
-		add.restart = req->restart;
-		add.stdin_queue = req->stdin_queue;
-		add.stdout_queue = req->stdout_queue;
-		r = supervisor_add_proc(sv, &add, &cause);
-		break;
-	case CTL_ADD_TASK:
-		r = supervisor_add_task(sv, req->name, req->args, req->nargs,
-		    &cause);
-		break;
-	case CTL_PUT:
-	case CTL_PUT_STREAM:
-		c->queue = xstrdup(req->name);
-		c->state = CONN_PUT;
-		c->stream = req->cmd == CTL_PUT_STREAM;
-		if (supervisor_queue(sv, c->queue) == NULL) {
-			conn_fail_cause(c, xasprintf("no such queue: %s",
-			    c->queue));
-			break;
-		}
-		if (!c->stream) {
-			/* The items are the request's fields from 2 on. */
-			c->items = *m;
-			memset(m, 0, sizeof *m);
-			c->next = 2;
-		}
-		break;
-	case CTL_GET:
-		c->queue = xstrdup(req->name);
-		conn_get(c);
-		break;
-	case CTL_QUEUES:
-		conn_queues(c);
-		break;
-	case CTL_LOGS:
-	case CTL_FOLLOW:
-		conn_logs(c, req->name, req->cmd == CTL_FOLLOW);
-		break;
-	case CTL_RELOAD:
-		r = supervisor_reload(sv, &cause);
-		break;
-	case CTL_SHUTDOWN:
-		/*
-		 * Answer now, then hold the connection open: it closes when
-		 * we exit, which tells the client that shutdown is complete.
-		 */
-		ctlproto_frame_init(&fr);
-		ctlproto_frame_adds(&fr, "ok");
-		ctlproto_frame_finish(&fr, &c->out);
-		conn_flush(c);
-		c->state = CONN_SHUTDOWN;
-		log_info("shutdown requested by pytasking-run ctl");
-		supervisor_shutdown(sv);
-		break;
-	}
-	switch (req->cmd) {
-	case CTL_START:
-	case CTL_STOP:
-	case CTL_RESTART:
-	case CTL_SIGNAL:
-	case CTL_REMOVE:
-	case CTL_ADD_PROC:
-	case CTL_ADD_TASK:
-		if (r == -1)
-			conn_fail_cause(c, cause);
-		else
-			conn_ok(c, "unit", req->name);
-		break;
-	case CTL_RELOAD:
-		if (r == -1)
-			conn_fail_cause(c, cause);
-		else
-			conn_ok(c, NULL, NULL);
-		break;
-	default:
-		break;
-	}
-	ctlproto_msg_release(m);
-}
-
 /* Parse and act on whatever complete input c->in holds. */
-static void
+void
 conn_process(struct conn *c)
 {
 	struct ctl_request	 req;

@@ -1,9 +1,10 @@
 /*
  * `pytasking-run ctl`: finds the control socket, sends one request over
- * a plain blocking socket and renders the reply, as an aligned table or
- * as one JSON document. Streams lines for `put` (the supervisor stops
- * reading while its queue is full, so our writes block: back-pressure)
- * and for `logs -f`. Knows the server only through the protocol.
+ * a plain blocking socket and reads the reply, which ctl-print.c renders
+ * as an aligned table or as one JSON document. Streams lines for `put`
+ * (the supervisor stops reading while its queue is full, so our writes
+ * block: back-pressure) and for `logs -f`. Knows the server only through
+ * the protocol.
  */
 #include "config.h"
 
@@ -23,6 +24,7 @@
 
 #include "buf.h"
 #include "ctl.h"
+#include "ctl-int.h"
 #include "ctlproto.h"
 #include "log.h"
 #include "util.h"
@@ -30,35 +32,6 @@
 
 /* Bytes read from the socket or stdin at once. */
 #define CTL_READ_CHUNK	(64 * 1024)
-
-/* One field of a record, owned. */
-struct field {
-	enum ctl_type	 type;
-	char		*key;
-	char		*val;
-	size_t		 vlen;
-};
-
-struct record {
-	char		*set;
-	struct field	*f;
-	size_t		 n;
-};
-
-/* What the user asked for, and what came back. */
-struct ctl {
-	int		 json;
-	const char	*cmd;		/* the user's word */
-	enum ctl_cmd	 req;
-	const char	*set;		/* the collection the command lists */
-	int		 fd;
-	struct buf	 in;
-	struct record	*recs;
-	size_t		 nrecs;
-	struct record	 final;		/* fields of ok or err */
-	char		*error;
-	size_t		 errlen;
-};
 
 static const char *const ctl_words[] = {
 	"list", "status", "start", "stop", "restart", "cancel", "signal",
@@ -359,284 +332,6 @@ ctl_frame(struct ctl *c, struct ctl_msg *m, char **cause)
 			return -1;
 		}
 	}
-}
-
-/* Copy a parsed reply's fields. */
-static void
-record_fill(struct record *rec, const struct ctl_reply *r)
-{
-	size_t	i;
-
-	rec->set = r->set != NULL ? xstrdup(r->set) : NULL;
-	rec->n = r->nkv;
-	rec->f = xcalloc(r->nkv + 1, sizeof *rec->f);
-	for (i = 0; i < r->nkv; i++) {
-		rec->f[i].type = r->kv[i].type;
-		rec->f[i].key = xstrdup(r->kv[i].key);
-		rec->f[i].val = xmalloc(r->kv[i].vlen + 1);
-		memcpy(rec->f[i].val, r->kv[i].val, r->kv[i].vlen);
-		rec->f[i].val[r->kv[i].vlen] = '\0';
-		rec->f[i].vlen = r->kv[i].vlen;
-	}
-}
-
-static void
-record_release(struct record *rec)
-{
-	size_t	i;
-
-	for (i = 0; i < rec->n; i++) {
-		free(rec->f[i].key);
-		free(rec->f[i].val);
-	}
-	free(rec->f);
-	free(rec->set);
-	memset(rec, 0, sizeof *rec);
-}
-
-static const struct field *
-record_get(const struct record *rec, const char *key)
-{
-	size_t	i;
-
-	for (i = 0; i < rec->n; i++)
-		if (strcmp(rec->f[i].key, key) == 0)
-			return &rec->f[i];
-	return NULL;
-}
-
-/* Append the fields of rec to a JSON object being built. */
-static void
-json_fields(struct buf *b, const struct record *rec, int first)
-{
-	struct ctl_kv	kv;
-	size_t		i;
-
-	for (i = 0; i < rec->n; i++) {
-		if (!first || i > 0)
-			buf_addc(b, ',');
-		ctlproto_json_string(b, rec->f[i].key, strlen(rec->f[i].key));
-		buf_addc(b, ':');
-		kv.type = rec->f[i].type;
-		kv.key = rec->f[i].key;
-		kv.val = rec->f[i].val;
-		kv.vlen = rec->f[i].vlen;
-		ctlproto_json_value(b, &kv);
-	}
-}
-
-static void
-json_object(struct buf *b, const struct record *rec)
-{
-	buf_addc(b, '{');
-	json_fields(b, rec, 1);
-	buf_addc(b, '}');
-}
-
-/* The whole reply as one JSON document on stdout. */
-static void
-ctl_print_json(struct ctl *c)
-{
-	struct buf	 b;
-	const char	**sets;
-	size_t		 nsets = 0, i, j, k;
-	int		 first;
-
-	buf_init(&b);
-	buf_adds(&b, "{\"ok\":true");
-	json_fields(&b, &c->final, 0);
-	sets = xcalloc(c->nrecs + 2, sizeof *sets);
-	if (c->set != NULL)
-		sets[nsets++] = c->set;
-	for (i = 0; i < c->nrecs; i++) {
-		for (j = 0; j < nsets; j++)
-			if (strcmp(sets[j], c->recs[i].set) == 0)
-				break;
-		if (j == nsets)
-			sets[nsets++] = c->recs[i].set;
-	}
-	for (j = 0; j < nsets; j++) {
-		/* A set named like a field of the ok frame is not repeated. */
-		if (record_get(&c->final, sets[j]) != NULL)
-			continue;
-		buf_addc(&b, ',');
-		ctlproto_json_string(&b, sets[j], strlen(sets[j]));
-		buf_adds(&b, ":[");
-		first = 1;
-		for (k = 0; k < c->nrecs; k++) {
-			if (strcmp(c->recs[k].set, sets[j]) != 0)
-				continue;
-			if (!first)
-				buf_addc(&b, ',');
-			first = 0;
-			json_object(&b, &c->recs[k]);
-		}
-		buf_addc(&b, ']');
-	}
-	buf_adds(&b, "}\n");
-	fwrite(buf_ptr(&b), 1, buf_used(&b), stdout);
-	free(sets);
-	buf_release(&b);
-}
-
-/* 1234567 ms as "20m34s": two units at most, for people. */
-static void
-format_uptime(uint64_t ms, char *out, size_t len)
-{
-	uint64_t	s = ms / 1000;
-
-	if (ms == 0)
-		snprintf(out, len, "-");
-	else if (ms < 1000)
-		snprintf(out, len, "%llums", (unsigned long long)ms);
-	else if (s < 60)
-		snprintf(out, len, "%llus", (unsigned long long)s);
-	else if (s < 3600)
-		snprintf(out, len, "%llum%02llus", (unsigned long long)s / 60,
-		    (unsigned long long)s % 60);
-	else if (s < 86400)
-		snprintf(out, len, "%lluh%02llum",
-		    (unsigned long long)s / 3600,
-		    (unsigned long long)(s % 3600) / 60);
-	else
-		snprintf(out, len, "%llud%02lluh",
-		    (unsigned long long)s / 86400,
-		    (unsigned long long)(s % 86400) / 3600);
-}
-
-/* A cell of the table: printable, control bytes shown as '?'. */
-static char *
-cell_text(const struct field *f)
-{
-	char		 tmp[64];
-	char		*s;
-	size_t		 i, klen = strlen(f->key);
-
-	if (f->type == CTL_T_NULL)
-		return xstrdup("-");
-	if (f->type == CTL_T_BOOL)
-		return xstrdup(f->val[0] == 't' ? "yes" : "no");
-	if (f->type == CTL_T_INT && klen > 3 &&
-	    strcmp(f->key + klen - 3, "_ms") == 0) {
-		format_uptime(strtoull(f->val, NULL, 10), tmp, sizeof tmp);
-		return xstrdup(tmp);
-	}
-	s = xmalloc(f->vlen + 1);
-	for (i = 0; i < f->vlen; i++)
-		s[i] = ((unsigned char)f->val[i] < 0x20 ||
-		    f->val[i] == 0x7f) ? '?' : f->val[i];
-	s[f->vlen] = '\0';
-	return s;
-}
-
-/* A column's title: the key upper-cased, "_ms" dropped, '_' as ' '. */
-static char *
-column_title(const char *key)
-{
-	char	*t = xstrdup(key), *p;
-	size_t	 len = strlen(t);
-
-	if (len > 3 && strcmp(t + len - 3, "_ms") == 0)
-		t[len - 3] = '\0';
-	for (p = t; *p != '\0'; p++)
-		*p = *p == '_' ? ' ' : (char)(*p >= 'a' && *p <= 'z' ?
-		    *p - 'a' + 'A' : *p);
-	return t;
-}
-
-/* The records of one set as an aligned table, columns from the first. */
-static void
-ctl_print_table(struct ctl *c, const char *set)
-{
-	const struct record	 *first = NULL;
-	const struct field	 *f;
-	char			**titles, ***cells;
-	size_t			 *width, ncols, nrows = 0, i, j, w;
-	int			 *right;
-
-	for (i = 0; i < c->nrecs; i++)
-		if (strcmp(c->recs[i].set, set) == 0) {
-			if (first == NULL)
-				first = &c->recs[i];
-			nrows++;
-		}
-	if (first == NULL)
-		return;
-	ncols = first->n;
-	titles = xcalloc(ncols, sizeof *titles);
-	width = xcalloc(ncols, sizeof *width);
-	right = xcalloc(ncols, sizeof *right);
-	cells = xcalloc(nrows, sizeof *cells);
-	for (j = 0; j < ncols; j++) {
-		titles[j] = column_title(first->f[j].key);
-		width[j] = strlen(titles[j]);
-	}
-	for (i = 0, nrows = 0; i < c->nrecs; i++) {
-		if (strcmp(c->recs[i].set, set) != 0)
-			continue;
-		cells[nrows] = xcalloc(ncols, sizeof **cells);
-		for (j = 0; j < ncols; j++) {
-			f = record_get(&c->recs[i], first->f[j].key);
-			cells[nrows][j] = f != NULL ? cell_text(f) :
-			    xstrdup("-");
-			/* Numbers align right, "-" for none with them. */
-			if (f != NULL && f->type == CTL_T_INT)
-				right[j] = 1;
-			if ((w = strlen(cells[nrows][j])) > width[j])
-				width[j] = w;
-		}
-		nrows++;
-	}
-	for (i = 0; i <= nrows; i++) {
-		for (j = 0; j < ncols; j++) {
-			const char *s = i == 0 ? titles[j] : cells[i - 1][j];
-
-			if (j + 1 == ncols && !right[j])
-				printf("%s", s);
-			else if (right[j])
-				printf("%*s", (int)width[j], s);
-			else
-				printf("%-*s", (int)width[j], s);
-			printf("%s", j + 1 == ncols ? "\n" : "  ");
-		}
-	}
-	for (i = 0; i < nrows; i++) {
-		for (j = 0; j < ncols; j++)
-			free(cells[i][j]);
-		free(cells[i]);
-	}
-	for (j = 0; j < ncols; j++)
-		free(titles[j]);
-	free(cells);
-	free(titles);
-	free(width);
-	free(right);
-}
-
-/* A line of a unit's output, printed as soon as it arrives. */
-static void
-ctl_print_line(struct ctl *c, const struct record *rec)
-{
-	const struct field	*unit, *line;
-	struct buf		 b;
-
-	if (c->json) {
-		/* Following never ends: one JSON object per line. */
-		buf_init(&b);
-		json_object(&b, rec);
-		buf_addc(&b, '\n');
-		fwrite(buf_ptr(&b), 1, buf_used(&b), stdout);
-		buf_release(&b);
-	} else {
-		unit = record_get(rec, "unit");
-		line = record_get(rec, "line");
-		if (unit != NULL)
-			printf("%s | ", unit->val);
-		if (line != NULL)
-			fwrite(line->val, 1, line->vlen, stdout);
-		putchar('\n');
-	}
-	fflush(stdout);
 }
 
 /*
@@ -978,34 +673,6 @@ ctl_build(struct ctl *c, struct ctl_frame *fr, int argc, char **argv)
 		return 2;
 	}
 	return ctl_bad_usage("unknown command %s", cmd);
-}
-
-/* Show a successful reply. */
-static void
-ctl_print(struct ctl *c)
-{
-	const struct field	*item;
-
-	if (c->json) {
-		if (c->req != CTL_FOLLOW)
-			ctl_print_json(c);
-		return;
-	}
-	switch (c->req) {
-	case CTL_LIST:
-	case CTL_STATUS:
-	case CTL_QUEUES:
-		ctl_print_table(c, c->set);
-		break;
-	case CTL_GET:
-		if ((item = record_get(&c->final, "item")) != NULL) {
-			fwrite(item->val, 1, item->vlen, stdout);
-			putchar('\n');
-		}
-		break;
-	default:
-		break;
-	}
 }
 
 int

@@ -104,14 +104,13 @@ outlet_feed(struct outlet *o, const char *p, size_t n)
 	return used;
 }
 
-/* Feed what a full queue held back; is all of it taken now? */
-static int
+/* Feed what a full queue held back, as much as there is room for. */
+static void
 outlet_feed_held(struct outlet *o)
 {
 	if (buf_used(&o->held) > 0)
 		buf_consume(&o->held, outlet_feed(o, buf_ptr(&o->held),
 		    buf_used(&o->held)));
-	return buf_used(&o->held) == 0;
 }
 
 static void
@@ -140,15 +139,14 @@ outlet_read(struct outlet *o)
 
 	for (i = 0; i < WIRE_READS_PER_WAKE; i++) {
 		/*
-		 * What a full queue held back goes first, in order; a feed
-		 * stops only at a full queue, so while anything is held
-		 * one is full.
+		 * What a full queue held back goes first, in order. A feed
+		 * stops at a full queue, which may have room again when it
+		 * returns (an inlet took items directly): feed on until the
+		 * queue is full or nothing is held. Each feed takes a line.
 		 */
-		if ((full = outlet_full_queue(o)) == NULL &&
-		    !outlet_feed_held(o) &&
-		    (full = outlet_full_queue(o)) == NULL)
-			fatalx("%s: output held with no queue full", o->prefix);
-		if (full != NULL) {
+		while (buf_used(&o->held) > 0 && outlet_full_queue(o) == NULL)
+			outlet_feed_held(o);
+		if ((full = outlet_full_queue(o)) != NULL) {
 			(void)uv_poll_stop(&o->poll);
 			o->paused = 1;
 			wqueue_wait_writable(full, &o->waiter);
@@ -292,7 +290,7 @@ outlet_free(struct outlet *o, int keep_tail)
 	 * worth and one read.
 	 */
 	o->taking_all = 1;
-	(void)outlet_feed_held(o);
+	outlet_feed_held(o);
 	while (!o->eof) {
 		n = read(o->fd, o->wire->rbuf, WIRE_READ_CHUNK);
 		if (n > 0)

@@ -493,9 +493,9 @@ proc_slots_fill(const struct proc_spawn_args *a, int fill)
 static pid_t
 proc_make_child(struct proc_child_args *c)
 {
-	const struct proc_spawner	*s = &proc_spawner;
-	pid_t				 pid;
-	int				 error;
+	struct proc_spawner	*s = &proc_spawner;
+	pid_t			 pid;
+	int			 error;
 
 	if (proc_spawner_setup() != 1)
 		return proc_vfork(c);
@@ -512,6 +512,15 @@ proc_make_child(struct proc_child_args *c)
 	/* Our table again: no pipe end may stay open in a slot. */
 	if (proc_slots_fill(c->a, 0) != 0)
 		fatal("cannot reset the spawn slots");
+	c->slot = NULL;
+	if (pid == -1 && error == EINVAL) {
+		/*
+		 * Flags this system will not take (valgrind runs no clone
+		 * that shares memory but not the thread): vfork from now on.
+		 */
+		s->ready = 0;
+		return proc_vfork(c);
+	}
 	errno = error;
 	return pid;
 }

@@ -1,12 +1,14 @@
 #!/bin/sh
 # The layering rule of STYLE.md, section 1: a file in src/ includes only
 # project headers of its own layer or a lower one; <yaml.h> only in
-# manifest-yaml.c; <uv.h> never in L0 or L1; control and ctl never include
-# each other; sv-int.h only in supervisor.c and sv-*.c; manifest-yaml-int.h
-# only in manifest-yaml.c and yaml-*.c; redisq-int.h only in redisq.c and
-# redisq-*.c; wire-int.h only in wire.c, outlet.c and inlet.c. Every file
-# in src/ must be given a layer here, so a new file is classified when it
-# is added.
+# manifest-yaml.c; <uv.h> never in L0 or L1; control and ctl (with their
+# control-* and ctl-*) never include each other; sv-int.h only in
+# supervisor.c and sv-*.c; manifest-yaml-int.h only in manifest-yaml.c and
+# yaml-*.c; redisq-int.h only in redisq.c and redisq-*.c; task-int.h only
+# in task.c and task-*.c; ctl-int.h only in ctl.c and ctl-*.c;
+# control-int.h only in control.c and control-*.c; wire-int.h only in
+# wire.c, outlet.c and inlet.c. Every file in src/ must be given a layer
+# here, so a new file is classified when it is added.
 # Exit 0 when the rule holds, 1 otherwise.
 set -u
 
@@ -21,7 +23,7 @@ layer() {
   manifest-yaml-int|yaml-*) echo 2 ;;
   manifest-yaml|proc|task|task-*|scheduler|loop|notify|ready|reaper|chainload|redisq|redisq-*|rconn) echo 2 ;;
   wire|wire-int|outlet|inlet|supervisor|sv-*) echo 3 ;;
-  control|ctl) echo 4 ;;
+  control|control-*|ctl|ctl-*) echo 4 ;;
   main) echo 5 ;;
   esac
 }
@@ -60,7 +62,8 @@ check_file() {
         echo "$at: L$me file includes \"$hdr\" of L$them"
       fi
       case $mod/$hmod in
-      control/ctl|ctl/control)
+      control/ctl|control/ctl-*|control-*/ctl|control-*/ctl-*|\
+      ctl/control|ctl/control-*|ctl-*/control|ctl-*/control-*)
         echo "$at: control and ctl must not include each other" ;;
       esac
       case $mod/$hbase in
@@ -78,6 +81,22 @@ check_file() {
       redisq/redisq-int.h|redisq-*/redisq-int.h) ;;
       */redisq-int.h)
         echo "$at: redisq-int.h is private to redisq.c and redisq-*.c" ;;
+      esac
+      case $mod/$hbase in
+      task/task-int.h|task-*/task-int.h) ;;
+      */task-int.h)
+        echo "$at: task-int.h is private to task.c and task-*.c" ;;
+      esac
+      case $mod/$hbase in
+      ctl/ctl-int.h|ctl-*/ctl-int.h) ;;
+      */ctl-int.h)
+        echo "$at: ctl-int.h is private to ctl.c and ctl-*.c" ;;
+      esac
+      case $mod/$hbase in
+      control/control-int.h|control-*/control-int.h) ;;
+      */control-int.h)
+        echo "$at: control-int.h is private to control.c and" \
+          "control-*.c" ;;
       esac
       case $mod/$hbase in
       wire/wire-int.h|outlet/wire-int.h|inlet/wire-int.h) ;;

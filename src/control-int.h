@@ -1,0 +1,81 @@
+/*
+ * Private to the control socket server's own files (control.c and
+ * control-*.c): the control and connection structs, and the functions
+ * those files call across each other. Only they may include it; everyone
+ * else uses control.h.
+ */
+#ifndef PYT_CONTROL_INT_H
+#define PYT_CONTROL_INT_H
+
+#include <sys/queue.h>
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "buf.h"
+#include "control.h"
+#include "ctlproto.h"
+#include "supervisor.h"
+#include "wire.h"
+
+enum conn_state {
+	CONN_VERSION,		/* waiting for the version line */
+	CONN_REQUEST,		/* waiting for the request frame */
+	CONN_PUT,		/* pushing items; more frames if streaming */
+	CONN_GET,		/* waiting for an item */
+	CONN_FOLLOW,		/* sending new lines of a unit */
+	CONN_SHUTDOWN,		/* answered; held open until we exit */
+};
+
+struct conn {
+	TAILQ_ENTRY(conn)	 entry;
+	struct control		*ctl;
+	uv_pipe_t		 pipe;
+	uv_timer_t		 timer;
+	int			 handles;	/* open handles */
+	enum conn_state		 state;
+	struct buf		 in;		/* received, not yet parsed */
+	struct buf		 out;		/* frames not yet written */
+	size_t			 nwrites;	/* writes in flight */
+	int			 reading;
+	int			 done;		/* final reply sent: close */
+	int			 closing;
+	int			 doomed;	/* close soon, from the timer */
+	char			*queue;		/* put, get */
+	struct ctl_msg		 items;		/* put: items being pushed */
+	size_t			 next;		/* put: next item in items */
+	int			 stream;	/* put: frames of items follow */
+	uint64_t		 nput;
+	struct wq_waiter	 waiter;
+	void			*follow;	/* supervisor_follow token */
+};
+
+struct control {
+	uv_loop_t		*loop;
+	struct supervisor	*sv;
+	uv_pipe_t		 listener;
+	int			 listening;	/* listener handle open */
+	char			*path;		/* absolute */
+	char			*rbuf;		/* shared read buffer */
+	int			 closing;
+	TAILQ_HEAD(, conn)	 conns;
+	size_t			 nconns;
+};
+
+/* control.c: a connection's replies, writes and reads. */
+void	conn_finish(struct conn *, struct ctl_frame *);
+void	conn_fail_cause(struct conn *, char *);
+void	conn_ok(struct conn *, const char *, const char *);
+void	conn_flush(struct conn *);
+void	conn_doom(struct conn *);
+void	conn_read_pause(struct conn *);
+void	conn_process(struct conn *);
+
+/* control-cmds.c: the requests, and a queue waiter's wake-up. */
+int	conn_put_pump(struct conn *);
+void	conn_waiter_cb(struct wq_waiter *);
+void	conn_dispatch(struct conn *, struct ctl_msg *,
+	    struct ctl_request *);
+
+#endif

@@ -1,0 +1,50 @@
+/*
+ * Private to the ctl client's own files (ctl.c and ctl-*.c): the request
+ * and reply structs, and the functions those files call across each
+ * other. Only they may include it; everyone else uses ctl.h.
+ */
+#ifndef PYT_CTL_INT_H
+#define PYT_CTL_INT_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "ctlproto.h"
+
+/* One field of a record, owned. */
+struct field {
+	enum ctl_type	 type;
+	char		*key;
+	char		*val;
+	size_t		 vlen;
+};
+
+struct record {
+	char		*set;
+	struct field	*f;
+	size_t		 n;
+};
+
+/* What the user asked for, and what came back. */
+struct ctl {
+	int		 json;
+	const char	*cmd;		/* the user's word */
+	enum ctl_cmd	 req;
+	const char	*set;		/* the collection the command lists */
+	int		 fd;
+	struct buf	 in;
+	struct record	*recs;
+	size_t		 nrecs;
+	struct record	 final;		/* fields of ok or err */
+	char		*error;
+	size_t		 errlen;
+};
+
+/* ctl-print.c: the records of a reply, and their output. */
+void	record_fill(struct record *, const struct ctl_reply *);
+void	record_release(struct record *);
+void	json_fields(struct buf *, const struct record *, int);
+void	ctl_print_line(struct ctl *, const struct record *);
+void	ctl_print(struct ctl *);
+
+#endif
