@@ -251,30 +251,44 @@ util_is_valid_name(const char *s)
 	return 1;
 }
 
+/*
+ * Edits between a and b: insertions, deletions, substitutions and swaps
+ * of two adjacent characters (the optimal string alignment distance), so
+ * that "jbos" is one typo away from "jobs", not two. Three rows of the
+ * classic table: the swap looks two rows back.
+ */
 size_t
-util_levenshtein(const char *a, const char *b)
+util_edit_distance(const char *a, const char *b)
 {
-	size_t	 la = strlen(a), lb = strlen(b), i, j, *row, prev, tmp, best;
+	size_t	 la = strlen(a), lb = strlen(b), i, j, *rows, *r0, *r1, *r2;
+	size_t	*tmp, best;
 
-	row = xcalloc(lb + 1, sizeof *row);
+	rows = xcalloc(3 * (lb + 1), sizeof *rows);
+	r0 = rows;			/* row i - 2 */
+	r1 = rows + lb + 1;		/* row i - 1 */
+	r2 = rows + 2 * (lb + 1);	/* row i */
 	for (j = 0; j <= lb; j++)
-		row[j] = j;
+		r1[j] = j;
 	for (i = 1; i <= la; i++) {
-		prev = row[0];
-		row[0] = i;
+		r2[0] = i;
 		for (j = 1; j <= lb; j++) {
-			tmp = row[j];
-			best = prev + (a[i - 1] != b[j - 1]);
-			if (row[j] + 1 < best)
-				best = row[j] + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			prev = tmp;
+			best = r1[j - 1] + (a[i - 1] != b[j - 1]);
+			if (r1[j] + 1 < best)
+				best = r1[j] + 1;
+			if (r2[j - 1] + 1 < best)
+				best = r2[j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && r0[j - 2] + 1 < best)
+				best = r0[j - 2] + 1;
+			r2[j] = best;
 		}
+		tmp = r0;
+		r0 = r1;
+		r1 = r2;
+		r2 = tmp;
 	}
-	best = row[lb];
-	free(row);
+	best = r1[lb];
+	free(rows);
 	return best;
 }
 
@@ -295,7 +309,7 @@ util_did_you_mean(const char *word, const char *const *candidates)
 	if (limit > 3)
 		limit = 3;
 	for (; *candidates != NULL; candidates++) {
-		d = util_levenshtein(word, *candidates);
+		d = util_edit_distance(word, *candidates);
 		if (d < bestd) {
 			bestd = d;
 			best = *candidates;

@@ -32,6 +32,6 @@ int		 util_is_valid_name(const char *);
 /* The closest of the NULL-terminated candidates, or NULL if none is close. */
 const char	*util_did_you_mean(const char *, const char *const *);
 /* Edit distance between two strings. */
-size_t		 util_levenshtein(const char *, const char *);
+size_t		 util_edit_distance(const char *, const char *);
 
 #endif

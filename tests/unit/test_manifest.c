@@ -981,10 +981,12 @@ test_unknown_refs(void **state)
 	    "    on_cancel: [get nope v]\n",
 	    "t.yaml:6:13: tasks.t.stdout: unknown queue \"jobz\" (did you mean "
 	    "\"jobs\"?)\n"
-	    "t.yaml:8:15: tasks.t.run: unknown process or task \"wbe\"\n"
+	    "t.yaml:8:15: tasks.t.run: unknown process or task \"wbe\" (did "
+	    "you mean \"web\"?)\n"
 	    "t.yaml:9:16: tasks.t.run: unknown process or task \"webb\" (did "
 	    "you mean \"web\"?)\n"
-	    "t.yaml:10:18: tasks.t.run: unknown queue \"jbos\"\n"
+	    "t.yaml:10:18: tasks.t.run: unknown queue \"jbos\" (did you mean "
+	    "\"jobs\"?)\n"
 	    "t.yaml:12:21: tasks.t.on_cancel: unknown queue \"nope\"\n");
 }
 
@@ -1477,7 +1479,7 @@ test_deps_errors(void **state)
 	    "t.yaml:5:72: processes.web.depends_on: unknown process or task "
 	    "\"zzz\"\n"
 	    "t.yaml:7:33: tasks.t.depends_on: unknown process or task "
-	    "\"wbe\"\n");
+	    "\"wbe\" (did you mean \"web\"?)\n");
 	expect_diag(
 	    "version: 1\n"
 	    "processes:\n"
@@ -2058,7 +2060,7 @@ test_redis_errors(void **state)
 	    "backend: redis (the consumers of a Redis consumer group share its "
 	    "items; declare one queue per consumer instead)\n"
 	    "t.yaml:6:16: queues.d.backend: expected one of memory, redis; got "
-	    "\"redsi\"\n"
+	    "\"redsi\" (did you mean \"redis\"?)\n"
 	    "t.yaml:7:49: queues.e.stream: expected a stream name; got \"\"\n"
 	    "t.yaml:7:60: queues.e.group: expected a consumer group name; got "
 	    "a sequence\n"

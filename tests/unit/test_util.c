@@ -333,17 +333,23 @@ test_names(void **state)
 
 /* Edit distances of known pairs, both ways round. */
 static void
-test_levenshtein(void **state)
+test_edit_distance(void **state)
 {
-	assert_int_equal(util_levenshtein("", ""), 0);
-	assert_int_equal(util_levenshtein("abc", ""), 3);
-	assert_int_equal(util_levenshtein("", "abc"), 3);
-	assert_int_equal(util_levenshtein("same", "same"), 0);
-	assert_int_equal(util_levenshtein("kitten", "sitting"), 3);
-	assert_int_equal(util_levenshtein("sitting", "kitten"), 3);
-	assert_int_equal(util_levenshtein("flaw", "lawn"), 2);
-	assert_int_equal(util_levenshtein("restart", "restrat"), 2);
-	assert_int_equal(util_levenshtein("a", "b"), 1);
+	assert_int_equal(util_edit_distance("", ""), 0);
+	assert_int_equal(util_edit_distance("abc", ""), 3);
+	assert_int_equal(util_edit_distance("", "abc"), 3);
+	assert_int_equal(util_edit_distance("same", "same"), 0);
+	assert_int_equal(util_edit_distance("kitten", "sitting"), 3);
+	assert_int_equal(util_edit_distance("sitting", "kitten"), 3);
+	assert_int_equal(util_edit_distance("flaw", "lawn"), 2);
+	/* A swap of two adjacent characters is one edit. */
+	assert_int_equal(util_edit_distance("restart", "restrat"), 1);
+	assert_int_equal(util_edit_distance("jbos", "jobs"), 1);
+	assert_int_equal(util_edit_distance("ab", "ba"), 1);
+	assert_int_equal(util_edit_distance("abcd", "badc"), 2);
+	/* Optimal string alignment: a swapped pair is not edited again. */
+	assert_int_equal(util_edit_distance("ca", "abc"), 3);
+	assert_int_equal(util_edit_distance("a", "b"), 1);
 }
 
 /* Suggestions only when close enough for the length of the word. */
@@ -362,8 +368,10 @@ test_did_you_mean(void **state)
 	assert_string_equal(util_did_you_mean("cmd", keys), "cmd");
 	assert_string_equal(util_did_you_mean("cmdd", keys), "cmd");
 	assert_string_equal(util_did_you_mean("en", keys), "env");
+	/* Two letters swapped are one typo. */
+	assert_string_equal(util_did_you_mean("cdm", keys), "cmd");
 	/* Too far for the word's length. */
-	assert_null(util_did_you_mean("cdm", keys));
+	assert_null(util_did_you_mean("dmc", keys));
 	assert_null(util_did_you_mean("xyz", keys));
 	assert_null(util_did_you_mean("stdxxx", keys));
 	assert_null(util_did_you_mean("completely-different", keys));
@@ -384,7 +392,7 @@ main(void)
 		cmocka_unit_test(test_uint),
 		cmocka_unit_test(test_size),
 		cmocka_unit_test(test_names),
-		cmocka_unit_test(test_levenshtein),
+		cmocka_unit_test(test_edit_distance),
 		cmocka_unit_test(test_did_you_mean),
 	};
 
