@@ -8,7 +8,6 @@
 #include <sys/queue.h>
 
 #include <stddef.h>
-
 #include <stdlib.h>
 #include <string.h>
 
