@@ -2,8 +2,11 @@
 # Items per second through a Redis-backed queue against the in-memory
 # queue: the same pipeline (a producer of N lines of 64 bytes, a queue,
 # "wc -l") under one supervisor, then the same split across two
-# supervisors sharing the Redis queue. Starts its own redis-server on a
-# free loopback port in a temporary directory.
+# supervisors sharing the Redis queue; and, in the same run on the same
+# server, the raw rate at which it takes single-entry XADDs of 64 bytes,
+# pipelined 100 deep (redis-benchmark -P 100), the yardstick of issue 17.
+# Starts its own redis-server on a free loopback port in a temporary
+# directory.
 #
 #   PYT=build/src/pytasking-run sh tests/bench/redis.sh [N]
 #
@@ -16,6 +19,8 @@ N=${1:-${BENCH_ITEMS:-1000000}}
 [ -x "$PYT" ] || { echo "redis.sh: $PYT is not executable" >&2; exit 2; }
 command -v redis-server >/dev/null 2>&1 ||
     { echo "redis.sh: redis-server is not installed" >&2; exit 2; }
+command -v redis-benchmark >/dev/null 2>&1 ||
+    { echo "redis.sh: redis-benchmark is not installed" >&2; exit 2; }
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/pyt-bench-redis.XXXXXX") || exit 2
 RPID=
@@ -110,10 +115,31 @@ processes:
   count: $count
 EOF2
 
-echo "$N items of 64 bytes, $(redis-server --version | sed 's/ sha=.*//')"
+# raw: single-entry XADDs of a 64-byte item, 100 in flight, N of them.
+raw() {
+	redis-cli -p "$PORT" flushall >/dev/null
+	redis-benchmark -p "$PORT" -P 100 -n "$N" -q XADD rawbench '*' item \
+	    "$(printf '%064d' 1)" 2>&1 | tr '\r' '\n' |
+	    sed -n 's/.*: \([0-9.]*\) requests per second.*/\1/p' | tail -n 1 \
+	    >"$T/raw"
+	[ -s "$T/raw" ] || { echo "redis.sh: redis-benchmark failed" >&2; exit 1; }
+	awk -v r="$(cat "$T/raw")" 'BEGIN {
+		printf "%-28s %10.0f items/s  (redis-benchmark -P 100)\n", \
+		    "raw XADD, one item each", r
+	}'
+}
+
+echo "$N items of 64 bytes, $(redis-server --version | sed 's/ sha=.*//')," \
+    "$(nproc) CPUs"
 run memory "$T/memory.yaml"
+raw
 run redis "$T/redis.yaml"
 run redis-two-supervisors "$T/redis-prod.yaml" "$T/redis-cons.yaml"
-awk -v m="$(cat "$T/ns.memory")" -v r="$(cat "$T/ns.redis")" 'BEGIN {
+awk -v n="$N" -v m="$(cat "$T/ns.memory")" -v r="$(cat "$T/ns.redis")" \
+    -v two="$(cat "$T/ns.redis-two-supervisors")" -v raw="$(cat "$T/raw")" \
+    'BEGIN {
+	printf "redis / raw XADD: %.2f (issue 17: at least 1.0, aim 2)\n", \
+	    n / (r / 1e9) / raw
+	printf "two supervisors / one: %.2f (at least 1.0)\n", r / two
 	printf "redis / memory: %.3f of the in-memory rate\n", m / r
 }'
