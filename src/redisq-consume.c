@@ -278,14 +278,16 @@ rq_take_entry(struct redisq *rq, const struct rstream_id *id, redisReply *f,
  * (our own pending entries, or claimed ones) skip those already in hand:
  * new entries never are. Once freed, entries go straight back to the
  * stream. *seen counts every entry; returns the items taken, and keeps
- * the size of entries lately fetched, for the next fetch's count.
+ * the size of entries lately fetched, for the next fetch's count: the
+ * mean of their items, and the largest of their bytes, forgotten by
+ * halves, so that after one large entry the next fetches ask for few.
  */
 size_t
 rq_take_entries(struct redisq *rq, redisReply *list, int old, size_t *seen)
 {
 	struct rstream_id	 id;
 	redisReply		*e, *f;
-	size_t			 i, n = 0, ents = 0, bytes = 0;
+	size_t			 i, n = 0, ents = 0, bytes, most = 0;
 
 	if (list->type != REDIS_REPLY_ARRAY)
 		return 0;
@@ -306,12 +308,17 @@ rq_take_entries(struct redisq *rq, redisReply *list, int old, size_t *seen)
 			rstream_fifo_push(&rq->acks, &id, 1);
 			continue;
 		}
+		bytes = 0;
 		n += rq_take_entry(rq, &id, f, &bytes);
+		if (bytes > most)
+			most = bytes;
 		ents++;
 	}
 	if (ents > 0) {
 		rq->ent_items = (rq->ent_items + (n + ents - 1) / ents + 1) / 2;
-		rq->ent_bytes = (rq->ent_bytes + bytes / ents + 1) / 2;
+		rq->ent_bytes /= 2;
+		if (rq->ent_bytes < most)
+			rq->ent_bytes = most;
 	}
 	rq_high(rq);
 	return n;

@@ -483,8 +483,9 @@ redisq_new(uv_loop_t *loop, const struct queue_spec *qs, struct queue *inbox,
 	    RQ_ENTRY_ITEMS;
 	if (rq->entry_max == 0)
 		rq->entry_max = 1;
-	rq->ent_items = 1;
-	rq->ent_bytes = 64;
+	/* Until entries were seen: one at first, then twice as many. */
+	rq->ent_items = RQ_ENTRY_ITEMS;
+	rq->ent_bytes = RQ_WINDOW_BYTES;
 	rq->rdchk_ms = RQ_READ_CHECK_MIN_MS;
 	rq->base_seq = 1;
 	rq->poll_ms = RQ_POLL_MIN_MS;
