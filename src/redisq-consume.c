@@ -329,8 +329,10 @@ rq_status_cb(void *arg, struct rconn_cmd *cmd, redisReply *r)
 {
 	struct redisq	*rq = arg;
 	rq->status_busy = 0;
-	if (r == NULL || cmd->gen != rq->cmd.gen)
+	if (r == NULL || cmd->gen != rq->cmd.gen) {
+		rq->status_again = 0;
 		return;
+	}
 	if (r->type != REDIS_REPLY_ARRAY || r->elements < 3) {
 		rconn_drop(&rq->cmd, "checking the end of the stream",
 		    r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
@@ -342,6 +344,10 @@ rq_status_cb(void *arg, struct rconn_cmd *cmd, redisReply *r)
 	    rq_inbox_depth(rq) == 0) {
 		rq->remote_ended = 1;
 		rq_readable(rq);
+	}
+	if (rq->status_again) {
+		rq->status_again = 0;
+		rq_check_end(rq);
 	}
 	rq_writable(rq);
 	rq_schedule(rq);
@@ -359,7 +365,12 @@ rq_check_end(struct redisq *rq)
 {
 	struct rconn_argv	 a;
 
-	if (rq->remote_ended || rq->status_busy || !rq->cmd.up ||
+	if (rq->status_busy) {
+		/* Things changed since it was asked: ask again after. */
+		rq->status_again = 1;
+		return;
+	}
+	if (rq->remote_ended || !rq->cmd.up ||
 	    rq->producing || rq->ob_n > 0 || rq_inbox_depth(rq) > 0)
 		return;
 	rconn_argv_eval(&a, rq_lua_status, 3);

@@ -163,6 +163,7 @@ struct redisq {
 	int			 claim_busy;
 	char			 claim_cursor[RSTREAM_ID_MAX];
 	int			 status_busy;
+	int			 status_again;
 	int			 xlen_busy;
 	int			 need_group;
 	int			 group_busy;

@@ -212,7 +212,7 @@ rq_close_entries(struct redisq *rq, size_t max)
 {
 	struct rstream_id	 n;
 	const char		*p = buf_ptr(&rq->ob), *item;
-	size_t			 len = buf_used(&rq->ob), off, start, ilen;
+	size_t			 len = buf_used(&rq->ob), off, start, ilen, prev;
 
 	off = rq->closed_bytes;
 	while (max > 0 && rq->closed_n < rq->ob_n) {
@@ -220,8 +220,7 @@ rq_close_entries(struct redisq *rq, size_t max)
 		n.ms = n.seq = 0;
 		while (n.ms < rq->entry_max && n.ms < max &&
 		    rq->closed_n + n.ms < rq->ob_n) {
-			size_t	prev = off;
-
+			prev = off;
 			if (rstream_ns_next(p, len, &off, &item, &ilen) != 0)
 				fatalx("queue %s: outbox garbled", rq->name);
 			if (n.ms > 0 && off - start > RQ_ENTRY_BYTES) {

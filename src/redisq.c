@@ -214,7 +214,7 @@ rq_conn_lost(struct rconn *c, void *arg, const char *what, const char *why)
 		rq->ret_sent = rq->ret_sent_bytes = 0;
 		rq->reg_busy = rq->status_busy = rq->claim_busy = 0;
 		rq->xlen_busy = rq->group_busy = rq->leave_busy = 0;
-		rq->unblock_busy = 0;
+		rq->unblock_busy = rq->status_again = 0;
 	} else {
 		rq->rd_busy = 0;
 		if (rq->draining)
