@@ -325,6 +325,27 @@ rq_take_entries(struct redisq *rq, redisReply *list, int old, size_t *seen)
 }
 
 static void
+rq_endchk_cb(uv_timer_t *h)
+{
+	struct redisq	*rq = h->data;
+
+	if (!rq->closing)
+		rq_check_end(rq);
+}
+
+/* Look for the end again soon, less soon each time it was not there. */
+static void
+rq_endchk_later(struct redisq *rq)
+{
+	if (rq->closing || uv_is_active((uv_handle_t *)&rq->endchk) ||
+	    rq->endchk_ms > RQ_BLOCK_MS)
+		return;
+	if (uv_timer_start(&rq->endchk, rq_endchk_cb, rq->endchk_ms, 0) != 0)
+		fatalx("queue %s: cannot start a timer", rq->name);
+	rq->endchk_ms *= 2;
+}
+
+static void
 rq_status_cb(void *arg, struct rconn_cmd *cmd, redisReply *r)
 {
 	struct redisq	*rq = arg;
@@ -348,7 +369,11 @@ rq_status_cb(void *arg, struct rconn_cmd *cmd, redisReply *r)
 	if (rq->status_again) {
 		rq->status_again = 0;
 		rq_check_end(rq);
-	}
+	} else if (!rq->remote_ended && r->element[0]->integer == 0 &&
+	    r->element[2]->integer > 0)
+		rq_endchk_later(rq);
+	else
+		rq->endchk_ms = RQ_ENDCHK_MIN_MS;
 	rq_writable(rq);
 	rq_schedule(rq);
 }

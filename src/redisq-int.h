@@ -51,6 +51,12 @@
 /* How long one XREADGROUP blocks in the server (end-of-stream latency). */
 #define RQ_BLOCK_MS		500
 /* The polling of a full stream's length. */
+/*
+ * The stream emptied while producers elsewhere were live: look for the
+ * end again after this, doubling up to RQ_BLOCK_MS, since nothing wakes
+ * a read when a producer elsewhere says it ended.
+ */
+#define RQ_ENDCHK_MIN_MS	10
 #define RQ_POLL_MIN_MS		1
 #define RQ_POLL_MAX_MS		100
 /* A connection with a command unanswered this long is dropped. */
@@ -164,6 +170,8 @@ struct redisq {
 	char			 claim_cursor[RSTREAM_ID_MAX];
 	int			 status_busy;
 	int			 status_again;
+	uv_timer_t		 endchk;	/* the end looked for again */
+	uint64_t		 endchk_ms;
 	int			 xlen_busy;
 	int			 need_group;
 	int			 group_busy;

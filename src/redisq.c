@@ -351,11 +351,12 @@ rq_close(struct redisq *rq)
 	if (rq->closing)
 		return;
 	rq->closing = 1;
-	rq->nhandles = 7;
+	rq->nhandles = 8;
 	rconn_close(&rq->cmd);
 	rconn_close(&rq->rd);
 	uv_close((uv_handle_t *)&rq->tick, rq_handle_close_cb);
 	uv_close((uv_handle_t *)&rq->rdchk, rq_handle_close_cb);
+	uv_close((uv_handle_t *)&rq->endchk, rq_handle_close_cb);
 	uv_close((uv_handle_t *)&rq->poll, rq_handle_close_cb);
 	uv_close((uv_handle_t *)&rq->keep, rq_handle_close_cb);
 	uv_close((uv_handle_t *)&rq->prep, rq_handle_close_cb);
@@ -487,6 +488,7 @@ redisq_new(uv_loop_t *loop, const struct queue_spec *qs, struct queue *inbox,
 	rq->ent_items = RQ_ENTRY_ITEMS;
 	rq->ent_bytes = RQ_WINDOW_BYTES;
 	rq->rdchk_ms = RQ_READ_CHECK_MIN_MS;
+	rq->endchk_ms = RQ_ENDCHK_MIN_MS;
 	rq->base_seq = 1;
 	rq->poll_ms = RQ_POLL_MIN_MS;
 	snprintf(rq->claim_cursor, sizeof rq->claim_cursor, "0-0");
@@ -518,13 +520,15 @@ redisq_new(uv_loop_t *loop, const struct queue_spec *qs, struct queue *inbox,
 	rq->cmd.closed_fn = rq->rd.closed_fn = rq_closed;
 	if (uv_timer_init(loop, &rq->tick) != 0 ||
 	    uv_timer_init(loop, &rq->rdchk) != 0 ||
+	    uv_timer_init(loop, &rq->endchk) != 0 ||
 	    uv_timer_init(loop, &rq->poll) != 0 ||
 	    uv_timer_init(loop, &rq->keep) != 0 ||
 	    uv_prepare_init(loop, &rq->prep) != 0)
 		fatalx("queue %s: cannot set up its timers", rq->name);
 	rq->tick.data = rq->poll.data = rq->keep.data = rq->prep.data = rq;
-	rq->rdchk.data = rq;
+	rq->rdchk.data = rq->endchk.data = rq;
 	uv_unref((uv_handle_t *)&rq->tick);
+	uv_unref((uv_handle_t *)&rq->endchk);
 	uv_unref((uv_handle_t *)&rq->rdchk);
 	uv_unref((uv_handle_t *)&rq->poll);
 	uv_unref((uv_handle_t *)&rq->keep);
