@@ -442,6 +442,7 @@ rq_read_cb(void *arg, struct rconn_cmd *cmd, redisReply *r)
 		rq->recovering = 0;
 	if (n > 0) {
 		rq->want = 0;
+		rq->endchk_ms = RQ_ENDCHK_MIN_MS;
 		rq_readable(rq);
 	} else if (!recovering)
 		rq_check_end(rq);
