@@ -295,10 +295,19 @@ rstream_fifo_has(const struct rstream_fifo *f, const struct rstream_id *id)
 
 /* ---------------------------------------------------------- netstrings */
 
+/* Without printf: this runs once for every item a producer writes. */
 void
 rstream_ns_add(struct buf *b, const void *p, size_t len)
 {
-	buf_addf(b, "%zu:", len);
+	char	num[24];
+	size_t	i = sizeof num, n = len;
+
+	num[--i] = ':';
+	do {
+		num[--i] = (char)('0' + n % 10);
+		n /= 10;
+	} while (n > 0);
+	buf_add(b, num + i, sizeof num - i);
 	buf_add(b, p, len);
 	buf_addc(b, ',');
 }
