@@ -131,8 +131,8 @@ rq_claim(struct redisq *rq)
 	rconn_argv_addu(&a, rq->claim_after);
 	rconn_argv_adds(&a, rq->claim_cursor);
 	rconn_argv_adds(&a, "COUNT");
-	rconn_argv_addu(&a, rq->window - depth < RQ_CLAIM_COUNT ?
-	    rq->window - depth : RQ_CLAIM_COUNT);
+	rconn_argv_addu(&a, rq_fetch_count(rq, depth) < RQ_CLAIM_COUNT ?
+	    rq_fetch_count(rq, depth) : RQ_CLAIM_COUNT);
 	if (rconn_send(&rq->cmd, rq_claim_cb, rq, &a) != NULL) {
 		rq->claim_busy = 1;
 		rq->claimed_at = now;
