@@ -247,8 +247,8 @@ rq_take_entry(struct redisq *rq, const struct rstream_id *id, redisReply *f,
 		while (rstream_ns_next(v->str, v->len, &off, &item, &ilen) == 0)
 			k++;
 		if (off != v->len || k == 0) {
-			/* Not ours: deliver it as it is. */
-			rstream_refs_add(&rq->refs, id, 1, total);
+			/* Not ours: deliver it as it is, as one item. */
+			rstream_refs_add(&rq->refs, id, 1, 1);
 			rq_take_item(rq, id, v->str, v->len);
 			*bytes += v->len;
 			return 1;
