@@ -1,0 +1,208 @@
+/*
+ * Prometheus text from a snapshot: one family per metric, each with its
+ * HELP and TYPE lines and then its samples, as the format wants (a
+ * family's samples together, never interleaved). Pure; the snapshot's
+ * owner fills it and frees it.
+ */
+#include "config.h"
+
+#include <assert.h>
+#include <inttypes.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "buf.h"
+#include "metrics.h"
+
+enum metrics_field {
+	MF_UNIT_UP,
+	MF_UNIT_READY,
+	MF_UNIT_RESTARTS,
+	MF_UNIT_CPU,
+	MF_UNIT_RSS,
+	MF_QUEUE_DEPTH,
+	MF_QUEUE_CAPACITY,
+	MF_QUEUE_IN,
+	MF_QUEUE_OUT,
+	MF_QUEUE_DROPPED,
+	MF_QUEUE_REDELIVERED,
+	MF_QUEUE_TORN,
+};
+
+static const struct {
+	enum metrics_field	 field;
+	const char		*name;
+	const char		*type;
+	const char		*help;
+} metrics_families[] = {
+	{ MF_UNIT_UP, "pytasking_unit_up", "gauge",
+	    "1 when the unit has a run going on (running or stopping)." },
+	{ MF_UNIT_READY, "pytasking_unit_ready", "gauge",
+	    "1 when the unit's current run is ready." },
+	{ MF_UNIT_RESTARTS, "pytasking_unit_restarts_total", "counter",
+	    "Restarts of the unit." },
+	{ MF_UNIT_CPU, "pytasking_unit_cpu_seconds_total", "counter",
+	    "User and system CPU time of the unit's processes, every run." },
+	{ MF_UNIT_RSS, "pytasking_unit_memory_rss_bytes", "gauge",
+	    "Resident memory of the unit's process." },
+	{ MF_QUEUE_DEPTH, "pytasking_queue_depth", "gauge",
+	    "Items held in the queue." },
+	{ MF_QUEUE_CAPACITY, "pytasking_queue_capacity", "gauge",
+	    "Items the queue holds before its overflow policy applies." },
+	{ MF_QUEUE_IN, "pytasking_queue_items_in_total", "counter",
+	    "Items pushed into the queue by producers." },
+	{ MF_QUEUE_OUT, "pytasking_queue_items_out_total", "counter",
+	    "Items taken from the queue by consumers." },
+	{ MF_QUEUE_DROPPED, "pytasking_queue_dropped_total", "counter",
+	    "Items lost to the queue's drop-oldest or drop-newest policy." },
+	{ MF_QUEUE_REDELIVERED, "pytasking_queue_redelivered_total",
+	    "counter", "Items put back for another consumer to take." },
+	{ MF_QUEUE_TORN, "pytasking_queue_torn_total", "counter",
+	    "Unfinished last lines of producers that died, dropped." },
+};
+
+/* A label value: the format escapes backslash, quote and newline. */
+void
+metrics_label_value(struct buf *b, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if (*s == '\\')
+			buf_adds(b, "\\\\");
+		else if (*s == '"')
+			buf_adds(b, "\\\"");
+		else if (*s == '\n')
+			buf_adds(b, "\\n");
+		else
+			buf_addc(b, *s);
+	}
+}
+
+/* A valid metric name. */
+int
+metrics_is_valid_name(const char *s)
+{
+	const char	*p;
+
+	if (s == NULL || *s == '\0' || (*s >= '0' && *s <= '9'))
+		return 0;
+	for (p = s; *p != '\0'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '_' || *p == ':'))
+			return 0;
+	return 1;
+}
+
+/* HELP text: the format escapes backslash and newline there. */
+static void
+metrics_help(struct buf *b, const char *name, const char *help)
+{
+	buf_addf(b, "# HELP %s ", name);
+	for (; *help != '\0'; help++) {
+		if (*help == '\\')
+			buf_adds(b, "\\\\");
+		else if (*help == '\n')
+			buf_adds(b, "\\n");
+		else
+			buf_addc(b, *help);
+	}
+	buf_addc(b, '\n');
+}
+
+/* The sample of one unit for a family; nothing when it has none. */
+static void
+metrics_unit_sample(struct buf *b, const char *name, enum metrics_field f,
+    const struct metrics_unit *u)
+{
+	if (f == MF_UNIT_RSS && !u->has_rss)
+		return;
+	buf_addf(b, "%s{unit=\"", name);
+	metrics_label_value(b, u->unit);
+	if (u->replica != NULL) {
+		buf_adds(b, "\",replica=\"");
+		metrics_label_value(b, u->replica);
+	}
+	buf_adds(b, "\"} ");
+	switch (f) {
+	case MF_UNIT_UP:
+		buf_addf(b, "%d\n", u->up ? 1 : 0);
+		break;
+	case MF_UNIT_READY:
+		buf_addf(b, "%d\n", u->ready ? 1 : 0);
+		break;
+	case MF_UNIT_RESTARTS:
+		buf_addf(b, "%" PRIu64 "\n", u->restarts);
+		break;
+	case MF_UNIT_CPU:
+		buf_addf(b, "%" PRIu64 ".%03" PRIu64 "\n", u->cpu_ms / 1000,
+		    u->cpu_ms % 1000);
+		break;
+	case MF_UNIT_RSS:
+		buf_addf(b, "%" PRIu64 "\n", u->rss_bytes);
+		break;
+	default:
+		assert(0);
+	}
+}
+
+/* The sample of one queue for a family. */
+static void
+metrics_queue_sample(struct buf *b, const char *name, enum metrics_field f,
+    const struct metrics_queue *q)
+{
+	uint64_t	v = 0;
+
+	switch (f) {
+	case MF_QUEUE_DEPTH:
+		v = q->depth;
+		break;
+	case MF_QUEUE_CAPACITY:
+		v = q->capacity;
+		break;
+	case MF_QUEUE_IN:
+		v = q->in;
+		break;
+	case MF_QUEUE_OUT:
+		v = q->out;
+		break;
+	case MF_QUEUE_DROPPED:
+		v = q->dropped;
+		break;
+	case MF_QUEUE_REDELIVERED:
+		v = q->redelivered;
+		break;
+	case MF_QUEUE_TORN:
+		v = q->torn;
+		break;
+	default:
+		assert(0);
+	}
+	buf_addf(b, "%s{queue=\"", name);
+	metrics_label_value(b, q->queue);
+	buf_addf(b, "\"} %" PRIu64 "\n", v);
+}
+
+/* Every family, with its samples. */
+void
+metrics_format(struct buf *b, const struct metrics_unit *units,
+    size_t nunits, const struct metrics_queue *queues, size_t nqueues)
+{
+	const char	*name;
+	size_t		 f, i;
+	int		 unit;
+
+	for (f = 0; f < sizeof metrics_families / sizeof
+	    metrics_families[0]; f++) {
+		name = metrics_families[f].name;
+		unit = strncmp(name, "pytasking_unit_", 15) == 0;
+		metrics_help(b, name, metrics_families[f].help);
+		buf_addf(b, "# TYPE %s %s\n", name, metrics_families[f].type);
+		if (unit)
+			for (i = 0; i < nunits; i++)
+				metrics_unit_sample(b, name,
+				    metrics_families[f].field, &units[i]);
+		else
+			for (i = 0; i < nqueues; i++)
+				metrics_queue_sample(b, name,
+				    metrics_families[f].field, &queues[i]);
+	}
+}
