@@ -36,7 +36,7 @@
 static const char *const ctl_words[] = {
 	"list", "status", "start", "stop", "restart", "cancel", "signal",
 	"add", "remove", "put", "get", "queues", "logs", "reload", "shutdown",
-	NULL
+	"metrics", "top", NULL
 };
 
 static void
@@ -57,7 +57,9 @@ ctl_usage(FILE *fp)
 	    "  remove UNIT                 stop a unit and forget it\n"
 	    "  put QUEUE [LINE...]         put LINEs, or the lines of standard input\n"
 	    "  get QUEUE                   take one item (exit 1 at the end of the stream)\n"
-	    "  queues                      counters of every queue\n"
+	    "  queues                      counters and rates of every queue\n"
+	    "  metrics                     every figure in the Prometheus text format\n"
+	    "  top [-b] [-n N] [-d DURATION]  a live view of units and queues\n"
 	    "  logs UNIT [-f]              recent output of a unit; -f: follow it\n"
 	    "  reload                      read the manifest again\n"
 	    "  shutdown                    stop everything, and wait until it has stopped\n"
@@ -591,6 +593,14 @@ ctl_build(struct ctl *c, struct ctl_frame *fr, int argc, char **argv)
 	argc--;
 	argv++;
 	c->cmd = cmd;
+	if (strcmp(cmd, "metrics") == 0) {
+		if (argc != 0)
+			return ctl_bad_usage("%s takes no arguments", cmd);
+		ctlproto_frame_adds(fr, cmd);
+		c->req = CTL_METRICS;
+		c->set = "metrics";
+		return 0;
+	}
 	if (strcmp(cmd, "list") == 0 || strcmp(cmd, "queues") == 0 ||
 	    strcmp(cmd, "reload") == 0 || strcmp(cmd, "shutdown") == 0) {
 		if (argc != 0)

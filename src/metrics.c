@@ -6,13 +6,18 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <assert.h>
 #include <inttypes.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
 #include "metrics.h"
+#include "xmalloc.h"
 
 enum metrics_field {
 	MF_UNIT_UP,
@@ -205,4 +210,69 @@ metrics_format(struct buf *b, const struct metrics_unit *units,
 				metrics_queue_sample(b, name,
 				    metrics_families[f].field, &queues[i]);
 	}
+}
+
+/* "HOST:PORT" or "[V6]:PORT". */
+int
+metrics_parse_addr(const char *s, char **host, unsigned *port,
+    const char **errstr)
+{
+	struct in6_addr	 a6;
+	struct in_addr	 a4;
+	const char	*colon, *p;
+	char		*h;
+	unsigned long	 n;
+	size_t		 hlen;
+	int		 v6 = 0;
+
+	*host = NULL;
+	if (s[0] == '[') {
+		if ((p = strchr(s, ']')) == NULL || p[1] != ':') {
+			*errstr = "expected [IPV6]:PORT";
+			return -1;
+		}
+		v6 = 1;
+		hlen = (size_t)(p - s) - 1;
+		s++;
+		colon = p + 1;
+	} else {
+		if ((colon = strrchr(s, ':')) == NULL) {
+			*errstr = "expected ADDRESS:PORT";
+			return -1;
+		}
+		hlen = (size_t)(colon - s);
+	}
+	p = colon + 1;
+	if (*p == '\0' || strspn(p, "0123456789") != strlen(p) ||
+	    strlen(p) > 5 || (n = strtoul(p, NULL, 10)) > 65535) {
+		*errstr = "expected a port from 0 to 65535";
+		return -1;
+	}
+	h = xmalloc(hlen + 1);
+	memcpy(h, s, hlen);
+	h[hlen] = '\0';
+	if (v6 ? inet_pton(AF_INET6, h, &a6) != 1 :
+	    inet_pton(AF_INET, h, &a4) != 1) {
+		free(h);
+		*errstr = v6 ? "not an IPv6 address" : "not an IPv4 address "
+		    "(IPv6 goes in brackets; names are not resolved)";
+		return -1;
+	}
+	*host = h;
+	*port = (unsigned)n;
+	return 0;
+}
+
+/* 127.0.0.0/8 or ::1. */
+int
+metrics_addr_is_loopback(const char *host)
+{
+	struct in6_addr	a6;
+	struct in_addr	a4;
+
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, host, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6);
+	return 0;
 }

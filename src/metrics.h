@@ -42,6 +42,17 @@ void	metrics_format(struct buf *b, const struct metrics_unit *, size_t,
 	    const struct metrics_queue *, size_t);
 /* Append s as a label value: backslash, quote and newline escaped. */
 void	metrics_label_value(struct buf *b, const char *s);
+/*
+ * Split "HOST:PORT" ("[V6]:PORT" for IPv6) of the metrics listener into
+ * *host and *port (allocated; free them). HOST must be an IPv4 or IPv6
+ * address (no names: nothing to resolve on the loop); PORT 0 to 65535,
+ * 0 for any free port.
+ * Returns 0, or -1 with a static *errstr.
+ */
+int	metrics_parse_addr(const char *s, char **host, unsigned *port,
+	    const char **errstr);
+/* 1 when host is a loopback address (127.0.0.0/8 or ::1). */
+int	metrics_addr_is_loopback(const char *host);
 /* 1 when s is a valid metric name ([a-zA-Z_:][a-zA-Z0-9_:]*). */
 int	metrics_is_valid_name(const char *s);
 

@@ -78,6 +78,10 @@ unit_info(const struct unit *u, struct sv_unit_info *i)
 	i->has_ended = u->has_ended;
 	i->last_end = u->has_ended ? unit_end_name(u->last_end) : "";
 	i->last_status = u->last_status;
+	i->base = u->base;
+	i->ready = u->is_ready;
+	if (u->pr != NULL && u->pr->stdin_wq != NULL)
+		i->stdin_queue = wqueue_name(u->pr->stdin_wq);
 }
 
 size_t
@@ -510,4 +514,11 @@ supervisor_unfollow(struct supervisor *sv, void *token)
 	}
 	free(t->items);
 	free(t);
+}
+
+/* The manifest in force; read-only. */
+const struct manifest *
+supervisor_manifest(const struct supervisor *sv)
+{
+	return sv->m;
 }

@@ -188,6 +188,50 @@ test_names(void **state)
 	assert_false(metrics_is_valid_name("a.b"));
 }
 
+static void
+test_addr(void **state)
+{
+	const char	*errstr;
+	char		*host;
+	unsigned	 port;
+
+	assert_int_equal(metrics_parse_addr("127.0.0.1:9464", &host, &port,
+	    &errstr), 0);
+	assert_string_equal(host, "127.0.0.1");
+	assert_int_equal(port, 9464);
+	assert_true(metrics_addr_is_loopback(host));
+	free(host);
+	assert_int_equal(metrics_parse_addr("[::1]:80", &host, &port,
+	    &errstr), 0);
+	assert_string_equal(host, "::1");
+	assert_int_equal(port, 80);
+	assert_true(metrics_addr_is_loopback(host));
+	free(host);
+	assert_int_equal(metrics_parse_addr("0.0.0.0:1", &host, &port,
+	    &errstr), 0);
+	assert_false(metrics_addr_is_loopback(host));
+	free(host);
+	assert_int_equal(metrics_parse_addr("localhost:9464", &host, &port,
+	    &errstr), -1);
+	assert_null(host);
+	assert_int_equal(metrics_parse_addr("1.2.3.4", &host, &port,
+	    &errstr), -1);
+	assert_int_equal(metrics_parse_addr("1.2.3.4:0", &host, &port,
+	    &errstr), 0);
+	assert_int_equal(port, 0);
+	free(host);
+	assert_int_equal(metrics_parse_addr("1.2.3.4:", &host, &port,
+	    &errstr), -1);
+	assert_int_equal(metrics_parse_addr("1.2.3.4:65536", &host, &port,
+	    &errstr), -1);
+	assert_int_equal(metrics_parse_addr("1.2.3.4:+80", &host, &port,
+	    &errstr), -1);
+	assert_int_equal(metrics_parse_addr("::1:80", &host, &port,
+	    &errstr), -1);
+	assert_int_equal(metrics_parse_addr("[::1]80", &host, &port,
+	    &errstr), -1);
+}
+
 int
 main(void)
 {
@@ -196,6 +240,7 @@ main(void)
 		cmocka_unit_test(test_samples),
 		cmocka_unit_test(test_escaping),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_addr),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
