@@ -53,6 +53,7 @@ frame_unit(struct buf *out, const struct sv_unit_info *u,
 		ctlproto_frame_null(&fr, "last_exit");
 		ctlproto_frame_null(&fr, "exit_status");
 	}
+	ctlproto_frame_strs(&fr, "base", u->base != NULL ? u->base : u->name);
 	sampler_unit(sampler, u->name, &st);
 	ctlproto_frame_int(&fr, "cpu_pct", (int64_t)st.cpu_pct);
 	ctlproto_frame_int(&fr, "cpu_time_ms", (int64_t)st.cpu_ms);

@@ -49,7 +49,7 @@ record_release(struct record *rec)
 	memset(rec, 0, sizeof *rec);
 }
 
-static const struct field *
+const struct field *
 record_get(const struct record *rec, const char *key)
 {
 	size_t	i;
@@ -201,13 +201,14 @@ column_title(const char *key)
 
 /*
  * Keys of the sampler's figures (rates, CPU, memory, a queue's capacity
- * and depth history): left out of the tables, which stay as they were.
+ * and depth history) and a replica's base name: left out of the tables,
+ * which stay as they were.
  */
 static int
 is_sampled(const char *key)
 {
 	static const char *const keys[] = {
-		"cpu_pct", "cpu_time_ms", "rss_bytes", "capacity", "torn",
+		"base", "cpu_pct", "cpu_time_ms", "rss_bytes", "capacity", "torn",
 		"producers", "consumers", "in_per_s", "out_per_s",
 		"depth_history", NULL
 	};
