@@ -633,6 +633,18 @@ top_print(struct top *t)
 	return 0;
 }
 
+/* Say why there is nothing more to show, and free cause. */
+static void
+top_gone(int was_there, char *cause)
+{
+	if (was_there)
+		fprintf(stderr, "pytasking-run: ctl top: the supervisor is "
+		    "gone: %s\n", cause);
+	else
+		fprintf(stderr, "pytasking-run: ctl top: %s\n", cause);
+	free(cause);
+}
+
 static int
 top_batch(struct top *t)
 {
@@ -652,9 +664,7 @@ top_batch(struct top *t)
 			putchar('\n');
 		}
 		if (top_fetch(t, &cause) == -1) {
-			fprintf(stderr, "pytasking-run: ctl top: the "
-			    "supervisor is gone: %s\n", cause);
-			free(cause);
+			top_gone(n > 0, cause);
 			return 1;
 		}
 		if (top_print(t) == -1) {
@@ -862,6 +872,12 @@ top_screen(struct top *t)
 	char		*cause = NULL;
 	int		 ch, wait;
 
+	/* A supervisor absent from the start: say so, screen untouched. */
+	if (top_fetch(t, &cause) == -1) {
+		top_gone(0, cause);
+		return 1;
+	}
+	next = top_now_ms() + t->delay_ms;
 	if (initscr() == NULL) {
 		fprintf(stderr, "pytasking-run: ctl top: cannot use the "
 		    "terminal\n");
@@ -971,9 +987,7 @@ out:
 	return 0;
 gone:
 	endwin();
-	fprintf(stderr, "pytasking-run: ctl top: the supervisor is gone: %s\n",
-	    cause);
-	free(cause);
+	top_gone(1, cause);
 	return 1;
 }
 
