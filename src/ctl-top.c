@@ -972,7 +972,6 @@ top_screen(struct top *t)
 			top_read_filter(t);
 			break;
 		case '?':
-		case 'h':
 			t->help = 1;
 			break;
 		case KEY_RESIZE:

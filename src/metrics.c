@@ -254,8 +254,8 @@ metrics_parse_addr(const char *s, char **host, unsigned *port,
 	if (v6 ? inet_pton(AF_INET6, h, &a6) != 1 :
 	    inet_pton(AF_INET, h, &a4) != 1) {
 		free(h);
-		*errstr = v6 ? "not an IPv6 address" : "not an IPv4 address "
-		    "(IPv6 goes in brackets; names are not resolved)";
+		*errstr = v6 ? "not an IPv6 address" : "not an IPv4 address; "
+		    "IPv6 goes in brackets, names are not resolved";
 		return -1;
 	}
 	*host = h;
