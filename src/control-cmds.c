@@ -372,6 +372,10 @@ conn_dispatch(struct conn *c, struct ctl_msg *m, struct ctl_request *req)
 	char			*cause = NULL;
 	int			 r = 0;
 
+	/* Rates are kept while someone asks for them (sampler.h). */
+	if (req->cmd == CTL_LIST || req->cmd == CTL_STATUS ||
+	    req->cmd == CTL_QUEUES || req->cmd == CTL_METRICS)
+		sampler_touch(c->ctl->sampler);
 	switch (req->cmd) {
 	case CTL_LIST:
 		conn_list(c);

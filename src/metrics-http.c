@@ -175,6 +175,7 @@ mconn_request(struct mconn *c, const char *p, size_t len)
 		return;
 	}
 	buf_init(&text);
+	sampler_touch(c->mh->sampler);
 	sampler_metrics(c->mh->sampler, &text);
 	mconn_answer(c, "200 OK", "", METRICS_CONTENT_TYPE, buf_ptr(&text),
 	    buf_used(&text), head);

@@ -1,9 +1,16 @@
 /*
- * The sampler: one timer on the supervisor's loop. Each tick lists the
- * units and queues through supervisor.h, reads /proc/PID/stat and statm
- * of each live process (procfs answers from memory: no disk, no wait),
- * and keeps per queue a ring of its counters. Owns its copies of names;
- * borrows the supervisor, which outlives it.
+ * The sampler: one timer on the supervisor's loop, running only while
+ * someone asks. Each tick lists the units and queues through
+ * supervisor.h, reads /proc/PID/stat and statm of each live process
+ * (procfs answers from memory: no disk, no wait), and keeps per queue a
+ * ring of its counters. Owns its copies of names; borrows the
+ * supervisor, which outlives it.
+ *
+ * Why asleep by default: an idle supervisor must cost next to no CPU (a
+ * few milliseconds in ten seconds with ten thousand idle tasks; see
+ * tests/bench), and a tick lists every unit. Kept across a sleep: each
+ * process's CPU of earlier runs, so cpu_seconds_total never goes down;
+ * dropped: the queues' rings, whose old values would pass for recent.
  */
 #include "config.h"
 
@@ -17,6 +24,7 @@
 #include <uv.h>
 
 #include "buf.h"
+#include "log.h"
 #include "manifest.h"
 #include "metrics.h"
 #include "queue.h"
@@ -48,6 +56,8 @@ struct sampler {
 	uv_loop_t		*loop;
 	struct supervisor	*sv;
 	uv_timer_t		 timer;
+	int			 awake;		/* the timer runs */
+	uint64_t		 last_ask;	/* loop time of the last touch */
 	struct sunit		*units;
 	size_t			 nunits;
 	struct squeue		*queues;
@@ -107,26 +117,31 @@ read_proc(const char *path, char *out, size_t len)
 }
 
 /*
- * utime + stime of pid, in clock ticks, and its resident pages. The
- * command name in stat is in parentheses and may hold anything, so the
- * fields are counted from the last ')'.
+ * utime + stime of pid and of its children it has waited for (a shell's
+ * commands), in clock ticks, and its resident pages. The command name in
+ * stat is in parentheses and may hold anything, so the fields are
+ * counted from the last ')'.
  */
 static int
 proc_usage(long pid, uint64_t *ticks, uint64_t *pages)
 {
 	char			 path[64], text[1024], *p;
 	unsigned long long	 ut, st, size, res;
+	long long		 cut, cst;
 
 	snprintf(path, sizeof path, "/proc/%ld/stat", pid);
 	if (read_proc(path, text, sizeof text) == -1 ||
 	    (p = strrchr(text, ')')) == NULL)
 		return -1;
-	/* After ')': state ppid pgrp session tty tpgid flags minflt
-	 * cminflt majflt cmajflt utime stime (fields 3 to 15). */
+	/*
+	 * After ')': state ppid pgrp session tty tpgid flags minflt
+	 * cminflt majflt cmajflt utime stime cutime cstime (fields 3-17).
+	 */
 	if (sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
-	    "%llu %llu", &ut, &st) != 2)
+	    "%llu %llu %lld %lld", &ut, &st, &cut, &cst) != 4)
 		return -1;
-	*ticks = ut + st;
+	*ticks = ut + st + (unsigned long long)(cut > 0 ? cut : 0) +
+	    (unsigned long long)(cst > 0 ? cst : 0);
 	snprintf(path, sizeof path, "/proc/%ld/statm", pid);
 	if (read_proc(path, text, sizeof text) == -1 ||
 	    sscanf(text, "%llu %llu", &size, &res) != 2)
@@ -171,24 +186,31 @@ sample_units(struct sampler *s, uint64_t now)
 {
 	struct sv_unit_info	*info;
 	struct sunit		*units, *old;
-	size_t			 n, i;
+	size_t			 n, i, k;
 
 	n = supervisor_list(s->sv, &info);
 	units = xcalloc(n + 1, sizeof *units);
-	for (i = 0; i < n; i++) {
+	for (i = k = 0; i < n; i++) {
+		/*
+		 * Only units that have had a process get an entry: a task
+		 * has no CPU or memory of its own to show.
+		 */
+		old = sampler_find_unit(s, info[i].name);
+		if (old == NULL && info[i].pid <= 0)
+			continue;
 		/* The old array stays sorted for bsearch: names copied. */
-		if ((old = sampler_find_unit(s, info[i].name)) != NULL)
-			units[i] = *old;
-		units[i].name = xstrdup(info[i].name);
-		sample_unit(s, &units[i], &info[i], now);
+		if (old != NULL)
+			units[k] = *old;
+		units[k].name = xstrdup(info[i].name);
+		sample_unit(s, &units[k++], &info[i], now);
 	}
 	free(info);
 	for (i = 0; i < s->nunits; i++)
 		free(s->units[i].name);
 	free(s->units);
-	qsort(units, n, sizeof *units, sunit_cmp);
+	qsort(units, k, sizeof *units, sunit_cmp);
 	s->units = units;
-	s->nunits = n;
+	s->nunits = k;
 }
 
 /* Sample every queue's counters into its rings. */
@@ -218,14 +240,53 @@ sample_queues(struct sampler *s, uint64_t now)
 	}
 }
 
+/* Forget the queues' rings (going to sleep). */
+static void
+sampler_drop_queues(struct sampler *s)
+{
+	size_t	i;
+
+	for (i = 0; i < s->nqueues; i++)
+		free(s->queues[i].name);
+	free(s->queues);
+	s->queues = NULL;
+	s->nqueues = 0;
+}
+
 static void
 sampler_timer_cb(uv_timer_t *t)
 {
 	struct sampler	*s = t->data;
 	uint64_t	 now = uv_now(s->loop);
 
+	if (now - s->last_ask > SAMPLER_LINGER_MS) {
+		(void)uv_timer_stop(&s->timer);
+		s->awake = 0;
+		sampler_drop_queues(s);
+		return;
+	}
 	sample_units(s, now);
 	sample_queues(s, now);
+}
+
+void
+sampler_touch(struct sampler *s)
+{
+	int	r;
+
+	if (s == NULL)
+		return;
+	s->last_ask = uv_now(s->loop);
+	if (s->awake)
+		return;
+	sample_units(s, s->last_ask);
+	sample_queues(s, s->last_ask);
+	if ((r = uv_timer_start(&s->timer, sampler_timer_cb,
+	    SAMPLER_INTERVAL_MS, SAMPLER_INTERVAL_MS)) != 0) {
+		log_warnx("sampler: %s", uv_strerror(r));
+		return;
+	}
+	s->awake = 1;
 }
 
 int
@@ -247,11 +308,6 @@ sampler_start(uv_loop_t *loop, struct supervisor *sv, struct sampler **out)
 	}
 	s->timer.data = s;
 	uv_unref((uv_handle_t *)&s->timer);
-	if ((r = uv_timer_start(&s->timer, sampler_timer_cb, 0,
-	    SAMPLER_INTERVAL_MS)) != 0) {
-		sampler_free(s);
-		return r;
-	}
 	*out = s;
 	return 0;
 }
@@ -265,9 +321,7 @@ sampler_close_cb(uv_handle_t *h)
 	for (i = 0; i < s->nunits; i++)
 		free(s->units[i].name);
 	free(s->units);
-	for (i = 0; i < s->nqueues; i++)
-		free(s->queues[i].name);
-	free(s->queues);
+	sampler_drop_queues(s);
 	free(s);
 }
 

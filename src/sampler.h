@@ -5,6 +5,11 @@
  * from /proc; per queue a ring of its counters (items in and out per
  * second, depth over the last minute). And the Prometheus exposition of
  * it all (metrics.h). Knows the supervisor through supervisor.h only.
+ *
+ * It samples only while someone looks: the first question wakes it (one
+ * sample at once, then one a second) and it sleeps again when nobody has
+ * asked for SAMPLER_LINGER_MS, so that an idle supervisor spends nothing
+ * on it.
  */
 #ifndef PYT_SAMPLER_H
 #define PYT_SAMPLER_H
@@ -22,6 +27,8 @@
 #define SAMPLER_RATE_WINDOW_MS	5000
 /* Depth values kept for a sparkline: the last minute. */
 #define SAMPLER_HISTORY		60
+/* Sampling stops this long after the last question. */
+#define SAMPLER_LINGER_MS	(10 * 60 * 1000)
 
 struct sampler;
 
@@ -41,11 +48,16 @@ struct sampler_queue_stats {
 };
 
 /*
- * Sample now and then every SAMPLER_INTERVAL_MS. The timer never keeps
+ * A sampler, asleep until the first sampler_touch. Its timer never keeps
  * the loop alive. Returns 0 with *out (owner: the caller, who calls
  * sampler_free before supervisor_free), or a negative libuv code.
  */
 int	sampler_start(uv_loop_t *, struct supervisor *, struct sampler **out);
+/*
+ * Someone asks: wake up (sampling at once) if asleep, and keep sampling
+ * for SAMPLER_LINGER_MS more. NULL: no-op.
+ */
+void	sampler_touch(struct sampler *);
 /* Stop; the memory goes in the timer's close callback. NULL: no-op. */
 void	sampler_free(struct sampler *);
 /* A unit instance's figures; zeros for one never seen alive. */
