@@ -18,6 +18,7 @@
 #include "control-int.h"
 #include "ctlproto.h"
 #include "log.h"
+#include "manifest.h"
 #include "sampler.h"
 #include "supervisor.h"
 #include "wire.h"
@@ -242,6 +243,43 @@ queue_consumers(const char *name, const struct sv_unit_info *u, size_t n)
 	return k;
 }
 
+/* Does process spec ps write its stdout or stderr into queue name? */
+static int
+proc_feeds(const struct proc_spec *ps, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < ps->out.ndests; i++)
+		if (ps->out.dests[i].kind == DEST_QUEUE &&
+		    strcmp(ps->out.dests[i].name, name) == 0)
+			return 1;
+	for (i = 0; i < ps->err.ndests; i++)
+		if (ps->err.dests[i].kind == DEST_QUEUE &&
+		    strcmp(ps->err.dests[i].name, name) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Producers of a queue not live yet: instances of processes of the
+ * manifest writing into it that wait for their dependencies.
+ */
+static size_t
+queue_pending(struct supervisor *sv, const char *name,
+    const struct sv_unit_info *u, size_t n)
+{
+	const struct manifest	*m = supervisor_manifest(sv);
+	const struct proc_spec	*ps;
+	size_t			 i, k = 0;
+
+	for (i = 0; m != NULL && i < n; i++)
+		if (strcmp(u[i].state, "waiting") == 0 && u[i].base != NULL &&
+		    (ps = manifest_find_proc(m, u[i].base)) != NULL &&
+		    proc_feeds(ps, name))
+			k++;
+	return k;
+}
+
 static void
 conn_queues(struct conn *c)
 {
@@ -251,7 +289,7 @@ conn_queues(struct conn *c)
 	struct wqueue			**qs;	/* borrowed */
 	struct ctl_frame		  fr;
 	struct buf			  hist;
-	size_t				  n, nu, i, j;
+	size_t				  n, nu, i, j, pending, live;
 
 	nu = supervisor_list(c->ctl->sv, &units);
 	n = supervisor_queues(c->ctl->sv, &qs);
@@ -273,8 +311,17 @@ conn_queues(struct conn *c)
 		ctlproto_frame_int(&fr, "high_water", (int64_t)k->high_water);
 		ctlproto_frame_int(&fr, "capacity", (int64_t)st.capacity);
 		ctlproto_frame_int(&fr, "torn", (int64_t)wqueue_torn(qs[i]));
+		/*
+		 * The wire counts a producer from its registration, so one
+		 * waiting for its dependencies is in its count: live are the
+		 * others.
+		 */
+		pending = queue_pending(c->ctl->sv, wqueue_name(qs[i]), units,
+		    nu);
+		live = wqueue_producers(qs[i]);
 		ctlproto_frame_int(&fr, "producers",
-		    (int64_t)wqueue_producers(qs[i]));
+		    (int64_t)(live > pending ? live - pending : 0));
+		ctlproto_frame_int(&fr, "producers_pending", (int64_t)pending);
 		ctlproto_frame_int(&fr, "consumers", (int64_t)queue_consumers(
 		    wqueue_name(qs[i]), units, nu));
 		ctlproto_frame_int(&fr, "in_per_s",

@@ -54,7 +54,7 @@ struct tqueue {
 	char		*name;
 	char		*mode;
 	int64_t		 depth, capacity, in_s, out_s, dropped;
-	int64_t		 redelivered, producers, consumers;
+	int64_t		 redelivered, producers, pending, consumers;
 	uint64_t	 hist[TOP_HISTORY];
 	size_t		 nhist;
 };
@@ -279,6 +279,7 @@ top_fetch(struct top *t, char **cause)
 		q->dropped = fint(&c.recs[i], "dropped", 0);
 		q->redelivered = fint(&c.recs[i], "redelivered", 0);
 		q->producers = fint(&c.recs[i], "producers", 0);
+		q->pending = fint(&c.recs[i], "producers_pending", 0);
 		q->consumers = fint(&c.recs[i], "consumers", 0);
 		if ((h = fstr(&c.recs[i], "depth_history")) != NULL) {
 			for (p = h; *p != '\0' && q->nhist < TOP_HISTORY;
@@ -459,7 +460,7 @@ top_render(struct top *t, size_t width, int all)
 	struct tunit	*u, *v;
 	struct tqueue	*q;
 	struct buf	 b;
-	char		 stamp[16], last[48], depth[48], label[300];
+	char		 stamp[16], last[48], depth[48], label[300], prod[48];
 	const char	*state;
 	size_t		 i, j, n, nw = 6, qw = 7, running, prefix, sw;
 	int64_t		 cpu, rss, restarts;
@@ -550,7 +551,7 @@ top_render(struct top *t, size_t width, int all)
 	}
 
 	top_add_row(t, ROW_TEXT, &b, NULL);
-	buf_addf(&b, "%-*s %-9s %-*s %11s %6s %6s %7s %7s %5s %5s  %s",
+	buf_addf(&b, "%-*s %-9s %-*s %11s %6s %6s %7s %7s %7s %5s  %s",
 	    (int)qw, "  QUEUE", "MODE", TOP_BAR + 2, "DEPTH", "", "IN/S",
 	    "OUT/S", "DROPPED", "REDELIV", "PROD", "CONS", "LAST MINUTE");
 	top_add_row(t, ROW_TEXT, &b, NULL)->bold = 1;
@@ -563,10 +564,13 @@ top_render(struct top *t, size_t width, int all)
 		    q->capacity > 0 ? (uint64_t)q->capacity : 0);
 		snprintf(depth, sizeof depth, "%lld/%lld", (long long)q->depth,
 		    (long long)q->capacity);
-		buf_addf(&b, "] %11s %6lld %6lld %7lld %7lld %5lld %5lld  ",
+		/* Producers live/pending (waiting for dependencies). */
+		snprintf(prod, sizeof prod, "%lld/%lld",
+		    (long long)q->producers, (long long)q->pending);
+		buf_addf(&b, "] %11s %6lld %6lld %7lld %7lld %7s %5lld  ",
 		    depth, (long long)q->in_s, (long long)q->out_s,
-		    (long long)q->dropped, (long long)q->redelivered,
-		    (long long)q->producers, (long long)q->consumers);
+		    (long long)q->dropped, (long long)q->redelivered, prod,
+		    (long long)q->consumers);
 		/* The sparkline takes what is left of the width. */
 		prefix = buf_used(&b);
 		/* Batch: no padding, the values there are. */

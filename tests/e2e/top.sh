@@ -33,6 +33,11 @@ processes:
     replicas: 2
   web:
     cmd: ["$PYT_HELPER", sleep, "1000"]
+  # A producer that waits for ever: pending, not live.
+  late:
+    cmd: ["$PYT_HELPER", echo, late]
+    stdout: jobs
+    depends_on: {web: succeeded}
 EOF2
 start_pyt --keep -s "$SOCK" "$T/top.yaml"
 wait_for 10 test -S "$SOCK" || fail "no socket"
@@ -49,6 +54,9 @@ grep -Eq '^- worker +process +running .* 2 replicas$' "$T/batch" ||
 grep -Eq '^    worker\.2 +process +running ' "$T/batch" || fail "replica row"
 grep -Eq '^  jobs +share +\[[#.]{16}\] +[0-9]+/40 ' "$T/batch" ||
     fail "queue row: $(cat "$T/batch")"
+# Producers live/pending, then consumers.
+grep -Eq '^  jobs .* 1/1 +2  ' "$T/batch" || fail "producers: $(cat "$T/batch")"
+grep -Eq '^  late +process +waiting ' "$T/batch" || fail "late row"
 if LC_ALL=C grep -q "$(printf '\033')" "$T/batch"; then
 	fail "escape sequences in batch mode"
 fi
