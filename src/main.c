@@ -44,7 +44,7 @@ usage(FILE *fp)
 {
 	fprintf(fp,
 	    "usage: pytasking-run [-cv] [-s SOCKET] [--keep] [--timestamps]\n"
-	    "                     [--log-format text|json] [--metrics ADDR:PORT]\n"
+	    "                     [--log-format text|json] [--metrics [ADDR:]PORT]\n"
 	    "                     MANIFEST\n"
 	    "       pytasking-run ctl [-s SOCKET] [--json] COMMAND [ARG...]\n"
 	    "\n"
@@ -58,8 +58,8 @@ usage(FILE *fp)
 	    "                  or told by ctl\n"
 	    "  --timestamps    put the time (UTC) in front of every line\n"
 	    "  --log-format FORMAT  text (default) or json: one JSON object a line\n"
-	    "  --metrics ADDR:PORT  serve Prometheus metrics at http://ADDR:PORT/metrics\n"
-	    "                  (overrides the manifest's metrics:)\n"
+	    "  --metrics [ADDR:]PORT  serve Prometheus metrics at http://ADDR:PORT/metrics\n"
+	    "                  (default ADDR 127.0.0.1; overrides the manifest's metrics:)\n"
 	    "  -h, --help      show this help\n"
 	    "  -V, --version   show the version\n"
 	    "\n"

@@ -212,7 +212,24 @@ metrics_format(struct buf *b, const struct metrics_unit *units,
 	}
 }
 
-/* "HOST:PORT" or "[V6]:PORT". */
+/* PORT (digits only, 0 to 65535) on host. */
+static int
+metrics_port_only(const char *host, const char *p, char **hostp,
+    unsigned *port, const char **errstr)
+{
+	unsigned long	n;
+
+	if (*p == '\0' || strspn(p, "0123456789") != strlen(p) ||
+	    strlen(p) > 5 || (n = strtoul(p, NULL, 10)) > 65535) {
+		*errstr = "expected a port from 0 to 65535";
+		return -1;
+	}
+	*hostp = xstrdup(host);
+	*port = (unsigned)n;
+	return 0;
+}
+
+/* "HOST:PORT", "[V6]:PORT", ":PORT" or "PORT". */
 int
 metrics_parse_addr(const char *s, char **host, unsigned *port,
     const char **errstr)
@@ -226,6 +243,12 @@ metrics_parse_addr(const char *s, char **host, unsigned *port,
 	int		 v6 = 0;
 
 	*host = NULL;
+	/* A port alone, or ":PORT": loopback, the safe default. */
+	if (*s != '\0' && strspn(s, "0123456789") == strlen(s))
+		return metrics_port_only("127.0.0.1", s, host, port, errstr);
+	if (s[0] == ':')
+		return metrics_port_only("127.0.0.1", s + 1, host, port,
+		    errstr);
 	if (s[0] == '[') {
 		if ((p = strchr(s, ']')) == NULL || p[1] != ':') {
 			*errstr = "expected [IPV6]:PORT";

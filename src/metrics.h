@@ -44,9 +44,10 @@ void	metrics_format(struct buf *b, const struct metrics_unit *, size_t,
 void	metrics_label_value(struct buf *b, const char *s);
 /*
  * Split "HOST:PORT" ("[V6]:PORT" for IPv6) of the metrics listener into
- * *host and *port (allocated; free them). HOST must be an IPv4 or IPv6
- * address (no names: nothing to resolve on the loop); PORT 0 to 65535,
- * 0 for any free port.
+ * *host (allocated; free it) and *port. HOST must be an IPv4 or IPv6
+ * address (no names: nothing to resolve on the loop); without one
+ * (":PORT" or "PORT") it is 127.0.0.1. PORT 0 to 65535, 0 for any free
+ * port.
  * Returns 0, or -1 with a static *errstr.
  */
 int	metrics_parse_addr(const char *s, char **host, unsigned *port,

@@ -15,7 +15,7 @@ ctl() { "$PYT" ctl -s "$SOCK" "$@"; }
 
 manifest m.yaml <<EOF2
 version: 1
-metrics: "127.0.0.1:0"
+metrics: ":0"            # a port alone: on 127.0.0.1
 queues:
   jobs: {capacity: 50}
 processes:

@@ -211,6 +211,21 @@ test_addr(void **state)
 	    &errstr), 0);
 	assert_false(metrics_addr_is_loopback(host));
 	free(host);
+	/* No address: loopback. */
+	assert_int_equal(metrics_parse_addr("9464", &host, &port, &errstr),
+	    0);
+	assert_string_equal(host, "127.0.0.1");
+	assert_int_equal(port, 9464);
+	free(host);
+	assert_int_equal(metrics_parse_addr(":9465", &host, &port, &errstr),
+	    0);
+	assert_string_equal(host, "127.0.0.1");
+	assert_int_equal(port, 9465);
+	free(host);
+	assert_int_equal(metrics_parse_addr(":", &host, &port, &errstr), -1);
+	assert_int_equal(metrics_parse_addr("", &host, &port, &errstr), -1);
+	assert_int_equal(metrics_parse_addr("99999", &host, &port, &errstr),
+	    -1);
 	assert_int_equal(metrics_parse_addr("localhost:9464", &host, &port,
 	    &errstr), -1);
 	assert_null(host);
