@@ -871,6 +871,7 @@ top_now_ms(void)
 static int
 top_screen(struct top *t)
 {
+	SCREEN		*scr;
 	uint64_t	 next = 0, now;
 	size_t		 i;
 	char		*cause = NULL;
@@ -882,9 +883,11 @@ top_screen(struct top *t)
 		return 1;
 	}
 	next = top_now_ms() + t->delay_ms;
-	if (initscr() == NULL) {
+	/* newterm, not initscr: an unknown terminal is an error, not exit. */
+	if ((scr = newterm(NULL, stdout, stdin)) == NULL) {
 		fprintf(stderr, "pytasking-run: ctl top: cannot use the "
-		    "terminal\n");
+		    "terminal (TERM=%s)\n", getenv("TERM") != NULL ?
+		    getenv("TERM") : "");
 		return 1;
 	}
 	cbreak();
@@ -987,9 +990,11 @@ top_screen(struct top *t)
 	}
 out:
 	endwin();
+	delscreen(scr);
 	return 0;
 gone:
 	endwin();
+	delscreen(scr);
 	top_gone(1, cause);
 	return 1;
 }
