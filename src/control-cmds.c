@@ -55,6 +55,10 @@ frame_unit(struct buf *out, const struct sv_unit_info *u,
 		ctlproto_frame_null(&fr, "exit_status");
 	}
 	ctlproto_frame_strs(&fr, "base", u->base != NULL ? u->base : u->name);
+	if (u->stdin_queue != NULL)
+		ctlproto_frame_int(&fr, "in_flight", (int64_t)u->in_flight);
+	else
+		ctlproto_frame_null(&fr, "in_flight");
 	sampler_unit(sampler, u->name, &st);
 	ctlproto_frame_int(&fr, "cpu_pct", (int64_t)st.cpu_pct);
 	ctlproto_frame_int(&fr, "cpu_time_ms", (int64_t)st.cpu_ms);
@@ -230,16 +234,24 @@ conn_status(struct conn *c, const char *name)
 	conn_finish(c, &fr);
 }
 
-/* Consumers of a queue running now, of the units in u. */
+/*
+ * Consumers of a queue running now, of the units in u, and the items
+ * they hold in flight (taken, not read yet) in *held.
+ */
 static size_t
-queue_consumers(const char *name, const struct sv_unit_info *u, size_t n)
+queue_consumers(const char *name, const struct sv_unit_info *u, size_t n,
+    uint64_t *held)
 {
 	size_t	i, k = 0;
 
+	*held = 0;
 	for (i = 0; i < n; i++)
-		if (u[i].stdin_queue != NULL && u[i].pid > 0 &&
-		    strcmp(u[i].stdin_queue, name) == 0)
-			k++;
+		if (u[i].stdin_queue != NULL &&
+		    strcmp(u[i].stdin_queue, name) == 0) {
+			if (u[i].pid > 0)
+				k++;
+			*held += u[i].in_flight;
+		}
 	return k;
 }
 
@@ -290,6 +302,7 @@ conn_queues(struct conn *c)
 	struct ctl_frame		  fr;
 	struct buf			  hist;
 	size_t				  n, nu, i, j, pending, live;
+	uint64_t			  held;
 
 	nu = supervisor_list(c->ctl->sv, &units);
 	n = supervisor_queues(c->ctl->sv, &qs);
@@ -323,7 +336,8 @@ conn_queues(struct conn *c)
 		    (int64_t)(live > pending ? live - pending : 0));
 		ctlproto_frame_int(&fr, "producers_pending", (int64_t)pending);
 		ctlproto_frame_int(&fr, "consumers", (int64_t)queue_consumers(
-		    wqueue_name(qs[i]), units, nu));
+		    wqueue_name(qs[i]), units, nu, &held));
+		ctlproto_frame_int(&fr, "in_flight", (int64_t)held);
 		ctlproto_frame_int(&fr, "in_per_s",
 		    (int64_t)(st.in_per_s + 0.5));
 		ctlproto_frame_int(&fr, "out_per_s",

@@ -209,8 +209,8 @@ is_sampled(const char *key)
 {
 	static const char *const keys[] = {
 		"base", "cpu_pct", "cpu_time_ms", "rss_bytes", "capacity", "torn",
-		"producers", "producers_pending", "consumers", "in_per_s",
-		"out_per_s",
+		"producers", "producers_pending", "consumers", "in_flight",
+		"in_per_s", "out_per_s",
 		"depth_history", NULL
 	};
 	size_t	i;

@@ -48,6 +48,7 @@ struct tunit {
 	int64_t		 cpu_pct;
 	int64_t		 rss;		/* -1: not known */
 	int64_t		 exit_status;
+	int64_t		 in_flight;	/* -1: reads no queue */
 };
 
 struct tqueue {
@@ -55,6 +56,7 @@ struct tqueue {
 	char		*mode;
 	int64_t		 depth, capacity, in_s, out_s, dropped;
 	int64_t		 redelivered, producers, pending, consumers;
+	int64_t		 in_flight;
 	uint64_t	 hist[TOP_HISTORY];
 	size_t		 nhist;
 };
@@ -256,6 +258,7 @@ top_fetch(struct top *t, char **cause)
 		u->cpu_pct = fint(&c.recs[i], "cpu_pct", 0);
 		u->rss = fint(&c.recs[i], "rss_bytes", -1);
 		u->exit_status = fint(&c.recs[i], "exit_status", -1);
+		u->in_flight = fint(&c.recs[i], "in_flight", -1);
 	}
 	ctl_forget(&c);
 
@@ -281,6 +284,7 @@ top_fetch(struct top *t, char **cause)
 		q->producers = fint(&c.recs[i], "producers", 0);
 		q->pending = fint(&c.recs[i], "producers_pending", 0);
 		q->consumers = fint(&c.recs[i], "consumers", 0);
+		q->in_flight = fint(&c.recs[i], "in_flight", 0);
 		if ((h = fstr(&c.recs[i], "depth_history")) != NULL) {
 			for (p = h; *p != '\0' && q->nhist < TOP_HISTORY;
 			    p = end) {
@@ -412,20 +416,24 @@ static void
 top_unit_row(struct top *t, enum row_kind kind, const char *label,
     size_t nw, const char *name, const char *ukind, const char *state,
     const char *colour, const char *pid, int64_t cpu, int64_t rss,
-    int64_t restarts, int64_t uptime, const char *last)
+    int64_t restarts, int64_t uptime, int64_t held, const char *last)
 {
 	struct row	*r;
 	struct buf	 b;
-	char		 rs[32], up[32];
+	char		 rs[32], up[32], hs[32];
 	size_t		 off;
 
 	top_bytes(rss, rs, sizeof rs);
 	top_duration(uptime, up, sizeof up);
+	if (held < 0)
+		snprintf(hs, sizeof hs, "-");
+	else
+		snprintf(hs, sizeof hs, "%lld", (long long)held);
 	buf_init(&b);
 	buf_addf(&b, "%-*s %-8s ", (int)nw, label, ukind);
 	off = buf_used(&b);
-	buf_addf(&b, "%-9s %7s %5lld %7s %8lld %7s  %s", state, pid,
-	    (long long)cpu, rs, (long long)restarts, up, last);
+	buf_addf(&b, "%-9s %7s %5lld %7s %8lld %7s %6s  %s", state, pid,
+	    (long long)cpu, rs, (long long)restarts, up, hs, last);
 	r = top_add_row(t, kind, &b, name);
 	r->state_off = off;
 	r->state = colour;
@@ -446,7 +454,7 @@ top_instance_row(struct top *t, const struct tunit *u, const char *indent,
 		    (long long)u->exit_status);
 	top_unit_row(t, ROW_UNIT, label, nw, u->name, u->kind, u->state,
 	    u->state, u->pid > 0 ? pid : "-", u->cpu_pct, u->rss, u->restarts,
-	    u->uptime_ms, u->last_exit != NULL ? last : "-");
+	    u->uptime_ms, u->in_flight, u->last_exit != NULL ? last : "-");
 }
 
 /*
@@ -463,7 +471,7 @@ top_render(struct top *t, size_t width, int all)
 	char		 stamp[16], last[48], depth[48], label[300], prod[48];
 	const char	*state;
 	size_t		 i, j, n, nw = 6, qw = 7, running, prefix, sw;
-	int64_t		 cpu, rss, restarts;
+	int64_t		 cpu, rss, restarts, held;
 	time_t		 now = time(NULL);
 	struct tm	 tm;
 	int		 open, mixed;
@@ -494,9 +502,9 @@ top_render(struct top *t, size_t width, int all)
 	top_add_row(t, ROW_TEXT, &b, NULL)->bold = 1;
 	top_add_row(t, ROW_TEXT, &b, NULL);
 
-	buf_addf(&b, "%-*s %-8s %-9s %7s %5s %7s %8s %7s  %s", (int)nw,
+	buf_addf(&b, "%-*s %-8s %-9s %7s %5s %7s %8s %7s %6s  %s", (int)nw,
 	    "  UNIT", "KIND", "STATE", "PID", "CPU%", "RSS", "RESTARTS",
-	    "UPTIME", "LAST EXIT");
+	    "UPTIME", "INFLT", "LAST EXIT");
 	top_add_row(t, ROW_TEXT, &b, NULL)->bold = 1;
 	for (i = 0; i < t->nunits; i++) {
 		u = &t->units[i];
@@ -508,7 +516,7 @@ top_render(struct top *t, size_t width, int all)
 			continue;
 		n = 0;
 		cpu = restarts = 0;
-		rss = -1;
+		rss = held = -1;
 		mixed = 0;
 		for (j = i; j < t->nunits; j++) {
 			v = &t->units[j];
@@ -520,6 +528,8 @@ top_render(struct top *t, size_t width, int all)
 			n++;
 			cpu += v->cpu_pct;
 			restarts += v->restarts;
+			if (v->in_flight >= 0)
+				held = (held < 0 ? 0 : held) + v->in_flight;
 			if (v->rss >= 0)
 				rss = (rss < 0 ? 0 : rss) + v->rss;
 			if (strcmp(v->state, u->state) != 0)
@@ -537,7 +547,8 @@ top_render(struct top *t, size_t width, int all)
 		    u->base);
 		snprintf(last, sizeof last, "%zu replicas", n);
 		top_unit_row(t, ROW_GROUP, label, nw, u->base, u->kind, state,
-		    mixed ? NULL : u->state, "-", cpu, rss, restarts, 0, last);
+		    mixed ? NULL : u->state, "-", cpu, rss, restarts, 0, held,
+		    last);
 		if (!open)
 			continue;
 		for (j = i; j < t->nunits; j++) {
@@ -551,9 +562,10 @@ top_render(struct top *t, size_t width, int all)
 	}
 
 	top_add_row(t, ROW_TEXT, &b, NULL);
-	buf_addf(&b, "%-*s %-9s %-*s %11s %6s %6s %7s %7s %7s %5s  %s",
+	buf_addf(&b, "%-*s %-9s %-*s %11s %6s %6s %7s %7s %7s %5s %6s  %s",
 	    (int)qw, "  QUEUE", "MODE", TOP_BAR + 2, "DEPTH", "", "IN/S",
-	    "OUT/S", "DROPPED", "REDELIV", "PROD", "CONS", "LAST MINUTE");
+	    "OUT/S", "DROPPED", "REDELIV", "PROD", "CONS", "INFLT",
+	    "LAST MINUTE");
 	top_add_row(t, ROW_TEXT, &b, NULL)->bold = 1;
 	for (i = 0; i < t->nqueues; i++) {
 		q = &t->queues[i];
@@ -567,10 +579,10 @@ top_render(struct top *t, size_t width, int all)
 		/* Producers live/pending (waiting for dependencies). */
 		snprintf(prod, sizeof prod, "%lld/%lld",
 		    (long long)q->producers, (long long)q->pending);
-		buf_addf(&b, "] %11s %6lld %6lld %7lld %7lld %7s %5lld  ",
+		buf_addf(&b, "] %11s %6lld %6lld %7lld %7lld %7s %5lld %6lld  ",
 		    depth, (long long)q->in_s, (long long)q->out_s,
 		    (long long)q->dropped, (long long)q->redelivered, prod,
-		    (long long)q->consumers);
+		    (long long)q->consumers, (long long)q->in_flight);
 		/* The sparkline takes what is left of the width. */
 		prefix = buf_used(&b);
 		/* Batch: no padding, the values there are. */

@@ -56,6 +56,7 @@ struct sv_unit_info {
 	const char	*base;		/* the spec's name ("web" of "web.2") */
 	int		 ready;		/* the current run is ready */
 	const char	*stdin_queue;	/* the queue it reads; NULL: none */
+	uint64_t	 in_flight;	/* items taken from it, not read yet */
 };
 
 /* Every unit instance, in manifest order; *out is allocated (free it). */

@@ -82,6 +82,8 @@ unit_info(const struct unit *u, struct sv_unit_info *i)
 	i->ready = u->is_ready;
 	if (u->pr != NULL && u->pr->stdin_wq != NULL)
 		i->stdin_queue = wqueue_name(u->pr->stdin_wq);
+	if (u->pr != NULL && u->pr->in != NULL)
+		i->in_flight = inlet_in_flight(u->pr->in);
 }
 
 size_t

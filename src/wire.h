@@ -121,5 +121,7 @@ struct inlet	*inlet_new(struct wire *, int fd, int rfd, struct wqueue *,
 /* Close, putting items the child never read back at the queue's head. */
 void		 inlet_free(struct inlet *);
 int		 inlet_is_closed(const struct inlet *);
+/* Items taken from the queue not read by the child yet (read-only). */
+size_t		 inlet_in_flight(const struct inlet *);
 
 #endif

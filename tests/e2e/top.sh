@@ -52,6 +52,14 @@ grep -Eq '^  producer +process +running +[0-9]+ ' "$T/batch" ||
 grep -Eq '^- worker +process +running .* 2 replicas$' "$T/batch" ||
     fail "group row: $(cat "$T/batch")"
 grep -Eq '^    worker\.2 +process +running ' "$T/batch" || fail "replica row"
+# A consumer fed faster than it reads holds items in flight (its pipe).
+held() {
+	[ "$(ctl --json status worker.1 | js 'd["units"][0]["in_flight"] > 0')" = True ]
+}
+wait_for 10 held || fail "no item in flight"
+ctl top >"$T/batch2" || fail "top"
+grep -Eq '^    worker\.1 +process +running .* [1-9][0-9]* +-$' "$T/batch2" ||
+    fail "in flight: $(cat "$T/batch2")"
 grep -Eq '^  jobs +share +\[[#.]{16}\] +[0-9]+/40 ' "$T/batch" ||
     fail "queue row: $(cat "$T/batch")"
 # Producers live/pending, then consumers.
