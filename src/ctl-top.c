@@ -119,8 +119,8 @@ top_usage(FILE *fp)
 	    "A live view of units and queues.\n"
 	    "\n"
 	    "  -b, --batch       plain snapshots, no screen handling\n"
-	    "  -n, --iterations N  stop after N snapshots (batch: default forever;\n"
-	    "                    1 when standard output is not a terminal)\n"
+	    "  -n, --iterations N  stop after N snapshots or refreshes (default:\n"
+	    "                    never; 1 when not on a terminal)\n"
 	    "  -d, --delay DURATION  between refreshes (default 1s)\n"
 	    "\n"
 	    "Keys: up/down or k/j select, enter/right/left open or close a group,\n"
@@ -885,6 +885,7 @@ top_screen(struct top *t)
 {
 	SCREEN		*scr;
 	uint64_t	 next = 0, now;
+	long		 nfetch = 0;
 	size_t		 i;
 	char		*cause = NULL;
 	int		 ch, wait;
@@ -918,6 +919,9 @@ top_screen(struct top *t)
 	for (;;) {
 		now = top_now_ms();
 		if (now >= next) {
+			/* -n: that many refreshes, the first one included. */
+			if (t->iterations > 0 && ++nfetch >= t->iterations)
+				break;
 			if (top_fetch(t, &cause) == -1)
 				goto gone;
 			next = now + t->delay_ms;

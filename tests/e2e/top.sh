@@ -147,6 +147,17 @@ tm send-keys -t top q
 wait_screen 5 '^top exited 0$'
 wait_screen 5 '^icanon echo *$'
 
+# -n on the screen: that many refreshes, then exit 0.
+cat >"$T/run-n.sh" <<EOF2
+"$PYT" ctl -s "$SOCK" top -n 3 -d 200ms
+echo "top -n exited \$?"
+sleep 1000
+EOF2
+tm kill-session -t top
+tm new-session -d -s top -x 120 -y 40 "env TERM=xterm-256color sh $T/run-n.sh" ||
+    fail "tmux new-session"
+wait_screen 10 '^top -n exited 0$'
+
 # A supervisor that goes away: top says so, exits 1, terminal sane.
 tm kill-session -t top
 tm new-session -d -s top -x 120 -y 40 \
