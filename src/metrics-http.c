@@ -33,6 +33,8 @@ struct mconn {
 	uv_shutdown_t		 sreq;
 	int			 handles;	/* open handles */
 	int			 answered;
+	int			 sent;		/* answer written, FIN sent */
+	int			 peer_eof;	/* the client closed its side */
 	int			 closing;
 	struct buf		 in;
 	struct buf		 out;
@@ -85,10 +87,22 @@ mconn_timer_cb(uv_timer_t *t)
 	mconn_close(t->data);
 }
 
+/*
+ * The answer is out. Closing now, with bytes of the client still unread
+ * (a request body), would send a reset that can destroy the answer in
+ * flight; so the connection lingers, reading and dropping, until the
+ * client closes its side or the connection's timer ends it.
+ */
 static void
 mconn_shutdown_cb(uv_shutdown_t *req, int status)
 {
-	mconn_close(req->data);
+	struct mconn	*c = req->data;
+
+	if (c->closing)
+		return;
+	c->sent = 1;
+	if (status != 0 || c->peer_eof)
+		mconn_close(c);
 }
 
 static void
@@ -112,7 +126,6 @@ mconn_answer(struct mconn *c, const char *status, const char *extra,
 	uv_buf_t	b;
 
 	c->answered = 1;
-	(void)uv_read_stop((uv_stream_t *)&c->tcp);
 	buf_addf(&c->out, "HTTP/1.1 %s\r\nContent-Type: %s\r\n"
 	    "Content-Length: %zu\r\nConnection: close\r\n%s\r\n", status,
 	    ctype, blen, extra);
@@ -197,13 +210,19 @@ mconn_read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 	const char	*p, *end;
 	size_t		 len;
 
-	if (c->closing || c->answered)
+	if (c->closing)
 		return;
 	if (n < 0) {
-		mconn_close(c);
+		/* A client that half-closed still gets its answer. */
+		if (c->answered && !c->sent) {
+			c->peer_eof = 1;
+			(void)uv_read_stop(s);
+		} else
+			mconn_close(c);
 		return;
 	}
-	if (n == 0)
+	/* Answered: what else comes is read and dropped (see above). */
+	if (n == 0 || c->answered)
 		return;
 	buf_add(&c->in, b->base, (size_t)n);
 	p = buf_ptr(&c->in);

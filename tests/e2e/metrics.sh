@@ -137,6 +137,22 @@ r = ask(b"garbage\r\n\r\n")
 assert r.startswith(b"HTTP/1.1 400 "), r[:80]
 r = ask(b"GET /metrics HTTP/1.1\r\nX: " + b"a" * 20000 + b"\r\n\r\n")
 assert r.startswith(b"HTTP/1.1 431 "), r[:80]
+# A client that half-closes after its request still gets the answer.
+s = socket.create_connection(("127.0.0.1", port), timeout=10)
+s.sendall(b"GET /metrics HTTP/1.0\r\n\r\n")
+s.shutdown(socket.SHUT_WR)
+r = b""
+while True:
+    b = s.recv(65536)
+    if not b:
+        break
+    r += b
+s.close()
+assert r.startswith(b"HTTP/1.1 200 OK") and r.endswith(b"\n"), r[:80]
+# A large body the server never reads does not cost the answer.
+r = ask(b"POST /metrics HTTP/1.1\r\nContent-Length: 4000000\r\n\r\n" +
+        b"x" * 4000000)
+assert r.startswith(b"HTTP/1.1 405 "), r[:80]
 # A slow client: one byte, then silence.
 slow = socket.create_connection(("127.0.0.1", port), timeout=30)
 slow.sendall(b"G")
