@@ -491,8 +491,9 @@ top_render(struct top *t, size_t width, int all)
 	for (i = 0; i < t->nunits; i++)
 		if (strcmp(t->units[i].state, "running") == 0)
 			running++;
-	localtime_r(&now, &tm);
-	strftime(stamp, sizeof stamp, "%H:%M:%S", &tm);
+	if (localtime_r(&now, &tm) == NULL ||
+	    strftime(stamp, sizeof stamp, "%H:%M:%S", &tm) == 0)
+		snprintf(stamp, sizeof stamp, "--:--:--");
 	buf_addf(&b, "pytasking-run top - %s - units: %zu, %zu running - "
 	    "queues: %zu", stamp, t->nunits, running, t->nqueues);
 	if (t->filter[0] != '\0')
@@ -876,7 +877,8 @@ top_now_ms(void)
 {
 	struct timespec	ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+		return 0;
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
