@@ -345,6 +345,12 @@ ctl_print(struct ctl *c)
 			if ((item = record_get(&c->recs[i], "text")) != NULL)
 				fwrite(item->val, 1, item->vlen, stdout);
 		break;
+	case CTL_START:
+		/* Not an error: what was asked holds already. */
+		if ((item = record_get(&c->final, "already")) != NULL)
+			printf("%.*s: already running\n", (int)item->vlen,
+			    item->val);
+		break;
 	case CTL_GET:
 		if ((item = record_get(&c->final, "item")) != NULL) {
 			fwrite(item->val, 1, item->vlen, stdout);

@@ -709,8 +709,8 @@ top_state_pair(const char *state)
 		return PAIR_RUNNING;
 	if (strcmp(state, "failed") == 0)
 		return PAIR_FAILED;
-	if (strcmp(state, "waiting") == 0 || strcmp(state, "backoff") == 0 ||
-	    strcmp(state, "stopping") == 0)
+	if (strcmp(state, "waiting") == 0 || strcmp(state, "starting") == 0 ||
+	    strcmp(state, "backoff") == 0 || strcmp(state, "stopping") == 0)
 		return PAIR_WAITING;
 	return 0;
 }

@@ -148,12 +148,16 @@ manifest_proc_equal(const struct proc_spec *a, const struct proc_spec *b)
 	    !manifest_output_equal(&a->out, &b->out) ||
 	    !manifest_output_equal(&a->err, &b->err) ||
 	    !manifest_str_equal(a->stdin_queue, b->stdin_queue) ||
-	    a->replicas != b->replicas ||
+	    a->replicas != b->replicas || a->replicas_set != b->replicas_set ||
+	    a->nsuccess != b->nsuccess || a->min_uptime_ms != b->min_uptime_ms ||
 	    !manifest_deps_equal(a->deps, a->ndeps, b->deps, b->ndeps) ||
 	    !manifest_ready_equal(&a->ready, &b->ready) ||
 	    a->umask != b->umask || !manifest_str_equal(a->user, b->user) ||
 	    !manifest_str_equal(a->group, b->group))
 		return 0;
+	for (i = 0; i < a->nsuccess; i++)
+		if (a->success_codes[i] != b->success_codes[i])
+			return 0;
 	for (i = 0; i < a->nenv; i++)
 		if (strcmp(a->env[i].name, b->env[i].name) != 0 ||
 		    strcmp(a->env[i].value, b->env[i].value) != 0)

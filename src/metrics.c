@@ -41,7 +41,7 @@ static const struct {
 	const char		*help;
 } metrics_families[] = {
 	{ MF_UNIT_UP, "pytasking_unit_up", "gauge",
-	    "1 when the unit has a run going on (running or stopping)." },
+	    "1 when the unit has a run going on (starting to stopping)." },
 	{ MF_UNIT_READY, "pytasking_unit_ready", "gauge",
 	    "1 when the unit's current run is ready." },
 	{ MF_UNIT_RESTARTS, "pytasking_unit_restarts_total", "counter",

@@ -400,8 +400,7 @@ sampler_metrics(const struct sampler *s, struct buf *b)
 		    strncmp(info[i].name, mu[i].unit, blen) == 0 &&
 		    info[i].name[blen] == '.')
 			mu[i].replica = info[i].name + blen + 1;
-		mu[i].up = strcmp(info[i].state, "running") == 0 ||
-		    strcmp(info[i].state, "stopping") == 0;
+		mu[i].up = info[i].up;
 		mu[i].ready = info[i].ready;
 		mu[i].restarts = info[i].restarts;
 		sampler_unit(s, info[i].name, &st);
