@@ -78,6 +78,12 @@ conn_line_cb(const char *unit, const char *line, size_t len, void *arg)
 
 	if (c->closing || c->doomed || c->done)
 		return;
+	if (line == NULL) {
+		/* What we followed was removed: nothing more will come. */
+		conn_fail_cause(c, xasprintf("%s was removed: no more lines "
+		    "to follow", unit));
+		return;
+	}
 	ctlproto_frame_init(&fr);
 	ctlproto_frame_adds(&fr, "rec");
 	ctlproto_frame_adds(&fr, "lines");

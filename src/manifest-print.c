@@ -170,7 +170,11 @@ manifest_print_deps(FILE *fp, const struct dep *deps, size_t n)
 		if (i > 0)
 			fputs(", ", fp);
 		manifest_print_str(fp, deps[i].name);
-		fprintf(fp, ": %s", conds[deps[i].cond]);
+		if (deps[i].bind)
+			fprintf(fp, ": {condition: %s, bind: true}",
+			    conds[deps[i].cond]);
+		else
+			fprintf(fp, ": %s", conds[deps[i].cond]);
 	}
 	fputs("}\n", fp);
 }

@@ -87,6 +87,7 @@ enum dep_cond {
 struct dep {
 	char		*name;	/* a process or task */
 	enum dep_cond	 cond;
+	int		 bind;	/* stopped while the condition no longer holds */
 	struct loc	 loc;
 };
 

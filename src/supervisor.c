@@ -132,6 +132,12 @@ spec_has_idx(const struct proc_spec *ps)
 	return ps != NULL && (ps->replicas_set || ps->replicas > 1);
 }
 
+int
+sv_unit_is_named(const struct unit *u, const char *name)
+{
+	return strcmp(u->base, name) == 0 || strcmp(u->name, name) == 0;
+}
+
 /*
  * The instances a name means, wherever they sit in the array: a base
  * name means every instance of its spec; "web.2" means one. *out is
@@ -588,6 +594,23 @@ sv_handle(struct unit *u, enum unit_event ev, const struct unit_exit *x)
 	return 0;
 }
 
+/* Does the condition hold for t at this moment (bind:)? */
+static int
+dep_holds_now(const struct unit *t, enum dep_cond c)
+{
+	switch (c) {
+	case DEP_STARTED:
+		return t->sm.state == UNIT_STARTING ||
+		    t->sm.state == UNIT_RUNNING;
+	case DEP_READY:
+		return t->sm.state == UNIT_RUNNING;
+	case DEP_SUCCEEDED:
+		return t->sm.state == UNIT_EXITED && t->sm.has_ended &&
+		    t->sm.last_end == END_SUCCEEDED;
+	}
+	return 0;
+}
+
 /* 1: the condition holds for every instance; 0: not yet; -1: never will. */
 static int
 dep_holds(struct supervisor *sv, const struct dep *d)
@@ -600,6 +623,12 @@ dep_holds(struct supervisor *sv, const struct dep *d)
 	for (i = 0; i < k && result != -1; i++) {
 		t = v[i];
 		ended = t->sm.state == UNIT_EXITED || t->sm.state == UNIT_FAILED;
+		/* Bound: the condition must hold now, and may again later. */
+		if (d->bind) {
+			if (!dep_holds_now(t, d->cond))
+				result = 0;
+			continue;
+		}
 		switch (d->cond) {
 		case DEP_STARTED:
 			if (t->sm.ever_started)
@@ -660,6 +689,75 @@ sv_check_deps(struct supervisor *sv)
 	}
 }
 
+/*
+ * Units bound to a dependency (bind: true) whose condition no longer
+ * holds are stopped, to wait for it again; in backoff, they wait now.
+ */
+static void
+sv_check_binds(struct supervisor *sv)
+{
+	const struct dep	*deps;
+	struct unit		*u;
+	size_t			 n, i, d;
+	enum unit_state		 s;
+
+	for (i = 0; i < sv->nunits; i++) {
+		u = sv->units[i];
+		s = u->sm.state;
+		if (s != UNIT_STARTING && s != UNIT_RUNNING &&
+		    s != UNIT_BACKOFF && !(s == UNIT_STOPPING &&
+		    u->sm.pending == UNIT_PEND_START))
+			continue;
+		deps = unit_deps(u, &n);
+		for (d = 0; d < n; d++) {
+			if (!deps[d].bind || dep_holds(sv, &deps[d]) == 1)
+				continue;
+			if (sv_post(u, UEV_UNBOUND) == 0 && s != UNIT_STOPPING)
+				log_info("%s: dependency %s is no longer %s: "
+				    "stopping until it is again", u->name,
+				    deps[d].name, dep_cond_name(deps[d].cond));
+			break;
+		}
+	}
+}
+
+/*
+ * --exit-code-from: once that unit has ended for good, everything stops
+ * and its status becomes the supervisor's.
+ */
+static void
+sv_check_exit_from(struct supervisor *sv)
+{
+	struct unit	**v;
+	size_t		  n, i;
+	int		  status = 0, settled = 1, ended = 0;
+
+	if (sv->exit_from == NULL || sv->exit_from_done)
+		return;
+	n = sv_select(sv, sv->exit_from, &v);
+	for (i = 0; i < n; i++) {
+		if (v[i]->sm.state != UNIT_EXITED &&
+		    v[i]->sm.state != UNIT_FAILED)
+			settled = 0;
+		else if (v[i]->sm.has_ended) {
+			ended = 1;
+			if (status == 0)
+				status = v[i]->last_status;
+		} else if (v[i]->sm.state == UNIT_FAILED && status == 0)
+			status = 1;
+	}
+	free(v);
+	if (n == 0 || !settled || (!ended && status == 0))
+		return;
+	sv->exit_from_done = 1;
+	sv->exit_from_status = status;
+	if (sv->shutting_down)
+		return;
+	log_info("%s ended with status %d: stopping everything "
+	    "(--exit-code-from)", sv->exit_from, status);
+	supervisor_shutdown(sv);
+}
+
 /* Is every unit of a command done with what it was asked? */
 int
 sv_op_is_done(const struct sv_op *op)
@@ -712,8 +810,11 @@ static void	sv_maybe_notify_ready(struct supervisor *);
 static void
 sv_after(struct supervisor *sv)
 {
-	if (sv->has_deps && !sv->shutting_down)
+	if (sv->has_deps && !sv->shutting_down) {
+		sv_check_binds(sv);
 		sv_check_deps(sv);
+	}
+	sv_check_exit_from(sv);
 	if (sv->shutting_down)
 		sv_shutdown_pass(sv);
 	sv_maybe_notify_ready(sv);
@@ -824,10 +925,15 @@ unit_forget(struct unit *u)
 	memmove(&sv->units[i], &sv->units[i + 1],
 	    (sv->nunits - i - 1) * sizeof *sv->units);
 	sv->nunits--;
-	/* Followers stay valid tokens; they just hear nothing more. */
-	while ((f = u->followers) != NULL) {
-		u->followers = f->next;
-		f->unit = NULL;
+	/* Followers of a name nothing means any more hear the end. */
+	LIST_FOREACH(f, &sv->followers, entry) {
+		if (!sv_unit_is_named(u, f->name))
+			continue;
+		for (i = 0; i < sv->nunits; i++)
+			if (sv_unit_is_named(sv->units[i], f->name))
+				break;
+		if (i == sv->nunits)
+			f->fn(u->name, NULL, 0, f->arg);
 	}
 	LIST_FOREACH(op, &sv->ops, entry)
 		for (i = 0; i < op->n; i++)
@@ -960,9 +1066,10 @@ unit_console_cb(void *arg, const char *line, size_t len)
 	}
 	logring_add(u->log, line, len);
 	logring_add(u->log, "\n", 1);
-	for (f = u->followers; f != NULL; f = next) {
-		next = f->next;
-		f->fn(u->name, line, len, f->arg);
+	for (f = LIST_FIRST(&u->sv->followers); f != NULL; f = next) {
+		next = LIST_NEXT(f, entry);
+		if (sv_unit_is_named(u, f->name))
+			f->fn(u->name, line, len, f->arg);
 	}
 }
 
@@ -1797,6 +1904,7 @@ supervisor_new(uv_loop_t *loop, struct manifest *m)
 	if (sv->rnd == 0)
 		sv->rnd = 1;
 	LIST_INIT(&sv->ops);
+	LIST_INIT(&sv->followers);
 	sv->wire = wire_new(loop);
 	sv->sched = sched_new(loop);
 	sched_turn_init(&sv->reap, sv_reap_cb);
@@ -2029,6 +2137,8 @@ supervisor_exit_status(const struct supervisor *sv)
 {
 	size_t	i;
 
+	if (sv->exit_from_done)
+		return sv->exit_from_status;
 	if (sv->killed_at_stop)
 		return 1;
 	for (i = 0; i < sv->nunits; i++)
@@ -2388,6 +2498,7 @@ supervisor_free(struct supervisor *sv)
 	/* After the tasks: each one's memory goes on a last turn. */
 	sched_free(sv->sched);
 	manifest_free(sv->m);
+	free(sv->exit_from);
 	free(sv->socket_path);
 	wire_free(sv->wire);
 	/* The struct embeds these handles: it goes with the last close. */

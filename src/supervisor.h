@@ -39,6 +39,12 @@ void			 supervisor_free(struct supervisor *);
 void	supervisor_set_keep(struct supervisor *, int);
 /* The control socket's path, given to children as PYTASKING_SOCKET. */
 void	supervisor_set_socket(struct supervisor *, const char *);
+/*
+ * --exit-code-from: when the named unit has ended for good, stop
+ * everything and exit with its status (128+N for a signal).
+ */
+int	supervisor_set_exit_from(struct supervisor *, const char *,
+	    char **cause);
 /* The guardian told of every process group spawned (guard.h); borrowed. */
 struct guard;
 void	supervisor_set_guard(struct supervisor *, struct guard *);
@@ -117,8 +123,10 @@ int	supervisor_logs(struct supervisor *, const char *,
 	    void (*fn)(const char *unit, const char *line, size_t len,
 	    void *arg), void *arg, char **cause);
 /*
- * Follow a unit's output: fn is called for each new line until
- * supervisor_unfollow. Returns a token, or NULL with *cause.
+ * Follow the output of what a name means, instances added by a reload or
+ * a scale included: fn is called for each new line until
+ * supervisor_unfollow; once a removal leaves nothing the name means, fn
+ * is called with a NULL line. Returns a token, or NULL with *cause.
  */
 void	*supervisor_follow(struct supervisor *, const char *,
 	    void (*fn)(const char *unit, const char *line, size_t len,

@@ -102,20 +102,24 @@ struct unit {
 	struct unit_waiters	 waiters;	/* tasks in "wait" on us */
 	TAILQ_ENTRY(unit)	 wait_entry;
 
-	/* Control: recent console output, followers. */
+	/* Control: recent console output. */
 	struct logring		*log;		/* made at the first line */
-	struct follower		*followers;
 	int			 added;		/* by ctl add, not the manifest */
 	char			*name;		/* "web", or "web.2" */
 };
 
-/* Someone following a unit's output ("ctl logs -f"). */
+/*
+ * Someone following the output of a name ("ctl logs -f"): whatever units
+ * the name means as they come and go, until none is left.
+ */
 struct follower {
-	struct follower	 *next;
-	struct unit	 *unit;
-	void		(*fn)(const char *, const char *, size_t, void *);
-	void		 *arg;
+	LIST_ENTRY(follower)	 entry;
+	char			*name;
+	void			(*fn)(const char *, const char *, size_t,
+				    void *);
+	void			*arg;
 };
+LIST_HEAD(followers, follower);
 
 /* One event waiting for the core (posted while another is handled). */
 struct sv_event {
@@ -171,6 +175,10 @@ struct supervisor {
 	size_t			 nevq, evq_head, evq_cap;
 	int			 posting;
 	LIST_HEAD(, sv_op)	 ops;
+	struct followers	 followers;
+	char			*exit_from;	/* --exit-code-from UNIT */
+	int			 exit_from_done;
+	int			 exit_from_status;
 };
 
 /* supervisor.c: the core. */
@@ -179,6 +187,8 @@ struct proc	*unit_child(const struct unit *);
 /* The instances a name means, wherever they sit; *out allocated. */
 size_t		 sv_select(struct supervisor *, const char *,
 		    struct unit ***out);
+/* Does the name mean this unit (its base name, or its own)? */
+int		 sv_unit_is_named(const struct unit *, const char *);
 /* Feed one event to a unit's state machine; 1 when it changed nothing. */
 int		 sv_post(struct unit *, enum unit_event);
 /* The same for every instance a name means; 0 or -1 with *cause. */
