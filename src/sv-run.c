@@ -383,7 +383,7 @@ unit_spawn_proc(struct unit *u)
 		a.fds[0] = p[0];
 		u->pr->in = inlet_new(u->sv->wire, p[1],
 		    fcntl(p[0], F_DUPFD_CLOEXEC, 3), u->pr->stdin_wq,
-		    u->pr->stdin_sub);
+		    u->pr->stdin_sub, u->name);
 	} else
 		a.fds[0] = sv_open_devnull(O_RDONLY);
 	a.fds[1] = unit_open_output(u, &u->ps->out, STDOUT_FILENO,

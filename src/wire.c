@@ -3,8 +3,8 @@
  * of an item to the inlet that would take it next. Waiters are called
  * from an idle handle, never from inside a push or pop, so no callback
  * ever runs in the middle of another one's work. Reads and writes no
- * child's pipe (outlet.c and inlet.c do); only the direct hand-off looks
- * into an inlet.
+ * child's pipe (outlet.c and inlet.c do); a consumer is seen only through
+ * its struct wq_consumer_ops.
  */
 #include "config.h"
 
@@ -214,8 +214,11 @@ wire_add_queue(struct wire *w, const struct queue_spec *qs)
 	wq->q = queue_new(qs->capacity, qs->mode, qs->redis ? QUEUE_BLOCK :
 	    qs->overflow);
 	wq->overflow = qs->overflow;
+	wq->prefetch = qs->prefetch;
 	TAILQ_INIT(&wq->readers);
 	TAILQ_INIT(&wq->writers);
+	TAILQ_INIT(&wq->consumers);
+	TAILQ_INIT(&wq->to_flush);
 	if (qs->redis)
 		wire_add_redis(w, wq, qs);
 	w->queues = xreallocarray(w->queues, w->nqueues + 1, sizeof *w->queues);
@@ -296,62 +299,103 @@ wqueue_is_full(const struct wqueue *wq)
 }
 
 /*
- * The direct path. When a local queue is empty and the first reader
- * waiting on it is an inlet with room in its batch (or its only consumer
- * is an inlet waiting for room in its pipe), that inlet would take an
- * item pushed now at its next pump anyway (inlet_fill), in the same
- * order and with the same counts: hand the item over at once, which
- * saves copying it into the ring and out again (about a third of the
- * work per line on a pipe of short lines). Every queue guarantee holds:
- * the order (the queue is empty, so nothing older is passed over), the
- * counters (in and out, as a push and a pop), redelivery (the item is in
- * the inlet's log like any item it took) and the memory bound (an inlet
- * holds at most one batch unwritten). Share mode only: a broadcast item
- * goes to every subscriber's ring; never for redis queues.
+ * The direct path. When a local share queue is empty, a consumer waiting
+ * for it (or its only consumer, busy writing) would take an item pushed
+ * now at its next pump anyway, in the same order and with the same
+ * counts: offer it at once, which saves copying it into the ring and out
+ * again (about a third of the work per line on a pipe of short lines).
+ * Every queue guarantee holds: the order (the queue is empty, so nothing
+ * older is passed over), the counters (in and out, as a push and a pop),
+ * redelivery (the consumer logs it like any item it took) and the memory
+ * bound (a consumer declines beyond one batch or its prefetch). Waiting
+ * consumers are offered the item oldest first, and one that takes it goes
+ * to the back of the line: with several consumers, items go round them.
+ * Not for broadcast (an item goes to every subscriber's ring) nor Redis.
  */
 static int
 wqueue_push_direct(struct wqueue *wq, const void *item, size_t len)
 {
-	struct wq_waiter	*w;
-	struct inlet		*in;
+	struct wq_waiter	*w, *taker = NULL;
 
 	if (wq->rq != NULL || queue_mode(wq->q) != QUEUE_SHARE ||
-	    queue_counters(wq->q)->depth != 0)
+	    queue_counters(wq->q)->depth != 0 || wq->closed)
 		return 0;
-	if ((w = TAILQ_FIRST(&wq->readers)) != NULL && w->fn == inlet_wake_cb)
-		in = w->arg;
-	else if (wq->solo != NULL && wq->solo->polling &&
-	    queue_nsubscribers(wq->q) == 1)
-		in = wq->solo;
-	else
+	TAILQ_FOREACH(w, &wq->readers, entry)
+		if (w->ops != NULL && w->ops->take(w, item, len)) {
+			taker = w;
+			TAILQ_REMOVE(&wq->readers, w, entry);
+			TAILQ_INSERT_TAIL(&wq->readers, w, entry);
+			break;
+		}
+	if (taker == NULL && queue_nsubscribers(wq->q) == 1 &&
+	    (w = TAILQ_FIRST(&wq->consumers)) != NULL && w->on == NULL &&
+	    w->ops->take(w, item, len))
+		taker = w;
+	if (taker == NULL)
 		return 0;
-	if (in->unwritten >= WIRE_WRITE_BATCH || in->fd == -1 || in->broken ||
-	    in->rtk != NULL)
-		return 0;
-	inlet_log_add(in, item, len);
 	queue_count_through(wq->q);
-	wq->direct_to = in;
-	/* A waiting reader pumps at the idle; a polling one when writable. */
-	if (w != NULL && w->arg == in)
+	if (!taker->flush_pending) {
+		taker->flush_pending = 1;
+		TAILQ_INSERT_TAIL(&wq->to_flush, taker, fentry);
+	}
+	/* A waiting reader writes at the idle; a busy one when it can. */
+	if (taker->on == wq)
 		wire_schedule(wq, 0);
 	return 1;
 }
 
 /*
- * After an outlet's chunk: let the inlet that took items directly write
- * them now, before the next chunk is read, so that its batch has room
- * again and the next chunk goes direct too. Not inside a push or a pop:
- * between two reads, where the idle would have pumped it a turn later.
+ * After an outlet's chunk: let the consumers that took items directly
+ * write them now, before the next chunk is read, so that their batches
+ * have room again and the next chunk goes direct too. Not inside a push
+ * or a pop: between two reads, where the idle would have pumped them a
+ * turn later.
  */
 void
 wqueue_flush_direct(struct wqueue *wq)
 {
-	struct inlet	*in = wq->direct_to;
+	struct wq_waiter	*w;
 
-	if (in == NULL)
+	while ((w = TAILQ_FIRST(&wq->to_flush)) != NULL) {
+		TAILQ_REMOVE(&wq->to_flush, w, fentry);
+		w->flush_pending = 0;
+		w->ops->flush(w);
+	}
+}
+
+void
+wqueue_consumer_add(struct wqueue *wq, struct wq_waiter *w)
+{
+	w->consumer_of = wq;
+	w->flush_pending = 0;
+	TAILQ_INSERT_TAIL(&wq->consumers, w, centry);
+}
+
+void
+wqueue_consumer_del(struct wq_waiter *w)
+{
+	struct wqueue	*wq = w->consumer_of;
+
+	wqueue_unwait(w);
+	if (wq == NULL)
 		return;
-	wq->direct_to = NULL;
-	inlet_pump(in);
+	if (w->flush_pending)
+		TAILQ_REMOVE(&wq->to_flush, w, fentry);
+	w->flush_pending = 0;
+	TAILQ_REMOVE(&wq->consumers, w, centry);
+	w->consumer_of = NULL;
+}
+
+size_t
+wqueue_nsubscribers(const struct wqueue *wq)
+{
+	return queue_nsubscribers(wq->q);
+}
+
+size_t
+wqueue_prefetch(const struct wqueue *wq)
+{
+	return wq->prefetch;
 }
 
 int

@@ -24,6 +24,20 @@ struct wqueue;
 struct outlet;
 struct inlet;
 
+struct wq_waiter;
+
+/*
+ * What a consumer of a queue offers the queue (an inlet: a child's
+ * stdin). take: accept an item pushed into the empty share queue now (1)
+ * or decline (0), without writing it; flush: write what take accepted;
+ * held: items taken and not yet read by the child (in flight).
+ */
+struct wq_consumer_ops {
+	int		(*take)(struct wq_waiter *, const void *, size_t);
+	void		(*flush)(struct wq_waiter *);
+	size_t		(*held)(const struct wq_waiter *);
+};
+
 /* Someone waiting for a queue to have items (or end), or to have room. */
 struct wq_waiter {
 	TAILQ_ENTRY(wq_waiter)	 entry;
@@ -31,6 +45,14 @@ struct wq_waiter {
 	int			 writer;
 	void			(*fn)(struct wq_waiter *);
 	void			*arg;
+	/* A consumer only (wqueue_consumer_add); NULL otherwise. */
+	const struct wq_consumer_ops *ops;
+	const char		*name;		/* borrowed: for listings */
+	/* The queue's own: its consumers, and those to flush. */
+	TAILQ_ENTRY(wq_waiter)	 centry;
+	TAILQ_ENTRY(wq_waiter)	 fentry;
+	struct wqueue		*consumer_of;
+	int			 flush_pending;
 };
 
 /* Owner: the caller. */
@@ -78,6 +100,13 @@ void		 wqueue_wait_readable(struct wqueue *, struct wq_waiter *);
 /* Call w->fn once, soon, when the queue is no longer full. */
 void		 wqueue_wait_writable(struct wqueue *, struct wq_waiter *);
 void		 wqueue_unwait(struct wq_waiter *);
+/* A consumer starts or stops reading the queue (w->ops set). */
+void		 wqueue_consumer_add(struct wqueue *, struct wq_waiter *);
+void		 wqueue_consumer_del(struct wq_waiter *);
+/* Subscribers of the queue (consumers, tasks reading it). */
+size_t		 wqueue_nsubscribers(const struct wqueue *);
+/* The queue's prefetch key; 0 when not set. */
+size_t		 wqueue_prefetch(const struct wqueue *);
 
 /* Where an outlet's lines go. */
 struct outlet_config {
@@ -113,8 +142,9 @@ void		 outlet_free(struct outlet *, int keep_tail);
  * the items a dead consumer left unread are known even after its stdin
  * was closed at the end of the stream.
  */
+/* name: the consumer's, for listings; copied. */
 struct inlet	*inlet_new(struct wire *, int fd, int rfd, struct wqueue *,
-		    size_t sub);
+		    size_t sub, const char *name);
 /* Close, putting items the child never read back at the queue's head. */
 void		 inlet_free(struct inlet *);
 int		 inlet_is_closed(const struct inlet *);
