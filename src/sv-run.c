@@ -80,7 +80,7 @@ unit_open_output(struct unit *u, const struct output *o, int console_fd,
 	int	watch = u->pr->has_ready_re;
 
 	struct outlet_config	 c;
-	struct wqueue		*queues[64];
+	struct wqueue		**queues;
 	struct filesink		**files = NULL, *f;
 	const struct dest	*d;
 	int			 p[2];
@@ -96,6 +96,8 @@ unit_open_output(struct unit *u, const struct output *o, int console_fd,
 		return sv_open_devnull(O_WRONLY);
 	memset(&c, 0, sizeof c);
 	c.console_fd = -1;
+	/* Every queue destination: outlet_new copies the array. */
+	queues = xreallocarray(NULL, o->ndests, sizeof *queues);
 	for (i = 0; i < o->ndests; i++) {
 		d = &o->dests[i];
 		switch (d->kind) {
@@ -114,9 +116,8 @@ unit_open_output(struct unit *u, const struct output *o, int console_fd,
 			files[nfiles++] = f;
 			break;
 		case DEST_QUEUE:
-			if (nqueues < sizeof queues / sizeof queues[0])
-				queues[nqueues++] = wire_find_queue(u->sv->wire,
-				    d->name);
+			queues[nqueues++] = wire_find_queue(u->sv->wire,
+			    d->name);
 			break;
 		case DEST_NULL:
 			break;
@@ -127,6 +128,7 @@ unit_open_output(struct unit *u, const struct output *o, int console_fd,
 		for (i = 0; i < nfiles; i++)
 			filesink_free(files[i]);
 		free(files);
+		free(queues);
 		return -1;
 	}
 	c.fd = p[0];
@@ -140,6 +142,7 @@ unit_open_output(struct unit *u, const struct output *o, int console_fd,
 	c.line_fn = watch ? unit_ready_line_cb : NULL;
 	c.arg = u;
 	*outlet = outlet_new(u->sv->wire, &c);
+	free(queues);
 	return p[1];
 }
 
