@@ -35,8 +35,8 @@
 
 static const char *const ctl_words[] = {
 	"list", "status", "start", "stop", "restart", "cancel", "signal",
-	"add", "remove", "put", "get", "queues", "logs", "reload", "shutdown",
-	NULL
+	"add", "remove", "put", "get", "close", "queues", "logs", "reload",
+	"shutdown", NULL
 };
 
 static void
@@ -57,7 +57,10 @@ ctl_usage(FILE *fp)
 	    "  remove UNIT                 stop a unit and forget it\n"
 	    "  put QUEUE [LINE...]         put LINEs, or the lines of standard input\n"
 	    "  get QUEUE                   take one item (exit 1 at the end of the stream)\n"
-	    "  queues                      counters of every queue\n"
+	    "  close QUEUE                 end a queue: its consumers drain it, then see\n"
+	    "                              the end; later puts are refused\n"
+	    "  queues                      every queue: state, producers, consumers and\n"
+	    "                              items in flight, counters\n"
 	    "  logs UNIT [-f]              recent output of a unit; -f: follow it\n"
 	    "  reload                      read the manifest again\n"
 	    "  shutdown                    stop everything, and wait until it has stopped\n"
@@ -605,7 +608,7 @@ ctl_build(struct ctl *c, struct ctl_frame *fr, int argc, char **argv)
 	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "start") == 0 ||
 	    strcmp(cmd, "stop") == 0 || strcmp(cmd, "restart") == 0 ||
 	    strcmp(cmd, "cancel") == 0 || strcmp(cmd, "remove") == 0 ||
-	    strcmp(cmd, "get") == 0) {
+	    strcmp(cmd, "get") == 0 || strcmp(cmd, "close") == 0) {
 		if (argc != 1)
 			return ctl_bad_usage("%s takes one argument", cmd);
 		ctlproto_frame_adds(fr, cmd);

@@ -735,6 +735,34 @@ sv_maybe_notify_ready(struct supervisor *sv)
 }
 
 /* Nothing running or waiting to restart: let the loop end. */
+/*
+ * Every active unit reads a queue fed from outside that is open, empty
+ * and without a live producer: the run waits on those queues. Say so,
+ * once per queue (the wire remembers), with how to end it.
+ */
+static void
+sv_report_open_queues(struct supervisor *sv)
+{
+	struct unit	*u;
+	size_t		 i, j;
+	int		 starved;
+
+	if (sv->shutting_down)
+		return;
+	for (i = 0; i < sv->nunits; i++) {
+		u = sv->units[i];
+		if (!unit_is_active(u))
+			continue;
+		starved = u->pr != NULL && u->pr->stdin_wq != NULL &&
+		    wqueue_is_starved(u->pr->stdin_wq);
+		for (j = 0; j < u->nsubs && !starved; j++)
+			starved = wqueue_is_starved(u->subs[j].wq);
+		if (!starved)
+			return;
+	}
+	wire_report_open(sv->wire);
+}
+
 void
 sv_maybe_done(struct supervisor *sv)
 {
@@ -743,8 +771,10 @@ sv_maybe_done(struct supervisor *sv)
 	if (sv->done || (sv->keep && !sv->shutting_down))
 		return;
 	for (i = 0; i < sv->nunits; i++)
-		if (unit_is_active(sv->units[i]))
+		if (unit_is_active(sv->units[i])) {
+			sv_report_open_queues(sv);
 			return;
+		}
 	sv->done = 1;
 	for (i = 0; i < sv->nsigs; i++)
 		(void)uv_signal_stop(&sv->sigs[i]);

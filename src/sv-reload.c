@@ -29,6 +29,7 @@ sv_reload_queues(struct supervisor *sv, const struct manifest *nm,
     char **cause)
 {
 	const struct queue_spec	*oq;
+	struct wqueue		*wq;
 	size_t			 i;
 
 	for (i = 0; i < nm->nqueues; i++) {
@@ -41,8 +42,11 @@ sv_reload_queues(struct supervisor *sv, const struct manifest *nm,
 		}
 	}
 	for (i = 0; i < nm->nqueues; i++)
-		if (wire_find_queue(sv->wire, nm->queues[i].name) == NULL)
+		if ((wq = wire_find_queue(sv->wire, nm->queues[i].name)) ==
+		    NULL)
 			(void)wire_add_queue(sv->wire, &nm->queues[i]);
+		else
+			wqueue_respec(wq, &nm->queues[i]);
 	return 0;
 }
 

@@ -107,6 +107,17 @@ host_put(void *arg, const char *queue, const char *item, size_t len,
 }
 
 static int
+host_close(void *arg, const char *queue, char **cause)
+{
+	struct unit	*u = arg;
+	struct wqueue	*wq;
+
+	if ((wq = host_queue(u, queue, cause)) == NULL)
+		return -1;
+	return wqueue_close(wq, cause);
+}
+
+static int
 host_get(void *arg, const char *queue, char **item, size_t *len,
     char **cause)
 {
@@ -292,6 +303,7 @@ sv_host_init(struct supervisor *sv)
 	sv->host.output = host_output;
 	sv->host.put = host_put;
 	sv->host.get = host_get;
+	sv->host.close = host_close;
 	sv->host.start = host_start;
 	sv->host.cancel = host_cancel;
 	sv->host.restart = host_restart;

@@ -74,7 +74,8 @@ unit_scan_script(struct unit *u, const struct script *s)
 			if (st->kind == STEP_COMMAND &&
 			    st->builtin == BUILTIN_PUT)
 				unit_add_produce(u, wq);
-			else
+			else if (st->kind != STEP_COMMAND ||
+			    st->builtin != BUILTIN_CLOSE)
 				unit_add_sub(u, wq);
 		}
 		unit_scan_script(u, st->body);

@@ -48,6 +48,9 @@ struct wqueue {
 	struct redisq		*rq;
 	size_t			 prefetch;	/* the key; 0: not set */
 	int			 closed;	/* by ctl close or a task */
+	size_t			 declared;	/* units of the manifest feeding it */
+	int			 unit_fed;	/* a unit was its producer once */
+	int			 said_open;	/* "waiting for producers" said */
 	/* Consumers (inlets), and those that took items directly. */
 	TAILQ_HEAD(, wq_waiter)	 consumers;
 	TAILQ_HEAD(, wq_waiter)	 to_flush;

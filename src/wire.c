@@ -103,15 +103,27 @@ wire_reopen_files(struct wire *w)
 			(void)filesink_reopen(o->files[i]);
 }
 
-/* Redis queues stop fetching: local consumers finish what is here. */
+/*
+ * Redis queues stop fetching: local consumers finish what is here. A
+ * queue fed from outside is closed, so that its consumers drain it and
+ * see the end, like the consumers of queues whose producers stopped.
+ */
 void
 wire_shutdown(struct wire *w)
 {
-	size_t	i;
+	struct wqueue	*wq;
+	size_t		 i;
 
-	for (i = 0; i < w->nqueues; i++)
-		if (w->queues[i]->rq != NULL)
-			redisq_shutdown(w->queues[i]->rq);
+	for (i = 0; i < w->nqueues; i++) {
+		wq = w->queues[i];
+		if (wq->rq != NULL)
+			redisq_shutdown(wq->rq);
+		else if (wqueue_is_fed_outside(wq) && !wq->closed) {
+			wq->closed = 1;
+			wire_schedule(wq, 0);
+			wire_schedule(wq, 1);
+		}
+	}
 }
 
 void
@@ -140,20 +152,30 @@ void
 wire_print_counters(struct wire *w, FILE *fp)
 {
 	const struct queue_counters	*c;
-	size_t				 i;
+	struct wqueue			*wq;
+	char				*cons;
+	size_t				 i, n;
 
 	for (i = 0; i < w->nqueues; i++) {
-		c = wqueue_counters(w->queues[i]);
+		wq = w->queues[i];
+		c = wqueue_counters(wq);
 		fprintf(fp, "pytasking-run: queue %s: in %llu, out %llu, "
 		    "redelivered %llu, dropped %llu, torn %llu, split %llu, "
-		    "depth %llu, high-water %llu\n", w->queues[i]->name,
+		    "depth %llu, high-water %llu\n", wq->name,
 		    (unsigned long long)c->in, (unsigned long long)c->out,
 		    (unsigned long long)c->redelivered,
 		    (unsigned long long)c->dropped,
-		    (unsigned long long)w->queues[i]->torn,
-		    (unsigned long long)w->queues[i]->split,
+		    (unsigned long long)wq->torn,
+		    (unsigned long long)wq->split,
 		    (unsigned long long)c->depth,
 		    (unsigned long long)c->high_water);
+		cons = wqueue_consumers_text(wq, &n);
+		fprintf(fp, "pytasking-run: queue %s: %s, producers %zu live "
+		    "of %zu%s, consumers %zu%s%s\n", wq->name,
+		    wqueue_state(wq), wq->producers, wq->declared,
+		    wqueue_is_fed_outside(wq) ? " (fed from outside)" : "",
+		    n, n > 0 ? ", in flight " : "", cons);
+		free(cons);
 	}
 	fflush(fp);
 }
@@ -215,6 +237,7 @@ wire_add_queue(struct wire *w, const struct queue_spec *qs)
 	    qs->overflow);
 	wq->overflow = qs->overflow;
 	wq->prefetch = qs->prefetch;
+	wq->declared = qs->producers;
 	TAILQ_INIT(&wq->readers);
 	TAILQ_INIT(&wq->writers);
 	TAILQ_INIT(&wq->consumers);
@@ -273,6 +296,8 @@ wqueue_subscribe(struct wqueue *wq)
 void
 wqueue_producer_add(struct wqueue *wq)
 {
+	/* A unit added by ctl that feeds it: no longer fed from outside. */
+	wq->unit_fed = 1;
 	if (wq->producers++ == 0 && wq->rq != NULL)
 		redisq_producers(wq->rq, 1);
 }
@@ -401,6 +426,10 @@ wqueue_prefetch(const struct wqueue *wq)
 int
 wqueue_push(struct wqueue *wq, const void *item, size_t len)
 {
+	if (wq->closed) {
+		queue_count_dropped(wq->q);
+		return 0;
+	}
 	if (wq->rq != NULL)
 		return redisq_push(wq->rq, item, len);
 	if (wqueue_push_direct(wq, item, len))
@@ -411,12 +440,131 @@ wqueue_push(struct wqueue *wq, const void *item, size_t len)
 	return wqueue_is_full(wq);
 }
 
+/*
+ * The end of the stream for one subscriber: nothing left for it, and
+ * either the queue was closed or no producer can still produce. A queue
+ * fed from outside has no producer of ours to wait for: only a close
+ * ends it. Nothing ends before wire_open, while autostart producers are
+ * still being counted.
+ */
+static int
+wqueue_no_more(const struct wqueue *wq)
+{
+	if (!wq->wire->open)
+		return 0;
+	if (wq->closed)
+		return 1;
+	return wq->producers == 0 && !wqueue_is_fed_outside(wq) &&
+	    (wq->rq == NULL || redisq_is_ended(wq->rq));
+}
+
 int
 wqueue_is_ended(const struct wqueue *wq, size_t sub)
 {
-	return wq->wire->open && wq->producers == 0 &&
-	    queue_depth(wq->q, sub) == 0 &&
-	    (wq->rq == NULL || redisq_is_ended(wq->rq));
+	return queue_depth(wq->q, sub) == 0 && wqueue_no_more(wq);
+}
+
+void
+wqueue_respec(struct wqueue *wq, const struct queue_spec *qs)
+{
+	wq->declared = qs->producers;
+	/* A queue that lost its last declared producer may end now. */
+	wire_schedule(wq, 0);
+}
+
+int
+wqueue_close(struct wqueue *wq, char **cause)
+{
+	if (wq->rq != NULL) {
+		*cause = xasprintf("queue %s: a Redis queue cannot be closed",
+		    wq->name);
+		return -1;
+	}
+	if (wq->closed)
+		return 0;
+	wq->closed = 1;
+	log_info("queue %s: closed", wq->name);
+	/* Waiting readers see the end once the queue is drained. */
+	wire_schedule(wq, 0);
+	/* Paused producers: their pushes are dropped from now on. */
+	wire_schedule(wq, 1);
+	return 0;
+}
+
+int
+wqueue_is_closed(const struct wqueue *wq)
+{
+	return wq->closed;
+}
+
+int
+wqueue_is_fed_outside(const struct wqueue *wq)
+{
+	return wq->declared == 0 && !wq->unit_fed && wq->rq == NULL;
+}
+
+int
+wqueue_is_starved(const struct wqueue *wq)
+{
+	return wqueue_is_fed_outside(wq) && !wq->closed &&
+	    wq->producers == 0 && queue_counters(wq->q)->depth == 0;
+}
+
+void
+wire_report_open(struct wire *w)
+{
+	struct wqueue	*wq;
+	size_t		 i;
+
+	for (i = 0; i < w->nqueues; i++) {
+		wq = w->queues[i];
+		if (wq->said_open || !wqueue_is_starved(wq) ||
+		    queue_nsubscribers(wq->q) == 0)
+			continue;
+		wq->said_open = 1;
+		log_warnx("%s: open, waiting for producers; close it with "
+		    "\"ctl close %s\"", wq->name, wq->name);
+	}
+}
+
+const char *
+wqueue_state(const struct wqueue *wq)
+{
+	if (queue_counters(wq->q)->depth == 0 && wqueue_no_more(wq))
+		return "ended";
+	return wq->closed ? "closed" : "open";
+}
+
+size_t
+wqueue_producers(const struct wqueue *wq)
+{
+	return wq->producers;
+}
+
+size_t
+wqueue_declared(const struct wqueue *wq)
+{
+	return wq->declared;
+}
+
+char *
+wqueue_consumers_text(const struct wqueue *wq, size_t *count)
+{
+	const struct wq_waiter	*w;
+	struct buf		 b;
+	char			 num[32];
+	size_t			 n = 0;
+
+	buf_init(&b);
+	TAILQ_FOREACH(w, &wq->consumers, centry) {
+		if (n++ > 0)
+			buf_addc(&b, ' ');
+		buf_adds(&b, w->name);
+		(void)snprintf(num, sizeof num, ":%zu", w->ops->held(w));
+		buf_adds(&b, num);
+	}
+	*count = n;
+	return buf_steal(&b);
 }
 
 /* After a pop: wake paused producers once there is room again. */

@@ -84,6 +84,38 @@ size_t		 wqueue_subscribe(struct wqueue *);
 /* A producer became live (running or restarting) / ended for good. */
 void		 wqueue_producer_add(struct wqueue *);
 void		 wqueue_producer_del(struct wqueue *);
+/*
+ * How many units of the manifest feed the queue (queue_spec.producers),
+ * after a reload. A queue no unit feeds (none in the manifest, none ever
+ * live) is fed from outside (ctl put): its stream does not end when no
+ * producer is live, only when it is closed.
+ */
+void		 wqueue_respec(struct wqueue *, const struct queue_spec *);
+/*
+ * End the stream by hand (ctl close, the close builtin): consumers drain
+ * what it holds, then see the end; later pushes are dropped (counted).
+ * -1 with *cause for a Redis queue.
+ */
+int		 wqueue_close(struct wqueue *, char **cause);
+int		 wqueue_is_closed(const struct wqueue *);
+int		 wqueue_is_fed_outside(const struct wqueue *);
+/* Open, fed from outside, empty, no live producer: only put or close help. */
+int		 wqueue_is_starved(const struct wqueue *);
+/*
+ * The run waits on its starved queues: say so, once per queue, with how
+ * to end it.
+ */
+void		 wire_report_open(struct wire *);
+/* "open", "closed" or "ended": the stream's state, for listings. */
+const char	*wqueue_state(const struct wqueue *);
+/* Live producers as reported by wqueue_producer_add/del. */
+size_t		 wqueue_producers(const struct wqueue *);
+size_t		 wqueue_declared(const struct wqueue *);
+/*
+ * Consumers as "NAME:IN_FLIGHT" words separated by spaces, one per
+ * consumer (an inlet) in the order they started; caller frees.
+ */
+char		*wqueue_consumers_text(const struct wqueue *, size_t *count);
 /* Push one item; returns 1 when the queue is now full under "block". */
 int		 wqueue_push(struct wqueue *, const void *, size_t);
 int		 wqueue_is_full(const struct wqueue *);
