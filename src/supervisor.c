@@ -32,6 +32,7 @@
 
 static void	unit_end_for_good(struct unit *);
 static void	sv_shutdown_step(struct supervisor *);
+static void	sv_tails_done(void *);
 
 /* xorshift32: jitter needs spread, not secrecy. */
 static uint32_t
@@ -113,6 +114,7 @@ supervisor_new(uv_loop_t *loop, const struct manifest *m)
 	if (sv->rnd == 0)
 		sv->rnd = 1;
 	sv->wire = wire_new(loop);
+	wire_set_tails_fn(sv->wire, sv_tails_done, sv);
 	sv->sched = sched_new(loop);
 	sched_turn_init(&sv->reap, sv_reap_cb);
 	sv_host_init(sv);
@@ -735,6 +737,13 @@ sv_maybe_notify_ready(struct supervisor *sv)
 }
 
 /* Nothing running or waiting to restart: let the loop end. */
+/* The last output tail of an exited leader's group ended. */
+static void
+sv_tails_done(void *arg)
+{
+	sv_maybe_done(arg);
+}
+
 /*
  * Every active unit reads a queue fed from outside that is open, empty
  * and without a live producer: the run waits on those queues. Say so,
@@ -775,6 +784,9 @@ sv_maybe_done(struct supervisor *sv)
 			sv_report_open_queues(sv);
 			return;
 		}
+	/* Output of exited leaders' groups still comes (outlet_detach). */
+	if (wire_tails(sv->wire) > 0)
+		return;
 	sv->done = 1;
 	for (i = 0; i < sv->nsigs; i++)
 		(void)uv_signal_stop(&sv->sigs[i]);

@@ -493,10 +493,24 @@ unit_exit_cb(struct proc *p, int64_t status, int sig, void *arg)
 	u->pr->exited = 1;
 	u->pr->exit_status = status;
 	u->pr->term_signal = sig;
-	if (unit_outlets_done(u))
+	if (unit_outlets_done(u)) {
 		unit_run_end(u);
-	else
+		return;
+	}
+	/* Stopped: its group is being killed, the end of file is near. */
+	if (u->stop_requested || u->sv->shutting_down) {
 		unit_timer_start(u, TIMER_DRAIN, SV_DRAIN_AFTER_EXIT_MS);
+		return;
+	}
+	/*
+	 * Members of its group hold a pipe open: the outlets deliver what
+	 * is in the pipes now, then read on by themselves until end of file
+	 * (the group closed them or was stopped), and the run ends now.
+	 */
+	outlet_detach(u->pr->out, sig == 0);
+	outlet_detach(u->pr->err, sig == 0);
+	u->pr->out = u->pr->err = NULL;
+	unit_run_end(u);
 }
 
 static void

@@ -65,6 +65,10 @@ struct wire {
 	TAILQ_HEAD(, wqueue)	 pending;
 	TAILQ_HEAD(, outlet)	 outlets;	/* for SIGUSR1 */
 	char			*rbuf;		/* shared read buffer */
+	size_t			 tails;		/* detached outlets still open */
+	void			(*tails_fn)(void *);
+	void			*tails_arg;
+	int			 freeing;	/* wire_free runs */
 };
 
 struct outlet {
@@ -86,6 +90,8 @@ struct outlet {
 	struct wq_waiter  waiter;	/* paused on a full queue */
 	int		  eof;
 	int		  paused;
+	int		  detached;	/* its owner let go: reads on to EOF */
+	int		  keep_tail;	/* detached: deliver a last partial line */
 	void		(*eof_fn)(void *);
 	void		(*console_fn)(void *, const char *, size_t);
 	void		(*line_fn)(void *, const char *, size_t);
@@ -101,5 +107,8 @@ void		 wire_schedule(struct wqueue *, int writers);
 void		 wqueue_popped(struct wqueue *);
 /* After an outlet's chunk: consumers fed directly write it now. */
 void		 wqueue_flush_direct(struct wqueue *);
+
+/* outlet.c: the end of the wire closes the detached outlets left. */
+void		 outlet_close_detached(struct wire *);
 
 #endif

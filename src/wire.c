@@ -80,6 +80,9 @@ wire_free(struct wire *w)
 
 	if (w == NULL)
 		return;
+	/* They may still feed queues: before the queues go. */
+	w->freeing = 1;
+	outlet_close_detached(w);
 	for (i = 0; i < w->nqueues; i++) {
 		wq = w->queues[i];
 		redisq_free(wq->rq);
@@ -114,6 +117,8 @@ wire_shutdown(struct wire *w)
 	struct wqueue	*wq;
 	size_t		 i;
 
+	/* The tails end with the run: what is in their pipes is delivered. */
+	outlet_close_detached(w);
 	for (i = 0; i < w->nqueues; i++) {
 		wq = w->queues[i];
 		if (wq->rq != NULL)
@@ -178,6 +183,19 @@ wire_print_counters(struct wire *w, FILE *fp)
 		free(cons);
 	}
 	fflush(fp);
+}
+
+size_t
+wire_tails(const struct wire *w)
+{
+	return w->tails;
+}
+
+void
+wire_set_tails_fn(struct wire *w, void (*fn)(void *), void *arg)
+{
+	w->tails_fn = fn;
+	w->tails_arg = arg;
 }
 
 uint64_t

@@ -61,7 +61,11 @@ struct wire	*wire_new(uv_loop_t *);
 void		 wire_free(struct wire *);
 /* Stop deferring end of stream: every autostart producer is registered. */
 void		 wire_open(struct wire *);
-/* Shutting down: Redis queues stop fetching; local consumers drain. */
+/*
+ * Shutting down: Redis queues stop fetching; local consumers drain;
+ * queues fed from outside are closed; detached outlets deliver what is
+ * in their pipes and close.
+ */
 void		 wire_shutdown(struct wire *);
 /* Write one unit line to fd in one write, as the console shows it. */
 void		 wire_console_line(struct wire *, int fd, const char *prefix,
@@ -72,6 +76,10 @@ void		 wire_reopen_files(struct wire *);
 void		 wire_print_counters(struct wire *, FILE *);
 /* Items still held in all queues. */
 uint64_t	 wire_items_held(struct wire *);
+/* Detached outlets still reading (see outlet_detach). */
+size_t		 wire_tails(const struct wire *);
+/* Call fn(arg) each time the last detached outlet closed. */
+void		 wire_set_tails_fn(struct wire *, void (*)(void *), void *);
 
 struct wqueue	*wire_add_queue(struct wire *, const struct queue_spec *);
 struct wqueue	*wire_find_queue(struct wire *, const char *);
@@ -167,6 +175,17 @@ void		 outlet_set_line_fn(struct outlet *,
  * (keep_tail) or drop and count it, then close and free.
  */
 void		 outlet_free(struct outlet *, int keep_tail);
+/*
+ * Let go of an outlet whose process (the leader) exited while others of
+ * its group may still write: what is in the pipe now is delivered at
+ * once; the outlet then reads on by itself, lines still prefixed with
+ * the unit's name, until end of file, and frees itself (an unfinished
+ * last line delivered as keep_tail says). Its callbacks are never called
+ * again. It counts as a live producer of its queues until it closes.
+ * It keeps no loop running: wire_shutdown and wire_free close it if
+ * still open; wire_tails counts those open.
+ */
+void		 outlet_detach(struct outlet *, int keep_tail);
 
 /* fd: our end of the child's stdin pipe; owned. */
 /*
