@@ -1,6 +1,7 @@
 /*
- * Queues at run time: their waiters, the wake-ups and the direct hand-off
- * of an item to the inlet that would take it next. Waiters are called
+ * Queues at run time: their waiters, the wake-ups, the end of their
+ * streams and the direct hand-off of an item to the consumer that would
+ * take it next. Waiters are called
  * from an idle handle, never from inside a push or pop, so no callback
  * ever runs in the middle of another one's work. Reads and writes no
  * child's pipe (outlet.c and inlet.c do); a consumer is seen only through
@@ -23,6 +24,7 @@
 #include "xmalloc.h"
 
 static void	wire_idle_cb(uv_idle_t *);
+static void	wqueue_end(struct wqueue *);
 
 /* Write all of buf to a blocking or non-blocking fd; -1 with errno. */
 int
@@ -123,11 +125,8 @@ wire_shutdown(struct wire *w)
 		wq = w->queues[i];
 		if (wq->rq != NULL)
 			redisq_shutdown(wq->rq);
-		else if (wqueue_is_fed_outside(wq) && !wq->closed) {
-			wq->closed = 1;
-			wire_schedule(wq, 0);
-			wire_schedule(wq, 1);
-		}
+		else if (wqueue_is_fed_outside(wq))
+			wqueue_end(wq);
 	}
 }
 
@@ -363,13 +362,17 @@ wqueue_push_direct(struct wqueue *wq, const void *item, size_t len)
 	if (wq->rq != NULL || queue_mode(wq->q) != QUEUE_SHARE ||
 	    queue_counters(wq->q)->depth != 0 || wq->closed)
 		return 0;
-	TAILQ_FOREACH(w, &wq->readers, entry)
-		if (w->ops != NULL && w->ops->take(w, item, len)) {
+	TAILQ_FOREACH(w, &wq->readers, entry) {
+		/* A task or ctl get waits before: it takes from the ring. */
+		if (w->ops == NULL)
+			return 0;
+		if (w->ops->take(w, item, len)) {
 			taker = w;
 			TAILQ_REMOVE(&wq->readers, w, entry);
 			TAILQ_INSERT_TAIL(&wq->readers, w, entry);
 			break;
 		}
+	}
 	if (taker == NULL && queue_nsubscribers(wq->q) == 1 &&
 	    (w = TAILQ_FIRST(&wq->consumers)) != NULL && w->on == NULL &&
 	    w->ops->take(w, item, len))
@@ -490,6 +493,18 @@ wqueue_respec(struct wqueue *wq, const struct queue_spec *qs)
 	wire_schedule(wq, 0);
 }
 
+/* Close a memory queue: no more items; readers see the end once drained. */
+static void
+wqueue_end(struct wqueue *wq)
+{
+	if (wq->closed)
+		return;
+	wq->closed = 1;
+	wire_schedule(wq, 0);
+	/* Paused producers: their pushes are dropped from now on. */
+	wire_schedule(wq, 1);
+}
+
 int
 wqueue_close(struct wqueue *wq, char **cause)
 {
@@ -498,14 +513,9 @@ wqueue_close(struct wqueue *wq, char **cause)
 		    wq->name);
 		return -1;
 	}
-	if (wq->closed)
-		return 0;
-	wq->closed = 1;
-	log_info("queue %s: closed", wq->name);
-	/* Waiting readers see the end once the queue is drained. */
-	wire_schedule(wq, 0);
-	/* Paused producers: their pushes are dropped from now on. */
-	wire_schedule(wq, 1);
+	if (!wq->closed)
+		log_info("queue %s: closed", wq->name);
+	wqueue_end(wq);
 	return 0;
 }
 
