@@ -331,7 +331,20 @@ manifest_print_proc(FILE *fp, const struct proc_spec *p)
 	else
 		fputs("null", fp);
 	fputc('\n', fp);
-	fprintf(fp, "    replicas: %u\n", p->replicas);
+	/* Given or not changes the names (NAME.1 or NAME): keep it so. */
+	if (p->replicas_set)
+		fprintf(fp, "    replicas: %u\n", p->replicas);
+	if (p->success_codes != NULL) {
+		fputs("    success_codes: [", fp);
+		for (i = 0; i < p->nsuccess; i++)
+			fprintf(fp, "%s%d", i > 0 ? ", " : "",
+			    p->success_codes[i]);
+		fputs("]\n", fp);
+	} else
+		fputs("    success_codes: [0]\n", fp);
+	fputs("    min_uptime: ", fp);
+	manifest_print_duration(fp, p->min_uptime_ms);
+	fputc('\n', fp);
 	manifest_print_deps(fp, p->deps, p->ndeps);
 	manifest_print_ready(fp, &p->ready);
 	manifest_print_limits(fp, p->limits);
