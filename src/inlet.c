@@ -139,23 +139,6 @@ inlet_log_add(struct inlet *in, const void *p, size_t n)
 		in->full_ns = uv_hrtime();
 }
 
-/* Items taken and not yet read whole by the child: unwritten or in the pipe. */
-static size_t
-inlet_count_held(const struct inlet *in)
-{
-	size_t	bytes = in->unwritten, covered = 0, n = 0, i;
-	int	inpipe = 0;
-
-	if (in->fd != -1 && ioctl(in->fd, FIONREAD, &inpipe) == 0 &&
-	    inpipe > 0)
-		bytes += (size_t)inpipe;
-	for (i = in->ltail; i > in->lhead && covered < bytes; i--) {
-		covered += in->lens[i - 1] + 1;
-		n++;
-	}
-	return n;
-}
-
 /*
  * The smallest window of the queue's other consumers. A window grows to
  * at most INLET_LEAD times that: a reader that started first (or a fast
@@ -183,7 +166,7 @@ inlet_count(struct inlet *in)
 {
 	uint64_t	took;
 
-	in->held = inlet_count_held(in);
+	in->held = inlet_in_flight(in);
 	if (in->held > 0 || in->full_ns == 0)
 		return;
 	took = uv_hrtime() - in->full_ns;
@@ -403,7 +386,7 @@ inlet_flush_cb(struct wq_waiter *w)
 static size_t
 inlet_held_cb(const struct wq_waiter *w)
 {
-	return inlet_count_held(w->arg);
+	return inlet_in_flight(w->arg);
 }
 
 static const struct wq_consumer_ops inlet_ops = {
@@ -480,6 +463,26 @@ int
 inlet_is_closed(const struct inlet *in)
 {
 	return in->fd == -1;
+}
+
+/*
+ * Items taken from the queue that the reader has not read yet: counted
+ * as inlet_redeliver would put them back (the unwritten tail of the log
+ * and what FIONREAD says is in the pipe; one partly read counts). Read
+ * only, for ctl and metrics.
+ */
+size_t
+inlet_in_flight(const struct inlet *in)
+{
+	size_t	unread = in->unwritten, covered = 0, i, n = 0;
+	int	inpipe = 0, probe;
+
+	probe = in->fd != -1 ? in->fd : in->rfd;
+	if (probe != -1 && ioctl(probe, FIONREAD, &inpipe) == 0 && inpipe > 0)
+		unread += (size_t)inpipe;
+	for (i = in->ltail; i > in->lhead && covered < unread; i--, n++)
+		covered += in->lens[i - 1] + 1;
+	return n;
 }
 
 /*

@@ -419,6 +419,8 @@ manifest_print(const struct manifest *m, FILE *fp)
 	fputs("drain_timeout: ", fp);
 	manifest_print_duration(fp, m->drain_timeout_ms);
 	fputc('\n', fp);
+	if (m->metrics != NULL)
+		fprintf(fp, "metrics: \"%s\"\n", m->metrics);
 	fputs(m->nqueues == 0 ? "queues: {}\n" : "queues:\n", fp);
 	for (i = 0; i < m->nqueues; i++)
 		manifest_print_queue(fp, &m->queues[i]);

@@ -88,6 +88,9 @@ size_t		 wire_queues(struct wire *, struct wqueue ***out);
 const char	*wqueue_name(const struct wqueue *);
 enum queue_mode	 wqueue_mode(const struct wqueue *);
 const struct queue_counters *wqueue_counters(const struct wqueue *);
+/* Torn last lines dropped; producers live now (read-only, for metrics). */
+uint64_t	 wqueue_torn(const struct wqueue *);
+size_t		 wqueue_producers(const struct wqueue *);
 size_t		 wqueue_subscribe(struct wqueue *);
 /* A producer became live (running or restarting) / ended for good. */
 void		 wqueue_producer_add(struct wqueue *);
@@ -116,8 +119,7 @@ int		 wqueue_is_starved(const struct wqueue *);
 void		 wire_report_open(struct wire *);
 /* "open", "closed" or "ended": the stream's state, for listings. */
 const char	*wqueue_state(const struct wqueue *);
-/* Live producers as reported by wqueue_producer_add/del. */
-size_t		 wqueue_producers(const struct wqueue *);
+/* Units of the manifest that feed it (wqueue_respec). */
 size_t		 wqueue_declared(const struct wqueue *);
 /*
  * Consumers as "NAME:IN_FLIGHT" words separated by spaces, one per
@@ -199,5 +201,7 @@ struct inlet	*inlet_new(struct wire *, int fd, int rfd, struct wqueue *,
 /* Close, putting items the child never read back at the queue's head. */
 void		 inlet_free(struct inlet *);
 int		 inlet_is_closed(const struct inlet *);
+/* Items taken from the queue not read by the child yet (read-only). */
+size_t		 inlet_in_flight(const struct inlet *);
 
 #endif
