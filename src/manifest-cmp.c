@@ -214,7 +214,7 @@ manifest_queue_equal(const struct queue_spec *a, const struct queue_spec *b)
 {
 	if (strcmp(a->name, b->name) != 0 || a->capacity != b->capacity ||
 	    a->mode != b->mode || a->overflow != b->overflow ||
-	    a->redis != b->redis)
+	    a->prefetch != b->prefetch || a->redis != b->redis)
 		return 0;
 	if (!a->redis)
 		return 1;

@@ -396,6 +396,8 @@ manifest_print_queue(FILE *fp, const struct queue_spec *qs)
 	    qs->mode == QUEUE_BROADCAST ? "broadcast" : "share",
 	    qs->overflow == QUEUE_DROP_OLDEST ? "drop-oldest" :
 	    qs->overflow == QUEUE_DROP_NEWEST ? "drop-newest" : "block");
+	if (qs->prefetch > 0)
+		fprintf(fp, "    prefetch: %zu\n", qs->prefetch);
 	if (!qs->redis) {
 		fputs("    backend: memory\n", fp);
 		return;

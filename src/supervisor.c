@@ -63,6 +63,7 @@ static void	unit_timer_cb(struct sched_alarm *);
 static void	run_drain_cb(struct sched_alarm *);
 static void	sv_hold(struct supervisor *);
 static void	sv_release(struct supervisor *);
+static void	sv_tails_done(void *);
 
 /* xorshift32: jitter needs spread, not secrecy. */
 static uint32_t
@@ -229,7 +230,8 @@ unit_scan_script(struct unit *u, const struct script *s)
 			if (st->kind == STEP_COMMAND &&
 			    st->builtin == BUILTIN_PUT)
 				unit_add_produce(u, wq);
-			else
+			else if (st->kind != STEP_COMMAND ||
+			    st->builtin != BUILTIN_CLOSE)
 				(void)unit_sub(u, wq);
 		}
 		unit_scan_script(u, st->body);
@@ -1406,8 +1408,11 @@ run_drain_cb(struct sched_alarm *a)
 }
 
 /*
- * The leader exited. The run is over once its pipes reached EOF too; a
- * grandchild may hold them open, so that wait is bounded.
+ * The leader exited. The run is over once its pipes reached EOF too.
+ * Stopped, its group is being killed: that wait is bounded. Otherwise
+ * members of its group hold a pipe open: the outlets deliver what is in
+ * the pipes now, then read on by themselves until end of file (the group
+ * closed them or was stopped), and the run ends now.
  */
 static void
 run_exit_cb(struct proc *p, int64_t status, int sig, void *arg)
@@ -1418,11 +1423,19 @@ run_exit_cb(struct proc *p, int64_t status, int sig, void *arg)
 	u->pr->exited = 1;
 	u->pr->exit_status = status;
 	u->pr->term_signal = sig;
-	if (run_outlets_done(u))
+	if (run_outlets_done(u)) {
 		run_proc_end(u);
-	else
+		return;
+	}
+	if (u->sm.state == UNIT_STOPPING || u->sv->shutting_down) {
 		sched_alarm_start(u->sv->sched, &u->pr->drain,
 		    SV_DRAIN_AFTER_EXIT_MS);
+		return;
+	}
+	outlet_detach(u->pr->out, sig == 0);
+	outlet_detach(u->pr->err, sig == 0);
+	u->pr->out = u->pr->err = NULL;
+	run_proc_end(u);
 }
 
 static void
@@ -1459,7 +1472,7 @@ run_spawn_proc(struct unit *u)
 		a.fds[0] = p[0];
 		u->pr->in = inlet_new(u->sv->wire, p[1],
 		    fcntl(p[0], F_DUPFD_CLOEXEC, 3), u->pr->stdin_wq,
-		    u->pr->stdin_sub);
+		    u->pr->stdin_sub, u->name);
 	} else
 		a.fds[0] = sv_open_devnull(O_RDONLY);
 	a.fds[1] = run_open_output(u, &u->ps->out, STDOUT_FILENO,
@@ -1674,6 +1687,17 @@ host_put(void *arg, const char *queue, const char *item, size_t len,
 }
 
 static int
+host_close(void *arg, const char *queue, char **cause)
+{
+	struct unit	*u = arg;
+	struct wqueue	*wq;
+
+	if ((wq = host_queue(u, queue, cause)) == NULL)
+		return -1;
+	return wqueue_close(wq, cause);
+}
+
+static int
 host_get(void *arg, const char *queue, char **item, size_t *len,
     char **cause)
 {
@@ -1858,6 +1882,7 @@ sv_host_init(struct supervisor *sv)
 	sv->host.output = host_output;
 	sv->host.put = host_put;
 	sv->host.get = host_get;
+	sv->host.close = host_close;
 	sv->host.start = host_start;
 	sv->host.cancel = host_cancel;
 	sv->host.restart = host_restart;
@@ -1906,6 +1931,7 @@ supervisor_new(uv_loop_t *loop, struct manifest *m)
 	LIST_INIT(&sv->ops);
 	LIST_INIT(&sv->followers);
 	sv->wire = wire_new(loop);
+	wire_set_tails_fn(sv->wire, sv_tails_done, sv);
 	sv->sched = sched_new(loop);
 	sched_turn_init(&sv->reap, sv_reap_cb);
 	sv_host_init(sv);
@@ -2115,7 +2141,45 @@ sv_maybe_notify_ready(struct supervisor *sv)
 		log_warn("sd_notify READY=1");
 }
 
-/* Nothing running or waiting to restart: let the loop end. */
+/* The last output tail of an exited leader's group ended. */
+static void
+sv_tails_done(void *arg)
+{
+	sv_maybe_done(arg);
+}
+
+/*
+ * Every active unit reads a queue fed from outside that is open, empty
+ * and without a live producer: the run waits on those queues. Say so,
+ * once per queue (the wire remembers), with how to end it.
+ */
+static void
+sv_report_open_queues(struct supervisor *sv)
+{
+	struct unit	*u;
+	size_t		 i, j;
+	int		 starved;
+
+	if (sv->shutting_down)
+		return;
+	for (i = 0; i < sv->nunits; i++) {
+		u = sv->units[i];
+		if (!unit_state_is_active(u->sm.state))
+			continue;
+		starved = u->pr != NULL && u->pr->stdin_wq != NULL &&
+		    wqueue_is_starved(u->pr->stdin_wq);
+		for (j = 0; j < u->nsubs && !starved; j++)
+			starved = wqueue_is_starved(u->subs[j].wq);
+		if (!starved)
+			return;
+	}
+	wire_report_open(sv->wire);
+}
+
+/*
+ * Nothing running or waiting to restart, and no output of an exited
+ * leader's group still coming: let the loop end.
+ */
 void
 sv_maybe_done(struct supervisor *sv)
 {
@@ -2124,8 +2188,13 @@ sv_maybe_done(struct supervisor *sv)
 	if (sv->done || (sv->keep && !sv->shutting_down) || !sv->started)
 		return;
 	for (i = 0; i < sv->nunits; i++)
-		if (unit_state_is_active(sv->units[i]->sm.state))
+		if (unit_state_is_active(sv->units[i]->sm.state)) {
+			sv_report_open_queues(sv);
 			return;
+		}
+	/* Output of exited leaders' groups still comes (outlet_detach). */
+	if (wire_tails(sv->wire) > 0)
+		return;
 	sv->done = 1;
 	for (i = 0; i < sv->nsigs; i++)
 		(void)uv_signal_stop(&sv->sigs[i]);
@@ -2390,6 +2459,7 @@ supervisor_reload(struct supervisor *sv, char **cause)
 	struct manifest		*nm;
 	struct reload_counts	 c;
 	struct unit		**v, *u;
+	struct wqueue		*wq;
 	size_t			 i, n;
 	int			 gone;
 
@@ -2413,8 +2483,11 @@ supervisor_reload(struct supervisor *sv, char **cause)
 		return -1;
 	}
 	for (i = 0; i < nm->nqueues; i++)
-		if (wire_find_queue(sv->wire, nm->queues[i].name) == NULL)
+		if ((wq = wire_find_queue(sv->wire, nm->queues[i].name)) ==
+		    NULL)
 			(void)wire_add_queue(sv->wire, &nm->queues[i]);
+		else
+			wqueue_respec(wq, &nm->queues[i]);
 	memset(&c, 0, sizeof c);
 	/* Events wait until every spec is in place. */
 	sv_hold(sv);
