@@ -234,6 +234,13 @@ unit_scan_script(struct unit *u, const struct script *s)
 			    st->builtin != BUILTIN_CLOSE)
 				(void)unit_sub(u, wq);
 		}
+		if (st->kind == STEP_COMMAND && st->unit != NULL &&
+		    (st->builtin == BUILTIN_START ||
+		    st->builtin == BUILTIN_RESTART)) {
+			u->starts = xreallocarray(u->starts, u->nstarts + 1,
+			    sizeof *u->starts);
+			u->starts[u->nstarts++] = st->unit;
+		}
 		unit_scan_script(u, st->body);
 	}
 }
@@ -244,6 +251,7 @@ unit_producing(struct unit *u, int on)
 {
 	size_t	i;
 
+	u->producing = on;
 	for (i = 0; i < u->nproduces; i++) {
 		if (on)
 			wqueue_producer_add(u->produces[i]);
@@ -263,7 +271,7 @@ unit_set_spec(struct unit *u, struct manifest *m, const struct proc_spec *ps,
 {
 	struct supervisor	*sv = u->sv;
 	struct wqueue		*wq;
-	int			 live = unit_state_can_produce(u->sm.state);
+	int			 live = u->producing;
 
 	manifest_ref(m);
 	if (live)
@@ -271,6 +279,9 @@ unit_set_spec(struct unit *u, struct manifest *m, const struct proc_spec *ps,
 	free(u->produces);
 	u->produces = NULL;
 	u->nproduces = 0;
+	free(u->starts);
+	u->starts = NULL;
+	u->nstarts = 0;
 	u->ps = ps;
 	u->ts = ts;
 	manifest_free(u->m);
@@ -354,6 +365,7 @@ unit_free(struct unit *u)
 		free(u->args[i]);
 	free(u->args);
 	free(u->produces);
+	free(u->starts);
 	free(u->subs);
 	if (u->log != NULL)
 		logring_release(u->log);
@@ -541,7 +553,6 @@ sv_handle(struct unit *u, enum unit_event ev, const struct unit_exit *x)
 	struct unit_policy	 p;
 	struct unit_out		 o;
 	enum unit_state		 from = u->sm.state;
-	int			 could = unit_state_can_produce(from);
 	char			 d[32];
 
 	unit_policy(u, &p);
@@ -574,8 +585,6 @@ sv_handle(struct unit *u, enum unit_event ev, const struct unit_exit *x)
 	}
 	if (o.actions & UACT_STOP)
 		run_stop(u);
-	if (could != unit_state_can_produce(u->sm.state))
-		unit_producing(u, !could);
 	/*
 	 * A reload's new spec is taken as soon as no run uses the old one:
 	 * when the run ended, or whenever the unit has none.
@@ -760,6 +769,43 @@ sv_check_exit_from(struct supervisor *sv)
 	supervisor_shutdown(sv);
 }
 
+/*
+ * Who can still produce: a unit that is active, or one that a running
+ * task may start (its steps name it in start or restart), even if it has
+ * not been started yet or has ended. The queues it feeds end only once
+ * none of their producers can. Kept in step after every batch of events,
+ * since a task ending changes it for the units it names.
+ */
+static void
+sv_update_producers(struct supervisor *sv)
+{
+	const char	**names = NULL;
+	struct unit	 *u;
+	size_t		  n = 0, i, j;
+	int		  can;
+
+	for (i = 0; i < sv->nunits; i++) {
+		u = sv->units[i];
+		if (u->nstarts == 0 || !unit_state_is_active(u->sm.state))
+			continue;
+		names = xreallocarray(names, n + u->nstarts, sizeof *names);
+		for (j = 0; j < u->nstarts; j++)
+			names[n++] = u->starts[j];
+	}
+	for (i = 0; i < sv->nunits; i++) {
+		u = sv->units[i];
+		if (u->nproduces == 0)
+			continue;
+		can = unit_state_can_produce(u->sm.state);
+		if (!can && u->sm.state != UNIT_REMOVED)
+			for (j = 0; j < n && !can; j++)
+				can = sv_unit_is_named(u, names[j]);
+		if (can != (int)u->producing)
+			unit_producing(u, can);
+	}
+	free(names);
+}
+
 /* Is every unit of a command done with what it was asked? */
 int
 sv_op_is_done(const struct sv_op *op)
@@ -817,6 +863,7 @@ sv_after(struct supervisor *sv)
 		sv_check_deps(sv);
 	}
 	sv_check_exit_from(sv);
+	sv_update_producers(sv);
 	if (sv->shutting_down)
 		sv_shutdown_pass(sv);
 	sv_maybe_notify_ready(sv);
@@ -941,6 +988,8 @@ unit_forget(struct unit *u)
 		for (i = 0; i < op->n; i++)
 			if (op->units[i] == u)
 				op->units[i] = NULL;
+	if (u->producing)
+		unit_producing(u, 0);
 	if (u->qwaiter != NULL)
 		wqueue_unwait(u->qwaiter);
 	if (u->waiting_on != NULL) {

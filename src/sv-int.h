@@ -85,6 +85,9 @@ struct unit {
 	/* Queues this unit feeds (one entry per destination) and reads. */
 	struct wqueue		**produces;
 	size_t			 nproduces;
+	unsigned int		 producing:1;	/* counted by those queues */
+	const char		**starts;	/* tasks: units start/restart */
+	size_t			 nstarts;
 	struct unit_sub		*subs;		/* tasks: get / for */
 	size_t			 nsubs;
 
