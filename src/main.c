@@ -130,7 +130,7 @@ reload_manifest(void *arg, char **cause)
 	size_t		 len = 0;
 
 	diag_init(&d, arg);
-	m = manifest_load(arg, &d);
+	m = manifest_reload(arg, &d);
 	if (m == NULL) {
 		if ((fp = open_memstream(&text, &len)) != NULL) {
 			diag_print(&d, fp);

@@ -9,7 +9,10 @@
  */
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #ifdef HAVE_MALLOC_TRIM
 #include <malloc.h>
 #endif
@@ -17,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <yaml.h>
 
@@ -507,20 +511,59 @@ manifest_load_buffer(const char *name, const char *data, size_t len,
 
 /*
  * Read and load the manifest at path. The read stops one byte past the
- * size limit, so a huge (or endless) file costs no more than that.
+ * size limit, so a huge (or endless) file costs no more than that. The
+ * open never blocks (a FIFO without a writer); with regular_only,
+ * anything but a regular file is refused before a byte is read.
  */
-struct manifest *
-manifest_load(const char *path, struct diag *d)
+static struct manifest *
+manifest_load_path(const char *path, struct diag *d, int regular_only)
 {
 	struct manifest	*m;
 	struct buf	 b;
+	struct stat	 st;
 	FILE		*fp;
 	char		 chunk[65536];
 	size_t		 n;
-	int		 saved;
+	int		 fd, saved;
 
-	if ((fp = fopen(path, "rb")) == NULL) {
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC |
+	    O_NOCTTY)) == -1) {
 		diag_error(d, 0, 0, "cannot read: %s", strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) == -1) {
+		saved = errno;
+		(void)close(fd);
+		diag_error(d, 0, 0, "cannot read: %s", strerror(saved));
+		return NULL;
+	}
+	if (regular_only && !S_ISREG(st.st_mode)) {
+		(void)close(fd);
+		diag_error(d, 0, 0, "cannot read: not a regular file (a "
+		    "running supervisor reads only regular files)");
+		return NULL;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		(void)close(fd);
+		diag_error(d, 0, 0, "cannot read: %s", strerror(EISDIR));
+		return NULL;
+	}
+	/*
+	 * A pipe at start-up, before the loop runs: open it again, blocking
+	 * (a FIFO opened without blocking reads end-of-file until a writer
+	 * comes).
+	 */
+	if (!S_ISREG(st.st_mode)) {
+		(void)close(fd);
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
+			diag_error(d, 0, 0, "cannot read: %s", strerror(errno));
+			return NULL;
+		}
+	}
+	if ((fp = fdopen(fd, "rb")) == NULL) {
+		saved = errno;
+		(void)close(fd);
+		diag_error(d, 0, 0, "cannot read: %s", strerror(saved));
 		return NULL;
 	}
 	buf_init(&b);
@@ -558,4 +601,16 @@ manifest_load(const char *path, struct diag *d)
 	malloc_trim(0);
 #endif
 	return m;
+}
+
+struct manifest *
+manifest_load(const char *path, struct diag *d)
+{
+	return manifest_load_path(path, d, 0);
+}
+
+struct manifest *
+manifest_reload(const char *path, struct diag *d)
+{
+	return manifest_load_path(path, d, 1);
 }

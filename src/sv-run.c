@@ -104,10 +104,10 @@ unit_open_output(struct unit *u, const struct output *o, int console_fd,
 			break;
 		case DEST_FILE:
 			f = filesink_open(u->name, d->name, d->max_size,
-			    d->backups);
+			    d->backups, u->ps->user, u->ps->group);
 			if (f == NULL) {
-				log_warn("%s: cannot open output file %s",
-				    u->name, d->name);
+				log_warnx("%s: cannot open output file %s: %s",
+				    u->name, d->name, filesink_strerror(errno));
 				break;
 			}
 			files = xreallocarray(files, nfiles + 1, sizeof *files);
@@ -535,10 +535,10 @@ unit_spawn_task(struct unit *u)
 		if (o->dests[i].kind != DEST_FILE)
 			continue;
 		f = filesink_open(u->name, o->dests[i].name,
-		    o->dests[i].max_size, o->dests[i].backups);
+		    o->dests[i].max_size, o->dests[i].backups, NULL, NULL);
 		if (f == NULL) {
-			log_warn("%s: cannot open output file %s", u->name,
-			    o->dests[i].name);
+			log_warnx("%s: cannot open output file %s: %s", u->name,
+			    o->dests[i].name, filesink_strerror(errno));
 			continue;
 		}
 		u->sinks = xreallocarray(u->sinks, u->nsinks + 1,
