@@ -321,6 +321,7 @@ static void
 unit_watch_ready(struct unit *u, char **env)
 {
 	const struct ready_spec	*r = &u->ps->ready;
+	struct probe_ident	 id;
 
 	switch (r->kind) {
 	case READY_NONE:
@@ -329,8 +330,13 @@ unit_watch_ready(struct unit *u, char **env)
 	case READY_EXEC:
 	case READY_TCP:
 	case READY_HTTP:
-		u->pr->probe = probe_start(u->sv->loop, r, env, u->name,
-		    unit_probe_cb, u);
+		/* The probe runs as the unit: its identity and settings. */
+		id.unit = u->name;
+		id.ps = u->ps;
+		id.env = env;
+		id.guard = u->sv->guard;
+		u->pr->probe = probe_start(u->sv->loop, r, &id, unit_probe_cb,
+		    u);
 		break;
 	default:
 		break;
