@@ -223,6 +223,7 @@ run(const struct manifest *m, const char *path, const char *sock, int keep,
 	reaper_stop_orphans(reaper, REAPER_STOP_TIMEOUT_MS);
 	(void)uv_run(&loop, UV_RUN_DEFAULT);
 	status = supervisor_exit_status(sv);
+	supervisor_report_left(sv);
 	if (verbose)
 		supervisor_report(sv);
 	control_free(ctl);

@@ -770,6 +770,26 @@ supervisor_report(const struct supervisor *sv)
 	wire_print_counters(sv->wire, stderr);
 }
 
+void
+supervisor_report_left(const struct supervisor *sv)
+{
+	const struct queue_counters	*k;
+	struct wqueue			**qs;
+	size_t				  n, i;
+
+	if (sv->drain_expired)
+		return;
+	n = wire_queues(sv->wire, &qs);
+	for (i = 0; i < n; i++) {
+		k = wqueue_counters(qs[i]);
+		if (k->depth > 0)
+			log_warnx("queue %s: %llu item%s left undelivered at "
+			    "the end, discarded", wqueue_name(qs[i]),
+			    (unsigned long long)k->depth,
+			    k->depth == 1 ? "" : "s");
+	}
+}
+
 static void
 sv_handle_close_cb(uv_handle_t *h)
 {
