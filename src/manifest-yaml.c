@@ -85,14 +85,49 @@ yload_offset_position(const struct yload *y, size_t off, size_t *line,
 	}
 }
 
+/*
+ * libyaml takes a plain key of more than 1024 characters for a value and
+ * then balks at its ':' ("mapping values are not allowed in this
+ * context"). Is the text before the ':' at offset off, from the start of
+ * its line, such a key? Its length in characters, or 0.
+ */
+static size_t
+yload_long_key(const struct yload *y, size_t off)
+{
+	size_t	start, end, i, chars = 0;
+
+	if (off >= y->len || y->data[off] != ':')
+		return 0;
+	for (start = off; start > 0 && y->data[start - 1] != '\n'; start--)
+		;
+	while (start < off && (y->data[start] == ' ' ||
+	    y->data[start] == '-'))
+		start++;
+	for (end = off; end > start && y->data[end - 1] == ' '; end--)
+		;
+	for (i = start; i < end; i++)
+		if (((unsigned char)y->data[i] & 0xc0) != 0x80)
+			chars++;
+	return chars > 1024 ? chars : 0;
+}
+
 /* libyaml's own message, at its problem mark. */
 static void
 yload_syntax_error(struct yload *y, const yaml_parser_t *p)
 {
 	const char	*problem = p->problem != NULL ? p->problem :
 			    "invalid YAML";
-	size_t		 line, col;
+	size_t		 line, col, n;
 
+	if (p->error == YAML_SCANNER_ERROR && p->problem != NULL &&
+	    strcmp(p->problem, "mapping values are not allowed in this "
+	    "context") == 0 &&
+	    (n = yload_long_key(y, p->problem_mark.index)) > 0) {
+		diag_error(y->d, p->problem_mark.line + 1,
+		    p->problem_mark.column + 1, "a key of %zu characters: "
+		    "YAML allows at most 1024 in a key", n);
+		return;
+	}
 	if (p->error == YAML_READER_ERROR) {
 		yload_offset_position(y, p->problem_offset, &line, &col);
 		diag_error(y->d, line, col, "%s", problem);
