@@ -17,6 +17,8 @@
 #include "buf.h"
 #include "log.h"
 
+#define LOG_TIME_MAX	48	/* a timestamp and its NUL, with room */
+
 static const char	*log_progname = "pytasking-run";
 static int		 log_level;
 static int		 log_timestamps;
@@ -33,18 +35,31 @@ log_set_output(int timestamps, int colour_out, int colour_err,
 	log_format = format;
 }
 
-/* "2026-11-25T19:00:00.123Z" in local-independent UTC. */
+/*
+ * "2026-11-25T19:00:00.123Z" in local-independent UTC, into out (at
+ * least LOG_TIME_MAX bytes). No allocation: fatal() on out-of-memory
+ * uses it.
+ */
 static void
-log_time(struct buf *b)
+log_time_str(char *out, size_t len)
 {
 	struct timeval	tv;
 	struct tm	tm;
-	char		s[32];
+	char		s[24];
 
 	(void)gettimeofday(&tv, NULL);
 	(void)gmtime_r(&tv.tv_sec, &tm);
 	(void)strftime(s, sizeof s, "%Y-%m-%dT%H:%M:%S", &tm);
-	buf_addf(b, "%s.%03dZ", s, (int)(tv.tv_usec / 1000));
+	(void)snprintf(out, len, "%s.%03dZ", s, (int)(tv.tv_usec / 1000));
+}
+
+static void
+log_time(struct buf *b)
+{
+	char	s[LOG_TIME_MAX];
+
+	log_time_str(s, sizeof s);
+	buf_adds(b, s);
 }
 
 /* A JSON string: quotes, backslashes and every control byte escaped. */
@@ -129,36 +144,49 @@ log_verbose(void)
 
 static void	log_vemit_text(const char *, va_list, int, int);
 
-/* One message of ours as a JSON object: {"time","level","msg"}. */
+/*
+ * One message of ours as a JSON object: {"time","level","msg"}, built on
+ * the stack and written with one write(2). It allocates nothing, so that
+ * fatal() on out-of-memory cannot recurse into xmalloc.
+ */
 static void
 log_vemit_json(const char *level, const char *fmt, va_list ap,
     int with_errno, int saved_errno)
 {
-	struct buf	b, msg;
+	char		 msg[4096], t[LOG_TIME_MAX];
+	char		 out[sizeof msg * 6 + 128];
+	size_t		 len, n = 0, i;
+	int		 m;
 
-	buf_init(&b);
-	buf_init(&msg);
-	{
-		char	 line[4096];
-		int	 m;
+	m = vsnprintf(msg, sizeof msg, fmt, ap);
+	len = m < 0 ? 0 : strnlen(msg, sizeof msg);
+	if (with_errno && len < sizeof msg)
+		(void)snprintf(msg + len, sizeof msg - len, ": %s",
+		    strerror(saved_errno));
+	len = strnlen(msg, sizeof msg);
+	t[0] = '\0';
+	if (log_timestamps)
+		log_time_str(t, sizeof t);
+	m = snprintf(out, sizeof out, "{%s%s%s\"level\":\"%s\",\"msg\":\"",
+	    t[0] != '\0' ? "\"time\":\"" : "", t, t[0] != '\0' ? "\"," : "",
+	    level);
+	n = m < 0 ? 0 : (size_t)m;
+	for (i = 0; i < len && n + 8 < sizeof out; i++) {
+		unsigned char	c = (unsigned char)msg[i];
 
-		m = vsnprintf(line, sizeof line, fmt, ap);
-		buf_add(&msg, line, m < 0 ? 0 : strnlen(line, sizeof line));
+		if (c == '"' || c == '\\') {
+			out[n++] = '\\';
+			out[n++] = (char)c;
+		} else if (c < 0x20 || c == 0x7f || c >= 0x80)
+			n += (size_t)snprintf(out + n, sizeof out - n,
+			    "\\u%04x", c);
+		else
+			out[n++] = (char)c;
 	}
-	if (with_errno)
-		buf_addf(&msg, ": %s", strerror(saved_errno));
-	buf_adds(&b, "{");
-	if (log_timestamps) {
-		buf_adds(&b, "\"time\":\"");
-		log_time(&b);
-		buf_adds(&b, "\",");
-	}
-	buf_addf(&b, "\"level\":\"%s\",\"msg\":", level);
-	log_json_string(&b, buf_ptr(&msg), buf_used(&msg));
-	buf_adds(&b, "}\n");
-	(void)!write(STDERR_FILENO, buf_ptr(&b), buf_used(&b));
-	buf_release(&msg);
-	buf_release(&b);
+	out[n++] = '"';
+	out[n++] = '}';
+	out[n++] = '\n';
+	(void)!write(STDERR_FILENO, out, n);
 }
 
 /* Format one message in the chosen format and write it at once. */
@@ -181,13 +209,10 @@ log_vemit_text(const char *fmt, va_list ap, int with_errno, int saved_errno)
 	size_t	 len;
 
 	if (log_timestamps) {
-		struct buf	t;
+		char	t[LOG_TIME_MAX];
 
-		buf_init(&t);
-		log_time(&t);
-		n = snprintf(line, sizeof line, "%s %s: ", buf_ptr(&t),
-		    log_progname);
-		buf_release(&t);
+		log_time_str(t, sizeof t);
+		n = snprintf(line, sizeof line, "%s %s: ", t, log_progname);
 	} else
 		n = snprintf(line, sizeof line, "%s: ", log_progname);
 	if (n < 0 || (size_t)n >= sizeof line)

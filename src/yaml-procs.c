@@ -27,6 +27,24 @@ yload_cmd(struct yload *y, struct ynode *n, const char *path,
 	    "command line", &p->argv, &p->argc);
 }
 
+/*
+ * A variable name as sh(1) knows one: letters, digits and underscores,
+ * not starting with a digit. Anything else (a space, a tab, '-', '=',
+ * bytes beyond ASCII) could not be set or read by a shell.
+ */
+static int
+yload_env_name_ok(const char *s)
+{
+	if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
+	    *s == '_'))
+		return 0;
+	for (s++; *s != '\0'; s++)
+		if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
+		    (*s >= '0' && *s <= '9') || *s == '_'))
+			return 0;
+	return 1;
+}
+
 /* env: a mapping of variable names to scalars. */
 static void
 yload_env(struct yload *y, struct ynode *n, const char *path,
@@ -46,10 +64,11 @@ yload_env(struct yload *y, struct ynode *n, const char *path,
 	pairs = yload_pairs(y, n, path, &np);
 	p->env = xcalloc(np + 1, sizeof *p->env);
 	for (i = 0; i < np && !y->aborted; i++) {
-		if (*pairs[i].name == '\0' || strchr(pairs[i].name, '=')) {
+		if (!yload_env_name_ok(pairs[i].name)) {
 			q = manifest_quote(pairs[i].name, 60);
 			yload_error(y, pairs[i].key, path, "invalid variable "
-			    "name %s", q);
+			    "name %s: letters, digits and _ only, not starting "
+			    "with a digit", q);
 			free(q);
 			continue;
 		}
