@@ -1487,6 +1487,8 @@ run_exit_cb(struct proc *p, int64_t status, int sig, void *arg)
 		    SV_DRAIN_AFTER_EXIT_MS);
 		return;
 	}
+	/* The group that may still write: its leader's pid is its id. */
+	u->pr->tail_pgid = proc_pid(p);
 	outlet_detach(u->pr->out, sig == 0);
 	outlet_detach(u->pr->err, sig == 0);
 	u->pr->out = u->pr->err = NULL;
@@ -2196,6 +2198,32 @@ sv_maybe_notify_ready(struct supervisor *sv)
 		log_warn("sd_notify READY=1");
 }
 
+/*
+ * Is output of an exited leader's group still coming, from a group that
+ * still has members? A pipe held only by a process that left the group
+ * (a daemon in a session of its own) keeps no one up: such orphans are
+ * stopped once every unit has ended (reaper.c).
+ */
+static int
+sv_tails_alive(struct supervisor *sv)
+{
+	struct unit_proc	*pr;
+	size_t			 i;
+	int			 alive = 0;
+
+	if (wire_tails(sv->wire) == 0)
+		return 0;
+	for (i = 0; i < sv->nunits; i++) {
+		if ((pr = sv->units[i]->pr) == NULL || pr->tail_pgid <= 0)
+			continue;
+		if (kill(-pr->tail_pgid, 0) == -1 && errno == ESRCH)
+			pr->tail_pgid = 0;
+		else
+			alive = 1;
+	}
+	return alive;
+}
+
 /* The last output tail of an exited leader's group ended. */
 static void
 sv_tails_done(void *arg)
@@ -2248,7 +2276,7 @@ sv_maybe_done(struct supervisor *sv)
 			return;
 		}
 	/* Output of exited leaders' groups still comes (outlet_detach). */
-	if (wire_tails(sv->wire) > 0)
+	if (sv_tails_alive(sv))
 		return;
 	sv->done = 1;
 	for (i = 0; i < sv->nsigs; i++)

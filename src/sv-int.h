@@ -55,6 +55,7 @@ struct unit_proc {
 	struct probe		*probe;		/* exec, tcp, http */
 	char			*spawn_error;	/* why the last spawn failed */
 	struct sched_alarm	 drain;		/* exited; pipes still open */
+	pid_t			 tail_pgid;	/* exited leader's group, writing */
 };
 
 /*
