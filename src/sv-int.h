@@ -56,6 +56,9 @@ struct unit_proc {
 	char			*spawn_error;	/* why the last spawn failed */
 	struct sched_alarm	 drain;		/* exited; pipes still open */
 	pid_t			 tail_pgid;	/* exited leader's group, writing */
+	struct probe		*live;		/* the liveness probe in flight */
+	struct sched_alarm	 live_alarm;	/* next probe, or its timeout */
+	uint64_t		 live_fails;	/* failed probes in a row */
 };
 
 /*
