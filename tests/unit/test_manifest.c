@@ -2235,8 +2235,8 @@ test_print_orchestration(void **state)
 	assert_non_null(strstr(text, "    ready: {line: \"^up \\\\$[0-9]+$\"}\n"));
 	/* Defaults of a process without any of the new keys. */
 	assert_non_null(strstr(text, "    depends_on: {}\n    ready: null\n"
-	    "    ready_timeout: 1m\n    limits: {}\n    umask: null\n"
-	    "    user: null\n    group: null\n"));
+	    "    ready_timeout: 1m\n    liveness: null\n    limits: {}\n"
+	    "    umask: null\n    user: null\n    group: null\n"));
 	free(text);
 	manifest_free(m);
 	manifest_free(m2);
