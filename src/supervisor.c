@@ -1592,6 +1592,17 @@ run_exit_cb(struct proc *p, int64_t status, int sig, void *arg)
 		    SV_DRAIN_AFTER_EXIT_MS);
 		return;
 	}
+	/*
+	 * Nobody left in the group to write: what is in the pipes is all
+	 * there will be, and closing takes it whole, even past a full queue
+	 * (one pipe's worth). Detaching would hold the pipes for as long as
+	 * a full queue pauses them: a descriptor per run of a producer that
+	 * restarts.
+	 */
+	if (kill(-proc_pid(p), 0) == -1 && errno == ESRCH) {
+		run_proc_end(u);
+		return;
+	}
 	/* The group that may still write: its leader's pid is its id. */
 	u->pr->tail_pgid = proc_pid(p);
 	outlet_detach(u->pr->out, sig == 0);

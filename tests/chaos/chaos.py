@@ -181,6 +181,23 @@ def fd_count():
         return -1
 
 
+def fd_kinds():
+    """What the supervisor's descriptors are: pipe, socket, file, ..."""
+    kinds = {}
+    try:
+        for fd in os.listdir(f"/proc/{sv.pid}/fd"):
+            try:
+                t = os.readlink(f"/proc/{sv.pid}/fd/{fd}")
+            except OSError:
+                continue
+            k = t.split(":")[0] if ":" in t else "file " + t
+            kinds[k] = kinds.get(k, 0) + 1
+    except OSError:
+        pass
+    return ", ".join(f"{n} {k}" for k, n in sorted(kinds.items(),
+                                                  key=lambda x: -x[1])[:6])
+
+
 def rss_kib():
     try:
         with open(f"/proc/{sv.pid}/status") as f:
@@ -431,6 +448,7 @@ def main():
             run0 = sum(1 for u in lst.values() if u.get("pid"))
     fd1, rss1 = fd_count(), rss_kib()
     run1 = sum(1 for u in listing().values() if u.get("pid"))
+    kinds1 = fd_kinds()
     # SIGTERM: exit 0 or 1, promptly, and nothing left behind.
     sv.send_signal(signal.SIGTERM)
     try:
@@ -454,7 +472,7 @@ def main():
     # A running process holds at most 5 (pipes, a pidfd): more is a leak.
     if fd0 is not None and fd0 > 0 and fd1 > fd0 + 16 + 5 * max(0, run1 - run0):
         die(f"descriptors grew from {fd0} to {fd1} with {run0} then "
-            f"{run1} processes running")
+            f"{run1} processes running ({kinds1})")
     if rss0 is not None and rss0 > 0 and rss1 > 2 * rss0 + 65536:
         die(f"RSS grew from {rss0} KiB to {rss1} KiB")
     print(f"chaos: seed {SEED}: {op_index} operations, exit {rc}, "
