@@ -192,7 +192,9 @@ filesink_open_fd(struct filesink *s)
 	struct stat	st;
 	int		fd, saved;
 
+	/* Closed, or a failed open: a batch is never held back by a size. */
 	s->fd = -1;
+	s->size = 0;
 	if (filesink_as(s, 1) == -1)
 		return -1;
 	fd = open(s->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
@@ -277,15 +279,19 @@ filesink_rotate(struct filesink *s)
 	unsigned	 i;
 	int		 saved;
 
+	/*
+	 * The size is 0 afterwards whatever happens: a failed rotation must
+	 * not make filesink_write rotate again forever.
+	 */
 	if (s->backups == 0) {
 		if (s->fd != -1 && ftruncate(s->fd, 0) == -1)
 			log_warn("%s: truncating %s", s->unit, s->path);
-		else
-			s->size = 0;
+		s->size = 0;
 		return;
 	}
 	(void)close(s->fd);
 	s->fd = -1;
+	s->size = 0;
 	if (filesink_as(s, 1) == -1) {
 		log_warn("%s: rotating %s as the unit's user", s->unit,
 		    s->path);
@@ -368,7 +374,7 @@ filesink_write(struct filesink *s, const char *p, size_t n)
 {
 	const char	*end, *cut, *nl;
 	uint64_t	 room;
-	int		 rc = 0;
+	int		 rc = 0, rotated = 0;
 
 	if (s->max_size == 0)
 		return filesink_put(s, p, n);
@@ -380,8 +386,14 @@ filesink_write(struct filesink *s, const char *p, size_t n)
 		    (size_t)(end - nl))) != NULL; nl++)
 			cut = nl + 1;
 		if (cut == NULL) {
-			if (s->size > 0) {
+			/*
+			 * Once per piece: a rotation that could not empty
+			 * the file (a rename refused) must not be tried
+			 * again forever; the piece then goes where PATH is.
+			 */
+			if (s->size > 0 && !rotated) {
 				filesink_rotate(s);
+				rotated = 1;
 				continue;
 			}
 			/* One line longer than max_size: alone, whole. */
@@ -390,6 +402,7 @@ filesink_write(struct filesink *s, const char *p, size_t n)
 		}
 		if (filesink_put(s, p, (size_t)(cut - p)) == -1)
 			rc = -1;
+		rotated = 0;
 		n -= (size_t)(cut - p);
 		p = cut;
 	}
