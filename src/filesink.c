@@ -29,6 +29,8 @@
 
 /* Supplementary groups kept for the unit's user; more are ignored. */
 #define FILESINK_MAX_GROUPS	64
+/* Our own supplementary groups, put back after file work as a unit. */
+#define FILESINK_MAX_OWN_GROUPS	256
 
 struct filesink {
 	char		*unit;
@@ -45,6 +47,8 @@ struct filesink {
 	gid_t		 gid;
 	gid_t		 groups[FILESINK_MAX_GROUPS];
 	int		 ngroups;
+	gid_t		 own[FILESINK_MAX_OWN_GROUPS];	/* ours, to restore */
+	int		 nown;
 };
 
 /* A numeric id: all digits, below (id_t)-1. */
@@ -109,6 +113,9 @@ filesink_resolve(struct filesink *s, const char *user, const char *group)
 		errno = ENOENT;
 		return -1;
 	}
+	/* Ours, once: they never change while we run. */
+	if ((s->nown = getgroups(FILESINK_MAX_OWN_GROUPS, s->own)) == -1)
+		return -1;
 	s->groups[0] = s->gid;
 	s->ngroups = 1;
 	if (pw != NULL) {
@@ -138,15 +145,9 @@ static int
 filesink_as(struct filesink *s, int on)
 {
 #ifdef __linux__
-	static gid_t	saved[FILESINK_MAX_GROUPS];
-	static int	nsaved = -1;
-
 	if (!s->as_user)
 		return 0;
 	if (on) {
-		nsaved = getgroups(FILESINK_MAX_GROUPS, saved);
-		if (nsaved == -1)
-			return -1;
 		/* The raw call: glibc's setgroups would change every thread. */
 		if (syscall(SYS_setgroups, (size_t)s->ngroups, s->groups) == -1)
 			return -1;
@@ -162,12 +163,10 @@ filesink_as(struct filesink *s, int on)
 	}
 	(void)setfsuid(geteuid());
 	(void)setfsgid(getegid());
-	if (nsaved >= 0 &&
-	    syscall(SYS_setgroups, (size_t)nsaved, saved) == -1)
+	if (syscall(SYS_setgroups, (size_t)s->nown, s->own) == -1)
 		fatal("restoring our groups after file work as a unit");
 	if ((uid_t)setfsuid((uid_t)-1) != geteuid())
 		fatalx("restoring our filesystem user after file work");
-	nsaved = -1;
 	return 0;
 #else
 	if (!s->as_user)
