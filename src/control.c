@@ -190,10 +190,14 @@ conn_is_hung_up(struct conn *c)
 void
 conn_watch_hangup(struct conn *c)
 {
+	int	error;
+
 	if (c->closing || c->done)
 		return;
-	(void)uv_timer_start(&c->timer, conn_timer_cb,
-	    CONTROL_HANGUP_CHECK_MS, CONTROL_HANGUP_CHECK_MS);
+	/* Without it, the hang-up is seen once room comes: said, no more. */
+	if ((error = uv_timer_start(&c->timer, conn_timer_cb,
+	    CONTROL_HANGUP_CHECK_MS, CONTROL_HANGUP_CHECK_MS)) != 0)
+		log_debug("control: hang-up watch: %s", uv_strerror(error));
 }
 
 static void

@@ -357,6 +357,15 @@ ctl_print(struct ctl *c)
 			putchar('\n');
 		}
 		break;
+	case CTL_PUT:
+	case CTL_PUT_STREAM:
+		/* Items lost to a drop-* policy are said, not only counted. */
+		if ((item = record_get(&c->final, "dropped")) != NULL &&
+		    !(item->vlen == 1 && item->val[0] == '0'))
+			fprintf(stderr, "pytasking-run: ctl: put: %.*s item(s) "
+			    "dropped: the queue was full\n", (int)item->vlen,
+			    item->val);
+		break;
 	default:
 		break;
 	}

@@ -29,6 +29,8 @@
 
 /* Supplementary groups kept for the unit's user; more are ignored. */
 #define FILESINK_MAX_GROUPS	64
+/* Our own supplementary groups, put back after file work as a unit. */
+#define FILESINK_MAX_OWN_GROUPS	256
 
 struct filesink {
 	char		*unit;
@@ -45,6 +47,8 @@ struct filesink {
 	gid_t		 gid;
 	gid_t		 groups[FILESINK_MAX_GROUPS];
 	int		 ngroups;
+	gid_t		 own[FILESINK_MAX_OWN_GROUPS];	/* ours, to restore */
+	int		 nown;
 };
 
 /* A numeric id: all digits, below (id_t)-1. */
@@ -109,6 +113,9 @@ filesink_resolve(struct filesink *s, const char *user, const char *group)
 		errno = ENOENT;
 		return -1;
 	}
+	/* Ours, once: they never change while we run. */
+	if ((s->nown = getgroups(FILESINK_MAX_OWN_GROUPS, s->own)) == -1)
+		return -1;
 	s->groups[0] = s->gid;
 	s->ngroups = 1;
 	if (pw != NULL) {
@@ -138,15 +145,9 @@ static int
 filesink_as(struct filesink *s, int on)
 {
 #ifdef __linux__
-	static gid_t	saved[FILESINK_MAX_GROUPS];
-	static int	nsaved = -1;
-
 	if (!s->as_user)
 		return 0;
 	if (on) {
-		nsaved = getgroups(FILESINK_MAX_GROUPS, saved);
-		if (nsaved == -1)
-			return -1;
 		/* The raw call: glibc's setgroups would change every thread. */
 		if (syscall(SYS_setgroups, (size_t)s->ngroups, s->groups) == -1)
 			return -1;
@@ -162,12 +163,10 @@ filesink_as(struct filesink *s, int on)
 	}
 	(void)setfsuid(geteuid());
 	(void)setfsgid(getegid());
-	if (nsaved >= 0 &&
-	    syscall(SYS_setgroups, (size_t)nsaved, saved) == -1)
+	if (syscall(SYS_setgroups, (size_t)s->nown, s->own) == -1)
 		fatal("restoring our groups after file work as a unit");
 	if ((uid_t)setfsuid((uid_t)-1) != geteuid())
 		fatalx("restoring our filesystem user after file work");
-	nsaved = -1;
 	return 0;
 #else
 	if (!s->as_user)
@@ -192,7 +191,9 @@ filesink_open_fd(struct filesink *s)
 	struct stat	st;
 	int		fd, saved;
 
+	/* Closed, or a failed open: a batch is never held back by a size. */
 	s->fd = -1;
+	s->size = 0;
 	if (filesink_as(s, 1) == -1)
 		return -1;
 	fd = open(s->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
@@ -277,15 +278,19 @@ filesink_rotate(struct filesink *s)
 	unsigned	 i;
 	int		 saved;
 
+	/*
+	 * The size is 0 afterwards whatever happens: a failed rotation must
+	 * not make filesink_write rotate again forever.
+	 */
 	if (s->backups == 0) {
 		if (s->fd != -1 && ftruncate(s->fd, 0) == -1)
 			log_warn("%s: truncating %s", s->unit, s->path);
-		else
-			s->size = 0;
+		s->size = 0;
 		return;
 	}
 	(void)close(s->fd);
 	s->fd = -1;
+	s->size = 0;
 	if (filesink_as(s, 1) == -1) {
 		log_warn("%s: rotating %s as the unit's user", s->unit,
 		    s->path);
@@ -368,7 +373,7 @@ filesink_write(struct filesink *s, const char *p, size_t n)
 {
 	const char	*end, *cut, *nl;
 	uint64_t	 room;
-	int		 rc = 0;
+	int		 rc = 0, rotated = 0;
 
 	if (s->max_size == 0)
 		return filesink_put(s, p, n);
@@ -380,8 +385,14 @@ filesink_write(struct filesink *s, const char *p, size_t n)
 		    (size_t)(end - nl))) != NULL; nl++)
 			cut = nl + 1;
 		if (cut == NULL) {
-			if (s->size > 0) {
+			/*
+			 * Once per piece: a rotation that could not empty
+			 * the file (a rename refused) must not be tried
+			 * again forever; the piece then goes where PATH is.
+			 */
+			if (s->size > 0 && !rotated) {
 				filesink_rotate(s);
+				rotated = 1;
 				continue;
 			}
 			/* One line longer than max_size: alone, whole. */
@@ -390,6 +401,7 @@ filesink_write(struct filesink *s, const char *p, size_t n)
 		}
 		if (filesink_put(s, p, (size_t)(cut - p)) == -1)
 			rc = -1;
+		rotated = 0;
 		n -= (size_t)(cut - p);
 		p = cut;
 	}

@@ -73,6 +73,7 @@ struct guard_group {
 struct guard {
 	pid_t			 pid;
 	int			 failing;	/* a replacement failed, said */
+	int			 replacing;	/* telling a new one every group */
 	int			 fd;		/* write end; -1 once given up */
 	struct guard_group	*groups;
 	size_t			 ngroups;
@@ -353,15 +354,29 @@ guard_replace(struct guard *g, const char *why)
 	g->failing = 0;
 	g->pid = pid;
 	g->fd = fd;
+	/* Every group, however many: no replacement from within this one. */
+	g->replacing = 1;
 	for (i = 0; i < g->ngroups; i++)
 		guard_send(g, (int32_t)g->groups[i].pgid);
+	g->replacing = 0;
 }
 
-/* The guardian cannot take what we send: replace it. */
+/*
+ * The guardian cannot take what we send: replace it. While a new one is
+ * being told every group, stop talking to it instead; guard_check
+ * replaces it once its exit is seen.
+ */
 static void
 guard_give_up(struct guard *g, const char *why)
 {
-	guard_replace(g, why);
+	if (!g->replacing) {
+		guard_replace(g, why);
+		return;
+	}
+	log_warnx("new guardian (pid %ld) %s", (long)g->pid, why);
+	(void)close(g->fd);
+	g->fd = -1;
+	g->npending = 0;
 }
 
 void
@@ -416,7 +431,8 @@ guard_send(struct guard *g, int32_t rec)
 	if (g->fd == -1)
 		return;
 	if (g->npending + sizeof rec > g->pendcap) {
-		if (g->pendcap >= GUARD_MAX_PENDING * sizeof rec) {
+		if (g->pendcap >= GUARD_MAX_PENDING * sizeof rec &&
+		    !g->replacing) {
 			/* The new one gets every group, this one with them. */
 			guard_give_up(g, "is not reading");
 			return;

@@ -106,6 +106,9 @@ done
 r=$(ctl --json put dn a b c d)
 [ "$(echo "$r" | js 'd["put"]')" = 4 ] || fail "put count: $r"
 [ "$(echo "$r" | js 'd["dropped"]')" = 2 ] || fail "dropped count: $r"
+ctl put dn e 2>"$T/perr" || fail "put into a full drop-newest queue"
+grep -q 'put: 1 item(s) dropped: the queue was full' "$T/perr" ||
+    fail "the drop was not said: $(cat "$T/perr")"
 
 # 4. A put stream cut in the middle of a frame, or before its end frame.
 python3 - "$SOCK" <<'EOF2' || fail "cut put streams"

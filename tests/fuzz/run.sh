@@ -40,6 +40,9 @@ seeds() {
 	fuzz_ctlproto)
 		echo "$fuzzdir/corpus/ctlproto"
 		;;
+	fuzz_filesink)
+		echo "$fuzzdir/corpus/filesink"
+		;;
 	esac
 	[ -d "$fuzzdir/regress/$1" ] && echo "$fuzzdir/regress/$1"
 }
@@ -50,6 +53,7 @@ options() {
 	fuzz_manifest) echo "-dict=$fuzzdir/manifest.dict -max_len=8192" ;;
 	fuzz_script) echo "-dict=$fuzzdir/script.dict -max_len=1024" ;;
 	fuzz_ctlproto) echo "-dict=$fuzzdir/ctlproto.dict -max_len=4096" ;;
+	fuzz_filesink) echo "-max_len=512" ;;
 	esac
 }
 

@@ -201,6 +201,32 @@ test_fifo_refused(void **state)
 	free(path);
 }
 
+/* A rotation that cannot empty the file is tried once, never forever. */
+static void
+test_rotation_refused(void **state)
+{
+	struct filesink	*s;
+	char		*path, *backup, *inside;
+
+	path = xasprintf("%s/rr", dir);
+	backup = xasprintf("%s/rr.1", dir);
+	inside = xasprintf("%s/rr.1/x", dir);
+	assert_int_equal(mkdir(backup, 0700), 0);
+	assert_int_equal(mkdir(inside, 0700), 0);
+	s = filesink_open("u", path, 8, 1, NULL, NULL);
+	assert_non_null(s);
+	assert_int_equal(filesink_write(s, "aaaa\n", 5), 0);
+	/* rename(rr, rr.1) fails: rr.1 is a directory that is not empty. */
+	assert_int_equal(filesink_write(s, "bbbb\ncccc\n", 10), 0);
+	check_file("rr", "aaaa\nbbbb\ncccc\n");
+	filesink_free(s);
+	assert_int_equal(rmdir(inside), 0);
+	assert_int_equal(rmdir(backup), 0);
+	free(path);
+	free(backup);
+	free(inside);
+}
+
 /*
  * As root for a unit of user nobody: a root-only file is refused (it
  * could not have opened it), a file in its own directory is fine, and
@@ -259,6 +285,7 @@ main(void)
 		cmocka_unit_test(test_symlink_refused),
 		cmocka_unit_test(test_truncate_by_fd),
 		cmocka_unit_test(test_fifo_refused),
+		cmocka_unit_test(test_rotation_refused),
 		cmocka_unit_test(test_as_user),
 	};
 	char	cmd[64];

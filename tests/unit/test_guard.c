@@ -146,6 +146,36 @@ test_gone_forgotten(void **state)
 	guard_stop(NULL);
 }
 
+/*
+ * A guardian killed is replaced at the next guard_check, and the new one
+ * knows the recorded groups: it kills them at the end.
+ */
+static void
+test_replaced(void **state)
+{
+	struct guard	*g;
+	siginfo_t	 si;
+	pid_t		 a, old;
+
+	g = guard_start();
+	assert_non_null(g);
+	a = spawn_group(NULL);
+	guard_add(g, a);
+	old = guard_pid(g);
+	assert_int_equal(kill(old, SIGKILL), 0);
+	/* Wait for its death without reaping it: guard_check does. */
+	memset(&si, 0, sizeof si);
+	assert_int_equal(waitid(P_PID, (id_t)old, &si, WEXITED | WNOWAIT), 0);
+	guard_check(g);
+	assert_true(guard_pid(g) > 0);
+	assert_true(guard_pid(g) != old);
+	assert_int_equal(kill(guard_pid(g), 0), 0);
+	/* The old one was reaped by guard_check. */
+	assert_int_equal(waitpid(old, NULL, WNOHANG), -1);
+	guard_stop(g);
+	assert_int_equal(reap(a), SIGKILL);
+}
+
 int
 main(void)
 {
@@ -153,6 +183,7 @@ main(void)
 		cmocka_unit_test(test_kills_recorded),
 		cmocka_unit_test(test_nested),
 		cmocka_unit_test(test_gone_forgotten),
+		cmocka_unit_test(test_replaced),
 	};
 
 	/* Orphaned members come to us, to be reaped by the tests. */
