@@ -786,6 +786,37 @@ fail:
 	return NULL;
 }
 
+/*
+ * A short mark of the directory that holds the manifest: FNV-1a of its
+ * real path, so that x.yaml, ./x.yaml and /abs/x.yaml agree, and two
+ * x.yaml of two directories do not.
+ */
+static uint32_t
+ctlproto_dir_mark(const char *manifest)
+{
+	const char	*slash = strrchr(manifest, '/');
+	char		*dir, *real;
+	uint32_t	 h = 2166136261u;
+	const char	*p;
+
+	if (slash == NULL)
+		dir = xstrdup(".");
+	else if (slash == manifest)
+		dir = xstrdup("/");
+	else
+		dir = xstrndup(manifest, (size_t)(slash - manifest));
+	if ((real = realpath(dir, NULL)) != NULL) {
+		free(dir);
+		dir = real;
+	}
+	for (p = dir; *p != '\0'; p++) {
+		h ^= (unsigned char)*p;
+		h *= 16777619u;
+	}
+	free(dir);
+	return h;
+}
+
 char *
 ctlproto_default_path(const char *manifest, int create, char **cause)
 {
@@ -809,7 +840,8 @@ ctlproto_default_path(const char *manifest, int create, char **cause)
 		base = "pytasking-run";
 		len = strlen(base);
 	}
-	path = xasprintf("%s/%.*s.sock", dir, (int)len, base);
+	path = xasprintf("%s/%.*s-%08" PRIx32 ".sock", dir, (int)len, base,
+	    ctlproto_dir_mark(manifest));
 	free(dir);
 	return path;
 }

@@ -161,7 +161,11 @@ void	ctlproto_json_value(struct buf *, const struct ctl_kv *);
  * symbolic link). Returns it allocated, or NULL with *cause.
  */
 char	*ctlproto_default_dir(int create, char **cause);
-/* DIR/NAME.sock, NAME the manifest's file name less .yaml or .yml. */
+/*
+ * DIR/NAME-MARK.sock: NAME the manifest's file name less .yaml or .yml,
+ * MARK eight hex digits from its directory's real path (two manifests of
+ * one name in two directories run at once).
+ */
 char	*ctlproto_default_path(const char *manifest, int create,
 	    char **cause);
 

@@ -131,6 +131,19 @@ manifest_script_equal(const struct script *a, const struct script *b)
 	return 1;
 }
 
+/* Equal lists of n variables, in order. */
+static int
+manifest_env_equal(const struct env_var *a, const struct env_var *b, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(a[i].name, b[i].name) != 0 ||
+		    strcmp(a[i].value, b[i].value) != 0)
+			return 0;
+	return 1;
+}
+
 /* Is process a specified exactly as b? */
 int
 manifest_proc_equal(const struct proc_spec *a, const struct proc_spec *b)
@@ -154,10 +167,8 @@ manifest_proc_equal(const struct proc_spec *a, const struct proc_spec *b)
 	    a->umask != b->umask || !manifest_str_equal(a->user, b->user) ||
 	    !manifest_str_equal(a->group, b->group))
 		return 0;
-	for (i = 0; i < a->nenv; i++)
-		if (strcmp(a->env[i].name, b->env[i].name) != 0 ||
-		    strcmp(a->env[i].value, b->env[i].value) != 0)
-			return 0;
+	if (!manifest_env_equal(a->env, b->env, a->nenv))
+		return 0;
 	for (i = 0; i < LIMIT_COUNT; i++)
 		if (a->limits[i].set != b->limits[i].set ||
 		    (a->limits[i].set &&
@@ -177,7 +188,8 @@ manifest_task_equal(const struct task_spec *a, const struct task_spec *b)
 	    manifest_restart_equal(&a->restart, &b->restart) &&
 	    a->cancel_timeout_ms == b->cancel_timeout_ms &&
 	    manifest_output_equal(&a->out, &b->out) &&
-	    manifest_deps_equal(a->deps, a->ndeps, b->deps, b->ndeps);
+	    manifest_deps_equal(a->deps, a->ndeps, b->deps, b->ndeps) &&
+	    a->nenv == b->nenv && manifest_env_equal(a->env, b->env, a->nenv);
 }
 
 /* Is queue a specified exactly as b? */

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <yaml.h>
 
@@ -318,6 +319,9 @@ yload_release(struct yload *y)
 {
 	arena_free(y->tree);
 	y->tree = NULL;
+	yload_env_free(y->env, y->nenv);
+	y->env = NULL;
+	y->nenv = 0;
 }
 
 /* ---------------------------------------------------------------- top */
@@ -381,11 +385,13 @@ yload_section(struct yload *y, struct ynode *n, enum ysection which)
 }
 
 static const char *const yload_top_keys[] = {
-	"version", "drain_timeout", "queues", "processes", "tasks", NULL
+	"version", "drain_timeout", "queues", "processes", "tasks", "env_file",
+	NULL
 };
 
 enum {
 	TOP_VERSION, TOP_DRAIN_TIMEOUT, TOP_QUEUES, TOP_PROCESSES, TOP_TASKS,
+	TOP_ENV_FILE,
 };
 
 /* The top-level mapping. */
@@ -412,8 +418,16 @@ yload_root(struct yload *y)
 		return;
 	}
 	pairs = yload_pairs(y, n, NULL, &np);
+	/* Every unit's environment starts from it, wherever it is. */
+	for (i = 0; i < np; i++)
+		if (strcmp(pairs[i].name, "env_file") == 0)
+			yload_env_file(y, yload_visit(y, pairs[i].value),
+			    "env_file", &y->env, &y->nenv);
 	for (i = 0; i < np && !y->aborted; i++) {
 		v = pairs[i].value;
+		/* x-NAME: free for the user's anchors, as compose allows. */
+		if (strncmp(pairs[i].name, "x-", 2) == 0)
+			continue;
 		switch (yload_key(y, &pairs[i], NULL, yload_top_keys)) {
 		case TOP_VERSION:
 			has_version = 1;
@@ -460,6 +474,14 @@ struct manifest *
 manifest_yaml_load(const char *name, const char *data, size_t len,
     struct diag *d)
 {
+	return manifest_yaml_load_at(name, NULL, data, len, d);
+}
+
+/* The same, with relative paths resolved from dir (NULL: left as they are). */
+struct manifest *
+manifest_yaml_load_at(const char *name, const char *dir, const char *data,
+    size_t len, struct diag *d)
+{
 	struct yload	 y;
 	struct manifest	*m;
 
@@ -473,6 +495,7 @@ manifest_yaml_load(const char *name, const char *data, size_t len,
 	y.data = data;
 	y.len = len;
 	y.tree = arena_new();
+	y.dir = dir;
 	m = manifest_new(name);
 	y.m = m;
 	if (yload_parse(&y) == 0) {
@@ -506,6 +529,30 @@ manifest_load_buffer(const char *name, const char *data, size_t len,
 }
 
 /*
+ * The absolute directory of the manifest at path, where its relative paths
+ * start (as compose does), or NULL when the working directory is unknown.
+ * Not resolved further: a symbolic link on the way stays as written.
+ */
+static char *
+manifest_dir(const char *path)
+{
+	const char	*slash = strrchr(path, '/');
+	char		*cwd, *dir;
+
+	if (path[0] == '/')
+		return slash == path ? xstrdup("/") :
+		    xstrndup(path, (size_t)(slash - path));
+	if ((cwd = getcwd(NULL, 0)) == NULL)
+		return NULL;
+	if (slash == NULL)
+		return cwd;
+	dir = xasprintf("%s%s%.*s", cwd, strcmp(cwd, "/") == 0 ? "" : "/",
+	    (int)(slash - path), path);
+	free(cwd);
+	return dir;
+}
+
+/*
  * Read and load the manifest at path. The read stops one byte past the
  * size limit, so a huge (or endless) file costs no more than that.
  */
@@ -515,7 +562,7 @@ manifest_load(const char *path, struct diag *d)
 	struct manifest	*m;
 	struct buf	 b;
 	FILE		*fp;
-	char		 chunk[65536];
+	char		 chunk[65536], *dir;
 	size_t		 n;
 	int		 saved;
 
@@ -543,9 +590,13 @@ manifest_load(const char *path, struct diag *d)
 		    MANIFEST_MAX_FILE_SIZE);
 		return NULL;
 	}
-	m = manifest_load_buffer(path, buf_used(&b) > 0 ? buf_ptr(&b) : "",
-	    buf_used(&b), d);
+	dir = manifest_dir(path);
+	m = manifest_yaml_load_at(path, dir, buf_used(&b) > 0 ? buf_ptr(&b) :
+	    "", buf_used(&b), d);
+	free(dir);
 	buf_release(&b);
+	if (m != NULL)
+		m = manifest_pack(m);
 #ifdef HAVE_MALLOC_TRIM
 	/*
 	 * All the heap the load took is free now (the tree had an arena,

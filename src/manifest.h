@@ -158,8 +158,8 @@ struct proc_spec {
 	char			**argv;		/* cmd: NULL-terminated, or NULL */
 	size_t			 argc;
 	char			*shell;		/* shell: or NULL */
-	char			*cwd;		/* NULL: ours */
-	struct env_var		*env;
+	char			*cwd;		/* NULL: ours; else absolute */
+	struct env_var		*env;		/* env_file:s, then env: */
 	size_t			 nenv;
 	int			 autostart;
 	struct restart_spec	 restart;
@@ -177,6 +177,11 @@ struct proc_spec {
 	int			 umask;		/* -1: inherit ours */
 	char			*user;		/* NULL: ours */
 	char			*group;
+	/* Where cmd (or shell), cwd, user and group were given. */
+	struct loc		 cmd_loc;
+	struct loc		 cwd_loc;
+	struct loc		 user_loc;
+	struct loc		 group_loc;
 };
 
 struct task_spec {
@@ -190,6 +195,9 @@ struct task_spec {
 	struct output		 out;		/* where echo goes; default inherit */
 	struct dep		*deps;
 	size_t			 ndeps;
+	/* Variables of its steps, before the supervisor's environment. */
+	struct env_var		*env;
+	size_t			 nenv;
 };
 
 struct queue_spec {

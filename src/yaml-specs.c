@@ -104,7 +104,7 @@ yload_dest_file(struct yload *y, struct ynode *n, const char *path,
 		free(file);
 		return -1;
 	}
-	dst = yload_add_dest(o, DEST_FILE, file, n);
+	dst = yload_add_dest(o, DEST_FILE, yload_resolve(y, file), n);
 	dst->max_size = max_size;
 	dst->backups = (unsigned)backups;
 	return 0;
@@ -144,7 +144,8 @@ yload_dest(struct yload *y, struct ynode *n, const char *path,
 		yload_add_dest(o, DEST_NULL, NULL, n);
 		free(text);
 	} else if (strncmp(text, "file:", 5) == 0 && text[5] != '\0') {
-		yload_add_dest(o, DEST_FILE, xstrdup(text + 5), n);
+		yload_add_dest(o, DEST_FILE, yload_resolve(y,
+		    xstrdup(text + 5)), n);
 		free(text);
 	} else if (*text == '\0' || strncmp(text, "file:", 5) == 0) {
 		yload_expected(y, n, path, text, what, NULL);

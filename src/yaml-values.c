@@ -76,6 +76,14 @@ yload_visit(struct yload *y, struct ynode *n)
 	return n;
 }
 
+/* The place of node n. */
+void
+yload_loc(struct loc *loc, const struct ynode *n)
+{
+	loc->line = n->line;
+	loc->col = n->col;
+}
+
 /* Is n a YAML null: ~, null, an empty plain scalar, or tagged !!null? */
 int
 yload_is_null(const struct ynode *n)

@@ -785,7 +785,7 @@ static void
 test_default_dir(void **state)
 {
 	char		 tmpl[] = "/tmp/test_ctlproto.XXXXXX", *d, *cause = NULL;
-	char		*p, *want;
+	char		*p, *q, *want;
 	struct stat	 st;
 
 	assert_non_null(mkdtemp(tmpl));
@@ -807,17 +807,27 @@ test_default_dir(void **state)
 	p = ctlproto_default_path("/some/where/jobs.yaml", 1, &cause);
 	assert_non_null(p);
 	free(want);
-	want = xasprintf("%s/pytasking-run/jobs.sock", tmpl);
-	assert_string_equal(p, want);
+	want = xasprintf("%s/pytasking-run/jobs-", tmpl);
+	assert_int_equal(strncmp(p, want, strlen(want)), 0);
+	assert_int_equal(strlen(p), strlen(want) + 8 + 5);
+	assert_string_equal(p + strlen(p) - 5, ".sock");
+	/* Same name, another directory: another socket. */
+	q = ctlproto_default_path("/some/else/jobs.yaml", 0, &cause);
+	assert_string_not_equal(p, q);
+	free(q);
 	free(p);
+	/* The same directory, however spelled: the same socket. */
 	p = ctlproto_default_path("x.yml", 0, &cause);
-	assert_non_null(strstr(p, "/x.sock"));
+	assert_non_null(strstr(p, "/x-"));
+	q = ctlproto_default_path("./x.yml", 0, &cause);
+	assert_string_equal(p, q);
+	free(q);
 	free(p);
 	p = ctlproto_default_path("conf", 0, &cause);
-	assert_non_null(strstr(p, "/conf.sock"));
+	assert_non_null(strstr(p, "/conf-"));
 	free(p);
 	p = ctlproto_default_path(".yaml", 0, &cause);
-	assert_non_null(strstr(p, "/.yaml.sock"));
+	assert_non_null(strstr(p, "/.yaml-"));
 	free(p);
 
 	/* Open to others: refused. */
