@@ -250,6 +250,12 @@ struct manifest	*manifest_pack(struct manifest *m);
 /* Cross-checks once parsed: unique names, queue references, producers
  * and consumers, cycles of queues. Errors and warnings go to diag. */
 void		 manifest_check(struct manifest *, struct diag *);
+/*
+ * manifest-host.c: what the run would refuse on this machine (a user or
+ * group that does not exist, an output file that cannot be written) as
+ * errors; a program not in PATH and a missing cwd as warnings.
+ */
+void		 manifest_check_host(const struct manifest *, struct diag *);
 struct proc_spec	*manifest_find_proc(const struct manifest *, const char *);
 struct task_spec	*manifest_find_task(const struct manifest *, const char *);
 struct queue_spec	*manifest_find_queue(const struct manifest *, const char *);

@@ -14,6 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include "chainload.h"
 #include "filesink.h"
 #include "log.h"
@@ -213,10 +215,8 @@ sv_free_env(char **env)
 
 /* A spawn that failed counts as a failed run for the restart policy. */
 static void
-unit_spawn_failed(struct unit *u, const char *why)
+unit_spawn_ended(struct unit *u, const char *why)
 {
-	log_warnx("%s: cannot start %s: %s", u->name,
-	    u->ps->shell != NULL ? "/bin/sh" : u->ps->argv[0], why);
 	u->pr->exited = 1;
 	u->pr->exit_status = 127;
 	u->pr->term_signal = 0;
@@ -226,6 +226,43 @@ unit_spawn_failed(struct unit *u, const char *why)
 	u->started_ms = uv_now(u->sv->loop);
 	u->pr->proc = NULL;
 	unit_run_end(u);
+}
+
+static void
+unit_spawn_failed(struct unit *u, const char *why)
+{
+	log_warnx("%s: cannot start %s: %s", u->name,
+	    u->ps->shell != NULL ? "/bin/sh" : u->ps->argv[0], why);
+	unit_spawn_ended(u, why);
+}
+
+/*
+ * Can the child enter its working directory? If not, say that it is the
+ * directory (the spawn would blame the program) and end the run: -1.
+ */
+static int
+unit_check_cwd(struct unit *u)
+{
+	struct stat	 st;
+	char		*why;
+	int		 error = 0;
+
+	if (u->ps->cwd == NULL)
+		return 0;
+	if (stat(u->ps->cwd, &st) == -1)
+		error = errno;
+	else if (!S_ISDIR(st.st_mode))
+		error = ENOTDIR;
+	else if (access(u->ps->cwd, X_OK) == -1)
+		error = errno;
+	if (error == 0)
+		return 0;
+	why = xasprintf("cwd %s: %s", u->ps->cwd,
+	    uv_strerror(uv_translate_sys_error(error)));
+	log_warnx("%s: cannot start: %s", u->name, why);
+	unit_spawn_ended(u, why);
+	free(why);
+	return -1;
 }
 
 static void
@@ -375,6 +412,8 @@ unit_spawn_proc(struct unit *u)
 	u->stop_requested = 0;
 	u->pr->out = u->pr->err = NULL;
 	u->pr->in = NULL;
+	if (unit_check_cwd(u) == -1)
+		return;
 	if (u->pr->stdin_wq != NULL) {
 		if (pipe2(p, O_CLOEXEC) == -1) {
 			unit_spawn_failed(u, strerror(errno));
