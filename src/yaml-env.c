@@ -260,6 +260,23 @@ yload_env_read(struct yload *y, const struct ynode *n, const char *path,
 	buf_release(&b);
 }
 
+/* One path of env_file:, resolved; not empty. */
+static int
+yload_env_path(struct yload *y, struct ynode *n, const char *path,
+    const char *what, char **file)
+{
+	if (yload_scalar_text(y, n, path, what, file) == -1)
+		return -1;
+	if (**file == '\0') {
+		yload_expected(y, n, path, *file, what, NULL);
+		free(*file);
+		*file = NULL;
+		return -1;
+	}
+	*file = yload_resolve(y, *file);
+	return 0;
+}
+
 /*
  * env_file: one path or a sequence of them, read in order (a later file
  * wins over an earlier one). The variables go into *env (a fresh list).
@@ -278,9 +295,8 @@ yload_env_file(struct yload *y, struct ynode *n, const char *path,
 	if (yload_is_null(n))
 		return;
 	if (n->type == YNODE_SCALAR) {
-		if (yload_scalar_text(y, n, path, what, &file) == -1)
+		if (yload_env_path(y, n, path, what, &file) == -1)
 			return;
-		file = yload_resolve(y, file);
 		yload_env_read(y, n, path, file, env, nenv, &cap);
 		free(file);
 		return;
@@ -292,9 +308,8 @@ yload_env_file(struct yload *y, struct ynode *n, const char *path,
 	for (i = 0; i < n->nkids && !y->aborted; i++) {
 		kpath = xasprintf("%s[%zu]", path, i);
 		kid = yload_visit(y, n->kids[i]);
-		if (yload_scalar_text(y, kid, kpath, "a file path",
+		if (yload_env_path(y, kid, kpath, "a file path",
 		    &file) == 0) {
-			file = yload_resolve(y, file);
 			yload_env_read(y, kid, kpath, file, env, nenv, &cap);
 			free(file);
 		}

@@ -495,12 +495,92 @@ yload_pairs(struct yload *y, struct ynode *n, const char *path, size_t *np)
 	return pairs;
 }
 
+/*
+ * The names people bring from docker compose, process-compose,
+ * supervisord and systemd, and ours for them. A synonym is suggested only
+ * where its key is one of the mapping's (stop_timeout is a task's
+ * cancel_timeout); a name without a counterpart gets a note instead.
+ */
+static const struct {
+	const char	*theirs;
+	const char	*ours;		/* NULL: note says why there is none */
+	const char	*note;
+} yload_synonyms[] = {
+	{ "command", "cmd", NULL },
+	{ "entrypoint", "cmd", NULL },
+	{ "environment", "env", NULL },
+	{ "Environment", "env", NULL },
+	{ "EnvironmentFile", "env_file", NULL },
+	{ "environment_file", "env_file", NULL },
+	{ "working_dir", "cwd", NULL },
+	{ "working_directory", "cwd", NULL },
+	{ "workdir", "cwd", NULL },
+	{ "directory", "cwd", NULL },
+	{ "WorkingDirectory", "cwd", NULL },
+	{ "depends-on", "depends_on", NULL },
+	{ "dependencies", "depends_on", NULL },
+	{ "requires", "depends_on", NULL },
+	{ "after", "depends_on", NULL },
+	{ "restart_policy", "restart", NULL },
+	{ "autorestart", "restart", NULL },
+	{ "availability", "restart", NULL },
+	{ "Restart", "restart", NULL },
+	{ "startretries", "max_restarts", NULL },
+	{ "max_retries", "max_restarts", NULL },
+	{ "stopsignal", "stop_signal", NULL },
+	{ "stop-signal", "stop_signal", NULL },
+	{ "KillSignal", "stop_signal", NULL },
+	{ "stop_grace_period", "stop_timeout", NULL },
+	{ "stopwaitsecs", "stop_timeout", NULL },
+	{ "TimeoutStopSec", "stop_timeout", NULL },
+	{ "stop_timeout", "cancel_timeout", NULL },
+	{ "numprocs", "replicas", NULL },
+	{ "scale", "replicas", NULL },
+	{ "healthcheck", "ready", NULL },
+	{ "readiness_probe", "ready", NULL },
+	{ "stdout_logfile", "stdout", NULL },
+	{ "log_location", "stdout", NULL },
+	{ "stderr_logfile", "stderr", NULL },
+	{ "ulimits", "limits", NULL },
+	{ "services", "processes", NULL },
+	{ "programs", "processes", NULL },
+	{ "steps", "run", NULL },
+	{ "script", "run", NULL },
+	{ "maxsize", "capacity", NULL },
+	{ "size", "capacity", NULL },
+	{ "startsecs", NULL, "supervisord's startsecs has no counterpart: a "
+	    "process is started once spawned, or once ready: says so" },
+};
+
+/* Our name for a key from another tool, if it is one of keys; or a note. */
+static const char *
+yload_synonym(const char *name, const char *const *keys, const char **note)
+{
+	size_t	i;
+	int	k;
+
+	*note = NULL;
+	for (i = 0; i < sizeof yload_synonyms / sizeof yload_synonyms[0];
+	    i++) {
+		if (strcmp(name, yload_synonyms[i].theirs) != 0)
+			continue;
+		if (yload_synonyms[i].ours == NULL) {
+			*note = yload_synonyms[i].note;
+			continue;
+		}
+		for (k = 0; keys[k] != NULL; k++)
+			if (strcmp(keys[k], yload_synonyms[i].ours) == 0)
+				return keys[k];
+	}
+	return NULL;
+}
+
 /* The index of a pair's key in keys, or -1 with "unknown key" reported. */
 int
 yload_key(struct yload *y, const struct ypair *pair, const char *path,
     const char *const *keys)
 {
-	const char	*hint;
+	const char	*hint, *note;
 	char		*q;
 	int		 i;
 
@@ -508,7 +588,14 @@ yload_key(struct yload *y, const struct ypair *pair, const char *path,
 		if (strcmp(pair->name, keys[i]) == 0)
 			return i;
 	q = manifest_quote(pair->name, 60);
-	if ((hint = util_did_you_mean(pair->name, keys)) != NULL)
+	if ((hint = yload_synonym(pair->name, keys, &note)) == NULL &&
+	    note != NULL) {
+		yload_error(y, pair->key, path, "unknown key %s (%s)", q, note);
+		free(q);
+		return -1;
+	}
+	if (hint != NULL || (hint = util_did_you_mean(pair->name,
+	    keys)) != NULL)
 		yload_error(y, pair->key, path, "unknown key %s (did you mean "
 		    "\"%s\"?)", q, hint);
 	else
