@@ -134,3 +134,68 @@ buf_steal(struct buf *b)
 	buf_release(b);
 	return s;
 }
+
+/* Length of the valid UTF-8 sequence at p (at most len bytes), or 0. */
+static size_t
+buf_utf8_len(const unsigned char *p, size_t len)
+{
+	size_t	n, i;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		n = 3;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	if (n > len)
+		return 0;
+	for (i = 1; i < n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	/* Overlong forms, UTF-16 surrogates, beyond U+10FFFF. */
+	if ((n == 3 && p[0] == 0xe0 && p[1] < 0xa0) ||
+	    (n == 3 && p[0] == 0xed && p[1] >= 0xa0) ||
+	    (n == 4 && p[0] == 0xf0 && p[1] < 0x90) ||
+	    (n == 4 && p[0] == 0xf4 && p[1] >= 0x90))
+		return 0;
+	return n;
+}
+
+/*
+ * A JSON string of len bytes: valid UTF-8 passes as it is, quotes,
+ * backslashes and control characters are escaped, and each byte that is
+ * not part of valid UTF-8 becomes U+FFFD. The one JSON writer of strings,
+ * for the log and for ctl alike.
+ */
+void
+buf_add_json_string(struct buf *b, const char *s, size_t len)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 i, n;
+
+	buf_addc(b, '"');
+	for (i = 0; i < len; i += n) {
+		n = buf_utf8_len(p + i, len - i);
+		if (n == 0) {
+			buf_adds(b, "\\ufffd");
+			n = 1;
+		} else if (p[i] == '"' || p[i] == '\\') {
+			buf_addc(b, '\\');
+			buf_addc(b, (char)p[i]);
+		} else if (p[i] == '\n')
+			buf_adds(b, "\\n");
+		else if (p[i] == '\t')
+			buf_adds(b, "\\t");
+		else if (p[i] == '\r')
+			buf_adds(b, "\\r");
+		else if (p[i] < 0x20 || p[i] == 0x7f)
+			buf_addf(b, "\\u%04x", p[i]);
+		else
+			buf_add(b, p + i, n);
+	}
+	buf_addc(b, '"');
+}

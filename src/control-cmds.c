@@ -352,7 +352,11 @@ conn_dispatch(struct conn *c, struct ctl_msg *m, struct ctl_request *req)
 		conn_logs(c, req->name, req->cmd == CTL_FOLLOW);
 		break;
 	case CTL_RELOAD:
-		r = supervisor_reload(sv, &cause);
+		/* Logged as a reload on SIGHUP is: the log tells both apart. */
+		log_info("ctl reload: reloading");
+		if ((r = supervisor_reload(sv, &cause)) == -1)
+			log_warnx("reload refused, everything keeps running: %s",
+			    cause);
 		break;
 	case CTL_SHUTDOWN:
 		/*

@@ -70,7 +70,7 @@ json_fields(struct buf *b, const struct record *rec, int first)
 	for (i = 0; i < rec->n; i++) {
 		if (!first || i > 0)
 			buf_addc(b, ',');
-		ctlproto_json_string(b, rec->f[i].key, strlen(rec->f[i].key));
+		buf_add_json_string(b, rec->f[i].key, strlen(rec->f[i].key));
 		buf_addc(b, ':');
 		kv.type = rec->f[i].type;
 		kv.key = rec->f[i].key;
@@ -115,7 +115,7 @@ ctl_print_json(struct ctl *c)
 		if (record_get(&c->final, sets[j]) != NULL)
 			continue;
 		buf_addc(&b, ',');
-		ctlproto_json_string(&b, sets[j], strlen(sets[j]));
+		buf_add_json_string(&b, sets[j], strlen(sets[j]));
 		buf_adds(&b, ":[");
 		first = 1;
 		for (k = 0; k < c->nrecs; k++) {

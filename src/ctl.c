@@ -91,7 +91,7 @@ ctl_fail(struct ctl *c, const char *msg, size_t len)
 	if (c->json) {
 		buf_init(&b);
 		buf_adds(&b, "{\"ok\":false,\"error\":");
-		ctlproto_json_string(&b, msg, len);
+		buf_add_json_string(&b, msg, len);
 		buf_adds(&b, "}\n");
 		fwrite(buf_ptr(&b), 1, buf_used(&b), stdout);
 		buf_release(&b);
@@ -755,7 +755,7 @@ ctl_main(int argc, char **argv)
 
 			buf_init(&b);
 			buf_adds(&b, "{\"ok\":false,\"error\":");
-			ctlproto_json_string(&b, c.error, c.errlen);
+			buf_add_json_string(&b, c.error, c.errlen);
 			json_fields(&b, &c.final, 0);
 			buf_adds(&b, "}\n");
 			fwrite(buf_ptr(&b), 1, buf_used(&b), stdout);

@@ -146,11 +146,6 @@ int	ctlproto_reply_parse(const struct ctl_msg *, struct ctl_reply *,
 	    const char **errstr);
 void	ctlproto_reply_release(struct ctl_reply *);
 
-/*
- * s as a JSON string: quotes, backslash and control bytes escaped, and
- * each byte that is not part of valid UTF-8 replaced by U+FFFD.
- */
-void	ctlproto_json_string(struct buf *, const char *, size_t);
 /* A value of a record as JSON. */
 void	ctlproto_json_value(struct buf *, const struct ctl_kv *);
 

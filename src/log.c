@@ -47,28 +47,6 @@ log_time(struct buf *b)
 	buf_addf(b, "%s.%03dZ", s, (int)(tv.tv_usec / 1000));
 }
 
-/* A JSON string: quotes, backslashes and every control byte escaped. */
-static void
-log_json_string(struct buf *b, const char *p, size_t len)
-{
-	size_t	i;
-
-	buf_addc(b, '"');
-	for (i = 0; i < len; i++) {
-		unsigned char	c = (unsigned char)p[i];
-
-		if (c == '"' || c == '\\') {
-			buf_addc(b, '\\');
-			buf_addc(b, (char)c);
-		} else if (c < 0x20 || c == 0x7f || c >= 0x80)
-			/* Bytes, not text: non-ASCII is escaped as it came. */
-			buf_addf(b, "\\u%04x", c);
-		else
-			buf_addc(b, (char)c);
-	}
-	buf_addc(b, '"');
-}
-
 /* One of six colours, the same for a name every time. */
 static int
 log_colour_of(const char *unit)
@@ -85,17 +63,14 @@ log_format_unit_line(struct buf *b, int fd, const char *unit,
     const char *line, size_t len)
 {
 	if (log_format == LOG_FORMAT_JSON) {
-		buf_adds(b, "{");
-		if (log_timestamps) {
-			buf_adds(b, "\"time\":\"");
-			log_time(b);
-			buf_adds(b, "\",");
-		}
-		buf_adds(b, "\"unit\":");
-		log_json_string(b, unit, strlen(unit));
+		/* A machine reads it: the time is always there. */
+		buf_adds(b, "{\"time\":\"");
+		log_time(b);
+		buf_adds(b, "\",\"unit\":");
+		buf_add_json_string(b, unit, strlen(unit));
 		buf_adds(b, fd == 2 ? ",\"stream\":\"stderr\",\"line\":" :
 		    ",\"stream\":\"stdout\",\"line\":");
-		log_json_string(b, line, len);
+		buf_add_json_string(b, line, len);
 		buf_adds(b, "}\n");
 		return;
 	}
@@ -129,10 +104,14 @@ log_verbose(void)
 
 static void	log_vemit_text(const char *, va_list, int, int);
 
-/* One message of ours as a JSON object: {"time","level","msg"}. */
+/*
+ * One message of ours as a JSON object: time, level, what it is about
+ * when known (unit, replica, pid, event, status, signal), and msg, the
+ * text the console would show.
+ */
 static void
-log_vemit_json(const char *level, const char *fmt, va_list ap,
-    int with_errno, int saved_errno)
+log_vemit_json(const char *level, const struct log_event *ev,
+    const char *fmt, va_list ap, int with_errno, int saved_errno)
 {
 	struct buf	b, msg;
 
@@ -147,14 +126,26 @@ log_vemit_json(const char *level, const char *fmt, va_list ap,
 	}
 	if (with_errno)
 		buf_addf(&msg, ": %s", strerror(saved_errno));
-	buf_adds(&b, "{");
-	if (log_timestamps) {
-		buf_adds(&b, "\"time\":\"");
-		log_time(&b);
-		buf_adds(&b, "\",");
+	buf_adds(&b, "{\"time\":\"");
+	log_time(&b);
+	buf_addf(&b, "\",\"level\":\"%s\",", level);
+	if (ev != NULL && ev->unit != NULL) {
+		buf_adds(&b, "\"unit\":");
+		buf_add_json_string(&b, ev->unit, strlen(ev->unit));
+		buf_addc(&b, ',');
+		if (ev->replica > 0)
+			buf_addf(&b, "\"replica\":%u,", ev->replica);
 	}
-	buf_addf(&b, "\"level\":\"%s\",\"msg\":", level);
-	log_json_string(&b, buf_ptr(&msg), buf_used(&msg));
+	if (ev != NULL && ev->pid > 0)
+		buf_addf(&b, "\"pid\":%ld,", ev->pid);
+	if (ev != NULL && ev->event != NULL)
+		buf_addf(&b, "\"event\":\"%s\",", ev->event);
+	if (ev != NULL && ev->has_status)
+		buf_addf(&b, "\"status\":%d,", ev->status);
+	if (ev != NULL && ev->signal > 0)
+		buf_addf(&b, "\"signal\":%d,", ev->signal);
+	buf_adds(&b, "\"msg\":");
+	buf_add_json_string(&b, buf_ptr(&msg), buf_used(&msg));
 	buf_adds(&b, "}\n");
 	(void)!write(STDERR_FILENO, buf_ptr(&b), buf_used(&b));
 	buf_release(&msg);
@@ -163,46 +154,63 @@ log_vemit_json(const char *level, const char *fmt, va_list ap,
 
 /* Format one message in the chosen format and write it at once. */
 static void
-log_vemit_level(const char *level, const char *fmt, va_list ap,
-    int with_errno, int saved_errno)
+log_vemit_event(const char *level, const struct log_event *ev,
+    const char *fmt, va_list ap, int with_errno, int saved_errno)
 {
 	if (log_format == LOG_FORMAT_JSON)
-		log_vemit_json(level, fmt, ap, with_errno, saved_errno);
+		log_vemit_json(level, ev, fmt, ap, with_errno, saved_errno);
 	else
 		log_vemit_text(fmt, ap, with_errno, saved_errno);
 }
 
-/* Format one line and write it with a single write(2). */
+static void
+log_vemit_level(const char *level, const char *fmt, va_list ap,
+    int with_errno, int saved_errno)
+{
+	log_vemit_event(level, NULL, fmt, ap, with_errno, saved_errno);
+}
+
+/*
+ * Format one message and write it with a single write(2). A message of
+ * several lines (a refused reload lists every problem) gets the prefix
+ * on each, so that every line says whose it is.
+ */
 static void
 log_vemit_text(const char *fmt, va_list ap, int with_errno, int saved_errno)
 {
-	char	 line[4096];
-	int	 n, m;
-	size_t	 len;
+	struct buf	 b, prefix;
+	char		 msg[4096];
+	const char	*p, *nl, *end;
+	int		 m;
+	size_t		 len;
 
+	buf_init(&prefix);
 	if (log_timestamps) {
-		struct buf	t;
-
-		buf_init(&t);
-		log_time(&t);
-		n = snprintf(line, sizeof line, "%s %s: ", buf_ptr(&t),
-		    log_progname);
-		buf_release(&t);
-	} else
-		n = snprintf(line, sizeof line, "%s: ", log_progname);
-	if (n < 0 || (size_t)n >= sizeof line)
-		n = 0;
-	m = vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
-	if (m < 0)
-		m = 0;
-	len = strnlen(line, sizeof line - 2);
+		log_time(&prefix);
+		buf_addc(&prefix, ' ');
+	}
+	buf_addf(&prefix, "%s: ", log_progname);
+	m = vsnprintf(msg, sizeof msg, fmt, ap);
+	len = m < 0 ? 0 : strnlen(msg, sizeof msg);
 	if (with_errno)
-		len += (size_t)snprintf(line + len, sizeof line - 2 - len,
-		    ": %s", strerror(saved_errno));
-	if (len > sizeof line - 2)
-		len = sizeof line - 2;
-	line[len++] = '\n';
-	(void)!write(STDERR_FILENO, line, len);
+		len += (size_t)snprintf(msg + len, sizeof msg - len, ": %s",
+		    strerror(saved_errno));
+	if (len > sizeof msg - 1)
+		len = sizeof msg - 1;
+	buf_init(&b);
+	end = msg + len;
+	for (p = msg;; p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			nl = end;
+		buf_add(&b, buf_ptr(&prefix), buf_used(&prefix));
+		buf_add(&b, p, (size_t)(nl - p));
+		buf_addc(&b, '\n');
+		if (nl == end)
+			break;
+	}
+	(void)!write(STDERR_FILENO, buf_ptr(&b), buf_used(&b));
+	buf_release(&b);
+	buf_release(&prefix);
 }
 
 void
@@ -234,6 +242,18 @@ log_info(const char *fmt, ...)
 
 	va_start(ap, fmt);
 	log_vemit_level("info", fmt, ap, 0, 0);
+	va_end(ap);
+}
+
+void
+log_event(enum log_level level, const struct log_event *ev,
+    const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	log_vemit_event(level == LOG_LEVEL_WARNING ? "warning" : "info", ev,
+	    fmt, ap, 0, 0);
 	va_end(ap);
 }
 

@@ -155,7 +155,9 @@ static void
 sv_log_end(const struct unit *u, const struct unit_verdict *v,
     const struct unit_exit *x)
 {
-	char	what[128], next[96], sig[16], tmo[32];
+	struct log_event	 ev;
+	const char		*event;
+	char			 what[128], next[96], sig[16], tmo[32];
 
 	next[0] = '\0';
 	switch (v->end) {
@@ -193,7 +195,25 @@ sv_log_end(const struct unit *u, const struct unit_verdict *v,
 		snprintf(next, sizeof next, "; gave up after %llu restart%s",
 		    (unsigned long long)u->hist.restarts,
 		    u->hist.restarts == 1 ? "" : "s");
-	log_info("%s: %s%s", u->name, what, next);
+	/* For the JSON log: what happened, and how it ended. */
+	if (v->restart)
+		event = "restarting";
+	else if (v->end == END_SPAWN_FAILED)
+		event = "spawn-failed";
+	else if (v->end == END_STOPPED)
+		event = u->ps != NULL ? "stopped" : "cancelled";
+	else if (v->end == END_STOP_KILLED || v->end == END_KILLED)
+		event = "killed";
+	else
+		event = "exited";
+	unit_log_event(u, &ev, event);
+	if (x->term_signal != 0)
+		ev.signal = x->term_signal;
+	else if (!x->spawn_failed) {
+		ev.has_status = 1;
+		ev.status = (int)x->exit_status;
+	}
+	log_event(LOG_LEVEL_INFO, &ev, "%s: %s%s", u->name, what, next);
 }
 
 /* ------------------------------------------------------- life cycle */

@@ -198,6 +198,9 @@ void		 unit_timer_start(struct unit *, enum timer_use, uint64_t);
 void		 unit_timer_stop(struct unit *);
 void		 unit_unwatch_ready(struct unit *);
 void		 unit_close_sinks(struct unit *);
+struct log_event;
+void		 unit_log_event(const struct unit *, struct log_event *,
+		    const char *);
 
 /* sv-task.c: the task host. */
 void		 sv_host_init(struct supervisor *);

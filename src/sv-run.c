@@ -231,7 +231,10 @@ unit_spawn_ended(struct unit *u, const char *why)
 static void
 unit_spawn_failed(struct unit *u, const char *why)
 {
-	log_warnx("%s: cannot start %s: %s", u->name,
+	struct log_event	ev;
+
+	unit_log_event(u, &ev, "spawn-failed");
+	log_event(LOG_LEVEL_WARNING, &ev, "%s: cannot start %s: %s", u->name,
 	    u->ps->shell != NULL ? "/bin/sh" : u->ps->argv[0], why);
 	unit_spawn_ended(u, why);
 }
@@ -243,6 +246,7 @@ unit_spawn_failed(struct unit *u, const char *why)
 static int
 unit_check_cwd(struct unit *u)
 {
+	struct log_event ev;
 	struct stat	 st;
 	char		*why;
 	int		 error = 0;
@@ -259,7 +263,8 @@ unit_check_cwd(struct unit *u)
 		return 0;
 	why = xasprintf("cwd %s: %s", u->ps->cwd,
 	    uv_strerror(uv_translate_sys_error(error)));
-	log_warnx("%s: cannot start: %s", u->name, why);
+	unit_log_event(u, &ev, "spawn-failed");
+	log_event(LOG_LEVEL_WARNING, &ev, "%s: cannot start: %s", u->name, why);
 	unit_spawn_ended(u, why);
 	free(why);
 	return -1;
@@ -295,8 +300,12 @@ unit_ready(struct unit *u)
 			u->pr->probe = NULL;
 		}
 	}
-	if (u->ps != NULL && u->ps->ready.kind != READY_NONE)
-		log_info("%s: ready", u->name);
+	if (u->ps != NULL && u->ps->ready.kind != READY_NONE) {
+		struct log_event	ev;
+
+		unit_log_event(u, &ev, "ready");
+		log_event(LOG_LEVEL_INFO, &ev, "%s: ready", u->name);
+	}
 	sv_check_waiting(u->sv);
 	sv_maybe_notify_ready(u->sv);
 }
@@ -465,7 +474,13 @@ unit_spawn_proc(struct unit *u)
 	u->state = UNIT_RUNNING;
 	u->started_ms = uv_now(u->sv->loop);
 	u->ever_started = 1;
-	log_info("%s: started (pid %ld)", u->name, (long)proc_pid(u->pr->proc));
+	{
+		struct log_event	ev;
+
+		unit_log_event(u, &ev, "started");
+		log_event(LOG_LEVEL_INFO, &ev, "%s: started (pid %ld)", u->name,
+		    (long)proc_pid(u->pr->proc));
+	}
 	unit_watch_ready(u, env);
 	sv_free_env(env);
 	sv_check_waiting(u->sv);
@@ -590,7 +605,12 @@ unit_spawn_task(struct unit *u)
 	u->started_ms = uv_now(u->sv->loop);
 	u->stop_requested = 0;
 	u->ever_started = 1;
-	log_info("%s: started", u->name);
+	{
+		struct log_event	ev;
+
+		unit_log_event(u, &ev, "started");
+		log_event(LOG_LEVEL_INFO, &ev, "%s: started", u->name);
+	}
 	task_start(u->task);
 	/* A task is ready once started. */
 	unit_ready(u);

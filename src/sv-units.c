@@ -14,6 +14,7 @@
 #include "log.h"
 #include "logring.h"
 #include "manifest.h"
+#include "proc.h"
 #include "script.h"
 #include "sv-int.h"
 #include "wire.h"
@@ -140,6 +141,20 @@ sv_add_unit(struct supervisor *sv, const char *name, const char *base)
 	return u;
 }
 
+/* The fields of a message about u for the JSON log: event, and pid. */
+void
+unit_log_event(const struct unit *u, struct log_event *ev, const char *event)
+{
+	memset(ev, 0, sizeof *ev);
+	ev->unit = u->base;
+	if (strcmp(u->name, u->base) != 0)
+		ev->replica = (unsigned)strtoul(u->name + strlen(u->base) + 1,
+		    NULL, 10);
+	ev->event = event;
+	if (u->pr != NULL && u->pr->proc != NULL)
+		ev->pid = (long)proc_pid(u->pr->proc);
+}
+
 /* The instances of a process spec: NAME, or NAME.1 ... NAME.N. */
 void
 sv_add_proc_units(struct supervisor *sv, const struct proc_spec *ps)
@@ -163,6 +178,7 @@ sv_add_proc_units(struct supervisor *sv, const struct proc_spec *ps)
 void
 sv_forget_unit(struct supervisor *sv, struct unit *u)
 {
+	struct log_event ev;
 	struct follower	*f;
 	size_t		 i;
 
@@ -181,7 +197,8 @@ sv_forget_unit(struct supervisor *sv, struct unit *u)
 	}
 	host_unwait(u);
 	unit_wake_waiters(u);
-	log_info("%s: removed", u->name);
+	unit_log_event(u, &ev, "removed");
+	log_event(LOG_LEVEL_INFO, &ev, "%s: removed", u->name);
 	unit_timer_stop(u);
 	sv->dead = xreallocarray(sv->dead, sv->ndead + 1, sizeof *sv->dead);
 	sv->dead[sv->ndead++] = u;

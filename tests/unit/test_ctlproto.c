@@ -717,7 +717,7 @@ json_is(const char *s, size_t len, const char *want)
 	struct buf	b;
 
 	buf_init(&b);
-	ctlproto_json_string(&b, s, len);
+	buf_add_json_string(&b, s, len);
 	buf_addc(&b, '\0');
 	assert_string_equal(buf_ptr(&b), want);
 	buf_release(&b);
