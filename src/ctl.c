@@ -58,7 +58,11 @@ ctl_usage(FILE *fp)
 	    "  put QUEUE [LINE...]         put LINEs, or the lines of standard input\n"
 	    "  get QUEUE                   take one item (exit 1 at the end of the stream)\n"
 	    "  queues                      counters of every queue\n"
-	    "  logs UNIT [-f]              recent output of a unit; -f: follow it\n"
+	    "  logs [UNIT] [-f] [-n N] [--since DURATION] [--timestamps]\n"
+	    "                              recent output of a unit, or of every unit\n"
+	    "                              in time order; -f: follow; -n: the last N\n"
+	    "                              lines; --since: that recent only;\n"
+	    "                              --timestamps: with each line's arrival\n"
 	    "  reload                      read the manifest again\n"
 	    "  shutdown                    stop everything, and wait until it has stopped\n"
 	    "\n"
@@ -581,12 +585,66 @@ ctl_build_add(struct ctl *c, struct ctl_frame *fr, int argc, char **argv)
 	return 0;
 }
 
+/*
+ * logs [UNIT] [-f] [-n N] [--since DURATION] [--timestamps]: without a
+ * unit, every unit's lines merged in time order.
+ */
+static int
+ctl_build_logs(struct ctl *c, struct ctl_frame *fr, int argc, char **argv)
+{
+	const char	*unit = NULL, *lines = "", *errstr, *opt;
+	char		 since[32];
+	uint64_t	 u;
+	int		 i, follow = 0;
+
+	since[0] = '\0';
+	for (i = 0; i < argc; i++) {
+		opt = argv[i];
+		if (strcmp(opt, "-f") == 0 || strcmp(opt, "--follow") == 0)
+			follow = 1;
+		else if (strcmp(opt, "-t") == 0 ||
+		    strcmp(opt, "--timestamps") == 0)
+			c->timestamps = 1;
+		else if (strcmp(opt, "-n") == 0 || strcmp(opt, "--lines") == 0) {
+			if (++i == argc)
+				return ctl_bad_usage("logs: %s needs a number",
+				    opt);
+			if (util_parse_uint(argv[i], 0, UINT32_MAX, &u,
+			    &errstr) == -1)
+				return ctl_bad_usage("logs: -n: expected a "
+				    "number of lines; got %s", argv[i]);
+			lines = argv[i];
+		} else if (strcmp(opt, "--since") == 0) {
+			if (++i == argc)
+				return ctl_bad_usage("logs: %s needs a "
+				    "duration", opt);
+			if (util_parse_duration(argv[i], &u, &errstr) == -1 ||
+			    u == 0)
+				return ctl_bad_usage("logs: --since: expected "
+				    "a duration such as 10m; got %s", argv[i]);
+			snprintf(since, sizeof since, "%llu",
+			    (unsigned long long)u);
+		} else if (unit == NULL && opt[0] != '-')
+			unit = opt;
+		else
+			return ctl_bad_usage("logs: unexpected argument %s",
+			    opt);
+	}
+	c->req = follow ? CTL_FOLLOW : CTL_LOGS;
+	c->set = "lines";
+	ctlproto_frame_adds(fr, follow ? "logs-follow" : "logs");
+	ctlproto_frame_adds(fr, unit != NULL ? unit : "");
+	ctlproto_frame_adds(fr, lines);
+	ctlproto_frame_adds(fr, since);
+	return 0;
+}
+
 /* The request for the command words in argv; 0, or a usage status. */
 static int
 ctl_build(struct ctl *c, struct ctl_frame *fr, int argc, char **argv)
 {
-	const char	*cmd = argv[0], *unit = NULL, *hint;
-	int		 i, follow = 0;
+	const char	*cmd = argv[0], *hint;
+	int		 i;
 
 	argc--;
 	argv++;
@@ -647,25 +705,8 @@ ctl_build(struct ctl *c, struct ctl_frame *fr, int argc, char **argv)
 			frame_add_lines(fr, argv[i]);
 		return 0;
 	}
-	if (strcmp(cmd, "logs") == 0) {
-		for (i = 0; i < argc; i++) {
-			if (strcmp(argv[i], "-f") == 0 ||
-			    strcmp(argv[i], "--follow") == 0)
-				follow = 1;
-			else if (unit == NULL && argv[i][0] != '-')
-				unit = argv[i];
-			else
-				return ctl_bad_usage("logs: unexpected "
-				    "argument %s", argv[i]);
-		}
-		if (unit == NULL)
-			return ctl_bad_usage("%s needs a unit", cmd);
-		c->req = follow ? CTL_FOLLOW : CTL_LOGS;
-		c->set = "lines";
-		ctlproto_frame_adds(fr, follow ? "logs-follow" : "logs");
-		ctlproto_frame_adds(fr, unit);
-		return 0;
-	}
+	if (strcmp(cmd, "logs") == 0)
+		return ctl_build_logs(c, fr, argc, argv);
 	hint = util_did_you_mean(cmd, ctl_words);
 	if (hint != NULL) {
 		fprintf(stderr, "pytasking-run: ctl: unknown command %s; did "

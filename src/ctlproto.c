@@ -288,8 +288,8 @@ static const struct {
 	{ "put-stream", "put", CTL_PUT_STREAM, 1, 1 },
 	{ "get", "get", CTL_GET, 1, 1 },
 	{ "queues", "queues", CTL_QUEUES, 0, 0 },
-	{ "logs", "logs", CTL_LOGS, 1, 1 },
-	{ "logs-follow", "logs -f", CTL_FOLLOW, 1, 1 },
+	{ "logs", "logs", CTL_LOGS, 1, 3 },
+	{ "logs-follow", "logs -f", CTL_FOLLOW, 1, 3 },
 	{ "reload", "reload", CTL_RELOAD, 0, 0 },
 	{ "shutdown", "shutdown", CTL_SHUTDOWN, 0, 0 },
 };
@@ -424,11 +424,34 @@ ctlproto_request_parse(const struct ctl_msg *m, struct ctl_request *req,
 	case CTL_STOP:
 	case CTL_RESTART:
 	case CTL_REMOVE:
-	case CTL_LOGS:
-	case CTL_FOLLOW:
 		if (req_name(m, 1, "unit", cause) == -1)
 			return -1;
 		req->name = m->f[1];
+		return 0;
+	case CTL_LOGS:
+	case CTL_FOLLOW:
+		/* UNIT ("": every unit) [LINES [SINCE_MS]], "" for none. */
+		if (m->len[1] > 0) {
+			if (req_name(m, 1, "unit", cause) == -1)
+				return -1;
+			req->name = m->f[1];
+		}
+		if (nargs >= 2 && m->len[2] > 0) {
+			if (strlen(m->f[2]) != m->len[2] ||
+			    util_parse_uint(m->f[2], 0, UINT32_MAX, &req->lines,
+			    &errstr) == -1) {
+				*cause = xstrdup("logs: bad number of lines");
+				return -1;
+			}
+			req->has_lines = 1;
+		}
+		if (nargs >= 3 && m->len[3] > 0 &&
+		    (strlen(m->f[3]) != m->len[3] ||
+		    util_parse_uint(m->f[3], 1, UINT64_MAX - 1, &req->since_ms,
+		    &errstr) == -1)) {
+			*cause = xstrdup("logs: bad duration");
+			return -1;
+		}
 		return 0;
 	case CTL_SIGNAL:
 		if (req_name(m, 1, "unit", cause) == -1)

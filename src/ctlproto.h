@@ -101,6 +101,9 @@ struct ctl_request {
 	char			**args;		/* argv, steps or items */
 	size_t			*lens;
 	size_t			 nargs;
+	int			 has_lines;	/* logs: the last lines only */
+	uint64_t		 lines;
+	uint64_t		 since_ms;	/* logs: 0, or this recent only */
 };
 
 /* The wire name of a command ("add-proc"). */

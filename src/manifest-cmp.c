@@ -165,7 +165,8 @@ manifest_proc_equal(const struct proc_spec *a, const struct proc_spec *b)
 	    !manifest_deps_equal(a->deps, a->ndeps, b->deps, b->ndeps) ||
 	    !manifest_ready_equal(&a->ready, &b->ready) ||
 	    a->umask != b->umask || !manifest_str_equal(a->user, b->user) ||
-	    !manifest_str_equal(a->group, b->group))
+	    !manifest_str_equal(a->group, b->group) ||
+	    a->log_buffer != b->log_buffer)
 		return 0;
 	if (!manifest_env_equal(a->env, b->env, a->nenv))
 		return 0;
@@ -189,7 +190,8 @@ manifest_task_equal(const struct task_spec *a, const struct task_spec *b)
 	    a->cancel_timeout_ms == b->cancel_timeout_ms &&
 	    manifest_output_equal(&a->out, &b->out) &&
 	    manifest_deps_equal(a->deps, a->ndeps, b->deps, b->ndeps) &&
-	    a->nenv == b->nenv && manifest_env_equal(a->env, b->env, a->nenv);
+	    a->nenv == b->nenv && manifest_env_equal(a->env, b->env, a->nenv) &&
+	    a->log_buffer == b->log_buffer;
 }
 
 /* Is queue a specified exactly as b? */

@@ -350,6 +350,9 @@ manifest_print_proc(FILE *fp, const struct proc_spec *p)
 		fputs("    umask: null\n", fp);
 	manifest_print_opt(fp, "user", p->user);
 	manifest_print_opt(fp, "group", p->group);
+	fputs("    log_buffer: ", fp);
+	manifest_print_size(fp, p->log_buffer);
+	fputc('\n', fp);
 }
 
 /* One task with every key, defaults included. */
@@ -376,6 +379,9 @@ manifest_print_task(FILE *fp, const struct task_spec *t)
 	fputc('\n', fp);
 	manifest_print_deps(fp, t->deps, t->ndeps);
 	manifest_print_env(fp, t->env, t->nenv);
+	fputs("    log_buffer: ", fp);
+	manifest_print_size(fp, t->log_buffer);
+	fputc('\n', fp);
 }
 
 /* One queue with every key, defaults included. */

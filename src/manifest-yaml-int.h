@@ -76,6 +76,7 @@ struct yload {
 	const char	 *dir;		/* the manifest's, absolute; or NULL */
 	struct env_var	 *env;		/* the top level's env_file: */
 	size_t		  nenv;
+	uint64_t	  log_buffer;	/* the top level's, or the default */
 };
 
 /* yaml-values.c: the typed readers over the tree. */
@@ -121,6 +122,8 @@ int		 yload_restart_key(struct yload *, const char *, struct ynode *,
 void		 yload_restart_default(struct restart_spec *);
 void		 yload_deps(struct yload *, struct ynode *, const char *,
 		    struct dep **, size_t *);
+int		 yload_log_buffer(struct yload *, struct ynode *, const char *,
+		    uint64_t *);
 
 /* yaml-env.c: env:, env_file: and paths relative to the manifest. */
 char		*yload_resolve(const struct yload *, char *);

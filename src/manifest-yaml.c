@@ -386,12 +386,12 @@ yload_section(struct yload *y, struct ynode *n, enum ysection which)
 
 static const char *const yload_top_keys[] = {
 	"version", "drain_timeout", "queues", "processes", "tasks", "env_file",
-	NULL
+	"log_buffer", NULL
 };
 
 enum {
 	TOP_VERSION, TOP_DRAIN_TIMEOUT, TOP_QUEUES, TOP_PROCESSES, TOP_TASKS,
-	TOP_ENV_FILE,
+	TOP_ENV_FILE, TOP_LOG_BUFFER,
 };
 
 /* The top-level mapping. */
@@ -419,10 +419,14 @@ yload_root(struct yload *y)
 	}
 	pairs = yload_pairs(y, n, NULL, &np);
 	/* Every unit's environment starts from it, wherever it is. */
-	for (i = 0; i < np; i++)
+	for (i = 0; i < np; i++) {
 		if (strcmp(pairs[i].name, "env_file") == 0)
 			yload_env_file(y, yload_visit(y, pairs[i].value),
 			    "env_file", &y->env, &y->nenv);
+		else if (strcmp(pairs[i].name, "log_buffer") == 0)
+			yload_log_buffer(y, yload_visit(y, pairs[i].value),
+			    "log_buffer", &y->log_buffer);
+	}
 	for (i = 0; i < np && !y->aborted; i++) {
 		v = pairs[i].value;
 		/* x-NAME: free for the user's anchors, as compose allows. */
@@ -496,6 +500,7 @@ manifest_yaml_load_at(const char *name, const char *dir, const char *data,
 	y.len = len;
 	y.tree = arena_new();
 	y.dir = dir;
+	y.log_buffer = MANIFEST_DEFAULT_LOG_BUFFER;
 	m = manifest_new(name);
 	y.m = m;
 	if (yload_parse(&y) == 0) {

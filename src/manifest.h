@@ -29,6 +29,9 @@
 #define MANIFEST_DEFAULT_CLAIM_AFTER_MS		30000
 #define MANIFEST_DEFAULT_CONNECT_TIMEOUT_MS	10000
 #define MANIFEST_REDIS_DEFAULT_PORT		6379
+#define MANIFEST_DEFAULT_LOG_BUFFER		(1024 * 1024)
+#define MANIFEST_MIN_LOG_BUFFER			1024
+#define MANIFEST_MAX_LOG_BUFFER			(1024 * 1024 * 1024)
 
 /* Loader limits: a hostile file fails fast with a clear error. */
 #define MANIFEST_MAX_FILE_SIZE	(4 * 1024 * 1024)
@@ -177,6 +180,7 @@ struct proc_spec {
 	int			 umask;		/* -1: inherit ours */
 	char			*user;		/* NULL: ours */
 	char			*group;
+	uint64_t		 log_buffer;	/* bytes of recent output kept */
 	/* Where cmd (or shell), cwd, user and group were given. */
 	struct loc		 cmd_loc;
 	struct loc		 cwd_loc;
@@ -198,6 +202,7 @@ struct task_spec {
 	/* Variables of its steps, before the supervisor's environment. */
 	struct env_var		*env;
 	size_t			 nenv;
+	uint64_t		 log_buffer;	/* bytes of recent output kept */
 };
 
 struct queue_spec {

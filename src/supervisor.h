@@ -87,17 +87,30 @@ struct wqueue	*supervisor_queue(struct supervisor *, const char *);
 /* Every queue, in manifest order. */
 size_t	supervisor_queues(struct supervisor *, struct wqueue ***out);
 
-/* Recent output lines of a unit (a bounded ring); fn called per line. */
-int	supervisor_logs(struct supervisor *, const char *,
-	    void (*fn)(const char *unit, const char *line, size_t len,
-	    void *arg), void *arg, char **cause);
 /*
- * Follow a unit's output: fn is called for each new line until
+ * A line of a unit's output as "ctl logs" gets it: the unit, the time
+ * the line arrived (ms since the epoch), its bytes.
+ */
+typedef void	sv_line_fn(const char *unit, uint64_t time_ms,
+		    const char *line, size_t len, void *arg);
+/*
+ * Recent output lines of a unit, or of every unit when the name is NULL
+ * (each unit's lines in order; the caller merges them by seq, their
+ * order of arrival): fn per line; then, for each unit whose ring had to drop lines from its head,
+ * dropped_fn with their count and the ring's size. 0, or -1 with *cause.
+ */
+int	supervisor_logs(struct supervisor *, const char *,
+	    void (*fn)(const char *unit, uint64_t time_ms, uint64_t seq,
+	    const char *line, size_t len, void *arg),
+	    void (*dropped_fn)(const char *unit, uint64_t lines,
+	    uint64_t size, void *arg), void *arg, char **cause);
+/*
+ * Follow a unit's output, or every unit's when the name is NULL (units
+ * added later included): fn is called for each new line until
  * supervisor_unfollow. Returns a token, or NULL with *cause.
  */
-void	*supervisor_follow(struct supervisor *, const char *,
-	    void (*fn)(const char *unit, const char *line, size_t len,
-	    void *arg), void *arg, char **cause);
+void	*supervisor_follow(struct supervisor *, const char *, sv_line_fn *fn,
+	    void *arg, char **cause);
 void	 supervisor_unfollow(struct supervisor *, void *);
 
 /*

@@ -412,39 +412,45 @@ supervisor_queues(struct supervisor *sv, struct wqueue ***out)
 
 struct sv_lines_arg {
 	const char	*unit;
-	size_t		 skip;
-	void		(*fn)(const char *, const char *, size_t, void *);
+	void		(*fn)(const char *, uint64_t, uint64_t, const char *,
+			    size_t, void *);
 	void		*arg;
 };
 
 static void
-sv_log_line_cb(const char *line, size_t len, void *arg)
+sv_log_line_cb(uint64_t time_ms, uint64_t seq, const char *line, size_t len,
+    void *arg)
 {
 	struct sv_lines_arg	*a = arg;
 
-	if (len >= a->skip)
-		a->fn(a->unit, line + a->skip, len - a->skip, a->arg);
+	a->fn(a->unit, time_ms, seq, line, len, a->arg);
 }
 
 int
 supervisor_logs(struct supervisor *sv, const char *name,
-    void (*fn)(const char *, const char *, size_t, void *), void *arg,
+    void (*fn)(const char *, uint64_t, uint64_t, const char *, size_t,
+    void *), void (*dropped_fn)(const char *, uint64_t, uint64_t, void *), void *arg,
     char **cause)
 {
 	struct sv_lines_arg	 a;
 	struct unit		*u;
-	size_t			 first, n, i;
+	size_t			 first = 0, n = sv->nunits, i;
 
-	if (sv_ctl_units(sv, name, &first, &n, cause) == -1)
+	if (name != NULL && sv_ctl_units(sv, name, &first, &n, cause) == -1)
 		return -1;
 	for (i = first; i < first + n; i++) {
 		u = sv->units[i];
 		a.unit = u->name;
-		a.skip = 0;
 		a.fn = fn;
 		a.arg = arg;
 		if (u->log != NULL)
 			logring_lines(u->log, sv_log_line_cb, &a);
+	}
+	for (i = first; i < first + n; i++) {
+		u = sv->units[i];
+		if (u->log != NULL && logring_dropped(u->log) > 0)
+			dropped_fn(u->name, logring_dropped(u->log),
+			    u->log->max, arg);
 	}
 	return 0;
 }
@@ -456,14 +462,25 @@ struct follow_token {
 };
 
 void *
-supervisor_follow(struct supervisor *sv, const char *name,
-    void (*fn)(const char *, const char *, size_t, void *), void *arg,
-    char **cause)
+supervisor_follow(struct supervisor *sv, const char *name, sv_line_fn *fn,
+    void *arg, char **cause)
 {
 	struct follow_token	*t;
 	struct follower		*f;
 	size_t			 first, n, i;
 
+	if (name == NULL) {
+		t = xcalloc(1, sizeof *t);
+		t->items = xcalloc(1, sizeof *t->items);
+		f = xcalloc(1, sizeof *f);
+		f->all = 1;
+		f->fn = fn;
+		f->arg = arg;
+		f->next = sv->all_followers;
+		sv->all_followers = f;
+		t->items[t->n++] = f;
+		return t;
+	}
 	if (sv_ctl_units(sv, name, &first, &n, cause) == -1)
 		return NULL;
 	t = xcalloc(1, sizeof *t);
@@ -481,13 +498,17 @@ supervisor_follow(struct supervisor *sv, const char *name,
 }
 
 static void
-follower_unlink(struct follower *f)
+follower_unlink(struct supervisor *sv, struct follower *f)
 {
 	struct follower	**pp;
 
-	if (f->unit == NULL)
+	if (f->all)
+		pp = &sv->all_followers;
+	else if (f->unit != NULL)
+		pp = &f->unit->followers;
+	else
 		return;
-	for (pp = &f->unit->followers; *pp != NULL; pp = &(*pp)->next) {
+	for (; *pp != NULL; pp = &(*pp)->next) {
 		if (*pp == f) {
 			*pp = f->next;
 			break;
@@ -505,7 +526,7 @@ supervisor_unfollow(struct supervisor *sv, void *token)
 	if (t == NULL)
 		return;
 	for (i = 0; i < t->n; i++) {
-		follower_unlink(t->items[i]);
+		follower_unlink(sv, t->items[i]);
 		free(t->items[i]);
 	}
 	free(t->items);

@@ -120,11 +120,15 @@ struct unit {
 	char			 name[];	/* "web", or "web.2" for replicas */
 };
 
-/* Someone following a unit's output ("ctl logs -f"). */
+/*
+ * Someone following a unit's output ("ctl logs -f"), or every unit's
+ * (all: on the supervisor's list, unit NULL).
+ */
 struct follower {
 	struct follower	 *next;
 	struct unit	 *unit;
-	void		(*fn)(const char *, const char *, size_t, void *);
+	int		  all;
+	sv_line_fn	 *fn;
 	void		 *arg;
 };
 
@@ -163,6 +167,8 @@ struct supervisor {
 	void			*loader_arg;
 	struct manifest		**old;		/* replaced by reloads; kept */
 	size_t			 nold;
+	struct follower		*all_followers;	/* "ctl logs -f" of all */
+	uint64_t		 log_seq;	/* console lines seen, in order */
 };
 
 /* supervisor.c: the core. */

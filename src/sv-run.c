@@ -61,17 +61,22 @@ unit_console_cb(void *arg, const char *line, size_t len)
 {
 	struct unit	*u = arg;
 	struct follower	*f, *next;
+	uint64_t	 now = util_now_ms();
 
 	/* Made at the first line: a unit that never prints costs no ring. */
 	if (u->log == NULL) {
 		u->log = xmalloc(sizeof *u->log);
-		logring_init(u->log, LOGRING_DEFAULT_SIZE);
+		logring_init(u->log, u->ps != NULL ? u->ps->log_buffer :
+		    u->ts->log_buffer);
 	}
-	logring_add(u->log, line, len);
-	logring_add(u->log, "\n", 1);
+	logring_add(u->log, now, u->sv->log_seq++, line, len);
 	for (f = u->followers; f != NULL; f = next) {
 		next = f->next;
-		f->fn(u->name, line, len, f->arg);
+		f->fn(u->name, now, line, len, f->arg);
+	}
+	for (f = u->sv->all_followers; f != NULL; f = next) {
+		next = f->next;
+		f->fn(u->name, now, line, len, f->arg);
 	}
 }
 

@@ -432,7 +432,7 @@ static const char *const yload_proc_keys[] = {
 	"cmd", "shell", "cwd", "env", "autostart", "restart", "backoff",
 	"max_restarts", "stop_signal", "stop_timeout", "stdout", "stderr",
 	"stdin", "replicas", "depends_on", "ready", "ready_timeout", "limits",
-	"umask", "user", "group", "env_file", NULL
+	"umask", "user", "group", "env_file", "log_buffer", NULL
 };
 
 enum {
@@ -440,6 +440,7 @@ enum {
 	PK_BACKOFF, PK_MAX_RESTARTS, PK_STOP_SIGNAL, PK_STOP_TIMEOUT,
 	PK_STDOUT, PK_STDERR, PK_STDIN, PK_REPLICAS, PK_DEPENDS_ON, PK_READY,
 	PK_READY_TIMEOUT, PK_LIMITS, PK_UMASK, PK_USER, PK_GROUP, PK_ENV_FILE,
+	PK_LOG_BUFFER,
 };
 
 /* One process: processes.NAME. */
@@ -473,6 +474,7 @@ yload_proc(struct yload *y, const struct ypair *entry, const char *path)
 	p->ready.timeout_ms = MANIFEST_DEFAULT_READY_TIMEOUT_MS;
 	p->ready.loc = p->loc;
 	p->umask = -1;
+	p->log_buffer = y->log_buffer;
 
 	n = yload_visit(y, entry->value);
 	if (n->type != YNODE_MAPPING) {
@@ -514,6 +516,10 @@ yload_proc(struct yload *y, const struct ypair *entry, const char *path)
 		case PK_ENV:
 			yload_env(y, yload_visit(y, v), kpath, &p->env,
 			    &p->nenv);
+			break;
+		case PK_LOG_BUFFER:
+			yload_log_buffer(y, yload_visit(y, v), kpath,
+			    &p->log_buffer);
 			break;
 		case PK_ENV_FILE:
 			yload_env_file(y, yload_visit(y, v), kpath, &fenv,

@@ -110,6 +110,24 @@ yload_dest_file(struct yload *y, struct ynode *n, const char *path,
 	return 0;
 }
 
+/* log_buffer: a size from 1KiB to 1GiB. */
+int
+yload_log_buffer(struct yload *y, struct ynode *n, const char *path,
+    uint64_t *out)
+{
+	static const char	*what = "a size from 1KiB to 1GiB such as 1MiB";
+	uint64_t		 u;
+
+	if (yload_size(y, n, path, what, &u) == -1)
+		return -1;
+	if (u < MANIFEST_MIN_LOG_BUFFER || u > MANIFEST_MAX_LOG_BUFFER) {
+		yload_expected(y, n, path, NULL, what, NULL);
+		return -1;
+	}
+	*out = u;
+	return 0;
+}
+
 /* The default output: inherit, at the unit's place. */
 void
 yload_output_default(struct output *o, const struct loc *loc)
