@@ -444,22 +444,74 @@ yload_pair_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Is key the merge key "<<" (plain: a quoted one is a name)? */
+static int
+yload_is_merge_key(const struct ynode *key)
+{
+	return key->type == YNODE_SCALAR && key->plain && key->tag != YTAG_STR &&
+	    strcmp(key->value, "<<") == 0;
+}
+
+/*
+ * Add the entries of the mappings that a merge key's value names (one,
+ * or a list: the first wins) to pairs, but those it has already: keys of
+ * the mapping itself win over merged ones. Merged entries keep their own
+ * places in the file, where their errors are reported.
+ */
+static struct ypair *
+yload_merge(struct yload *y, struct ynode *v, const char *path,
+    struct ypair *pairs, size_t *np)
+{
+	struct ynode	*src, *one;
+	struct ypair	*more;
+	size_t		 i, j, k, nmore, nsrc;
+
+	src = yload_visit(y, v);
+	nsrc = src->type == YNODE_SEQUENCE ? src->nkids : 1;
+	for (i = 0; i < nsrc && !y->aborted; i++) {
+		one = src->type == YNODE_SEQUENCE ?
+		    yload_visit(y, src->kids[i]) : src;
+		if (one->type != YNODE_MAPPING) {
+			yload_expected(y, one, path, NULL, "a mapping or a list "
+			    "of mappings to merge (<<: *anchor)", NULL);
+			continue;
+		}
+		more = yload_pairs(y, one, path, &nmore);
+		pairs = xreallocarray(pairs, *np + nmore + 1, sizeof *pairs);
+		for (j = 0; j < nmore; j++) {
+			for (k = 0; k < *np; k++)
+				if (strcmp(pairs[k].name, more[j].name) == 0)
+					break;
+			if (k == *np)
+				pairs[(*np)++] = more[j];
+		}
+		free(more);
+	}
+	return pairs;
+}
+
 /*
  * The entries of mapping n with string keys, in file order, without
- * duplicates (each reported, pointing at the first). Sorting rather than
- * comparing every pair keeps a huge mapping cheap. Caller frees.
+ * duplicates (each reported, pointing at the first), then those of the
+ * mappings merged in with "<<". Sorting rather than comparing every pair
+ * keeps a huge mapping cheap. Caller frees.
  */
 struct ypair *
 yload_pairs(struct yload *y, struct ynode *n, const char *path, size_t *np)
 {
 	struct ypair	*pairs, **sorted, *first;
-	struct ynode	*key;
-	size_t		 i, k = 0, j;
+	struct ynode	*key, **merges;
+	size_t		 i, k = 0, j, nmerges = 0;
 	char		*got;
 
 	pairs = xcalloc(n->nkids / 2 + 1, sizeof *pairs);
+	merges = xcalloc(n->nkids / 2 + 1, sizeof *merges);
 	for (i = 0; i + 1 < n->nkids; i += 2) {
 		key = yload_visit(y, n->kids[i]);
+		if (yload_is_merge_key(key)) {
+			merges[nmerges++] = n->kids[i + 1];
+			continue;
+		}
 		if (key->type != YNODE_SCALAR || strlen(key->value) !=
 		    key->len) {
 			got = yload_got(key, NULL);
@@ -492,6 +544,9 @@ yload_pairs(struct yload *y, struct ynode *n, const char *path, size_t *np)
 		if (pairs[i].name != NULL)
 			pairs[j++] = pairs[i];
 	*np = j;
+	for (i = 0; i < nmerges && !y->aborted; i++)
+		pairs = yload_merge(y, merges[i], path, pairs, np);
+	free(merges);
 	return pairs;
 }
 
