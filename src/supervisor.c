@@ -560,12 +560,85 @@ unit_stop(struct unit *u)
 
 /* -------------------------------------------------- start and stop */
 
+/*
+ * Signals with no meaning of their own here, passed on to every running
+ * process's group, as tini does for its one child (real-time signals
+ * too). Faults (ILL, ABRT, FPE, SEGV, BUS, TRAP, SYS) are not caught:
+ * one of ours is a bug to die of.
+ */
+static const int	sv_forwarded[] = {
+	SIGUSR2, SIGWINCH, SIGALRM, SIGVTALRM, SIGPROF, SIGIO, SIGPWR,
+	SIGXCPU, SIGXFSZ, SIGURG, SIGSTKFLT,
+};
+
+/* Send sig to the group of every process that runs. */
+static void
+sv_forward(struct supervisor *sv, int sig)
+{
+	struct proc	*p;
+	size_t		 i;
+	int		 error;
+
+	for (i = 0; i < sv->nunits; i++) {
+		if ((p = unit_child(sv->units[i])) == NULL ||
+		    proc_has_exited(p))
+			continue;
+		if ((error = proc_signal(p, sig)) != 0)
+			log_warnx("%s: cannot signal process group %ld: %s",
+			    sv->units[i]->name, (long)proc_pid(p),
+			    uv_strerror(error));
+	}
+}
+
+/*
+ * Job control and forwarding, before our own signals: a stop from the
+ * terminal (Control-Z) stops every process group, which are not in the
+ * terminal's, and then us; SIGCONT resumes them all.
+ */
+static int
+sv_signal_pass(struct supervisor *sv, int signum)
+{
+	const char	*nm;
+	char		 buf[16], name[24];
+	size_t		 i;
+
+	/* TERM, or SIG49 for one without a name. */
+	nm = util_signal_name(signum, buf, sizeof buf);
+	snprintf(name, sizeof name, "%s", nm == buf ? nm + 3 : nm);
+	if (signum == SIGTSTP || signum == SIGTTIN || signum == SIGTTOU) {
+		log_info("received SIG%s: suspending every process", name);
+		sv_forward(sv, SIGSTOP);
+		(void)raise(SIGSTOP);
+		return 1;
+	}
+	if (signum == SIGCONT) {
+		log_info("received SIGCONT: resuming every process");
+		sv_forward(sv, SIGCONT);
+		return 1;
+	}
+	for (i = 0; i < sizeof sv_forwarded / sizeof sv_forwarded[0]; i++)
+		if (sv_forwarded[i] == signum)
+			break;
+	if (i == sizeof sv_forwarded / sizeof sv_forwarded[0] &&
+	    (signum < SIGRTMIN || signum > SIGRTMAX))
+		return 0;
+	/* A terminal's WINCH comes at every resize: not worth a line. */
+	if (signum == SIGWINCH)
+		log_debug("received SIG%s: passed on to every process", name);
+	else
+		log_info("received SIG%s: passed on to every process", name);
+	sv_forward(sv, signum);
+	return 1;
+}
+
 static void
 sv_signal_cb(uv_signal_t *h, int signum)
 {
 	struct supervisor	*sv = h->data;
 	size_t			 i;
 
+	if (sv_signal_pass(sv, signum))
+		return;
 	if (signum == SIGUSR1) {
 		size_t	j;
 
@@ -604,22 +677,41 @@ sv_signal_cb(uv_signal_t *h, int signum)
 	}
 }
 
+/* Watch one more signal with sv_signal_cb. */
+static int
+sv_watch_signal(struct supervisor *sv, int signum)
+{
+	uv_signal_t	*h;
+	int		 error;
+
+	if (sv->nsigs == SV_MAX_SIGNALS)
+		return 0;
+	h = &sv->sigs[sv->nsigs];
+	if ((error = uv_signal_init(sv->loop, h)) != 0)
+		return error;
+	h->data = sv;
+	sv->nsigs++;
+	return uv_signal_start(h, sv_signal_cb, signum);
+}
+
 int
 supervisor_start(struct supervisor *sv)
 {
-	static const int	 signals[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
+	static const int	 signals[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1,
+				    SIGQUIT, SIGTSTP, SIGTTIN, SIGTTOU, SIGCONT };
 	size_t			 i;
-	int			 error;
+	int			 error, signum;
 
-	for (i = 0; i < sizeof signals / sizeof signals[0]; i++) {
-		if ((error = uv_signal_init(sv->loop, &sv->sigs[i])) != 0)
+	for (i = 0; i < sizeof signals / sizeof signals[0]; i++)
+		if ((error = sv_watch_signal(sv, signals[i])) != 0)
 			return error;
-		sv->sigs[i].data = sv;
-		sv->nsigs++;
-		if ((error = uv_signal_start(&sv->sigs[i], sv_signal_cb,
-		    signals[i])) != 0)
+	/* No signal a user may send kills us uncleanly: pass them on. */
+	for (i = 0; i < sizeof sv_forwarded / sizeof sv_forwarded[0]; i++)
+		if ((error = sv_watch_signal(sv, sv_forwarded[i])) != 0)
 			return error;
-	}
+	for (signum = SIGRTMIN; signum <= SIGRTMAX; signum++)
+		if ((error = sv_watch_signal(sv, signum)) != 0)
+			return error;
 	/* Count every autostart producer live before anyone can see EOS. */
 	for (i = 0; i < sv->nunits; i++) {
 		struct unit	*u = sv->units[i];

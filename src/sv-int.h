@@ -132,13 +132,16 @@ struct follower {
 	void		 *arg;
 };
 
+/* Signal handles: ours, the forwarded ones, the real-time ones. */
+#define SV_MAX_SIGNALS	64
+
 struct supervisor {
 	uv_loop_t		*loop;
 	const struct manifest	*m;
 	struct wire		*wire;
 	struct unit		**units;
 	size_t			 nunits;
-	uv_signal_t		 sigs[4];
+	uv_signal_t		 sigs[SV_MAX_SIGNALS];
 	size_t			 nsigs;
 	uv_timer_t		 drain_timer;
 	int			 shutting_down;
