@@ -184,7 +184,8 @@ yload_env_read(struct yload *y, const struct ynode *n, const char *path,
 {
 	struct buf	 b;
 	FILE		*fp;
-	const char	*p, *end, *bend, *eol, *eq, *key, *errstr = NULL;
+	const char	*p, *end, *bend, *eol, *next, *eq, *key;
+	const char	*errstr = NULL;
 	char		 chunk[8192], *value, *q;
 	size_t		 got, lineno = 0, keylen;
 	int		 saved;
@@ -219,10 +220,11 @@ yload_env_read(struct yload *y, const struct ynode *n, const char *path,
 		buf_release(&b);
 		return;
 	}
-	for (; p < bend; p = eol + 1) {
+	for (; p < bend; p = next) {
 		lineno++;
 		if ((eol = memchr(p, '\n', (size_t)(bend - p))) == NULL)
 			eol = bend;
+		next = eol < bend ? eol + 1 : bend;
 		/* CRLF files are common; the CR is not part of the value. */
 		end = eol;
 		if (end > p && end[-1] == '\r')
@@ -254,8 +256,6 @@ yload_env_read(struct yload *y, const struct ynode *n, const char *path,
 			    errstr);
 		else
 			yload_env_set(env, nenv, cap, key, keylen, value);
-		if (eol == bend)
-			break;
 	}
 	buf_release(&b);
 }
