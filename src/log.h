@@ -38,7 +38,7 @@ int	log_verbose(void);
  * gives each member its own field; the text shows the message only.
  */
 struct log_event {
-	const char	*unit;		/* the spec's name; NULL: none */
+	const char	*unit;		/* "web", "web.2"; NULL: none */
 	unsigned	 replica;	/* 1..N of a replicated process; 0 */
 	long		 pid;		/* 0: none */
 	const char	*event;		/* "started", "exited", ...; NULL */

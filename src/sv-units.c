@@ -146,7 +146,8 @@ void
 unit_log_event(const struct unit *u, struct log_event *ev, const char *event)
 {
 	memset(ev, 0, sizeof *ev);
-	ev->unit = u->base;
+	/* As its output lines name it: "web.2" for a replica. */
+	ev->unit = u->name;
 	if (strcmp(u->name, u->base) != 0)
 		ev->replica = (unsigned)strtoul(u->name + strlen(u->base) + 1,
 		    NULL, 10);

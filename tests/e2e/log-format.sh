@@ -55,7 +55,7 @@ err = [json.loads(l) for l in open(sys.argv[2])]
 assert all(o["line"] == "Malm\u00f6 \ufffd end" for o in out), out
 ex = sorted((e["replica"], e["status"]) for e in err if e.get("event") == "exited")
 assert ex == [(1, 3), (2, 3)], err
-assert all(e["unit"] == "w" for e in err if "event" in e), err
+assert sorted(e["unit"] for e in err if e.get("event") == "exited") == ["w.1", "w.2"], err
 EOF2
 fi
 STATUS=0; "$PYT" --log-format xml "$T/f.yaml" 2>"$T/err" || STATUS=$?
