@@ -112,6 +112,7 @@ struct ypair	*yload_pairs(struct yload *, struct ynode *, const char *,
 		    size_t *);
 int		 yload_key(struct yload *, const struct ypair *, const char *,
 		    const char *const *);
+int		 yload_has_synonym(const struct ypair *, size_t, const char *);
 
 /* yaml-specs.c: what processes and tasks share. */
 void		 yload_output_default(struct output *, const struct loc *);

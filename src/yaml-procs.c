@@ -592,11 +592,14 @@ yload_proc(struct yload *y, const struct ypair *entry, const char *path)
 		}
 		free(kpath);
 	}
-	free(pairs);
 	/* env: over the process's env_file: over the top level's. */
 	yload_env_under(&fenv, &nfenv, y->env, y->nenv);
 	yload_env_under(&p->env, &p->nenv, fenv, nfenv);
 	yload_env_free(fenv, nfenv);
+	/* "command:" was reported as such: no need to ask for cmd too. */
+	if (has_cmd + has_shell == 0 && yload_has_synonym(pairs, np, "cmd"))
+		has_cmd = 1;
+	free(pairs);
 	if (has_cmd + has_shell != 1 && !y->aborted)
 		yload_error(y, entry->key, path, "exactly one of cmd and "
 		    "shell is required");

@@ -194,6 +194,8 @@ yload_task(struct yload *y, const struct ypair *entry, const char *path)
 		}
 		free(kpath);
 	}
+	if (!has_run && yload_has_synonym(pairs, np, "run"))
+		has_run = 1;
 	free(pairs);
 	/* env: over the task's env_file: over the top level's. */
 	yload_env_under(&fenv, &nfenv, y->env, y->nenv);

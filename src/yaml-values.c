@@ -630,6 +630,25 @@ yload_synonym(const char *name, const char *const *keys, const char **note)
 	return NULL;
 }
 
+/*
+ * Is one of the n pairs another tool's name for ours? Then its "unknown
+ * key" said it all, and "missing key" need not be said too.
+ */
+int
+yload_has_synonym(const struct ypair *pairs, size_t n, const char *ours)
+{
+	size_t	i, j;
+
+	for (i = 0; i < n; i++)
+		for (j = 0; j < sizeof yload_synonyms / sizeof yload_synonyms[0];
+		    j++)
+			if (yload_synonyms[j].ours != NULL &&
+			    strcmp(yload_synonyms[j].ours, ours) == 0 &&
+			    strcmp(yload_synonyms[j].theirs, pairs[i].name) == 0)
+				return 1;
+	return 0;
+}
+
 /* The index of a pair's key in keys, or -1 with "unknown key" reported. */
 int
 yload_key(struct yload *y, const struct ypair *pair, const char *path,
