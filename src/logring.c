@@ -79,7 +79,10 @@ logring_get_hdr(const struct logring *r, size_t pos, struct logring_hdr *h)
 	memcpy(&h->len, raw + 16, sizeof h->len);
 }
 
-/* Unroll the records into a larger buffer, oldest at 0. */
+/*
+ * Unroll the records into a new buffer, oldest at 0: of want bytes or
+ * more (doubling), but never past the bound, to which it also shrinks.
+ */
 static void
 logring_grow(struct logring *r, size_t want)
 {
@@ -160,6 +163,24 @@ logring_lines(const struct logring *r,
 		fn(h.time_ms, h.seq, flat + off + LOGRING_HDR, h.len, arg);
 	}
 	free(flat);
+}
+
+void
+logring_resize(struct logring *r, size_t max)
+{
+	if (max == 0)
+		max = LOGRING_DEFAULT_SIZE;
+	if (max < LOGRING_MIN_SIZE)
+		max = LOGRING_MIN_SIZE;
+	if (max == r->max)
+		return;
+	r->max = max;
+	if (r->bufcap <= max)
+		return;
+	while (r->used > max)
+		logring_drop(r);
+	/* Unrolled into a buffer of the new bound exactly. */
+	logring_grow(r, max);
 }
 
 uint64_t

@@ -39,6 +39,11 @@ void		logring_add(struct logring *, uint64_t time_ms, uint64_t seq,
 void		logring_lines(const struct logring *,
 		    void (*fn)(uint64_t, uint64_t, const char *, size_t, void *),
 		    void *);
+/*
+ * A new bound (0: the default), as a reload may give: a smaller one drops
+ * the oldest lines that no longer fit.
+ */
+void		logring_resize(struct logring *, size_t max);
 /* How many lines were pushed out of the head since the start. */
 uint64_t	logring_dropped(const struct logring *);
 

@@ -63,12 +63,15 @@ unit_console_cb(void *arg, const char *line, size_t len)
 	struct follower	*f, *next;
 	uint64_t	 now = util_now_ms();
 
+	size_t		 max = u->ps != NULL ? u->ps->log_buffer :
+			    u->ts->log_buffer;
+
 	/* Made at the first line: a unit that never prints costs no ring. */
 	if (u->log == NULL) {
 		u->log = xmalloc(sizeof *u->log);
-		logring_init(u->log, u->ps != NULL ? u->ps->log_buffer :
-		    u->ts->log_buffer);
-	}
+		logring_init(u->log, max);
+	} else if (u->log->max != max && max != 0)
+		logring_resize(u->log, max);	/* a reload changed it */
 	logring_add(u->log, now, u->sv->log_seq++, line, len);
 	for (f = u->followers; f != NULL; f = next) {
 		next = f->next;

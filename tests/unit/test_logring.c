@@ -131,6 +131,33 @@ test_huge(void **state)
 	logring_release(&r);
 }
 
+static void
+test_resize(void **state)
+{
+	struct logring	r;
+	char		 line[100];
+	int		 i;
+
+	memset(line, 'r', sizeof line);
+	logring_init(&r, 256 * 1024);
+	for (i = 0; i < 1000; i++)
+		logring_add(&r, (uint64_t)i, (uint64_t)i, line, sizeof line);
+	assert_int_equal(r.nlines, 1000);
+	/* Smaller: the oldest that no longer fit go. */
+	logring_resize(&r, 4096);
+	assert_int_equal(r.bufcap, 4096);
+	assert_int_equal(r.nlines, 4096 / 120);
+	assert_int_equal(logring_dropped(&r), 1000 - 4096 / 120);
+	logring_add(&r, 1000, 1000, line, sizeof line);
+	assert_int_equal(r.nlines, 4096 / 120);
+	/* Larger: room to grow into. */
+	logring_resize(&r, 1024 * 1024);
+	for (i = 0; i < 100; i++)
+		logring_add(&r, (uint64_t)i, (uint64_t)i, line, sizeof line);
+	assert_int_equal(r.nlines, 4096 / 120 + 100);
+	logring_release(&r);
+}
+
 int
 main(void)
 {
@@ -139,6 +166,7 @@ main(void)
 		cmocka_unit_test(test_wrap),
 		cmocka_unit_test(test_grow),
 		cmocka_unit_test(test_huge),
+		cmocka_unit_test(test_resize),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
