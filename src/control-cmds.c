@@ -389,6 +389,54 @@ conn_logs(struct conn *c, const struct ctl_request *req, int follow)
 	conn_flush(c);
 }
 
+/* The units of a stop, restart or remove have done it: answer. */
+static void
+conn_wait_cb(void *arg)
+{
+	struct conn	*c = arg;
+
+	c->wait = NULL;
+	conn_ok(c, "unit", c->queue);
+}
+
+/*
+ * Stop, restart or remove; answered once done unless the request says
+ * "nowait". The name is kept (in c->queue) for the answer.
+ */
+static void
+conn_unit_wait(struct conn *c, const struct ctl_request *req)
+{
+	struct supervisor	*sv = c->ctl->sv;
+	struct sv_wait		 w, *wp = NULL;
+	char			*cause = NULL;
+	int			 r;
+
+	w.fn = conn_wait_cb;
+	w.arg = c;
+	if (!req->nowait)
+		wp = &w;
+	if (req->cmd == CTL_STOP)
+		r = supervisor_stop_unit(sv, req->name, wp, &c->wait, &cause);
+	else if (req->cmd == CTL_RESTART)
+		r = supervisor_restart_unit(sv, req->name, wp, &c->wait,
+		    &cause);
+	else
+		r = supervisor_remove_unit(sv, req->name, wp, &c->wait,
+		    &cause);
+	if (r == -1) {
+		conn_fail_cause(c, cause);
+		return;
+	}
+	if (c->wait == NULL) {
+		conn_ok(c, "unit", req->name);
+		return;
+	}
+	/* No request timeout while the units stop: they have their own. */
+	(void)uv_timer_stop(&c->timer);
+	free(c->queue);
+	c->queue = xstrdup(req->name);
+}
+
 /* Act on a checked request; m is ours (freed or kept for put). */
 void
 conn_dispatch(struct conn *c, struct ctl_msg *m, struct ctl_request *req)
@@ -397,7 +445,7 @@ conn_dispatch(struct conn *c, struct ctl_msg *m, struct ctl_request *req)
 	struct sv_proc_add	 add;
 	struct ctl_frame	 fr;
 	char			*cause = NULL;
-	int			 r = 0;
+	int			 r = 0, started = 0;
 
 	switch (req->cmd) {
 	case CTL_LIST:
@@ -407,19 +455,18 @@ conn_dispatch(struct conn *c, struct ctl_msg *m, struct ctl_request *req)
 		conn_status(c, req->name);
 		break;
 	case CTL_START:
-		r = supervisor_start_unit(sv, req->name, &cause);
+		r = supervisor_start_unit(sv, req->name, &started, &cause);
 		break;
 	case CTL_STOP:
-		r = supervisor_stop_unit(sv, req->name, &cause);
-		break;
 	case CTL_RESTART:
-		r = supervisor_restart_unit(sv, req->name, &cause);
+	case CTL_REMOVE:
+		conn_unit_wait(c, req);
+		break;
+	case CTL_SCALE:
+		r = supervisor_scale(sv, req->name, req->count, &cause);
 		break;
 	case CTL_SIGNAL:
 		r = supervisor_signal_unit(sv, req->name, req->sig, &cause);
-		break;
-	case CTL_REMOVE:
-		r = supervisor_remove_unit(sv, req->name, &cause);
 		break;
 	case CTL_ADD_PROC:
 		memset(&add, 0, sizeof add);
@@ -485,10 +532,15 @@ conn_dispatch(struct conn *c, struct ctl_msg *m, struct ctl_request *req)
 	}
 	switch (req->cmd) {
 	case CTL_START:
-	case CTL_STOP:
-	case CTL_RESTART:
+		if (r == -1)
+			conn_fail_cause(c, cause);
+		else if (started == 0)
+			conn_ok(c, "already", req->name);
+		else
+			conn_ok(c, "unit", req->name);
+		break;
+	case CTL_SCALE:
 	case CTL_SIGNAL:
-	case CTL_REMOVE:
 	case CTL_ADD_PROC:
 	case CTL_ADD_TASK:
 		if (r == -1)

@@ -49,6 +49,7 @@ struct conn {
 	uint64_t		 nput;
 	struct wq_waiter	 waiter;
 	void			*follow;	/* supervisor_follow token */
+	void			*wait;		/* stop/restart/remove: a wait */
 };
 
 struct control {

@@ -95,6 +95,10 @@ conn_close(struct conn *c)
 		supervisor_unfollow(c->ctl->sv, c->follow);
 		c->follow = NULL;
 	}
+	if (c->wait != NULL) {
+		supervisor_wait_cancel(c->ctl->sv, c->wait);
+		c->wait = NULL;
+	}
 	uv_close((uv_handle_t *)&c->pipe, conn_close_cb);
 	uv_close((uv_handle_t *)&c->timer, conn_close_cb);
 }

@@ -369,6 +369,12 @@ ctl_print(struct ctl *c)
 	case CTL_QUEUES:
 		ctl_print_table(c, c->set);
 		break;
+	case CTL_START:
+		/* Not an error: what was asked holds already. */
+		if ((item = record_get(&c->final, "already")) != NULL)
+			printf("%.*s: already running\n", (int)item->vlen,
+			    item->val);
+		break;
 	case CTL_GET:
 		if ((item = record_get(&c->final, "item")) != NULL) {
 			fwrite(item->val, 1, item->vlen, stdout);

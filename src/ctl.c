@@ -35,7 +35,7 @@
 
 static const char *const ctl_words[] = {
 	"list", "status", "start", "stop", "restart", "cancel", "signal",
-	"add", "remove", "put", "get", "queues", "logs", "reload", "shutdown",
+	"scale", "add", "remove", "put", "get", "queues", "logs", "reload", "shutdown",
 	NULL
 };
 
@@ -50,11 +50,14 @@ ctl_usage(FILE *fp)
 	    "  list                        every unit: kind, name, state, pid, restarts,\n"
 	    "                              uptime, last exit\n"
 	    "  status UNIT                 one unit (every replica of it)\n"
-	    "  start UNIT, stop UNIT, restart UNIT, cancel UNIT (= stop)\n"
+	    "  start UNIT                  start a unit (later, if it is stopping)\n"
+	    "  stop UNIT, restart UNIT, cancel UNIT (= stop) [--no-wait]\n"
+	    "                              return once done, or at once with --no-wait\n"
+	    "  scale NAME N                run N replicas of a process\n"
 	    "  signal UNIT SIGNAL          send a signal to a process's group\n"
 	    "  add proc NAME [--restart POLICY] [--stdin QUEUE] [--stdout QUEUE] -- ARGV...\n"
 	    "  add task NAME -- STEP...    add and start a unit\n"
-	    "  remove UNIT                 stop a unit and forget it\n"
+	    "  remove UNIT [--no-wait]     stop a unit and forget it\n"
 	    "  put QUEUE [LINE...]         put LINEs, or the lines of standard input\n"
 	    "  get QUEUE                   take one item (exit 1 at the end of the stream)\n"
 	    "  queues                      counters of every queue\n"
@@ -643,8 +646,8 @@ ctl_build_logs(struct ctl *c, struct ctl_frame *fr, int argc, char **argv)
 static int
 ctl_build(struct ctl *c, struct ctl_frame *fr, int argc, char **argv)
 {
-	const char	*cmd = argv[0], *hint;
-	int		 i;
+	const char	*cmd = argv[0], *unit = NULL, *hint;
+	int		 i, nowait = 0;
 
 	argc--;
 	argv++;
@@ -660,9 +663,37 @@ ctl_build(struct ctl *c, struct ctl_frame *fr, int argc, char **argv)
 		    "queues" : NULL;
 		return 0;
 	}
+	if (strcmp(cmd, "stop") == 0 || strcmp(cmd, "restart") == 0 ||
+	    strcmp(cmd, "cancel") == 0 || strcmp(cmd, "remove") == 0) {
+		for (i = 0; i < argc; i++) {
+			if (strcmp(argv[i], "--no-wait") == 0)
+				nowait = 1;
+			else if (unit == NULL && argv[i][0] != '-')
+				unit = argv[i];
+			else
+				return ctl_bad_usage("unexpected argument %s",
+				    argv[i]);
+		}
+		if (unit == NULL)
+			return ctl_bad_usage("%s takes a unit", cmd);
+		ctlproto_frame_adds(fr, cmd);
+		ctlproto_frame_adds(fr, unit);
+		if (nowait)
+			ctlproto_frame_adds(fr, "nowait");
+		c->req = CTL_STOP;
+		return 0;
+	}
+	if (strcmp(cmd, "scale") == 0) {
+		if (argc != 2)
+			return ctl_bad_usage("%s takes a process and a number",
+			    cmd);
+		c->req = CTL_SCALE;
+		ctlproto_frame_adds(fr, cmd);
+		ctlproto_frame_adds(fr, argv[0]);
+		ctlproto_frame_adds(fr, argv[1]);
+		return 0;
+	}
 	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "start") == 0 ||
-	    strcmp(cmd, "stop") == 0 || strcmp(cmd, "restart") == 0 ||
-	    strcmp(cmd, "cancel") == 0 || strcmp(cmd, "remove") == 0 ||
 	    strcmp(cmd, "get") == 0) {
 		if (argc != 1)
 			return ctl_bad_usage("%s takes one argument", cmd);

@@ -277,13 +277,14 @@ static const struct {
 	{ "list", "list", CTL_LIST, 0, 0 },
 	{ "status", "status", CTL_STATUS, 1, 1 },
 	{ "start", "start", CTL_START, 1, 1 },
-	{ "stop", "stop", CTL_STOP, 1, 1 },
-	{ "cancel", "cancel", CTL_STOP, 1, 1 },
-	{ "restart", "restart", CTL_RESTART, 1, 1 },
+	{ "stop", "stop", CTL_STOP, 1, 2 },
+	{ "cancel", "cancel", CTL_STOP, 1, 2 },
+	{ "restart", "restart", CTL_RESTART, 1, 2 },
+	{ "scale", "scale", CTL_SCALE, 2, 2 },
 	{ "signal", "signal", CTL_SIGNAL, 2, 2 },
 	{ "add-proc", "add proc", CTL_ADD_PROC, 5, -1 },
 	{ "add-task", "add task", CTL_ADD_TASK, 2, -1 },
-	{ "remove", "remove", CTL_REMOVE, 1, 1 },
+	{ "remove", "remove", CTL_REMOVE, 1, 2 },
 	{ "put", "put", CTL_PUT, 1, -1 },
 	{ "put-stream", "put", CTL_PUT_STREAM, 1, 1 },
 	{ "get", "get", CTL_GET, 1, 1 },
@@ -383,6 +384,7 @@ ctlproto_request_parse(const struct ctl_msg *m, struct ctl_request *req,
 	const char	*errstr;
 	char		*q;
 	size_t		 i, nargs;
+	uint64_t	 u64;
 
 	memset(req, 0, sizeof *req);
 	if (m->n == 0) {
@@ -419,11 +421,41 @@ ctlproto_request_parse(const struct ctl_msg *m, struct ctl_request *req,
 	case CTL_RELOAD:
 	case CTL_SHUTDOWN:
 		return 0;
-	case CTL_STATUS:
-	case CTL_START:
 	case CTL_STOP:
 	case CTL_RESTART:
 	case CTL_REMOVE:
+		if (req_name(m, 1, "unit", cause) == -1)
+			return -1;
+		req->name = m->f[1];
+		if (nargs == 2) {
+			if (strlen(m->f[2]) != m->len[2] ||
+			    strcmp(m->f[2], "nowait") != 0) {
+				q = quote(m->f[2], m->len[2], 32);
+				*cause = xasprintf("%s: unknown option %s",
+				    ctl_cmds[i].words, q);
+				free(q);
+				return -1;
+			}
+			req->nowait = 1;
+		}
+		return 0;
+	case CTL_SCALE:
+		if (req_name(m, 1, "unit", cause) == -1)
+			return -1;
+		req->name = m->f[1];
+		if (strlen(m->f[2]) != m->len[2] ||
+		    util_parse_uint(m->f[2], 1, MANIFEST_MAX_REPLICAS, &u64,
+		    &errstr) == -1) {
+			q = quote(m->f[2], m->len[2], 32);
+			*cause = xasprintf("scale: bad number of replicas: %s "
+			    "(1 to %u)", q, (unsigned)MANIFEST_MAX_REPLICAS);
+			free(q);
+			return -1;
+		}
+		req->count = (unsigned)u64;
+		return 0;
+	case CTL_STATUS:
+	case CTL_START:
 		if (req_name(m, 1, "unit", cause) == -1)
 			return -1;
 		req->name = m->f[1];

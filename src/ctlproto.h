@@ -76,6 +76,7 @@ enum ctl_cmd {
 	CTL_START,
 	CTL_STOP,
 	CTL_RESTART,
+	CTL_SCALE,
 	CTL_SIGNAL,
 	CTL_ADD_PROC,
 	CTL_ADD_TASK,
@@ -95,6 +96,8 @@ struct ctl_request {
 	enum ctl_cmd		 cmd;
 	const char		*name;		/* unit or queue */
 	int			 sig;		/* signal */
+	int			 nowait;	/* stop, restart, remove */
+	unsigned		 count;		/* scale */
 	enum restart_policy	 restart;	/* add-proc */
 	const char		*stdin_queue;	/* add-proc; NULL: none */
 	const char		*stdout_queue;	/* add-proc; NULL: inherit */

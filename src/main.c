@@ -171,7 +171,7 @@ check_privileges(const struct manifest *m)
 }
 
 static int
-run(const struct manifest *m, const char *path, const char *sock, int keep,
+run(struct manifest *m, const char *path, const char *sock, int keep,
     int verbose)
 {
 	uv_loop_t		 loop;

@@ -161,7 +161,8 @@ manifest_proc_equal(const struct proc_spec *a, const struct proc_spec *b)
 	    !manifest_output_equal(&a->out, &b->out) ||
 	    !manifest_output_equal(&a->err, &b->err) ||
 	    !manifest_str_equal(a->stdin_queue, b->stdin_queue) ||
-	    a->replicas != b->replicas ||
+	    a->replicas != b->replicas || a->replicas_set != b->replicas_set ||
+	    a->nsuccess != b->nsuccess || a->min_uptime_ms != b->min_uptime_ms ||
 	    !manifest_deps_equal(a->deps, a->ndeps, b->deps, b->ndeps) ||
 	    !manifest_ready_equal(&a->ready, &b->ready) ||
 	    a->umask != b->umask || !manifest_str_equal(a->user, b->user) ||
@@ -170,6 +171,9 @@ manifest_proc_equal(const struct proc_spec *a, const struct proc_spec *b)
 		return 0;
 	if (!manifest_env_equal(a->env, b->env, a->nenv))
 		return 0;
+	for (i = 0; i < a->nsuccess; i++)
+		if (a->success_codes[i] != b->success_codes[i])
+			return 0;
 	for (i = 0; i < LIMIT_COUNT; i++)
 		if (a->limits[i].set != b->limits[i].set ||
 		    (a->limits[i].set &&

@@ -269,6 +269,8 @@ pack_proc(struct pack *p, struct proc_spec *dst, const struct proc_spec *src)
 	dst->ready.host = pack_str(p, src->ready.host);
 	dst->ready.port = pack_str(p, src->ready.port);
 	dst->ready.path = pack_str(p, src->ready.path);
+	dst->success_codes = PACK_ARRAY(p, src->success_codes, src->nsuccess,
+	    int);
 	dst->user = pack_str(p, src->user);
 	dst->group = pack_str(p, src->group);
 }

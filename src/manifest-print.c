@@ -341,6 +341,14 @@ manifest_print_proc(FILE *fp, const struct proc_spec *p)
 		fputs("null", fp);
 	fputc('\n', fp);
 	fprintf(fp, "    replicas: %u\n", p->replicas);
+	fputs("    success_codes: [", fp);
+	if (p->success_codes == NULL)
+		fputc('0', fp);
+	for (i = 0; i < p->nsuccess; i++)
+		fprintf(fp, "%s%d", i > 0 ? ", " : "", p->success_codes[i]);
+	fputs("]\n    min_uptime: ", fp);
+	manifest_print_duration(fp, p->min_uptime_ms);
+	fputc('\n', fp);
 	manifest_print_deps(fp, p->deps, p->ndeps);
 	manifest_print_ready(fp, &p->ready);
 	manifest_print_limits(fp, p->limits);

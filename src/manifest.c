@@ -29,6 +29,7 @@ manifest_new(const char *file)
 	struct manifest	*m;
 
 	m = xcalloc(1, sizeof *m);
+	m->refs = 1;
 	m->file = xstrdup(file != NULL ? file : "-");
 	m->version = 1;
 	m->drain_timeout_ms = MANIFEST_DEFAULT_DRAIN_TIMEOUT_MS;
@@ -111,10 +112,18 @@ manifest_proc_release(struct proc_spec *p)
 	free(p->ready.path);
 	free(p->user);
 	free(p->group);
+	free(p->success_codes);
+}
+
+void
+manifest_ref(struct manifest *m)
+{
+	if (m != NULL)
+		m->refs++;
 }
 
 /*
- * Free a manifest and everything in it; NULL is a no-op. A packed one is
+ * Drop a reference; with the last, free the manifest and everything in it; NULL is a no-op. A packed one is
  * its arena, m included; an unpacked one (being loaded, or built by hand
  * for ctl) is walked part by part.
  */
@@ -123,7 +132,7 @@ manifest_free(struct manifest *m)
 {
 	size_t	i;
 
-	if (m == NULL)
+	if (m == NULL || --m->refs > 0)
 		return;
 	if (m->arena != NULL) {
 		arena_free(m->arena);

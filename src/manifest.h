@@ -173,6 +173,10 @@ struct proc_spec {
 	char			*stdin_queue;	/* NULL: /dev/null */
 	struct loc		 stdin_loc;
 	unsigned		 replicas;	/* default 1 */
+	int			 replicas_set;	/* replicas: given: NAME.1 ... */
+	int			*success_codes;	/* NULL: only 0 */
+	size_t			 nsuccess;
+	uint64_t		 min_uptime_ms;	/* 0: any run counts */
 	struct dep		*deps;
 	size_t			 ndeps;
 	struct ready_spec	 ready;
@@ -223,6 +227,7 @@ struct queue_spec {
 struct manifest {
 	/* Packed: everything, this struct included, lives in the arena. */
 	struct arena		*arena;
+	int			 refs;		/* manifest_ref; free at 0 */
 	char			*file;
 	int			 version;
 	uint64_t		 drain_timeout_ms;
@@ -245,7 +250,12 @@ struct manifest	*manifest_load_buffer(const char *name, const char *data,
  * (manifest-print.c) and the _equal functions (manifest-cmp.c).
  */
 struct manifest	*manifest_new(const char *file);
-/* Packed or not; NULL is a no-op. */
+/*
+ * A manifest is reference-counted: manifest_new gives the first
+ * reference, manifest_ref takes another, manifest_free drops one and
+ * frees the manifest (packed or not) with the last. NULL is a no-op.
+ */
+void		 manifest_ref(struct manifest *);
 void		 manifest_free(struct manifest *);
 /*
  * manifest-pack.c: m deep-copied into one arena, at exact sizes; m is

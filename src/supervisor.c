@@ -1,27 +1,41 @@
 /*
- * The supervisor: every unit instance of a manifest (processes, with
- * their replicas, and tasks), the queues between them, signals and the
- * exit status. Restart decisions come from unit.c; pipes and queues are
- * wire.c's; a task's steps are task.c's. Nothing here knows YAML.
- * This file is the core: creating and freeing it, the life cycle of units
- * (dependencies, start, end, restart, stop), start-up and shutdown. The
- * rest is in sv-*.c; they share sv-int.h.
+ * The supervisor's core: every unit instance of a manifest (processes,
+ * with their replicas, and tasks) and its life. A unit's state changes in
+ * one place, sv_handle, which feeds an event to unit_step (unit.c, pure)
+ * and performs the actions it returns; process exits, pipe ends,
+ * readiness, timers, ctl, the task builtins and reload all arrive here as
+ * events. Also here: the runs those actions start (a child process with
+ * its pipes and readiness, or a task with its host), dependencies,
+ * reload, start-up and shutdown. Pipes and queues are wire.c's; a task's
+ * steps are task.c's; the control commands' own logic is sv-control.c's.
+ * Nothing here knows YAML.
  */
 #include "config.h"
 
 #include <sys/queue.h>
+#include <sys/stat.h>
 
+#include <errno.h>
+#include <fcntl.h>
+#include <regex.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "buf.h"
+#include "chainload.h"
+#include "filesink.h"
 #include "log.h"
+#include "logring.h"
 #include "notify.h"
 #include "proc.h"
+#include "ready.h"
 #include "scheduler.h"
+#include "script.h"
 #include "supervisor.h"
 #include "sv-int.h"
 #include "task.h"
@@ -30,8 +44,26 @@
 #include "wire.h"
 #include "xmalloc.h"
 
-static void	unit_end_for_good(struct unit *);
-static void	sv_shutdown_step(struct supervisor *);
+extern char **environ;
+
+/*
+ * After a process exited, how long its pipes may stay open (a grandchild
+ * holding them) before we stop waiting for end of file.
+ */
+#define SV_DRAIN_AFTER_EXIT_MS	1000
+
+static int	sv_post_exit(struct unit *, enum unit_event,
+		    const struct unit_exit *);
+static void	sv_shutdown_pass(struct supervisor *);
+static void	run_spawn(struct unit *);
+static void	run_stop(struct unit *);
+static void	unit_forget(struct unit *);
+static void	unit_set_spec(struct unit *, struct manifest *,
+		    const struct proc_spec *, const struct task_spec *);
+static void	unit_timer_cb(struct sched_alarm *);
+static void	run_drain_cb(struct sched_alarm *);
+static void	sv_hold(struct supervisor *);
+static void	sv_release(struct supervisor *);
 
 /* xorshift32: jitter needs spread, not secrecy. */
 static uint32_t
@@ -46,12 +78,7 @@ sv_random(struct supervisor *sv)
 	return x;
 }
 
-int
-unit_is_active(const struct unit *u)
-{
-	return u->state == UNIT_RUNNING || u->state == UNIT_BACKOFF ||
-	    u->state == UNIT_STOPPING || u->state == UNIT_WAITING;
-}
+/* ------------------------------------------------------- unit facts */
 
 /* The restart policy of the unit's spec. */
 const struct restart_spec *
@@ -70,65 +97,309 @@ unit_child(const struct unit *u)
 	return u->pr->proc;
 }
 
+static const struct dep *
+unit_deps(const struct unit *u, size_t *n)
+{
+	if (u->ps != NULL) {
+		*n = u->ps->ndeps;
+		return u->ps->deps;
+	}
+	*n = u->ts->ndeps;
+	return u->ts->deps;
+}
+
+/* The rules of the unit's spec and of the supervisor's mode. */
+static void
+unit_policy(const struct unit *u, struct unit_policy *p)
+{
+	size_t	ndeps;
+
+	memset(p, 0, sizeof *p);
+	p->restart = unit_restart_spec(u);
+	if (u->ps != NULL) {
+		p->success_codes = u->ps->success_codes;
+		p->nsuccess = u->ps->nsuccess;
+		p->min_uptime_ms = u->ps->min_uptime_ms;
+	}
+	(void)unit_deps(u, &ndeps);
+	p->has_deps = ndeps > 0;
+	p->no_restart = u->sv->shutting_down;
+}
+
+/* Has the base name numbered instances (NAME.1 ...)? */
+static int
+spec_has_idx(const struct proc_spec *ps)
+{
+	return ps != NULL && (ps->replicas_set || ps->replicas > 1);
+}
+
 /*
- * The instances a name means: a unit's base name means all its replicas;
- * "web.2" means one. Returns the count; *first the index of the first.
+ * The instances a name means, wherever they sit in the array: a base
+ * name means every instance of its spec; "web.2" means one. *out is
+ * allocated (NULL when none); returns the count.
  */
 size_t
-sv_find_units(struct supervisor *sv, const char *name, size_t *first)
+sv_select(struct supervisor *sv, const char *name, struct unit ***out)
 {
-	size_t	i, n = 0;
+	struct unit	**v = NULL;
+	size_t		  i, n = 0;
 
+	*out = NULL;
+	if (name == NULL)
+		return 0;
 	for (i = 0; i < sv->nunits; i++) {
 		if (strcmp(sv->units[i]->base, name) != 0)
 			continue;
-		if (n++ == 0)
-			*first = i;
+		v = xreallocarray(v, n + 1, sizeof *v);
+		v[n++] = sv->units[i];
 	}
-	if (n > 0)
-		return n;
-	for (i = 0; i < sv->nunits; i++) {
-		if (strcmp(sv->units[i]->name, name) == 0) {
-			*first = i;
-			return 1;
-		}
-	}
-	return 0;
+	if (n == 0)
+		for (i = 0; i < sv->nunits; i++)
+			if (strcmp(sv->units[i]->name, name) == 0) {
+				v = xmalloc(sizeof *v);
+				v[n++] = sv->units[i];
+				break;
+			}
+	*out = v;
+	return n;
 }
 
-/* ------------------------------------------------------------ set-up */
+/* ------------------------------------------------------ the unit set */
 
-struct supervisor *
-supervisor_new(uv_loop_t *loop, const struct manifest *m)
+static void
+unit_add_produce(struct unit *u, struct wqueue *wq)
 {
-	struct supervisor	*sv;
-	const struct task_spec	*ts;
-	struct unit		*u;
+	size_t	i;
+
+	if (wq == NULL)
+		return;
+	for (i = 0; i < u->nproduces; i++)
+		if (u->produces[i] == wq)
+			return;
+	u->produces = xreallocarray(u->produces, u->nproduces + 1,
+	    sizeof *u->produces);
+	u->produces[u->nproduces++] = wq;
+}
+
+static void
+unit_add_output_queues(struct unit *u, const struct output *o)
+{
+	size_t	i;
+
+	for (i = 0; i < o->ndests; i++)
+		if (o->dests[i].kind == DEST_QUEUE)
+			unit_add_produce(u, wire_find_queue(u->sv->wire,
+			    o->dests[i].name));
+}
+
+/* The subscriber id of a task for a queue it reads, made at first use. */
+static size_t
+unit_sub(struct unit *u, struct wqueue *wq)
+{
+	size_t	i;
+
+	for (i = 0; i < u->nsubs; i++)
+		if (u->subs[i].wq == wq)
+			return u->subs[i].sub;
+	u->subs = xreallocarray(u->subs, u->nsubs + 1, sizeof *u->subs);
+	u->subs[u->nsubs].wq = wq;
+	u->subs[u->nsubs].sub = wqueue_subscribe(wq);
+	return u->subs[u->nsubs++].sub;
+}
+
+/* Which queues a task's steps put into (producer) or read (consumer). */
+static void
+unit_scan_script(struct unit *u, const struct script *s)
+{
+	const struct step	*st;
+	struct wqueue		*wq;
 	size_t			 i;
 
-	sv = xcalloc(1, sizeof *sv);
-	sv->loop = loop;
-	sv->m = m;
-	sv->rnd = (uint32_t)time(NULL) ^ ((uint32_t)getpid() << 16) ^ 0x9e3779b9;
-	if (sv->rnd == 0)
-		sv->rnd = 1;
-	sv->wire = wire_new(loop);
-	sv->sched = sched_new(loop);
-	sched_turn_init(&sv->reap, sv_reap_cb);
-	sv_host_init(sv);
-	if (uv_timer_init(loop, &sv->drain_timer) != 0)
-		fatalx("uv_timer_init failed");
-	sv->drain_timer.data = sv;
-	for (i = 0; i < m->nqueues; i++)
-		(void)wire_add_queue(sv->wire, &m->queues[i]);
-	for (i = 0; i < m->nprocs; i++)
-		sv_add_proc_units(sv, &m->procs[i]);
-	for (i = 0; i < m->ntasks; i++) {
-		ts = &m->tasks[i];
-		u = sv_add_unit(sv, ts->name, ts->name);
-		unit_apply_spec(u, NULL, ts);
+	if (s == NULL)
+		return;
+	for (i = 0; i < s->nsteps; i++) {
+		st = &s->steps[i];
+		if (st->queue != NULL &&
+		    (wq = wire_find_queue(u->sv->wire, st->queue)) != NULL) {
+			if (st->kind == STEP_COMMAND &&
+			    st->builtin == BUILTIN_PUT)
+				unit_add_produce(u, wq);
+			else
+				(void)unit_sub(u, wq);
+		}
+		unit_scan_script(u, st->body);
 	}
-	return sv;
+}
+
+/* Tell the queues a unit feeds that it became a producer, or stopped. */
+static void
+unit_producing(struct unit *u, int on)
+{
+	size_t	i;
+
+	for (i = 0; i < u->nproduces; i++) {
+		if (on)
+			wqueue_producer_add(u->produces[i]);
+		else
+			wqueue_producer_del(u->produces[i]);
+	}
+}
+
+/*
+ * Point a unit at a spec of manifest m (a reference is taken, the old
+ * one dropped), with the queues it feeds and reads. Only between runs:
+ * a run keeps the spec it started with through its own reference.
+ */
+static void
+unit_set_spec(struct unit *u, struct manifest *m, const struct proc_spec *ps,
+    const struct task_spec *ts)
+{
+	struct supervisor	*sv = u->sv;
+	struct wqueue		*wq;
+	int			 live = unit_state_can_produce(u->sm.state);
+
+	manifest_ref(m);
+	if (live)
+		unit_producing(u, 0);
+	free(u->produces);
+	u->produces = NULL;
+	u->nproduces = 0;
+	u->ps = ps;
+	u->ts = ts;
+	manifest_free(u->m);
+	u->m = m;
+	/* The name lives in the spec: follow it to the new manifest. */
+	u->base = ps != NULL ? ps->name : ts->name;
+	if ((ps != NULL && ps->ndeps > 0) || (ts != NULL && ts->ndeps > 0))
+		sv->has_deps = 1;
+	if (ps != NULL) {
+		if (u->pr == NULL) {
+			u->pr = xcalloc(1, sizeof *u->pr);
+			u->pr->unit = u;
+			sched_alarm_init(&u->pr->drain, run_drain_cb);
+		}
+		unit_add_output_queues(u, &ps->out);
+		unit_add_output_queues(u, &ps->err);
+		wq = ps->stdin_queue != NULL ? wire_find_queue(sv->wire,
+		    ps->stdin_queue) : NULL;
+		/* The same queue keeps its subscriber: a run may read it. */
+		if (wq != NULL && wq != u->pr->stdin_wq)
+			u->pr->stdin_sub = wqueue_subscribe(wq);
+		u->pr->stdin_wq = wq;
+	} else {
+		unit_add_output_queues(u, &ts->out);
+		unit_scan_script(u, ts->run);
+		unit_scan_script(u, ts->on_cancel);
+	}
+	if (live)
+		unit_producing(u, 1);
+}
+
+/* Take the spec a reload left for the unit, once no run uses the old. */
+static void
+unit_take_next_spec(struct unit *u)
+{
+	struct manifest	*m = u->next_m;
+
+	if (m == NULL)
+		return;
+	u->next_m = NULL;
+	unit_set_spec(u, m, u->next_ps, u->next_ts);
+	manifest_free(m);
+	u->next_ps = NULL;
+	u->next_ts = NULL;
+}
+
+struct unit *
+sv_unit_new(struct supervisor *sv, struct manifest *m,
+    const struct proc_spec *ps, const struct task_spec *ts, unsigned idx)
+{
+	struct unit	*u;
+	const char	*base = ps != NULL ? ps->name : ts->name;
+	size_t		 i, at = sv->nunits;
+
+	u = xcalloc(1, sizeof *u);
+	u->name = idx > 0 ? xasprintf("%s.%u", base, idx) : xstrdup(base);
+	u->sv = sv;
+	u->idx = idx;
+	unit_sm_init(&u->sm);
+	TAILQ_INIT(&u->waiters);
+	sched_alarm_init(&u->timer, unit_timer_cb);
+	unit_set_spec(u, m, ps, ts);
+	/* Beside its kin, so that listings keep a unit's instances together. */
+	for (i = 0; i < sv->nunits; i++)
+		if (strcmp(sv->units[i]->base, base) == 0)
+			at = i + 1;
+	sv->units = xreallocarray(sv->units, sv->nunits + 1, sizeof *sv->units);
+	memmove(&sv->units[at + 1], &sv->units[at],
+	    (sv->nunits - at) * sizeof *sv->units);
+	sv->units[at] = u;
+	sv->nunits++;
+	return u;
+}
+
+static void
+unit_free(struct unit *u)
+{
+	size_t	i;
+
+	for (i = 0; i < u->nargs; i++)
+		free(u->args[i]);
+	free(u->args);
+	free(u->produces);
+	free(u->subs);
+	if (u->log != NULL)
+		logring_release(u->log);
+	free(u->log);
+	manifest_free(u->m);
+	manifest_free(u->next_m);
+	manifest_free(u->run_m);
+	if (u->pr != NULL)
+		free(u->pr->spawn_error);
+	free(u->pr);
+	free(u->qwaiter);
+	free(u->name);
+	free(u);
+}
+
+/*
+ * Free the units forgotten since the last turn. The wait of a turn lets
+ * whoever still holds a forgotten unit (an event in the queue, a caller
+ * up the stack) use it until control returns to the loop.
+ */
+static void
+sv_reap_cb(struct sched_turn *t)
+{
+	struct supervisor	*sv = (struct supervisor *)((char *)t -
+	    offsetof(struct supervisor, reap));
+	size_t			 i;
+
+	for (i = 0; i < sv->ndead; i++)
+		unit_free(sv->dead[i]);
+	free(sv->dead);
+	sv->dead = NULL;
+	sv->ndead = 0;
+}
+
+/* Replace the unit's arguments ("start UNIT ARGS"); NULL args: none. */
+static void
+unit_set_args(struct unit *u, char **args, size_t nargs)
+{
+	size_t	i;
+
+	if (args == u->args)
+		return;
+	for (i = 0; i < u->nargs; i++)
+		free(u->args[i]);
+	free(u->args);
+	u->args = NULL;
+	u->nargs = 0;
+	if (nargs == 0)
+		return;
+	u->args = xreallocarray(NULL, nargs, sizeof *u->args);
+	for (i = 0; i < nargs; i++)
+		u->args[i] = xstrdup(args[i]);
+	u->nargs = nargs;
 }
 
 /* ----------------------------------------------------------- messages */
@@ -143,24 +414,39 @@ sv_restart_note(const struct unit *u, uint64_t delay, char *buf, size_t len)
 	util_format_duration(delay, d, sizeof d);
 	if (rs->max_restarts == MANIFEST_UNLIMITED)
 		snprintf(buf, len, "; restarting in %s (restart %llu)", d,
-		    (unsigned long long)u->hist.restarts);
+		    (unsigned long long)u->sm.hist.restarts);
 	else
 		snprintf(buf, len, "; restarting in %s (restart %llu of %llu)",
-		    d, (unsigned long long)u->hist.restarts,
+		    d, (unsigned long long)u->sm.hist.restarts,
 		    (unsigned long long)rs->max_restarts);
+}
+
+/* The fields of a message about u for the JSON log: event, and pid. */
+static void
+unit_log_event(const struct unit *u, struct log_event *ev, const char *event)
+{
+	memset(ev, 0, sizeof *ev);
+	/* As its output lines name it: "web.2" for a replica. */
+	ev->unit = u->name;
+	if (strcmp(u->name, u->base) != 0)
+		ev->replica = (unsigned)strtoul(u->name + strlen(u->base) + 1,
+		    NULL, 10);
+	ev->event = event;
+	if (u->pr != NULL && u->pr->proc != NULL)
+		ev->pid = (long)proc_pid(u->pr->proc);
 }
 
 /* One line saying how a run ended and what comes next. */
 static void
-sv_log_end(const struct unit *u, const struct unit_verdict *v,
+sv_log_end(const struct unit *u, const struct unit_out *o,
     const struct unit_exit *x)
 {
 	struct log_event	 ev;
 	const char		*event;
-	char			 what[128], next[96], sig[16], tmo[32];
+	char			 what[160], next[96], sig[16], tmo[32];
 
 	next[0] = '\0';
-	switch (v->end) {
+	switch (o->end) {
 	case END_SPAWN_FAILED:
 		snprintf(what, sizeof what, "could not be started");
 		break;
@@ -184,25 +470,46 @@ sv_log_end(const struct unit *u, const struct unit_verdict *v,
 		snprintf(what, sizeof what, "killed by signal %s",
 		    util_signal_name(x->term_signal, sig, sizeof sig));
 		break;
+	case END_NOT_READY:
+		snprintf(what, sizeof what, "stopped: it never became ready "
+		    "(a failed run)");
+		break;
+	case END_UNHEALTHY:
+		snprintf(what, sizeof what, "stopped: its liveness probe "
+		    "failed (a failed run)");
+		break;
+	case END_EARLY:
+		util_format_duration(u->ps != NULL ? u->ps->min_uptime_ms : 0,
+		    tmo, sizeof tmo);
+		if (x->term_signal != 0)
+			snprintf(what, sizeof what, "killed by signal %s "
+			    "within its min_uptime %s (a failed start)",
+			    util_signal_name(x->term_signal, sig, sizeof sig),
+			    tmo);
+		else
+			snprintf(what, sizeof what, "exited with status %lld "
+			    "within its min_uptime %s (a failed start)",
+			    (long long)x->exit_status, tmo);
+		break;
 	default:
 		snprintf(what, sizeof what, "exited with status %lld",
 		    (long long)x->exit_status);
 		break;
 	}
-	if (v->restart)
-		sv_restart_note(u, v->delay_ms, next, sizeof next);
-	else if (v->gave_up)
+	if (u->sm.state == UNIT_BACKOFF)
+		sv_restart_note(u, o->delay_ms, next, sizeof next);
+	else if (o->gave_up)
 		snprintf(next, sizeof next, "; gave up after %llu restart%s",
-		    (unsigned long long)u->hist.restarts,
-		    u->hist.restarts == 1 ? "" : "s");
+		    (unsigned long long)u->sm.hist.restarts,
+		    u->sm.hist.restarts == 1 ? "" : "s");
 	/* For the JSON log: what happened, and how it ended. */
-	if (v->restart)
+	if (u->sm.state == UNIT_BACKOFF)
 		event = "restarting";
-	else if (v->end == END_SPAWN_FAILED)
+	else if (o->end == END_SPAWN_FAILED)
 		event = "spawn-failed";
-	else if (v->end == END_STOPPED)
+	else if (o->end == END_STOPPED)
 		event = u->ps != NULL ? "stopped" : "cancelled";
-	else if (v->end == END_STOP_KILLED || v->end == END_KILLED)
+	else if (o->end == END_STOP_KILLED || o->end == END_KILLED)
 		event = "killed";
 	else
 		event = "exited";
@@ -216,195 +523,10 @@ sv_log_end(const struct unit *u, const struct unit_verdict *v,
 	log_event(LOG_LEVEL_INFO, &ev, "%s: %s%s", u->name, what, next);
 }
 
-/* ------------------------------------------------------- life cycle */
+/* --------------------------------------------------- the one writer */
 
-static const struct dep *
-unit_deps(const struct unit *u, size_t *n)
-{
-	if (u->ps != NULL) {
-		*n = u->ps->ndeps;
-		return u->ps->deps;
-	}
-	*n = u->ts->ndeps;
-	return u->ts->deps;
-}
-
-static size_t
-unit_ndeps(const struct unit *u)
-{
-	size_t	n;
-
-	(void)unit_deps(u, &n);
-	return n;
-}
-
-/* Start the dependencies of u that were never started. */
+/* Wake the tasks waiting in "wait" for u. */
 static void
-unit_start_deps(struct unit *u)
-{
-	struct supervisor	*sv = u->sv;
-	const struct dep	*deps;
-	size_t			 n, d, first, k, i;
-
-	deps = unit_deps(u, &n);
-	for (d = 0; d < n; d++) {
-		k = sv_find_units(sv, deps[d].name, &first);
-		for (i = first; i < first + k; i++)
-			if (sv->units[i]->state == UNIT_IDLE)
-				unit_start(sv->units[i], NULL, 0);
-	}
-}
-
-/* 1: the condition holds for every instance; 0: not yet; -1: never will. */
-static int
-dep_holds(struct supervisor *sv, const struct dep *d)
-{
-	struct unit	*t;
-	size_t		 first, k, i;
-	int		 result = 1, ended;
-
-	k = sv_find_units(sv, d->name, &first);
-	for (i = first; i < first + k; i++) {
-		t = sv->units[i];
-		ended = t->state == UNIT_EXITED || t->state == UNIT_FAILED;
-		switch (d->cond) {
-		case DEP_STARTED:
-			if (t->ever_started)
-				continue;
-			break;
-		case DEP_READY:
-			if (t->is_ready || (ended && t->ever_ready &&
-			    t->state == UNIT_EXITED))
-				continue;
-			break;
-		case DEP_SUCCEEDED:
-			if (t->state == UNIT_EXITED && t->has_ended &&
-			    t->last_end == END_SUCCEEDED)
-				continue;
-			break;
-		}
-		if (ended || t->state == UNIT_FAILED)
-			return -1;
-		result = 0;
-	}
-	return result;
-}
-
-static const char *
-dep_cond_name(enum dep_cond c)
-{
-	return c == DEP_STARTED ? "started" : c == DEP_READY ? "ready" :
-	    "succeeded";
-}
-
-/* Start the waiting units whose dependencies hold; fail the hopeless. */
-static void
-sv_check_one(struct unit *u)
-{
-	const struct dep	*deps;
-	size_t			 n, i;
-	int			 r, all = 1;
-
-	deps = unit_deps(u, &n);
-	for (i = 0; i < n; i++) {
-		if ((r = dep_holds(u->sv, &deps[i])) == 1)
-			continue;
-		if (r == -1) {
-			log_warnx("%s: not started: dependency %s can no longer "
-			    "be %s", u->name, deps[i].name,
-			    dep_cond_name(deps[i].cond));
-			u->failed = 1;
-			u->has_ended = 0;
-			unit_end_for_good(u);
-			return;
-		}
-		all = 0;
-	}
-	if (all)
-		unit_spawn(u);
-}
-
-/*
- * Run pass over the units until one runs through without being asked
- * again. A pass may end units, which asks for the same pass again from
- * inside it: that only sets *again, so passes never nest.
- */
-static void
-sv_repeat(struct supervisor *sv, int *busy, int *again,
-    void (*pass)(struct supervisor *))
-{
-	if (*busy) {
-		*again = 1;
-		return;
-	}
-	*busy = 1;
-	do {
-		*again = 0;
-		pass(sv);
-	} while (*again);
-	*busy = 0;
-}
-
-static void
-sv_check_pass(struct supervisor *sv)
-{
-	size_t	i;
-
-	for (i = 0; i < sv->nunits; i++)
-		if (sv->units[i]->state == UNIT_WAITING && !sv->shutting_down)
-			sv_check_one(sv->units[i]);
-}
-
-/* Called whenever a unit starts, gets ready or ends. */
-void
-sv_check_waiting(struct supervisor *sv)
-{
-	if (sv->has_deps)
-		sv_repeat(sv, &sv->checking, &sv->recheck, sv_check_pass);
-}
-
-/* Start a unit that is not active: a fresh life, with new history. */
-void
-unit_start(struct unit *u, char **args, size_t nargs)
-{
-	size_t	i;
-
-	if (unit_is_active(u) || u->sv->shutting_down)
-		return;
-	/* A restart passes the unit's own arguments: keep them as they are. */
-	if (args == u->args && nargs == u->nargs)
-		goto args_done;
-	for (i = 0; i < u->nargs; i++)
-		free(u->args[i]);
-	free(u->args);
-	u->args = NULL;
-	u->nargs = 0;
-	if (nargs > 0) {
-		u->args = xreallocarray(NULL, nargs, sizeof *u->args);
-		for (i = 0; i < nargs; i++)
-			u->args[i] = xstrdup(args[i]);
-		u->nargs = nargs;
-	}
-args_done:
-	memset(&u->hist, 0, sizeof u->hist);
-	u->failed = 0;
-	if (!u->live) {
-		u->live = 1;
-		for (i = 0; i < u->nproduces; i++)
-			wqueue_producer_add(u->produces[i]);
-	}
-	if (unit_ndeps(u) == 0) {
-		unit_spawn(u);
-		return;
-	}
-	/* Dependencies first: those not started yet are started now. */
-	u->state = UNIT_WAITING;
-	unit_start_deps(u);
-	sv_check_waiting(u->sv);
-}
-
-/* Wake the tasks waiting for u to end. */
-void
 unit_wake_waiters(struct unit *u)
 {
 	struct unit	*w;
@@ -417,93 +539,758 @@ unit_wake_waiters(struct unit *u)
 	}
 }
 
-/* No restart is coming: the unit is done until someone starts it. */
+/* Start the dependencies of u that were never started. */
 static void
-unit_end_for_good(struct unit *u)
+unit_start_deps(struct unit *u)
+{
+	const struct dep	*deps;
+	struct unit		**v;
+	size_t			 n, d, k, i;
+
+	deps = unit_deps(u, &n);
+	for (d = 0; d < n; d++) {
+		k = sv_select(u->sv, deps[d].name, &v);
+		for (i = 0; i < k; i++)
+			if (v[i]->sm.state == UNIT_IDLE)
+				(void)sv_post(v[i], UEV_START);
+		free(v);
+	}
+}
+
+/*
+ * Feed one event to u's state machine and perform the actions, in the
+ * order unit.h gives. The only place a unit's state changes. Returns 1
+ * when the event changed nothing.
+ */
+static int
+sv_handle(struct unit *u, enum unit_event ev, const struct unit_exit *x)
+{
+	struct supervisor	*sv = u->sv;
+	struct unit_policy	 p;
+	struct unit_out		 o;
+	enum unit_state		 from = u->sm.state;
+	int			 could = unit_state_can_produce(from);
+	char			 d[32];
+
+	unit_policy(u, &p);
+	unit_step(&u->sm, ev, x, &p, sv_random(sv), &o);
+	if (o.ignored) {
+		/* A reload's spec for a unit with no run: taken at once. */
+		if (ev == UEV_RESPEC && !unit_state_has_run(u->sm.state))
+			unit_take_next_spec(u);
+		return 1;
+	}
+	log_debug("%s: %s: %s -> %s", u->name, unit_event_name(ev),
+	    unit_state_name(from), unit_state_name(u->sm.state));
+	if (o.actions & UACT_DISARM)
+		sched_alarm_stop(sv->sched, &u->timer);
+	if (o.actions & UACT_ENDED) {
+		u->last_status = x->term_signal != 0 ? 128 + x->term_signal :
+		    (int)x->exit_status;
+		if (o.end == END_STOP_KILLED)
+			sv->killed_at_stop = 1;
+		sv_log_end(u, &o, x);
+	}
+	if (ev == UEV_STOP && from == UNIT_WAITING)
+		log_info("%s: stopped before its dependencies were met",
+		    u->name);
+	else if (ev == UEV_STOP && from == UNIT_BACKOFF)
+		log_info("%s: stopped while waiting to restart", u->name);
+	else if (ev == UEV_TIMER && from == UNIT_STARTING) {
+		util_format_duration(u->ps->ready.timeout_ms, d, sizeof d);
+		log_warnx("%s: not ready after %s: stopping it", u->name, d);
+	}
+	if (o.actions & UACT_STOP)
+		run_stop(u);
+	if (could != unit_state_can_produce(u->sm.state))
+		unit_producing(u, !could);
+	/* A reload's new spec is taken as soon as no run uses the old one. */
+	if (!unit_state_has_run(u->sm.state) && u->sm.state != UNIT_REMOVED)
+		unit_take_next_spec(u);
+	if (o.actions & UACT_START_DEPS)
+		unit_start_deps(u);
+	if (o.actions & UACT_SPAWN)
+		run_spawn(u);
+	if (o.actions & UACT_ARM)
+		sched_alarm_start(sv->sched, &u->timer, o.delay_ms);
+	if (o.actions & UACT_WAKE)
+		unit_wake_waiters(u);
+	if (o.actions & UACT_FORGET)
+		unit_forget(u);
+	return 0;
+}
+
+/* 1: the condition holds for every instance; 0: not yet; -1: never will. */
+static int
+dep_holds(struct supervisor *sv, const struct dep *d)
+{
+	struct unit	**v, *t;
+	size_t		  k, i;
+	int		  result = 1, ended;
+
+	k = sv_select(sv, d->name, &v);
+	for (i = 0; i < k && result != -1; i++) {
+		t = v[i];
+		ended = t->sm.state == UNIT_EXITED || t->sm.state == UNIT_FAILED;
+		switch (d->cond) {
+		case DEP_STARTED:
+			if (t->sm.ever_started)
+				continue;
+			break;
+		case DEP_READY:
+			if (t->sm.state == UNIT_RUNNING || (ended &&
+			    t->sm.ever_ready && t->sm.state == UNIT_EXITED))
+				continue;
+			break;
+		case DEP_SUCCEEDED:
+			if (t->sm.state == UNIT_EXITED && t->sm.has_ended &&
+			    t->sm.last_end == END_SUCCEEDED)
+				continue;
+			break;
+		}
+		result = ended ? -1 : 0;
+	}
+	free(v);
+	return result;
+}
+
+static const char *
+dep_cond_name(enum dep_cond c)
+{
+	return c == DEP_STARTED ? "started" : c == DEP_READY ? "ready" :
+	    "succeeded";
+}
+
+/* Start the waiting units whose dependencies hold; fail the hopeless. */
+static void
+sv_check_deps(struct supervisor *sv)
+{
+	const struct dep	*deps;
+	struct unit		*u;
+	size_t			 n, i, d;
+	int			 r, all;
+
+	for (i = 0; i < sv->nunits; i++) {
+		u = sv->units[i];
+		if (u->sm.state != UNIT_WAITING)
+			continue;
+		deps = unit_deps(u, &n);
+		for (d = 0, all = 1; d < n; d++) {
+			if ((r = dep_holds(sv, &deps[d])) == 1)
+				continue;
+			all = 0;
+			if (r == -1) {
+				log_warnx("%s: not started: dependency %s can "
+				    "no longer be %s", u->name, deps[d].name,
+				    dep_cond_name(deps[d].cond));
+				(void)sv_post(u, UEV_DEPS_FAILED);
+				break;
+			}
+		}
+		if (all)
+			(void)sv_post(u, UEV_DEPS_MET);
+	}
+}
+
+/* Is every unit of a command done with what it was asked? */
+int
+sv_op_is_done(const struct sv_op *op)
+{
+	const struct unit	*u;
+	size_t			 i;
+
+	for (i = 0; i < op->n; i++) {
+		if ((u = op->units[i]) == NULL)
+			continue;
+		switch (op->ev) {
+		case UEV_STOP:
+			if (unit_state_has_run(u->sm.state) &&
+			    u->runs == op->runs[i])
+				return 0;
+			break;
+		case UEV_RESTART:
+			if (unit_state_is_active(u->sm.state) &&
+			    (u->runs == op->runs[i] ||
+			    u->sm.state == UNIT_STOPPING))
+				return 0;
+			break;
+		default:
+			return 0;	/* removal: done when forgotten */
+		}
+	}
+	return 1;
+}
+
+static void
+sv_ops_check(struct supervisor *sv)
+{
+	struct sv_op	*op, *next;
+
+	for (op = LIST_FIRST(&sv->ops); op != NULL; op = next) {
+		next = LIST_NEXT(op, entry);
+		if (!op->armed || !sv_op_is_done(op))
+			continue;
+		LIST_REMOVE(op, entry);
+		op->fn(op->arg);
+		free(op->units);
+		free(op->runs);
+		free(op);
+	}
+}
+
+static void	sv_maybe_notify_ready(struct supervisor *);
+
+/* What every settled batch of events may have changed for the others. */
+static void
+sv_after(struct supervisor *sv)
+{
+	if (sv->has_deps && !sv->shutting_down)
+		sv_check_deps(sv);
+	if (sv->shutting_down)
+		sv_shutdown_pass(sv);
+	sv_maybe_notify_ready(sv);
+	if (!LIST_EMPTY(&sv->ops))
+		sv_ops_check(sv);
+	sv_maybe_done(sv);
+}
+
+/*
+ * Post an event. Events posted while another is handled (a spawn that
+ * fails at once, dependencies starting) wait in a queue and are handled
+ * in order once it is done, so handling never nests.
+ */
+static int
+sv_post_exit(struct unit *u, enum unit_event ev, const struct unit_exit *x)
+{
+	struct supervisor	*sv = u->sv;
+	struct sv_event		*e;
+	int			 r;
+
+	if (sv->posting) {
+		if (sv->nevq == sv->evq_cap) {
+			/* Compact, then grow: the queue is a window. */
+			memmove(sv->evq, sv->evq + sv->evq_head,
+			    (sv->nevq - sv->evq_head) * sizeof *sv->evq);
+			sv->nevq -= sv->evq_head;
+			sv->evq_head = 0;
+			if (sv->nevq == sv->evq_cap) {
+				sv->evq_cap = sv->evq_cap * 2 + 8;
+				sv->evq = xreallocarray(sv->evq, sv->evq_cap,
+				    sizeof *sv->evq);
+			}
+		}
+		e = &sv->evq[sv->nevq++];
+		e->u = u;
+		e->ev = ev;
+		if (x != NULL)
+			e->x = *x;
+		else
+			memset(&e->x, 0, sizeof e->x);
+		return 0;
+	}
+	sv_hold(sv);
+	r = sv_handle(u, ev, x);
+	sv_release(sv);
+	return r;
+}
+
+/* Queue events instead of handling them, until sv_release. */
+static void
+sv_hold(struct supervisor *sv)
+{
+	sv->posting++;
+}
+
+/* Handle what was queued, then what that changed for the others. */
+static void
+sv_release(struct supervisor *sv)
+{
+	struct sv_event	 e;
+	int		 changed = 1;
+
+	if (sv->posting > 1) {
+		sv->posting--;
+		return;
+	}
+	/*
+	 * Until nothing changes: sv_after may post events (dependencies
+	 * met, the next shutdown step), and each of those may change what
+	 * it sees; a round in which every event was ignored ends it.
+	 */
+	do {
+		while (sv->evq_head < sv->nevq) {
+			/* A copy: handling may grow the queue. */
+			e = sv->evq[sv->evq_head++];
+			if (sv_handle(e.u, e.ev, &e.x) == 0)
+				changed = 1;
+		}
+		sv->evq_head = sv->nevq = 0;
+		if (!changed)
+			break;
+		changed = 0;
+		sv_after(sv);
+	} while (sv->nevq > 0);
+	sv->posting = 0;
+}
+
+int
+sv_post(struct unit *u, enum unit_event ev)
+{
+	return sv_post_exit(u, ev, NULL);
+}
+
+/* Drop a removed unit: out of the array now, freed on the next turn. */
+static void
+unit_forget(struct unit *u)
+{
+	struct supervisor	*sv = u->sv;
+	struct log_event	 ev;
+	struct follower		*f;
+	struct sv_op		*op;
+	size_t			 i;
+
+	for (i = 0; i < sv->nunits; i++)
+		if (sv->units[i] == u)
+			break;
+	if (i == sv->nunits)
+		return;
+	memmove(&sv->units[i], &sv->units[i + 1],
+	    (sv->nunits - i - 1) * sizeof *sv->units);
+	sv->nunits--;
+	/* Followers stay valid tokens; they just hear nothing more. */
+	while ((f = u->followers) != NULL) {
+		u->followers = f->next;
+		f->unit = NULL;
+	}
+	LIST_FOREACH(op, &sv->ops, entry)
+		for (i = 0; i < op->n; i++)
+			if (op->units[i] == u)
+				op->units[i] = NULL;
+	if (u->qwaiter != NULL)
+		wqueue_unwait(u->qwaiter);
+	if (u->waiting_on != NULL) {
+		TAILQ_REMOVE(&u->waiting_on->waiters, u, wait_entry);
+		u->waiting_on = NULL;
+	}
+	unit_wake_waiters(u);
+	sched_alarm_stop(sv->sched, &u->timer);
+	unit_log_event(u, &ev, "removed");
+	log_event(LOG_LEVEL_INFO, &ev, "%s: removed", u->name);
+	sv->dead = xreallocarray(sv->dead, sv->ndead + 1, sizeof *sv->dead);
+	sv->dead[sv->ndead++] = u;
+	sched_turn_start(sv->sched, &sv->reap);
+}
+
+/* The unit's one alarm: a restart's backoff, or the ready timeout. */
+static void
+unit_timer_cb(struct sched_alarm *a)
+{
+	struct unit	*u = (struct unit *)((char *)a -
+	    offsetof(struct unit, timer));
+
+	(void)sv_post(u, UEV_TIMER);
+}
+
+int
+sv_command(struct supervisor *sv, const char *name, enum unit_event ev,
+    char **args, size_t nargs, int *changed, char **cause)
+{
+	struct unit	**v;
+	size_t		  n, i;
+
+	if (changed != NULL)
+		*changed = 0;
+	if ((n = sv_select(sv, name, &v)) == 0) {
+		*cause = xasprintf("no such unit: %s", name != NULL ? name :
+		    "");
+		return -1;
+	}
+	if ((ev == UEV_START || ev == UEV_RESTART) && sv->shutting_down) {
+		free(v);
+		*cause = xstrdup("the supervisor is shutting down");
+		return -1;
+	}
+	for (i = 0; i < n && (ev == UEV_START || ev == UEV_RESTART); i++)
+		if (v[i]->sm.pending == UNIT_PEND_REMOVE) {
+			*cause = xasprintf("%s is being removed", v[i]->name);
+			free(v);
+			return -1;
+		}
+	if (ev == UEV_START || ev == UEV_RESTART)
+		sv->done = 0;
+	for (i = 0; i < n; i++) {
+		if (ev == UEV_START && (!unit_state_is_active(v[i]->sm.state) ||
+		    v[i]->sm.state == UNIT_STOPPING))
+			unit_set_args(v[i], args, nargs);
+		if (sv_post(v[i], ev) == 0 && changed != NULL)
+			(*changed)++;
+	}
+	free(v);
+	return 0;
+}
+
+struct sv_op *
+sv_op_new(struct supervisor *sv, enum unit_event ev, struct unit **units,
+    size_t n, void (*fn)(void *), void *arg)
+{
+	struct sv_op	*op;
+	size_t		 i;
+
+	op = xcalloc(1, sizeof *op);
+	op->ev = ev;
+	op->n = n;
+	op->units = xcalloc(n, sizeof *op->units);
+	op->runs = xcalloc(n, sizeof *op->runs);
+	/* A unit forgotten already is done, and freed on the next turn. */
+	for (i = 0; i < n; i++) {
+		if (units[i]->sm.state == UNIT_REMOVED)
+			continue;
+		op->units[i] = units[i];
+		op->runs[i] = units[i]->runs;
+	}
+	op->fn = fn;
+	op->arg = arg;
+	LIST_INSERT_HEAD(&sv->ops, op, entry);
+	return op;
+}
+
+void
+sv_op_free(struct supervisor *sv, struct sv_op *op)
+{
+	if (op == NULL)
+		return;
+	LIST_REMOVE(op, entry);
+	free(op->units);
+	free(op->runs);
+	free(op);
+}
+
+/* ------------------------------------------------------ process runs */
+
+static int
+sv_open_devnull(int flags)
+{
+	int	fd;
+
+	if ((fd = open("/dev/null", flags | O_CLOEXEC)) == -1)
+		log_warn("/dev/null");
+	return fd;
+}
+
+/*
+ * Keep what a unit shows on the console for "ctl logs", and pass it to
+ * followers: one line, without its newline.
+ */
+static void
+unit_console_cb(void *arg, const char *line, size_t len)
+{
+	struct unit	*u = arg;
+	struct follower	*f, *next;
+	uint64_t	 now = util_now_ms();
+	size_t		 max = u->ps != NULL ? u->ps->log_buffer :
+			    u->ts->log_buffer;
+
+	/* Made at the first line: a unit that never prints costs no ring. */
+	if (u->log == NULL) {
+		u->log = xmalloc(sizeof *u->log);
+		logring_init(u->log, max);
+	} else if (u->log->max != max && max != 0)
+		logring_resize(u->log, max);	/* a reload changed it */
+	logring_add(u->log, now, u->sv->log_seq++, line, len);
+	for (f = u->followers; f != NULL; f = next) {
+		next = f->next;
+		f->fn(u->name, now, line, len, f->arg);
+	}
+	for (f = u->sv->all_followers; f != NULL; f = next) {
+		next = f->next;
+		f->fn(u->name, now, line, len, f->arg);
+	}
+}
+
+static void	run_ready_line_cb(void *, const char *, size_t);
+static void	run_outlet_eof(void *);
+
+static int
+run_open_output(struct unit *u, const struct output *o, int console_fd,
+    struct outlet **outlet)
+{
+	struct outlet_config	 c;
+	struct wqueue		**queues = NULL;
+	struct filesink		**files = NULL, *f;
+	const struct dest	*d;
+	int			 p[2], watch = u->pr->has_ready_re;
+	size_t			 i, nfiles = 0, nqueues = 0;
+
+	*outlet = NULL;
+	/*
+	 * A lone null goes to the child directly. Files go through us, so
+	 * they can rotate and be reopened on SIGUSR1, and a line watched for
+	 * readiness must pass through us too.
+	 */
+	if (!watch && o->ndests == 1 && o->dests[0].kind == DEST_NULL)
+		return sv_open_devnull(O_WRONLY);
+	memset(&c, 0, sizeof c);
+	c.console_fd = -1;
+	for (i = 0; i < o->ndests; i++) {
+		d = &o->dests[i];
+		switch (d->kind) {
+		case DEST_INHERIT:
+			c.console_fd = console_fd;
+			break;
+		case DEST_FILE:
+			f = filesink_open(u->name, d->name, d->max_size,
+			    d->backups);
+			if (f == NULL) {
+				log_warn("%s: cannot open output file %s",
+				    u->name, d->name);
+				break;
+			}
+			files = xreallocarray(files, nfiles + 1, sizeof *files);
+			files[nfiles++] = f;
+			break;
+		case DEST_QUEUE:
+			queues = xreallocarray(queues, nqueues + 1,
+			    sizeof *queues);
+			queues[nqueues++] = wire_find_queue(u->sv->wire,
+			    d->name);
+			break;
+		case DEST_NULL:
+			break;
+		}
+	}
+	if (pipe2(p, O_CLOEXEC) == -1) {
+		log_warn("%s: pipe", u->name);
+		for (i = 0; i < nfiles; i++)
+			filesink_free(files[i]);
+		free(files);
+		free(queues);
+		return -1;
+	}
+	c.fd = p[0];
+	c.prefix = u->name;
+	c.files = files;
+	c.nfiles = nfiles;
+	c.queues = queues;
+	c.nqueues = nqueues;
+	c.eof_fn = run_outlet_eof;
+	c.console_fn = unit_console_cb;
+	c.line_fn = watch ? run_ready_line_cb : NULL;
+	c.arg = u;
+	*outlet = outlet_new(u->sv->wire, &c);
+	free(queues);
+	return p[1];
+}
+
+/* The environment of a child: ours, the unit's env, PYTASKING_UNIT. */
+static char **
+run_env(const struct unit *u)
+{
+	const struct proc_spec	*ps = u->ps;
+	char			**env;
+	size_t			 n = 0, i, j, k, len;
+
+	while (environ[n] != NULL)
+		n++;
+	env = xreallocarray(NULL, n + ps->nenv + 3, sizeof *env);
+	k = 0;
+	for (i = 0; i < n; i++) {
+		len = strcspn(environ[i], "=");
+		for (j = 0; j < ps->nenv; j++)
+			if (strlen(ps->env[j].name) == len &&
+			    strncmp(ps->env[j].name, environ[i], len) == 0)
+				break;
+		if (j < ps->nenv || strncmp(environ[i], "PYTASKING_UNIT=",
+		    15) == 0 || strncmp(environ[i], "PYTASKING_SOCKET=", 17) == 0 ||
+		    strncmp(environ[i], "NOTIFY_SOCKET=", 14) == 0)
+			continue;
+		env[k++] = xstrdup(environ[i]);
+	}
+	for (j = 0; j < ps->nenv; j++)
+		env[k++] = xasprintf("%s=%s", ps->env[j].name, ps->env[j].value);
+	env[k++] = xasprintf("PYTASKING_UNIT=%s", u->name);
+	if (u->sv->socket_path != NULL)
+		env[k++] = xasprintf("PYTASKING_SOCKET=%s", u->sv->socket_path);
+	env[k] = NULL;
+	return env;
+}
+
+/* argv: cmd (or /bin/sh -c SHELL NAME) plus the ARGS of "start". */
+static char **
+run_argv(struct unit *u)
+{
+	const struct proc_spec	*ps = u->ps;
+	char			**argv;
+	size_t			 n = 0, i;
+
+	argv = xreallocarray(NULL, ps->argc + u->nargs + 5, sizeof *argv);
+	if (ps->shell != NULL) {
+		argv[n++] = "/bin/sh";
+		argv[n++] = "-c";
+		argv[n++] = ps->shell;
+		argv[n++] = u->name;	/* $0 */
+	} else
+		for (i = 0; i < ps->argc; i++)
+			argv[n++] = ps->argv[i];
+	for (i = 0; i < u->nargs; i++)
+		argv[n++] = u->args[i];
+	argv[n] = NULL;
+	return argv;
+}
+
+static void
+sv_free_env(char **env)
 {
 	size_t	i;
 
-	if (u->live) {
-		u->live = 0;
-		for (i = 0; i < u->nproduces; i++)
-			wqueue_producer_del(u->produces[i]);
-	}
-	if (u->failed)
-		u->state = UNIT_FAILED;
-	else
-		u->state = UNIT_EXITED;
-	unit_wake_waiters(u);
-	if (u->removing) {
-		sv_forget_unit(u->sv, u);
-		return;
-	}
-	if (u->respec && !u->sv->shutting_down) {
-		unit_apply_spec(u, u->next_ps, u->next_ts);
-		u->respec = 0;
-		u->next_ps = NULL;
-		u->next_ts = NULL;
-		sv_gc_manifests(u->sv);
-		u->restart_requested = 0;
-		unit_start(u, NULL, 0);
-		return;
-	}
-	if (u->restart_requested && !u->sv->shutting_down) {
-		u->restart_requested = 0;
-		unit_start(u, u->args, u->nargs);
-		return;
-	}
-	u->restart_requested = 0;
-	sv_check_waiting(u->sv);
-	sv_maybe_notify_ready(u->sv);
-	sv_shutdown_step(u->sv);
-	sv_maybe_done(u->sv);
+	for (i = 0; env[i] != NULL; i++)
+		free(env[i]);
+	free(env);
 }
 
-/* Decide, from how the run ended, between restart and the end. */
-void
-unit_judge_run(struct unit *u, const struct unit_exit *x)
+static void
+run_close_fds(int fds[3])
 {
-	struct supervisor	*sv = u->sv;
-	struct unit_verdict	 v;
-	struct restart_spec	 none;
-	const struct restart_spec *rs = unit_restart_spec(u);
+	int	i;
 
-	if (sv->shutting_down || u->restart_requested) {
-		none = *rs;
-		none.policy = RESTART_NEVER;
-		rs = &none;
-	}
-	unit_judge(rs, &u->hist, x, sv_random(sv), &v);
-	sv_log_end(u, &v, x);
-	u->has_ended = 1;
-	u->last_end = v.end;
-	u->last_status = x->term_signal != 0 ? 128 + x->term_signal :
-	    (int)x->exit_status;
-	if (v.end == END_STOP_KILLED)
-		sv->killed_at_stop = 1;
-	if (v.restart) {
-		u->state = UNIT_BACKOFF;
-		unit_timer_start(u, TIMER_BACKOFF, v.delay_ms);
-		return;
-	}
-	u->failed = v.next == UNIT_FAILED;
-	unit_end_for_good(u);
+	for (i = 0; i < 3; i++)
+		if (fds[i] != -1)
+			(void)close(fds[i]);
 }
 
-/* Exit seen and pipes done (or given up on): close the run and judge it. */
-void
-unit_run_end(struct unit *u)
+/* Readiness watching ends with the run, or once it is ready. */
+static void
+run_unwatch_ready(struct unit *u)
+{
+	if (u->pr->has_ready_re) {
+		regfree(&u->pr->ready_re);
+		u->pr->has_ready_re = 0;
+	}
+	if (u->pr->probe != NULL) {
+		probe_free(u->pr->probe);
+		u->pr->probe = NULL;
+	}
+	if (u->pr->ready_fd != NULL) {
+		outlet_free(u->pr->ready_fd, 0);
+		u->pr->ready_fd = NULL;
+	}
+}
+
+/* The run said it is ready: stop watching, tell the core. */
+static void
+run_ready(struct unit *u)
+{
+	if (u->sm.state != UNIT_STARTING)
+		return;
+	if (u->pr != NULL) {
+		if (u->pr->out != NULL)
+			outlet_set_line_fn(u->pr->out, NULL);
+		if (u->pr->err != NULL)
+			outlet_set_line_fn(u->pr->err, NULL);
+		if (u->pr->probe != NULL) {
+			probe_free(u->pr->probe);
+			u->pr->probe = NULL;
+		}
+	}
+	if (u->ps != NULL && u->ps->ready.kind != READY_NONE) {
+		struct log_event	ev;
+
+		unit_log_event(u, &ev, "ready");
+		log_event(LOG_LEVEL_INFO, &ev, "%s: ready", u->name);
+	}
+	(void)sv_post(u, UEV_READY);
+}
+
+static void
+run_ready_line_cb(void *arg, const char *line, size_t len)
+{
+	struct unit	*u = arg;
+	char		*s;
+
+	if (u->sm.state != UNIT_STARTING || !u->pr->has_ready_re)
+		return;
+	/* regexec wants a C string; lines may hold NUL: match up to it. */
+	s = xstrndup(line, len);
+	if (regexec(&u->pr->ready_re, s, 0, NULL, 0) == 0)
+		run_ready(u);
+	free(s);
+}
+
+static void
+run_ready_fd_cb(void *arg, const char *line, size_t len)
+{
+	(void)line;
+	(void)len;
+	run_ready(arg);
+}
+
+static void
+run_probe_cb(void *arg)
+{
+	run_ready(arg);
+}
+
+/* ready: {fd: N}: a pipe whose first line says the process is ready. */
+static int
+run_ready_fd(struct unit *u, struct proc_spawn_args *a)
+{
+	struct outlet_config	c;
+	int			p[2];
+
+	if (u->ps->ready.kind != READY_FD)
+		return 0;
+	if (pipe2(p, O_CLOEXEC) == -1) {
+		log_warn("%s: pipe", u->name);
+		return -1;
+	}
+	memset(&c, 0, sizeof c);
+	c.fd = p[0];
+	c.prefix = u->name;
+	c.console_fd = -1;
+	c.line_fn = run_ready_fd_cb;
+	c.arg = u;
+	u->pr->ready_fd = outlet_new(u->sv->wire, &c);
+	a->extra_fd = p[1];
+	a->extra_num = u->ps->ready.fd;
+	return 0;
+}
+
+/* After a spawn: start probing and the ready timeout, or ready at once. */
+static void
+run_watch_ready(struct unit *u, char **env)
+{
+	const struct ready_spec	*r = &u->ps->ready;
+
+	switch (r->kind) {
+	case READY_NONE:
+		run_ready(u);
+		return;
+	case READY_EXEC:
+	case READY_TCP:
+	case READY_HTTP:
+		u->pr->probe = probe_start(u->sv->loop, r, env, u->name,
+		    run_probe_cb, u);
+		break;
+	default:
+		break;
+	}
+	if (r->timeout_ms > 0)
+		sched_alarm_start(u->sv->sched, &u->timer, r->timeout_ms);
+}
+
+/* The run of a process is over: close what is left, tell the core. */
+static void
+run_proc_end(struct unit *u)
 {
 	struct unit_proc	*pr = u->pr;
 	struct unit_exit	 x;
+	struct manifest		*m;
 	int			 keep_tail;
 
-	unit_timer_stop(u);
+	sched_alarm_stop(u->sv->sched, &pr->drain);
 	memset(&x, 0, sizeof x);
 	x.spawn_failed = pr->proc == NULL;
 	x.exit_status = pr->exit_status;
 	x.term_signal = pr->term_signal;
-	x.stop_requested = u->stop_requested;
 	x.stop_escalated = pr->proc != NULL && proc_was_escalated(pr->proc);
 	x.ran_ms = uv_now(u->sv->loop) - u->started_ms;
 	/* A last line without newline is whole only if the process exited. */
@@ -513,41 +1300,271 @@ unit_run_end(struct unit *u)
 	inlet_free(pr->in);
 	pr->out = pr->err = NULL;
 	pr->in = NULL;
-	unit_unwatch_ready(u);
+	run_unwatch_ready(u);
 	proc_free(pr->proc);
 	pr->proc = NULL;
-	unit_judge_run(u, &x);
+	/* The core may give the unit a new spec: drop the run's hold last. */
+	m = u->run_m;
+	u->run_m = NULL;
+	(void)sv_post_exit(u, UEV_EXIT, &x);
+	manifest_free(m);
 }
 
-/* Ask a unit to stop: stop signal for a process, cancel for a task. */
-void
-unit_stop(struct unit *u)
+/* A spawn that failed counts as a failed run for the restart policy. */
+static void
+run_spawn_ended(struct unit *u, const char *why)
 {
-	struct unit_exit	 x;
-	struct proc		*p;
+	u->pr->exited = 1;
+	u->pr->exit_status = 127;
+	u->pr->term_signal = 0;
+	free(u->pr->spawn_error);
+	u->pr->spawn_error = xstrdup(why);
+	u->started_ms = uv_now(u->sv->loop);
+	u->pr->proc = NULL;
+	run_proc_end(u);
+}
 
-	switch (u->state) {
-	case UNIT_WAITING:
-		log_info("%s: stopped before its dependencies were met", u->name);
-		u->failed = 0;
-		unit_end_for_good(u);
+static void
+run_spawn_failed(struct unit *u, const char *why)
+{
+	struct log_event	ev;
+
+	unit_log_event(u, &ev, "spawn-failed");
+	log_event(LOG_LEVEL_WARNING, &ev, "%s: cannot start %s: %s", u->name,
+	    u->ps->shell != NULL ? "/bin/sh" : u->ps->argv[0], why);
+	run_spawn_ended(u, why);
+}
+
+/*
+ * Can the child enter its working directory? If not, say that it is the
+ * directory (the spawn would blame the program) and end the run: -1.
+ */
+static int
+run_check_cwd(struct unit *u)
+{
+	struct log_event ev;
+	struct stat	 st;
+	char		*why;
+	int		 error = 0;
+
+	if (u->ps->cwd == NULL)
+		return 0;
+	if (stat(u->ps->cwd, &st) == -1)
+		error = errno;
+	else if (!S_ISDIR(st.st_mode))
+		error = ENOTDIR;
+	else if (access(u->ps->cwd, X_OK) == -1)
+		error = errno;
+	if (error == 0)
+		return 0;
+	why = xasprintf("cwd %s: %s", u->ps->cwd,
+	    uv_strerror(uv_translate_sys_error(error)));
+	unit_log_event(u, &ev, "spawn-failed");
+	log_event(LOG_LEVEL_WARNING, &ev, "%s: cannot start: %s", u->name, why);
+	run_spawn_ended(u, why);
+	free(why);
+	return -1;
+}
+
+static int
+run_outlets_done(const struct unit *u)
+{
+	return (u->pr->out == NULL || outlet_is_eof(u->pr->out)) &&
+	    (u->pr->err == NULL || outlet_is_eof(u->pr->err));
+}
+
+/* The bounded wait for a dead leader's pipes is over: end the run. */
+static void
+run_drain_cb(struct sched_alarm *a)
+{
+	struct unit_proc	*pr = (struct unit_proc *)((char *)a -
+	    offsetof(struct unit_proc, drain));
+
+	run_proc_end(pr->unit);
+}
+
+/*
+ * The leader exited. The run is over once its pipes reached EOF too; a
+ * grandchild may hold them open, so that wait is bounded.
+ */
+static void
+run_exit_cb(struct proc *p, int64_t status, int sig, void *arg)
+{
+	struct unit	*u = arg;
+
+	(void)p;
+	u->pr->exited = 1;
+	u->pr->exit_status = status;
+	u->pr->term_signal = sig;
+	if (run_outlets_done(u))
+		run_proc_end(u);
+	else
+		sched_alarm_start(u->sv->sched, &u->pr->drain,
+		    SV_DRAIN_AFTER_EXIT_MS);
+}
+
+static void
+run_outlet_eof(void *arg)
+{
+	struct unit	*u = arg;
+
+	if (u->pr->exited && sched_alarm_active(&u->pr->drain) &&
+	    run_outlets_done(u))
+		run_proc_end(u);
+}
+
+static void
+run_spawn_proc(struct unit *u)
+{
+	struct proc_spawn_args	 a;
+	char			**argv, **env, **cl;
+	int			 p[2], error;
+
+	memset(&a, 0, sizeof a);
+	a.fds[0] = a.fds[1] = a.fds[2] = -1;
+	u->runs++;
+	if (u->ps->ready.kind == READY_LINE && regcomp(&u->pr->ready_re,
+	    u->ps->ready.regex, REG_EXTENDED | REG_NOSUB) == 0)
+		u->pr->has_ready_re = 1;
+	u->pr->exited = 0;
+	u->pr->out = u->pr->err = NULL;
+	u->pr->in = NULL;
+	if (run_check_cwd(u) == -1)
 		return;
-	case UNIT_BACKOFF:
-		unit_timer_stop(u);
-		memset(&x, 0, sizeof x);
-		log_info("%s: stopped while waiting to restart", u->name);
-		u->has_ended = 1;
-		u->last_end = END_STOPPED;
-		u->failed = 0;
-		unit_end_for_good(u);
-		return;
-	case UNIT_RUNNING:
-		break;
-	default:
+	if (u->pr->stdin_wq != NULL) {
+		if (pipe2(p, O_CLOEXEC) == -1) {
+			run_spawn_failed(u, strerror(errno));
+			return;
+		}
+		a.fds[0] = p[0];
+		u->pr->in = inlet_new(u->sv->wire, p[1],
+		    fcntl(p[0], F_DUPFD_CLOEXEC, 3), u->pr->stdin_wq,
+		    u->pr->stdin_sub);
+	} else
+		a.fds[0] = sv_open_devnull(O_RDONLY);
+	a.fds[1] = run_open_output(u, &u->ps->out, STDOUT_FILENO,
+	    &u->pr->out);
+	a.fds[2] = run_open_output(u, &u->ps->err, STDERR_FILENO,
+	    &u->pr->err);
+	if (a.fds[0] == -1 || a.fds[1] == -1 || a.fds[2] == -1) {
+		run_close_fds(a.fds);
+		run_spawn_failed(u, "cannot set up its standard streams");
 		return;
 	}
-	u->stop_requested = 1;
-	u->state = UNIT_STOPPING;
+	a.extra_fd = -1;
+	if (run_ready_fd(u, &a) == -1) {
+		run_close_fds(a.fds);
+		run_spawn_failed(u, "cannot set up its readiness pipe");
+		return;
+	}
+	argv = run_argv(u);
+	env = run_env(u);
+	/* limits:, umask:, user:, group: go through our chain loader. */
+	cl = chainload_argv(u->name, u->ps, argv);
+	a.file = cl != NULL ? cl[0] : argv[0];
+	a.argv = cl != NULL ? cl : argv;
+	a.guard = u->sv->guard;
+	a.env = env;
+	a.cwd = u->ps->cwd;
+	a.exit_fn = run_exit_cb;
+	a.arg = u;
+	error = proc_spawn(u->sv->loop, &a, &u->pr->proc);
+	chainload_argv_free(cl);
+	free(argv);
+	run_close_fds(a.fds);
+	if (a.extra_fd != -1)
+		(void)close(a.extra_fd);
+	if (error != 0) {
+		sv_free_env(env);
+		run_spawn_failed(u, uv_strerror(error));
+		return;
+	}
+	u->started_ms = uv_now(u->sv->loop);
+	{
+		struct log_event	ev;
+
+		unit_log_event(u, &ev, "started");
+		log_event(LOG_LEVEL_INFO, &ev, "%s: started (pid %ld)", u->name,
+		    (long)proc_pid(u->pr->proc));
+	}
+	run_watch_ready(u, env);
+	sv_free_env(env);
+}
+
+/* ------------------------------------------------------------ tasks */
+
+static void
+run_close_sinks(struct unit *u)
+{
+	size_t	i;
+
+	for (i = 0; i < u->nsinks; i++)
+		filesink_free(u->sinks[i]);
+	free(u->sinks);
+	u->sinks = NULL;
+	u->nsinks = 0;
+}
+
+static void
+run_spawn_task(struct unit *u)
+{
+	const struct output	*o = &u->ts->out;
+	struct filesink		*f;
+	size_t			 i;
+
+	u->runs++;
+	/* Opened afresh for each run: a reload may have changed them. */
+	run_close_sinks(u);
+	for (i = 0; i < o->ndests; i++) {
+		if (o->dests[i].kind != DEST_FILE)
+			continue;
+		f = filesink_open(u->name, o->dests[i].name,
+		    o->dests[i].max_size, o->dests[i].backups);
+		if (f == NULL) {
+			log_warn("%s: cannot open output file %s", u->name,
+			    o->dests[i].name);
+			continue;
+		}
+		u->sinks = xreallocarray(u->sinks, u->nsinks + 1,
+		    sizeof *u->sinks);
+		u->sinks[u->nsinks++] = f;
+	}
+	u->task = task_new(u->sv->sched, u->ts, &u->sv->host, u, u->args,
+	    u->nargs);
+	u->started_ms = uv_now(u->sv->loop);
+	{
+		struct log_event	ev;
+
+		unit_log_event(u, &ev, "started");
+		log_event(LOG_LEVEL_INFO, &ev, "%s: started", u->name);
+	}
+	task_start(u->task);
+	/* A task is ready once started. */
+	run_ready(u);
+}
+
+/* Start a run: spawn the process, or start the task. */
+static void
+run_spawn(struct unit *u)
+{
+	/* The run holds its spec's manifest until it ends. */
+	manifest_ref(u->m);
+	manifest_free(u->run_m);
+	u->run_m = u->m;
+	if (u->ps != NULL) {
+		free(u->pr->spawn_error);
+		u->pr->spawn_error = NULL;
+		run_spawn_proc(u);
+	} else
+		run_spawn_task(u);
+}
+
+/* Ask the run to end: the stop signal to a process, cancel to a task. */
+static void
+run_stop(struct unit *u)
+{
+	struct proc	*p;
+
 	if (u->task != NULL) {
 		task_cancel(u->task);
 		return;
@@ -556,6 +1573,342 @@ unit_stop(struct unit *u)
 	    proc_stop(p, u->ps->stop_signal, u->ps->stop_timeout_ms) != 0)
 		log_warn("%s: cannot signal process group %ld", u->name,
 		    (long)proc_pid(p));
+}
+
+/* ------------------------------------------------------- the task host */
+
+static void	sv_qwaiter_cb(struct wq_waiter *);
+
+/*
+ * The waiter a task blocks on a queue with, made the first time it does:
+ * a task that only sleeps or echoes to the console never needs one.
+ */
+static struct wq_waiter *
+unit_qwaiter(struct unit *u)
+{
+	if (u->qwaiter == NULL) {
+		u->qwaiter = xcalloc(1, sizeof *u->qwaiter);
+		u->qwaiter->fn = sv_qwaiter_cb;
+		u->qwaiter->arg = u;
+	}
+	return u->qwaiter;
+}
+
+static int
+host_output(void *arg, const char *line, size_t len)
+{
+	struct unit		*u = arg;
+	const struct output	*o = &u->ts->out;
+	struct wqueue		*wq, *full = NULL;
+	struct buf		 b;
+	size_t			 i;
+
+	for (i = 0; i < o->ndests; i++) {
+		switch (o->dests[i].kind) {
+		case DEST_INHERIT:
+			wire_console_line(u->sv->wire, STDOUT_FILENO, u->name,
+			    line, len);
+			unit_console_cb(u, line, len);
+			break;
+		case DEST_FILE:
+			break;
+		case DEST_QUEUE:
+			wq = wire_find_queue(u->sv->wire, o->dests[i].name);
+			if (wqueue_push(wq, line, len))
+				full = wq;
+			break;
+		case DEST_NULL:
+			break;
+		}
+	}
+	if (u->nsinks > 0) {
+		buf_init(&b);
+		buf_add(&b, line, len);
+		buf_addc(&b, '\n');
+		for (i = 0; i < u->nsinks; i++)
+			(void)filesink_write(u->sinks[i], buf_ptr(&b),
+			    buf_used(&b));
+		buf_release(&b);
+	}
+	if (full == NULL)
+		return 0;
+	wqueue_wait_writable(full, unit_qwaiter(u));
+	return 1;
+}
+
+static struct wqueue *
+host_queue(struct unit *u, const char *name, char **cause)
+{
+	struct wqueue	*wq;
+
+	if ((wq = wire_find_queue(u->sv->wire, name)) == NULL)
+		*cause = xasprintf("no such queue: %s", name);
+	return wq;
+}
+
+static int
+host_put(void *arg, const char *queue, const char *item, size_t len,
+    char **cause)
+{
+	struct unit	*u = arg;
+	struct wqueue	*wq;
+
+	if ((wq = host_queue(u, queue, cause)) == NULL)
+		return -1;
+	/* put waits while the queue is full, then stores. */
+	if (wqueue_is_full(wq)) {
+		wqueue_wait_writable(wq, unit_qwaiter(u));
+		return 1;
+	}
+	(void)wqueue_push(wq, item, len);
+	return 0;
+}
+
+static int
+host_get(void *arg, const char *queue, char **item, size_t *len,
+    char **cause)
+{
+	struct unit	*u = arg;
+	struct wqueue	*wq;
+	int		 r;
+
+	if ((wq = host_queue(u, queue, cause)) == NULL)
+		return -1;
+	r = wqueue_pop_copy(wq, unit_sub(u, wq), item, len);
+	if (r == 1)
+		wqueue_wait_readable(wq, unit_qwaiter(u));
+	return r;
+}
+
+/*
+ * start: a unit not running starts; one stopping starts again once it
+ * has stopped. A spawn that fails at once fails the step that asked.
+ */
+static int
+host_start(void *arg, const char *name, char **args, size_t nargs,
+    char **cause)
+{
+	struct unit	*u = arg, **v;
+	size_t		 n, i;
+	int		 r = 0;
+
+	if (sv_command(u->sv, name, UEV_START, args, nargs, NULL, cause) == -1)
+		return -1;
+	n = sv_select(u->sv, name, &v);
+	for (i = 0; i < n && r == 0; i++)
+		if (v[i]->pr != NULL && v[i]->pr->spawn_error != NULL &&
+		    v[i]->sm.state == UNIT_BACKOFF) {
+			*cause = xasprintf("%s could not be started: %s",
+			    v[i]->name, v[i]->pr->spawn_error);
+			r = -1;
+		}
+	for (i = 0; i < n && r == 0; i++)
+		if (v[i]->pr != NULL && v[i]->pr->spawn_error != NULL &&
+		    !unit_state_is_active(v[i]->sm.state) &&
+		    v[i]->sm.last_end == END_SPAWN_FAILED) {
+			*cause = xasprintf("%s could not be started: %s",
+			    v[i]->name, v[i]->pr->spawn_error);
+			r = -1;
+		}
+	free(v);
+	return r;
+}
+
+/* cancel is ctl's stop; restart while shutting down is a stop too. */
+static int
+host_cancel(void *arg, const char *name, char **cause)
+{
+	struct unit	*u = arg;
+
+	return sv_command(u->sv, name, UEV_STOP, NULL, 0, NULL, cause);
+}
+
+static int
+host_restart(void *arg, const char *name, char **cause)
+{
+	struct unit	*u = arg;
+
+	return sv_command(u->sv, name, u->sv->shutting_down ? UEV_STOP :
+	    UEV_RESTART, NULL, 0, NULL, cause);
+}
+
+/* The signal of ctl and of tasks: processes only, each instance. */
+int
+sv_signal(struct supervisor *sv, const char *name, int sig, char **cause)
+{
+	struct unit	**v;
+	size_t		  first, n, i;
+	int		  error, r = 0;
+
+	(void)first;
+	if ((n = sv_select(sv, name, &v)) == 0) {
+		*cause = xasprintf("no such unit: %s", name);
+		return -1;
+	}
+	for (i = 0; i < n && r == 0; i++) {
+		if (v[i]->ps == NULL) {
+			*cause = xasprintf("%s is a task: only processes take "
+			    "signals", v[i]->name);
+			r = -1;
+		} else if (unit_child(v[i]) != NULL &&
+		    (error = proc_signal(unit_child(v[i]), sig)) != 0) {
+			*cause = xasprintf("signal %s: %s", v[i]->name,
+			    strerror(-error));
+			r = -1;
+		}
+	}
+	free(v);
+	return r;
+}
+
+static int
+host_signal(void *arg, const char *name, int sig, char **cause)
+{
+	struct unit	*u = arg;
+
+	return sv_signal(u->sv, name, sig, cause);
+}
+
+/* wait: until every instance has ended; the status of the last ended. */
+static int
+host_wait(void *arg, const char *name, int *status, char **cause)
+{
+	struct unit	*u = arg, **v;
+	size_t		 n, i;
+	int		 r = 0;
+
+	if ((n = sv_select(u->sv, name, &v)) == 0) {
+		*cause = xasprintf("no such unit: %s", name);
+		return -1;
+	}
+	*status = 0;
+	for (i = 0; i < n && r == 0; i++) {
+		if (v[i] == u) {
+			*cause = xasprintf("a task cannot wait for itself");
+			r = -1;
+		} else if (unit_state_is_active(v[i]->sm.state)) {
+			u->waiting_on = v[i];
+			TAILQ_INSERT_TAIL(&v[i]->waiters, u, wait_entry);
+			r = 1;
+		} else if (v[i]->sm.has_ended && *status == 0)
+			*status = v[i]->last_status;
+	}
+	free(v);
+	return r;
+}
+
+static void
+host_unwait(void *arg)
+{
+	struct unit	*u = arg;
+
+	if (u->qwaiter != NULL)
+		wqueue_unwait(u->qwaiter);
+	if (u->waiting_on != NULL) {
+		TAILQ_REMOVE(&u->waiting_on->waiters, u, wait_entry);
+		u->waiting_on = NULL;
+	}
+}
+
+/* The run of a task is over: free it, tell the core. */
+static void
+host_ended(void *arg, int status, int cancelled, int failed)
+{
+	struct unit		*u = arg;
+	struct unit_exit	 x;
+	struct manifest		*m;
+
+	host_unwait(u);
+	task_free(u->task);
+	u->task = NULL;
+	memset(&x, 0, sizeof x);
+	x.exit_status = status;
+	/* Cancelled and failed: on_cancel had to be cut short. */
+	x.stop_escalated = cancelled && failed;
+	if (failed && !cancelled && status == 0)
+		x.exit_status = 1;
+	x.ran_ms = uv_now(u->sv->loop) - u->started_ms;
+	m = u->run_m;
+	u->run_m = NULL;
+	(void)sv_post_exit(u, UEV_EXIT, &x);
+	manifest_free(m);
+}
+
+static void
+sv_qwaiter_cb(struct wq_waiter *w)
+{
+	struct unit	*u = w->arg;
+
+	if (u->task != NULL)
+		task_wake(u->task);
+}
+
+static void
+sv_host_init(struct supervisor *sv)
+{
+	sv->host.output = host_output;
+	sv->host.put = host_put;
+	sv->host.get = host_get;
+	sv->host.start = host_start;
+	sv->host.cancel = host_cancel;
+	sv->host.restart = host_restart;
+	sv->host.signal = host_signal;
+	sv->host.wait = host_wait;
+	sv->host.unwait = host_unwait;
+	sv->host.ended = host_ended;
+}
+
+/* ------------------------------------------------------------ set-up */
+
+/* The instances of a process spec: NAME, or NAME.1 ... NAME.N. */
+static void
+sv_add_spec(struct supervisor *sv, struct manifest *m,
+    const struct proc_spec *ps, const struct task_spec *ts, int start)
+{
+	struct unit	*u;
+	unsigned	 r;
+
+	if (ts != NULL) {
+		u = sv_unit_new(sv, m, NULL, ts, 0);
+		if (start)
+			(void)sv_post(u, UEV_START);
+		return;
+	}
+	for (r = 1; r <= ps->replicas; r++) {
+		u = sv_unit_new(sv, m, ps, NULL, spec_has_idx(ps) ? r : 0);
+		if (start)
+			(void)sv_post(u, UEV_START);
+	}
+}
+
+struct supervisor *
+supervisor_new(uv_loop_t *loop, struct manifest *m)
+{
+	struct supervisor	*sv;
+	size_t			 i;
+
+	sv = xcalloc(1, sizeof *sv);
+	sv->loop = loop;
+	manifest_ref(m);
+	sv->m = m;
+	sv->rnd = (uint32_t)time(NULL) ^ ((uint32_t)getpid() << 16) ^ 0x9e3779b9;
+	if (sv->rnd == 0)
+		sv->rnd = 1;
+	LIST_INIT(&sv->ops);
+	sv->wire = wire_new(loop);
+	sv->sched = sched_new(loop);
+	sched_turn_init(&sv->reap, sv_reap_cb);
+	sv_host_init(sv);
+	if (uv_timer_init(loop, &sv->drain_timer) != 0)
+		fatalx("uv_timer_init failed");
+	sv->drain_timer.data = sv;
+	for (i = 0; i < m->nqueues; i++)
+		(void)wire_add_queue(sv->wire, &m->queues[i]);
+	for (i = 0; i < m->nprocs; i++)
+		sv_add_spec(sv, m, &m->procs[i], NULL, 0);
+	for (i = 0; i < m->ntasks; i++)
+		sv_add_spec(sv, m, NULL, &m->tasks[i], 0);
+	return sv;
 }
 
 /* -------------------------------------------------- start and stop */
@@ -635,13 +1988,12 @@ static void
 sv_signal_cb(uv_signal_t *h, int signum)
 {
 	struct supervisor	*sv = h->data;
-	size_t			 i;
+	size_t			 i, j;
+	char			*cause = NULL, name[16];
 
 	if (sv_signal_pass(sv, signum))
 		return;
 	if (signum == SIGUSR1) {
-		size_t	j;
-
 		log_info("received SIGUSR1: reopening output files");
 		wire_reopen_files(sv->wire);
 		for (i = 0; i < sv->nunits; i++)
@@ -650,8 +2002,6 @@ sv_signal_cb(uv_signal_t *h, int signum)
 		return;
 	}
 	if (signum == SIGHUP) {
-		char	*cause = NULL;
-
 		log_info("received SIGHUP: reloading");
 		if (supervisor_reload(sv, &cause) == -1) {
 			log_warnx("reload refused, everything keeps running: %s",
@@ -669,8 +2019,6 @@ sv_signal_cb(uv_signal_t *h, int signum)
 		sv->killed_at_stop = 1;
 	}
 	if (!sv->shutting_down) {
-		char	name[16];
-
 		log_info("received SIG%s: stopping",
 		    util_signal_name(signum, name, sizeof name));
 		supervisor_shutdown(sv);
@@ -699,8 +2047,9 @@ supervisor_start(struct supervisor *sv)
 {
 	static const int	 signals[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1,
 				    SIGQUIT, SIGTSTP, SIGTTIN, SIGTTOU, SIGCONT };
-	size_t			 i;
-	int			 error, signum;
+	struct unit		**v;
+	size_t			 i, n;
+	int			 error, autostart, signum;
 
 	for (i = 0; i < sizeof signals / sizeof signals[0]; i++)
 		if ((error = sv_watch_signal(sv, signals[i])) != 0)
@@ -712,15 +2061,20 @@ supervisor_start(struct supervisor *sv)
 	for (signum = SIGRTMIN; signum <= SIGRTMAX; signum++)
 		if ((error = sv_watch_signal(sv, signum)) != 0)
 			return error;
-	/* Count every autostart producer live before anyone can see EOS. */
-	for (i = 0; i < sv->nunits; i++) {
-		struct unit	*u = sv->units[i];
-		int		 autostart = u->ps != NULL ? u->ps->autostart :
-				    u->ts->autostart;
-
-		if (autostart)
-			unit_start(u, NULL, 0);
+	/*
+	 * Count every autostart producer live before anyone can see the end
+	 * of a stream. A copy of the array: starts may forget units.
+	 */
+	n = sv->nunits;
+	v = xreallocarray(NULL, n + 1, sizeof *v);
+	memcpy(v, sv->units, n * sizeof *v);
+	for (i = 0; i < n; i++) {
+		autostart = v[i]->ps != NULL ? v[i]->ps->autostart :
+		    v[i]->ts->autostart;
+		if (autostart && v[i]->sm.state == UNIT_IDLE)
+			(void)sv_post(v[i], UEV_START);
 	}
+	free(v);
 	wire_open(sv->wire);
 	sv->started = 1;
 	sv_maybe_notify_ready(sv);
@@ -744,11 +2098,13 @@ unit_has_active_dependents(const struct unit *u)
 	size_t			 i, n, d;
 
 	for (i = 0; i < sv->nunits; i++) {
-		if (!unit_is_active(sv->units[i]) || sv->units[i] == u)
+		if (!unit_state_is_active(sv->units[i]->sm.state) ||
+		    sv->units[i] == u)
 			continue;
 		deps = unit_deps(sv->units[i], &n);
 		for (d = 0; d < n; d++)
-			if (strcmp(deps[d].name, u->base) == 0)
+			if (strcmp(deps[d].name, u->base) == 0 ||
+			    strcmp(deps[d].name, u->name) == 0)
 				return 1;
 	}
 	return 0;
@@ -760,7 +2116,7 @@ unit_has_active_dependents(const struct unit *u)
  * their stdin closes at the end of the stream and most exit by
  * themselves (wc prints its count); whoever still runs at the drain
  * timeout is stopped. Dependencies: a unit stops only after the units
- * that depend on it have ended. Called again whenever a unit ends.
+ * that depend on it have ended. Run again after every batch of events.
  */
 static void
 sv_shutdown_pass(struct supervisor *sv)
@@ -770,25 +2126,23 @@ sv_shutdown_pass(struct supervisor *sv)
 
 	for (i = 0; i < sv->nunits; i++) {
 		u = sv->units[i];
-		if (u->state == UNIT_WAITING || u->state == UNIT_BACKOFF) {
-			unit_stop(u);
+		switch (u->sm.state) {
+		case UNIT_WAITING:
+		case UNIT_BACKOFF:
+			(void)sv_post(u, UEV_STOP);
+			continue;
+		case UNIT_STARTING:
+		case UNIT_RUNNING:
+			break;
+		default:
 			continue;
 		}
-		if (u->state != UNIT_RUNNING)
-			continue;
 		if (unit_is_consumer(u) && !sv->drain_expired)
 			continue;
 		if (sv->has_deps && unit_has_active_dependents(u))
 			continue;
-		unit_stop(u);
+		(void)sv_post(u, UEV_STOP);
 	}
-}
-
-static void
-sv_shutdown_step(struct supervisor *sv)
-{
-	if (sv->shutting_down)
-		sv_repeat(sv, &sv->stepping, &sv->restep, sv_shutdown_pass);
 }
 
 static void
@@ -802,7 +2156,8 @@ sv_drain_timer_cb(uv_timer_t *t)
 		log_warnx("drain timeout: %llu item%s left undelivered in "
 		    "queues", (unsigned long long)held, held == 1 ? "" : "s");
 	sv->drain_expired = 1;
-	sv_shutdown_step(sv);
+	sv_hold(sv);
+	sv_release(sv);
 }
 
 void
@@ -818,29 +2173,25 @@ supervisor_shutdown(struct supervisor *sv)
 	if (!sv->done && uv_timer_start(&sv->drain_timer, sv_drain_timer_cb,
 	    sv->m->drain_timeout_ms, 0) != 0)
 		fatalx("uv_timer_start failed");
-	sv_shutdown_step(sv);
-	sv_maybe_done(sv);
+	sv_hold(sv);
+	sv_release(sv);
 }
 
 /*
  * READY=1 for a service manager, once: every autostart unit has started,
  * and those with ready: are ready (or have ended).
  */
-void
+static void
 sv_maybe_notify_ready(struct supervisor *sv)
 {
-	struct unit	*u;
-	size_t		 i;
+	size_t	i;
 
 	if (sv->notified_ready || !sv->started || sv->shutting_down)
 		return;
-	for (i = 0; i < sv->nunits; i++) {
-		u = sv->units[i];
-		if (u->state == UNIT_WAITING)
+	for (i = 0; i < sv->nunits; i++)
+		if (sv->units[i]->sm.state == UNIT_WAITING ||
+		    sv->units[i]->sm.state == UNIT_STARTING)
 			return;
-		if (u->state == UNIT_RUNNING && !u->is_ready)
-			return;
-	}
 	sv->notified_ready = 1;
 	if (notify_send("READY=1") == -1)
 		log_warn("sd_notify READY=1");
@@ -852,10 +2203,10 @@ sv_maybe_done(struct supervisor *sv)
 {
 	size_t	i;
 
-	if (sv->done || (sv->keep && !sv->shutting_down))
+	if (sv->done || (sv->keep && !sv->shutting_down) || !sv->started)
 		return;
 	for (i = 0; i < sv->nunits; i++)
-		if (unit_is_active(sv->units[i]))
+		if (unit_state_is_active(sv->units[i]->sm.state))
 			return;
 	sv->done = 1;
 	for (i = 0; i < sv->nsigs; i++)
@@ -871,7 +2222,7 @@ supervisor_exit_status(const struct supervisor *sv)
 	if (sv->killed_at_stop)
 		return 1;
 	for (i = 0; i < sv->nunits; i++)
-		if (sv->units[i]->state == UNIT_FAILED)
+		if (sv->units[i]->sm.state == UNIT_FAILED)
 			return 1;
 	return 0;
 }
@@ -881,6 +2232,292 @@ supervisor_report(const struct supervisor *sv)
 {
 	wire_print_counters(sv->wire, stderr);
 }
+
+/* ------------------------------------------------------------ reload */
+
+void
+supervisor_set_loader(struct supervisor *sv, supervisor_loader fn, void *arg)
+{
+	sv->loader = fn;
+	sv->loader_arg = arg;
+}
+
+/* Queues may be added by a reload, never changed under running units. */
+static int
+sv_reload_queues(struct supervisor *sv, const struct manifest *nm,
+    char **cause)
+{
+	const struct queue_spec	*oq;
+	size_t			 i;
+
+	for (i = 0; i < nm->nqueues; i++) {
+		oq = manifest_find_queue(sv->m, nm->queues[i].name);
+		if (oq != NULL && !manifest_queue_equal(oq, &nm->queues[i])) {
+			*cause = xasprintf("queue %s changed: a queue's settings "
+			    "change only with a restart of the supervisor",
+			    oq->name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* One name, one unit: a unit added by ctl keeps its name from a reload. */
+static int
+sv_reload_names(struct supervisor *sv, const struct manifest *nm,
+    char **cause)
+{
+	const struct unit	*u;
+	const char		*dot;
+	size_t			 i, len;
+
+	for (i = 0; i < sv->nunits; i++) {
+		u = sv->units[i];
+		if (!u->added || u->sm.pending == UNIT_PEND_REMOVE)
+			continue;
+		dot = strrchr(u->name, '.');
+		len = dot != NULL ? (size_t)(dot - u->name) : 0;
+		if (manifest_find_proc(nm, u->name) != NULL ||
+		    manifest_find_task(nm, u->name) != NULL) {
+			*cause = xasprintf("%s was added by ctl add and the "
+			    "manifest now declares it too: remove it first "
+			    "(ctl remove %s)", u->name, u->name);
+			return -1;
+		}
+		if (dot != NULL && dot[1] != '\0' &&
+		    strspn(dot + 1, "0123456789") == strlen(dot + 1)) {
+			char	*base = xstrndup(u->name, len);
+			int	 clash = manifest_find_proc(nm, base) != NULL;
+
+			free(base);
+			if (clash) {
+				*cause = xasprintf("%s was added by ctl add and "
+				    "would be a replica of a process the "
+				    "manifest now declares: remove it first "
+				    "(ctl remove %s)", u->name, u->name);
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+struct reload_counts {
+	size_t	added, removed, changed, kept;
+};
+
+/* Give a unit a reload's spec: now, or once its run has stopped. */
+static void
+sv_respec(struct unit *u, struct manifest *nm, const struct proc_spec *nps,
+    const struct task_spec *nts)
+{
+	manifest_ref(nm);
+	manifest_free(u->next_m);
+	u->next_m = nm;
+	u->next_ps = nps;
+	u->next_ts = nts;
+	(void)sv_post(u, UEV_RESPEC);
+}
+
+/*
+ * Set the number of instances of ps to n: the first min(n, now) keep
+ * running as they are, the rest start or stop. Only numbered instances
+ * scale; the caller checked that.
+ */
+void
+sv_scale(struct supervisor *sv, struct manifest *m, const struct proc_spec *ps,
+    unsigned n)
+{
+	struct unit	**v, *u;
+	size_t		  k, i;
+	unsigned	  r;
+	int		  have;
+
+	k = sv_select(sv, ps->name, &v);
+	for (i = 0; i < k; i++)
+		if (!v[i]->added && v[i]->idx > n)
+			(void)sv_post(v[i], UEV_REMOVE);
+	for (r = 1; r <= n; r++) {
+		for (i = 0, have = 0; i < k && !have; i++)
+			have = !v[i]->added && v[i]->idx == r &&
+			    v[i]->sm.pending != UNIT_PEND_REMOVE &&
+			    v[i]->sm.state != UNIT_REMOVED;
+		if (have)
+			continue;
+		u = sv_unit_new(sv, m, ps, NULL, r);
+		if (ps->autostart && !sv->shutting_down)
+			(void)sv_post(u, UEV_START);
+	}
+	free(v);
+}
+
+/* Is the spec the same but for the number of replicas? */
+static int
+sv_same_but_replicas(const struct proc_spec *a, const struct proc_spec *b)
+{
+	struct proc_spec	c = *b;
+
+	c.replicas = a->replicas;
+	return manifest_proc_equal(a, &c);
+}
+
+/* Apply one process spec of the new manifest to the units of its name. */
+static void
+sv_reload_proc(struct supervisor *sv, struct manifest *nm,
+    const struct proc_spec *nps, struct reload_counts *c)
+{
+	struct unit	**v;
+	size_t		  k, i, live = 0;
+	int		  same;
+
+	k = sv_select(sv, nps->name, &v);
+	for (i = 0; i < k; i++)
+		if (!v[i]->added && v[i]->sm.pending != UNIT_PEND_REMOVE)
+			live++;
+	if (live == 0) {
+		sv_add_spec(sv, nm, nps, NULL, nps->autostart &&
+		    !sv->shutting_down);
+		c->added += nps->replicas;
+		free(v);
+		return;
+	}
+	/* From NAME to NAME.1 ... or back: every instance is replaced. */
+	if (v[0]->ps == NULL || spec_has_idx(v[0]->ps) != spec_has_idx(nps)) {
+		for (i = 0; i < k; i++)
+			if (!v[i]->added) {
+				(void)sv_post(v[i], UEV_REMOVE);
+				c->removed++;
+			}
+		sv_add_spec(sv, nm, nps, NULL, nps->autostart &&
+		    !sv->shutting_down);
+		c->added += nps->replicas;
+		free(v);
+		return;
+	}
+	for (i = 0; i < k; i++) {
+		if (v[i]->added || v[i]->sm.pending == UNIT_PEND_REMOVE)
+			continue;
+		if (v[i]->idx > nps->replicas) {
+			c->removed++;
+			continue;	/* sv_scale removes it */
+		}
+		same = sv_same_but_replicas(v[i]->ps, nps);
+		if (same) {
+			/* Unchanged: the run goes on, under the new spec. */
+			unit_set_spec(v[i], nm, nps, NULL);
+			c->kept++;
+		} else {
+			sv_respec(v[i], nm, nps, NULL);
+			c->changed++;
+		}
+	}
+	if (nps->replicas > live)
+		c->added += nps->replicas - live;
+	free(v);
+	if (spec_has_idx(nps))
+		sv_scale(sv, nm, nps, nps->replicas);
+}
+
+static void
+sv_reload_task(struct supervisor *sv, struct manifest *nm,
+    const struct task_spec *nts, struct reload_counts *c)
+{
+	struct unit	**v;
+	size_t		  k, i;
+	int		  found = 0;
+
+	k = sv_select(sv, nts->name, &v);
+	for (i = 0; i < k; i++) {
+		if (v[i]->added || v[i]->sm.pending == UNIT_PEND_REMOVE)
+			continue;
+		found = 1;
+		if (v[i]->ts == NULL) {
+			(void)sv_post(v[i], UEV_REMOVE);
+			c->removed++;
+			found = 0;
+		} else if (manifest_task_equal(v[i]->ts, nts)) {
+			unit_set_spec(v[i], nm, NULL, nts);
+			c->kept++;
+		} else {
+			sv_respec(v[i], nm, NULL, nts);
+			c->changed++;
+		}
+	}
+	free(v);
+	if (!found) {
+		sv_add_spec(sv, nm, NULL, nts, nts->autostart &&
+		    !sv->shutting_down);
+		c->added++;
+	}
+}
+
+int
+supervisor_reload(struct supervisor *sv, char **cause)
+{
+	struct manifest		*nm;
+	struct reload_counts	 c;
+	struct unit		**v, *u;
+	size_t			 i, n;
+	int			 gone;
+
+	if (sv->loader == NULL) {
+		*cause = xstrdup("reload: this supervisor has no manifest file");
+		return -1;
+	}
+	if (sv->shutting_down) {
+		*cause = xstrdup("the supervisor is shutting down");
+		return -1;
+	}
+	(void)notify_send("RELOADING=1");
+	if ((nm = sv->loader(sv->loader_arg, cause)) == NULL) {
+		(void)notify_send("READY=1");
+		return -1;
+	}
+	if (sv_reload_queues(sv, nm, cause) == -1 ||
+	    sv_reload_names(sv, nm, cause) == -1) {
+		manifest_free(nm);
+		(void)notify_send("READY=1");
+		return -1;
+	}
+	for (i = 0; i < nm->nqueues; i++)
+		if (wire_find_queue(sv->wire, nm->queues[i].name) == NULL)
+			(void)wire_add_queue(sv->wire, &nm->queues[i]);
+	memset(&c, 0, sizeof c);
+	/* Events wait until every spec is in place. */
+	sv_hold(sv);
+	/* The supervisor's reference: nm is ours, sv->m the old one's. */
+	manifest_free(sv->m);
+	sv->m = nm;
+	sv->done = 0;
+	/* Gone from the manifest, or changed kind: removed. */
+	n = sv->nunits;
+	v = xreallocarray(NULL, n + 1, sizeof *v);
+	memcpy(v, sv->units, n * sizeof *v);
+	for (i = 0; i < n; i++) {
+		u = v[i];
+		if (u->added || u->sm.pending == UNIT_PEND_REMOVE ||
+		    u->sm.state == UNIT_REMOVED)
+			continue;
+		gone = u->ps != NULL ? manifest_find_proc(nm, u->base) == NULL :
+		    manifest_find_task(nm, u->base) == NULL;
+		if (gone) {
+			(void)sv_post(u, UEV_REMOVE);
+			c.removed++;
+		}
+	}
+	free(v);
+	for (i = 0; i < nm->nprocs; i++)
+		sv_reload_proc(sv, nm, &nm->procs[i], &c);
+	for (i = 0; i < nm->ntasks; i++)
+		sv_reload_task(sv, nm, &nm->tasks[i], &c);
+	log_info("reloaded %s: %zu added, %zu removed, %zu changed, %zu "
+	    "unchanged", nm->file, c.added, c.removed, c.changed, c.kept);
+	sv_release(sv);
+	(void)notify_send("READY=1");
+	return 0;
+}
+
+/* ------------------------------------------------------------ freeing */
 
 static void
 sv_handle_close_cb(uv_handle_t *h)
@@ -895,10 +2532,13 @@ void
 supervisor_free(struct supervisor *sv)
 {
 	struct unit	*u;
+	struct sv_op	*op;
 	size_t		 i;
 
 	if (sv == NULL)
 		return;
+	while ((op = LIST_FIRST(&sv->ops)) != NULL)
+		sv_op_free(sv, op);
 	for (i = 0; i < sv->nunits; i++) {
 		u = sv->units[i];
 		host_unwait(u);
@@ -911,20 +2551,20 @@ supervisor_free(struct supervisor *sv)
 			outlet_free(u->pr->err, 1);
 			inlet_free(u->pr->in);
 			proc_free(u->pr->proc);
-			unit_unwatch_ready(u);
+			run_unwatch_ready(u);
+			sched_alarm_stop(sv->sched, &u->pr->drain);
 		}
-		unit_close_sinks(u);
-		unit_timer_stop(u);
-		sv_unit_free(u);
+		run_close_sinks(u);
+		sched_alarm_stop(sv->sched, &u->timer);
+		unit_free(u);
 	}
 	free(sv->units);
+	free(sv->evq);
 	sched_turn_stop(&sv->reap);
 	sv_reap_cb(&sv->reap);
 	/* After the tasks: each one's memory goes on a last turn. */
 	sched_free(sv->sched);
-	for (i = 0; i < sv->nold; i++)
-		manifest_free(sv->old[i]);
-	free(sv->old);
+	manifest_free(sv->m);
 	free(sv->socket_path);
 	wire_free(sv->wire);
 	/* The struct embeds these handles: it goes with the last close. */

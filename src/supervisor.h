@@ -16,8 +16,8 @@
 
 struct supervisor;
 
-/* Owner: the caller. The manifest must outlive the supervisor. */
-struct supervisor	*supervisor_new(uv_loop_t *, const struct manifest *);
+/* Owner: the caller. The supervisor takes a reference to the manifest. */
+struct supervisor	*supervisor_new(uv_loop_t *, struct manifest *);
 /* Install signal handlers and start every autostart unit. */
 int			 supervisor_start(struct supervisor *);
 /* Stop everything in data-flow order (what SIGTERM does). */
@@ -59,9 +59,27 @@ struct sv_unit_info {
 size_t	supervisor_list(struct supervisor *, struct sv_unit_info **out);
 int	supervisor_status(struct supervisor *, const char *,
 	    struct sv_unit_info **out, size_t *n, char **cause);
-int	supervisor_start_unit(struct supervisor *, const char *, char **cause);
-int	supervisor_stop_unit(struct supervisor *, const char *, char **cause);
+/* *started: how many instances were not running and now start. */
+int	supervisor_start_unit(struct supervisor *, const char *, int *started,
+	    char **cause);
+/*
+ * Stop, restart or remove the instances a name means. With w, w->fn is
+ * called once every one has stopped (started again, gone) and *token is
+ * set to cancel that wait; *token is NULL when there is nothing to wait
+ * for (w->fn is not called then).
+ */
+struct sv_wait {
+	void	(*fn)(void *);
+	void	 *arg;
+};
+int	supervisor_stop_unit(struct supervisor *, const char *,
+	    const struct sv_wait *, void **token, char **cause);
 int	supervisor_restart_unit(struct supervisor *, const char *,
+	    const struct sv_wait *, void **token, char **cause);
+/* Forget a wait; its fn is never called. */
+void	supervisor_wait_cancel(struct supervisor *, void *token);
+/* Run n instances of a process with replicas: only the difference changes. */
+int	supervisor_scale(struct supervisor *, const char *, unsigned n,
 	    char **cause);
 int	supervisor_signal_unit(struct supervisor *, const char *, int sig,
 	    char **cause);
@@ -78,9 +96,9 @@ int	supervisor_add_proc(struct supervisor *, const struct sv_proc_add *,
 /* steps: command lines, parsed as a task's run: steps. */
 int	supervisor_add_task(struct supervisor *, const char *name,
 	    char **steps, size_t nsteps, char **cause);
-/* Stop a unit if running, then forget it. */
+/* Stop a unit if running, then forget it (waits as stop does). */
 int	supervisor_remove_unit(struct supervisor *, const char *,
-	    char **cause);
+	    const struct sv_wait *, void **token, char **cause);
 
 /* The named queue's run-time handle, for put/get/queues (wire.h). */
 struct wqueue	*supervisor_queue(struct supervisor *, const char *);

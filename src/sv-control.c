@@ -1,8 +1,9 @@
 /*
- * The supervisor's control interface, for control.c: list and status,
- * start, stop, restart and signal units, add a process or a task, remove
- * a unit, queues, logs and following a unit's output. Knows nothing of
- * the wire format or the socket.
+ * The supervisor's control interface: list and status, start, stop,
+ * restart, scale and signal units (with a wait for stop and restart to
+ * be done), add a process or a task, remove a unit, queues, logs and
+ * following a unit's output. Calls the core (supervisor.c) one way;
+ * knows nothing of the wire format or the socket.
  */
 #include "config.h"
 
@@ -42,26 +43,6 @@ supervisor_set_guard(struct supervisor *sv, struct guard *g)
 	sv->guard = g;
 }
 
-static const char *
-unit_end_name(enum unit_end end)
-{
-	switch (end) {
-	case END_SUCCEEDED:
-		return "succeeded";
-	case END_FAILED:
-		return "failed";
-	case END_KILLED:
-		return "killed";
-	case END_SPAWN_FAILED:
-		return "spawn-failed";
-	case END_STOPPED:
-		return "stopped";
-	case END_STOP_KILLED:
-		return "stop-killed";
-	}
-	return "unknown";
-}
-
 static void
 unit_info(const struct unit *u, struct sv_unit_info *i)
 {
@@ -69,14 +50,14 @@ unit_info(const struct unit *u, struct sv_unit_info *i)
 	snprintf(i->kind, sizeof i->kind, "%s", u->ps != NULL ? "process" :
 	    "task");
 	i->name = u->name;
-	i->state = unit_state_name(u->state);
+	i->state = unit_state_name(u->sm.state);
 	if (unit_child(u) != NULL)
 		i->pid = (long)proc_pid(unit_child(u));
-	i->restarts = u->hist.restarts;
-	if (u->state == UNIT_RUNNING || u->state == UNIT_STOPPING)
+	i->restarts = u->sm.hist.restarts;
+	if (unit_state_has_run(u->sm.state))
 		i->uptime_ms = uv_now(u->sv->loop) - u->started_ms;
-	i->has_ended = u->has_ended;
-	i->last_end = u->has_ended ? unit_end_name(u->last_end) : "";
+	i->has_ended = u->sm.has_ended;
+	i->last_end = u->sm.has_ended ? unit_end_name(u->sm.last_end) : "";
 	i->last_status = u->last_status;
 }
 
@@ -87,90 +68,151 @@ supervisor_list(struct supervisor *sv, struct sv_unit_info **out)
 
 	*out = xcalloc(sv->nunits + 1, sizeof **out);
 	for (i = 0; i < sv->nunits; i++)
-		if (!sv->units[i]->removing)
+		if (sv->units[i]->sm.pending != UNIT_PEND_REMOVE)
 			unit_info(sv->units[i], &(*out)[n++]);
 	return n;
 }
 
-/* Find the instances a control command names, or say why not. */
-static int
-sv_ctl_units(struct supervisor *sv, const char *name, size_t *first,
-    size_t *n, char **cause)
+/* The instances a control command names, or why there are none. */
+static size_t
+sv_ctl_units(struct supervisor *sv, const char *name, struct unit ***v,
+    char **cause)
 {
-	if (name == NULL || (*n = sv_find_units(sv, name, first)) == 0) {
+	size_t	n;
+
+	if ((n = sv_select(sv, name, v)) == 0)
 		*cause = xasprintf("no such unit: %s", name != NULL ? name : "");
-		return -1;
-	}
-	return 0;
+	return n;
 }
 
 int
 supervisor_status(struct supervisor *sv, const char *name,
     struct sv_unit_info **out, size_t *n, char **cause)
 {
-	size_t	first, i;
+	struct unit	**v;
+	size_t		  i;
 
 	*out = NULL;
-	if (sv_ctl_units(sv, name, &first, n, cause) == -1)
+	if ((*n = sv_ctl_units(sv, name, &v, cause)) == 0)
 		return -1;
 	*out = xcalloc(*n, sizeof **out);
 	for (i = 0; i < *n; i++)
-		unit_info(sv->units[first + i], &(*out)[i]);
+		unit_info(v[i], &(*out)[i]);
+	free(v);
 	return 0;
 }
 
 int
-supervisor_start_unit(struct supervisor *sv, const char *name, char **cause)
+supervisor_start_unit(struct supervisor *sv, const char *name, int *started,
+    char **cause)
 {
-	size_t	first, n, i;
+	return sv_command(sv, name, UEV_START, NULL, 0, started, cause);
+}
 
-	if (sv->shutting_down) {
-		*cause = xstrdup("the supervisor is shutting down");
+/*
+ * A command on the instances of a name, answered once they have done it
+ * when w is given: *token is then a wait to cancel, or NULL when there
+ * is nothing to wait for.
+ */
+static int
+sv_ctl_wait(struct supervisor *sv, const char *name, enum unit_event ev,
+    const struct sv_wait *w, void **token, char **cause)
+{
+	struct unit	**v;
+	struct sv_op	 *op;
+	size_t		  n;
+
+	if (token != NULL)
+		*token = NULL;
+	if ((n = sv_ctl_units(sv, name, &v, cause)) == 0)
+		return -1;
+	/* Made before the command, to know each unit's runs before it. */
+	op = w != NULL && token != NULL ? sv_op_new(sv, ev, v, n, w->fn,
+	    w->arg) : NULL;
+	free(v);
+	if (sv_command(sv, name, ev, NULL, 0, NULL, cause) == -1) {
+		sv_op_free(sv, op);
 		return -1;
 	}
-	if (sv_ctl_units(sv, name, &first, &n, cause) == -1)
-		return -1;
-	sv->done = 0;
-	for (i = first; i < first + n; i++)
-		unit_start(sv->units[i], NULL, 0);
+	if (op == NULL)
+		return 0;
+	if (sv_op_is_done(op))
+		sv_op_free(sv, op);
+	else {
+		op->armed = 1;
+		*token = op;
+	}
 	return 0;
 }
 
 int
-supervisor_stop_unit(struct supervisor *sv, const char *name, char **cause)
+supervisor_stop_unit(struct supervisor *sv, const char *name,
+    const struct sv_wait *w, void **token, char **cause)
 {
-	size_t	first, n, i;
-
-	if (sv_ctl_units(sv, name, &first, &n, cause) == -1)
-		return -1;
-	for (i = first; i < first + n; i++) {
-		sv->units[i]->restart_requested = 0;
-		unit_stop(sv->units[i]);
-	}
-	return 0;
+	return sv_ctl_wait(sv, name, UEV_STOP, w, token, cause);
 }
 
 int
 supervisor_restart_unit(struct supervisor *sv, const char *name,
+    const struct sv_wait *w, void **token, char **cause)
+{
+	return sv_ctl_wait(sv, name, UEV_RESTART, w, token, cause);
+}
+
+int
+supervisor_remove_unit(struct supervisor *sv, const char *name,
+    const struct sv_wait *w, void **token, char **cause)
+{
+	return sv_ctl_wait(sv, name, UEV_REMOVE, w, token, cause);
+}
+
+void
+supervisor_wait_cancel(struct supervisor *sv, void *token)
+{
+	sv_op_free(sv, token);
+}
+
+int
+supervisor_scale(struct supervisor *sv, const char *name, unsigned n,
     char **cause)
 {
-	struct unit	*u;
-	size_t		 first, n, i;
+	struct unit	**v;
+	size_t		  k, i;
+	const struct proc_spec *ps = NULL;
+	struct manifest	 *m = NULL;
 
 	if (sv->shutting_down) {
 		*cause = xstrdup("the supervisor is shutting down");
 		return -1;
 	}
-	if (sv_ctl_units(sv, name, &first, &n, cause) == -1)
+	k = sv_select(sv, name, &v);
+	for (i = 0; i < k && ps == NULL; i++)
+		if (!v[i]->added && v[i]->ps != NULL &&
+		    strcmp(v[i]->base, name) == 0 &&
+		    v[i]->sm.pending != UNIT_PEND_REMOVE) {
+			ps = v[i]->ps;
+			m = v[i]->m;
+		}
+	free(v);
+	if (ps == NULL) {
+		*cause = xasprintf("no such process: %s (scale takes the name "
+		    "of a process of the manifest)", name);
 		return -1;
-	for (i = first; i < first + n; i++) {
-		u = sv->units[i];
-		if (unit_is_active(u)) {
-			u->restart_requested = 1;
-			unit_stop(u);
-		} else
-			unit_start(u, u->args, u->nargs);
 	}
+	if (!ps->replicas_set && ps->replicas <= 1) {
+		*cause = xasprintf("%s has no replicas: key: give it "
+		    "\"replicas: 1\" in the manifest to scale it (its "
+		    "instances are then named %s.1, %s.2, ...)", name, name,
+		    name);
+		return -1;
+	}
+	if (n < 1 || n > MANIFEST_MAX_REPLICAS) {
+		*cause = xasprintf("scale: %u replicas: between 1 and %u",
+		    n, (unsigned)MANIFEST_MAX_REPLICAS);
+		return -1;
+	}
+	sv->done = 0;
+	sv_scale(sv, m, ps, n);
 	return 0;
 }
 
@@ -178,30 +220,50 @@ int
 supervisor_signal_unit(struct supervisor *sv, const char *name, int sig,
     char **cause)
 {
-	size_t	first, n;
-
-	if (sv_ctl_units(sv, name, &first, &n, cause) == -1)
-		return -1;
-	/* The task host's signal does the same checks for any caller. */
-	return host_signal(sv->units[first], name, sig, cause);
+	return sv_signal(sv, name, sig, cause);
 }
 
-/* Is a name free for a new unit? */
+/*
+ * Is a name free for a new unit? One name, one unit: not a unit's or a
+ * base's name, nor NAME.N of a process that has replicas.
+ */
 static int
 sv_name_free(struct supervisor *sv, const char *name, char **cause)
 {
-	size_t	first;
+	struct unit	**v;
+	const char	*dot;
+	char		*base;
+	size_t		  n, i;
 
 	if (!util_is_valid_name(name)) {
 		*cause = xasprintf("invalid unit name \"%s\" (letters, digits, "
 		    "_, . and - only)", name);
 		return -1;
 	}
-	if (sv_find_units(sv, name, &first) > 0 &&
-	    !sv->units[first]->removing) {
+	n = sv_select(sv, name, &v);
+	free(v);
+	if (n > 0) {
 		*cause = xasprintf("a unit named %s exists already", name);
 		return -1;
 	}
+	if ((dot = strrchr(name, '.')) == NULL || dot[1] == '\0' ||
+	    strspn(dot + 1, "0123456789") != strlen(dot + 1))
+		return 0;
+	base = xstrndup(name, (size_t)(dot - name));
+	n = sv_select(sv, base, &v);
+	for (i = 0; i < n; i++)
+		if (v[i]->ps != NULL && v[i]->idx > 0 && !v[i]->added)
+			break;
+	if (i < n || manifest_find_proc(sv->m, base) != NULL) {
+		*cause = xasprintf("%s would be a replica of process %s: choose "
+		    "another name, or scale %s (ctl scale %s N)", name, base,
+		    base, base);
+		free(base);
+		free(v);
+		return -1;
+	}
+	free(base);
+	free(v);
 	return 0;
 }
 
@@ -237,22 +299,21 @@ sv_restart_defaults(struct restart_spec *rs, enum restart_policy p)
 	rs->max_restarts = MANIFEST_UNLIMITED;
 }
 
-/* A new unit instance for a spec of its own manifest, started now. */
+/* A new unit for the one spec of a manifest made by ctl, started now. */
 static struct unit *
 sv_adopt(struct supervisor *sv, struct manifest *own)
 {
 	struct unit	*u;
 
-	if (own->nprocs > 0) {
-		u = sv_add_unit(sv, own->procs[0].name, own->procs[0].name);
-		unit_apply_spec(u, &own->procs[0], NULL);
-	} else {
-		u = sv_add_unit(sv, own->tasks[0].name, own->tasks[0].name);
-		unit_apply_spec(u, NULL, &own->tasks[0]);
-	}
-	u->own = own;
+	if (own->nprocs > 0)
+		u = sv_unit_new(sv, own, &own->procs[0], NULL, 0);
+	else
+		u = sv_unit_new(sv, own, NULL, &own->tasks[0], 0);
+	/* The unit holds its own reference now. */
+	manifest_free(own);
+	u->added = 1;
 	sv->done = 0;
-	unit_start(u, NULL, 0);
+	(void)sv_post(u, UEV_START);
 	return u;
 }
 
@@ -310,12 +371,17 @@ sv_check_ref_cb(const char *name, int is_queue, size_t line, size_t col,
     void *arg)
 {
 	struct sv_refcheck	*rc = arg;
-	size_t			 first;
+	struct unit		**v;
+	size_t			  n;
 
 	if (is_queue && wire_find_queue(rc->sv->wire, name) == NULL)
 		diag_error(rc->d, line, col, "no such queue: %s", name);
-	if (!is_queue && sv_find_units(rc->sv, name, &first) == 0)
-		diag_error(rc->d, line, col, "no such unit: %s", name);
+	if (!is_queue) {
+		n = sv_select(rc->sv, name, &v);
+		free(v);
+		if (n == 0)
+			diag_error(rc->d, line, col, "no such unit: %s", name);
+	}
 }
 
 int
@@ -372,32 +438,6 @@ supervisor_add_task(struct supervisor *sv, const char *name, char **steps,
 	return 0;
 }
 
-int
-supervisor_remove_unit(struct supervisor *sv, const char *name,
-    char **cause)
-{
-	struct unit	*u;
-	size_t		 first, n, i;
-
-	if (sv_ctl_units(sv, name, &first, &n, cause) == -1)
-		return -1;
-	/* Mark all first: forgetting shifts the array. */
-	for (i = first; i < first + n; i++)
-		sv->units[i]->removing = 1;
-	for (i = 0; i < sv->nunits; i++) {
-		u = sv->units[i];
-		if (!u->removing)
-			continue;
-		if (unit_is_active(u)) {
-			unit_stop(u);
-			continue;
-		}
-		sv_forget_unit(sv, u);
-		i--;
-	}
-	return 0;
-}
-
 struct wqueue *
 supervisor_queue(struct supervisor *sv, const char *name)
 {
@@ -426,32 +466,43 @@ sv_log_line_cb(uint64_t time_ms, uint64_t seq, const char *line, size_t len,
 	a->fn(a->unit, time_ms, seq, line, len, a->arg);
 }
 
+/* The units of name, or every unit when it is NULL (caller frees). */
+static size_t
+sv_log_units(struct supervisor *sv, const char *name, struct unit ***v,
+    char **cause)
+{
+	if (name != NULL)
+		return sv_ctl_units(sv, name, v, cause);
+	*v = xreallocarray(NULL, sv->nunits + 1, sizeof **v);
+	if (sv->nunits > 0)
+		memcpy(*v, sv->units, sv->nunits * sizeof **v);
+	return sv->nunits;
+}
+
 int
 supervisor_logs(struct supervisor *sv, const char *name,
     void (*fn)(const char *, uint64_t, uint64_t, const char *, size_t,
-    void *), void (*dropped_fn)(const char *, uint64_t, uint64_t, void *), void *arg,
-    char **cause)
+    void *), void (*dropped_fn)(const char *, uint64_t, uint64_t, void *),
+    void *arg, char **cause)
 {
 	struct sv_lines_arg	 a;
-	struct unit		*u;
-	size_t			 first = 0, n = sv->nunits, i;
+	struct unit		**v;
+	size_t			 n, i;
 
-	if (name != NULL && sv_ctl_units(sv, name, &first, &n, cause) == -1)
+	if ((n = sv_log_units(sv, name, &v, cause)) == 0 && name != NULL)
 		return -1;
-	for (i = first; i < first + n; i++) {
-		u = sv->units[i];
-		a.unit = u->name;
+	for (i = 0; i < n; i++) {
+		a.unit = v[i]->name;
 		a.fn = fn;
 		a.arg = arg;
-		if (u->log != NULL)
-			logring_lines(u->log, sv_log_line_cb, &a);
+		if (v[i]->log != NULL)
+			logring_lines(v[i]->log, sv_log_line_cb, &a);
 	}
-	for (i = first; i < first + n; i++) {
-		u = sv->units[i];
-		if (u->log != NULL && logring_dropped(u->log) > 0)
-			dropped_fn(u->name, logring_dropped(u->log),
-			    u->log->max, arg);
-	}
+	for (i = 0; i < n; i++)
+		if (v[i]->log != NULL && logring_dropped(v[i]->log) > 0)
+			dropped_fn(v[i]->name, logring_dropped(v[i]->log),
+			    v[i]->log->max, arg);
+	free(v);
 	return 0;
 }
 
@@ -467,9 +518,11 @@ supervisor_follow(struct supervisor *sv, const char *name, sv_line_fn *fn,
 {
 	struct follow_token	*t;
 	struct follower		*f;
-	size_t			 first, n, i;
+	struct unit		**v;
+	size_t			 n, i;
 
 	if (name == NULL) {
+		/* Every unit, those added later too: the supervisor's list. */
 		t = xcalloc(1, sizeof *t);
 		t->items = xcalloc(1, sizeof *t->items);
 		f = xcalloc(1, sizeof *f);
@@ -481,19 +534,20 @@ supervisor_follow(struct supervisor *sv, const char *name, sv_line_fn *fn,
 		t->items[t->n++] = f;
 		return t;
 	}
-	if (sv_ctl_units(sv, name, &first, &n, cause) == -1)
+	if ((n = sv_ctl_units(sv, name, &v, cause)) == 0)
 		return NULL;
 	t = xcalloc(1, sizeof *t);
 	t->items = xcalloc(n, sizeof *t->items);
-	for (i = first; i < first + n; i++) {
+	for (i = 0; i < n; i++) {
 		f = xcalloc(1, sizeof *f);
-		f->unit = sv->units[i];
+		f->unit = v[i];
 		f->fn = fn;
 		f->arg = arg;
 		f->next = f->unit->followers;
 		f->unit->followers = f;
 		t->items[t->n++] = f;
 	}
+	free(v);
 	return t;
 }
 

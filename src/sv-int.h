@@ -1,7 +1,8 @@
 /*
- * Private to the supervisor's own files (supervisor.c and sv-*.c): the
- * unit and supervisor structs and the functions those files call across
- * each other. Only they may include it; everyone else uses supervisor.h.
+ * Private to the supervisor (supervisor.c, the core, and sv-control.c,
+ * its control interface): the unit and supervisor structs and the core
+ * calls the control interface makes. Only they may include it; everyone
+ * else uses supervisor.h.
  */
 #ifndef PYT_SV_INT_H
 #define PYT_SV_INT_H
@@ -30,13 +31,6 @@ struct unit_sub {
 	size_t		 sub;
 };
 
-enum timer_use {
-	TIMER_NONE,
-	TIMER_BACKOFF,
-	TIMER_DRAIN,	/* the leader exited; waiting for its pipes' EOF */
-	TIMER_READY,	/* ready_timeout of a run not ready yet */
-};
-
 /*
  * What only a process unit has: the current run's child and pipes, how it
  * shows it is ready, and why its last spawn failed. A unit's kind never
@@ -45,6 +39,7 @@ enum timer_use {
  * does not pay for it.
  */
 struct unit_proc {
+	struct unit		*unit;		/* whose it is */
 	struct proc		*proc;
 	struct outlet		*out;
 	struct outlet		*err;
@@ -59,35 +54,31 @@ struct unit_proc {
 	struct outlet		*ready_fd;	/* the ready: {fd: N} pipe */
 	struct probe		*probe;		/* exec, tcp, http */
 	char			*spawn_error;	/* why the last spawn failed */
+	struct sched_alarm	 drain;		/* exited; pipes still open */
 };
 
 /*
- * One unit: a process instance or a task. Ten thousand idle tasks are ten
- * thousand of these, so what only one kind or only a rare command needs
- * lives elsewhere: a process's run state in struct unit_proc, the timer in
- * the scheduler's heap (an alarm is 32 bytes, a uv_timer_t 152).
+ * One unit: a process instance or a task. Its life is sm, written only
+ * by the core's sv_post through unit_step; everything else here is what
+ * the actions need. Ten thousand idle tasks are ten thousand of these,
+ * so what only one kind needs lives elsewhere (struct unit_proc), and the
+ * timer is an alarm on the scheduler (32 bytes, a uv_timer_t is 152).
  */
 struct unit {
 	struct supervisor	*sv;
 	const char		*base;		/* the spec's name */
+	unsigned		 idx;		/* replica number; 0: none */
+	struct unit_sm		 sm;
 	const struct proc_spec	*ps;		/* exactly one of ps and ts */
 	const struct task_spec	*ts;
+	struct manifest		*m;		/* holds ps or ts (a ref) */
+	const struct proc_spec	*next_ps;	/* reload: the spec to take */
+	const struct task_spec	*next_ts;
+	struct manifest		*next_m;	/* a ref, or NULL */
+	struct manifest		*run_m;		/* the current run's spec's */
 	struct unit_proc	*pr;		/* processes only; NULL for tasks */
-	enum unit_state		 state;
-	enum unit_end		 last_end;
-	enum timer_use		 timer_use;	/* what timer is for */
 	int			 last_status;	/* exit code, 128+signal */
-	struct unit_history	 hist;
-	unsigned int		 has_ended:1;	/* a run ended at least once */
-	unsigned int		 failed:1;	/* ended for good as a failure */
-	unsigned int		 live:1;	/* counted as their producer */
-	unsigned int		 stop_requested:1;	/* of the current run */
-	unsigned int		 restart_requested:1;
-	unsigned int		 ever_started:1;
-	unsigned int		 ever_ready:1;
-	unsigned int		 is_ready:1;	/* the current run */
-	unsigned int		 removing:1;	/* forget it once it ended */
-	unsigned int		 respec:1;	/* reload: restart with next_* */
+	uint64_t		 runs;		/* runs started, ever */
 	char			**args;		/* from "start UNIT ARGS" */
 	size_t			 nargs;
 
@@ -111,25 +102,39 @@ struct unit {
 	struct unit_waiters	 waiters;	/* tasks in "wait" on us */
 	TAILQ_ENTRY(unit)	 wait_entry;
 
-	/* Control: recent console output, followers, life changes. */
+	/* Control: recent console output, followers. */
 	struct logring		*log;		/* made at the first line */
 	struct follower		*followers;
-	struct manifest		*own;		/* added by ctl: its spec's home */
-	const struct proc_spec	*next_ps;
-	const struct task_spec	*next_ts;
-	char			 name[];	/* "web", or "web.2" for replicas */
+	int			 added;		/* by ctl add, not the manifest */
+	char			*name;		/* "web", or "web.2" */
 };
 
-/*
- * Someone following a unit's output ("ctl logs -f"), or every unit's
- * (all: on the supervisor's list, unit NULL).
- */
+/* Someone following a unit's output ("ctl logs -f"). */
 struct follower {
 	struct follower	 *next;
 	struct unit	 *unit;
-	int		  all;
+	int		  all;		/* every unit's: on the supervisor */
 	sv_line_fn	 *fn;
 	void		 *arg;
+};
+
+/* One event waiting for the core (posted while another is handled). */
+struct sv_event {
+	struct unit		*u;
+	enum unit_event		 ev;
+	struct unit_exit	 x;
+};
+
+/* A control command waiting for its units to settle (ctl stop). */
+struct sv_op {
+	LIST_ENTRY(sv_op)	 entry;
+	enum unit_event		 ev;
+	struct unit		**units;	/* NULL once gone */
+	uint64_t		*runs;		/* each one's runs when asked */
+	size_t			 n;
+	void			(*fn)(void *);
+	void			*arg;
+	int			 armed;	/* the command was given */
 };
 
 /* Signal handles: ours, the forwarded ones, the real-time ones. */
@@ -137,7 +142,7 @@ struct follower {
 
 struct supervisor {
 	uv_loop_t		*loop;
-	const struct manifest	*m;
+	struct manifest		*m;		/* the current manifest (a ref) */
 	struct wire		*wire;
 	struct unit		**units;
 	size_t			 nunits;
@@ -147,13 +152,9 @@ struct supervisor {
 	int			 shutting_down;
 	int			 drain_expired;
 	int			 has_deps;	/* any unit has depends_on */
-	int			 checking;	/* in sv_check_waiting */
-	int			 recheck;
 	int			 closing;	/* handles left to close */
 	int			 started;	/* supervisor_start is over */
 	int			 notified_ready;	/* READY=1 sent */
-	int			 stepping;	/* in sv_shutdown_step */
-	int			 restep;
 	int			 interrupts;	/* SIGINTs seen */
 	int			 done;
 	int			 killed_at_stop;
@@ -168,56 +169,42 @@ struct supervisor {
 	struct guard		*guard;		/* told of each group; or NULL */
 	supervisor_loader	 loader;
 	void			*loader_arg;
-	struct manifest		**old;		/* replaced by reloads; kept */
-	size_t			 nold;
+
+	/* The core's event queue: events posted while one is handled. */
+	struct sv_event		*evq;
+	size_t			 nevq, evq_head, evq_cap;
+	int			 posting;
+	LIST_HEAD(, sv_op)	 ops;
+
 	struct follower		*all_followers;	/* "ctl logs -f" of all */
 	uint64_t		 log_seq;	/* console lines seen, in order */
 };
 
 /* supervisor.c: the core. */
-int		 unit_is_active(const struct unit *);
-struct proc	*unit_child(const struct unit *);
 const struct restart_spec *unit_restart_spec(const struct unit *);
-size_t		 sv_find_units(struct supervisor *, const char *, size_t *);
-void		 unit_start(struct unit *, char **, size_t);
-void		 unit_wake_waiters(struct unit *);
-void		 unit_judge_run(struct unit *, const struct unit_exit *);
-void		 unit_run_end(struct unit *);
-void		 unit_stop(struct unit *);
-void		 sv_check_waiting(struct supervisor *);
-void		 sv_maybe_notify_ready(struct supervisor *);
+struct proc	*unit_child(const struct unit *);
+/* The instances a name means, wherever they sit; *out allocated. */
+size_t		 sv_select(struct supervisor *, const char *,
+		    struct unit ***out);
+/* Feed one event to a unit's state machine; 1 when it changed nothing. */
+int		 sv_post(struct unit *, enum unit_event);
+/* The same for every instance a name means; 0 or -1 with *cause. */
+int		 sv_command(struct supervisor *, const char *, enum unit_event,
+		    char **args, size_t nargs, int *changed, char **cause);
+/* A unit for a spec of a manifest (a ref is taken), placed after its kin. */
+struct unit	*sv_unit_new(struct supervisor *, struct manifest *,
+		    const struct proc_spec *, const struct task_spec *,
+		    unsigned idx);
 void		 sv_maybe_done(struct supervisor *);
-
-/* sv-units.c: adding, re-speccing and forgetting units. */
-void		 unit_add_sub(struct unit *, struct wqueue *);
-void		 sv_unit_free(struct unit *);
-void		 sv_reap_cb(struct sched_turn *);
-struct unit	*sv_add_unit(struct supervisor *, const char *, const char *);
-void		 sv_add_proc_units(struct supervisor *,
-		    const struct proc_spec *);
-void		 sv_forget_unit(struct supervisor *, struct unit *);
-void		 unit_apply_spec(struct unit *, const struct proc_spec *,
-		    const struct task_spec *);
-
-/* sv-run.c: one run of a process or a task. */
-void		 unit_spawn(struct unit *);
-void		 unit_console_cb(void *, const char *, size_t);
-void		 unit_timer_cb(struct sched_alarm *);
-void		 unit_timer_start(struct unit *, enum timer_use, uint64_t);
-void		 unit_timer_stop(struct unit *);
-void		 unit_unwatch_ready(struct unit *);
-void		 unit_close_sinks(struct unit *);
-struct log_event;
-void		 unit_log_event(const struct unit *, struct log_event *,
-		    const char *);
-
-/* sv-task.c: the task host. */
-void		 sv_host_init(struct supervisor *);
-int		 host_signal(void *, const char *, int, char **);
-void		 host_unwait(void *);
-void		 sv_qwaiter_cb(struct wq_waiter *);
-
-/* sv-reload.c: reload. */
-void		 sv_gc_manifests(struct supervisor *);
+/* Call fn(arg) once the units a command named have done what it asked. */
+struct sv_op	*sv_op_new(struct supervisor *, enum unit_event,
+		    struct unit **, size_t, void (*)(void *), void *);
+void		 sv_op_free(struct supervisor *, struct sv_op *);
+int		 sv_op_is_done(const struct sv_op *);
+/* The signal of ctl and of tasks: each instance, processes only. */
+int		 sv_signal(struct supervisor *, const char *, int, char **);
+/* Set the number of instances of a process spec (reload, ctl scale). */
+void		 sv_scale(struct supervisor *, struct manifest *,
+		    const struct proc_spec *, unsigned n);
 
 #endif

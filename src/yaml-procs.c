@@ -428,19 +428,47 @@ yload_account(struct yload *y, struct ynode *n, const char *path,
 	*out = text;
 }
 
+/* success_codes: [0, 130]: exit statuses (0 to 255) that are success. */
+static void
+yload_success_codes(struct yload *y, struct ynode *n, const char *path,
+    struct proc_spec *p)
+{
+	struct ynode	*e;
+	char		*epath;
+	uint64_t	 u;
+	size_t		 i;
+
+	if (n->type != YNODE_SEQUENCE || n->nkids == 0) {
+		yload_expected(y, n, path, NULL, "a list of exit statuses "
+		    "(0 to 255), such as [0, 130]", NULL);
+		return;
+	}
+	free(p->success_codes);
+	p->success_codes = xcalloc(n->nkids, sizeof *p->success_codes);
+	p->nsuccess = 0;
+	for (i = 0; i < n->nkids; i++) {
+		epath = xasprintf("%s[%zu]", path, i);
+		e = yload_visit(y, n->kids[i]);
+		if (yload_uint(y, e, epath, 0, 255, &u) == 0)
+			p->success_codes[p->nsuccess++] = (int)u;
+		free(epath);
+	}
+}
+
 static const char *const yload_proc_keys[] = {
 	"cmd", "shell", "cwd", "env", "autostart", "restart", "backoff",
 	"max_restarts", "stop_signal", "stop_timeout", "stdout", "stderr",
 	"stdin", "replicas", "depends_on", "ready", "ready_timeout", "limits",
-	"umask", "user", "group", "env_file", "log_buffer", NULL
+	"umask", "user", "group", "success_codes", "min_uptime", "env_file",
+	"log_buffer", NULL
 };
 
 enum {
 	PK_CMD, PK_SHELL, PK_CWD, PK_ENV, PK_AUTOSTART, PK_RESTART,
 	PK_BACKOFF, PK_MAX_RESTARTS, PK_STOP_SIGNAL, PK_STOP_TIMEOUT,
 	PK_STDOUT, PK_STDERR, PK_STDIN, PK_REPLICAS, PK_DEPENDS_ON, PK_READY,
-	PK_READY_TIMEOUT, PK_LIMITS, PK_UMASK, PK_USER, PK_GROUP, PK_ENV_FILE,
-	PK_LOG_BUFFER,
+	PK_READY_TIMEOUT, PK_LIMITS, PK_UMASK, PK_USER, PK_GROUP,
+	PK_SUCCESS_CODES, PK_MIN_UPTIME, PK_ENV_FILE, PK_LOG_BUFFER,
 };
 
 /* One process: processes.NAME. */
@@ -555,6 +583,7 @@ yload_proc(struct yload *y, const struct ypair *entry, const char *path)
 			if (yload_uint(y, yload_visit(y, v), kpath, 1,
 			    MANIFEST_MAX_REPLICAS, &u) == 0)
 				p->replicas = (unsigned)u;
+			p->replicas_set = 1;
 			break;
 		case PK_DEPENDS_ON:
 			yload_deps(y, v, kpath, &p->deps, &p->ndeps);
@@ -586,6 +615,13 @@ yload_proc(struct yload *y, const struct ypair *entry, const char *path)
 			yload_loc(&p->group_loc, v);
 			yload_account(y, v, kpath, "a group "
 			    "name or a numeric id", &p->group);
+			break;
+		case PK_SUCCESS_CODES:
+			yload_success_codes(y, yload_visit(y, v), kpath, p);
+			break;
+		case PK_MIN_UPTIME:
+			yload_duration(y, yload_visit(y, v), kpath,
+			    &p->min_uptime_ms);
 			break;
 		default:
 			break;

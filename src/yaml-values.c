@@ -554,7 +554,7 @@ yload_pairs(struct yload *y, struct ynode *n, const char *path, size_t *np)
  * The names people bring from docker compose, process-compose,
  * supervisord and systemd, and ours for them. A synonym is suggested only
  * where its key is one of the mapping's (stop_timeout is a task's
- * cancel_timeout); a name without a counterpart gets a note instead.
+ * cancel_timeout); a name without a counterpart may get a note instead.
  */
 static const struct {
 	const char	*theirs;
@@ -603,8 +603,9 @@ static const struct {
 	{ "script", "run", NULL },
 	{ "maxsize", "capacity", NULL },
 	{ "size", "capacity", NULL },
-	{ "startsecs", NULL, "supervisord's startsecs has no counterpart: a "
-	    "process is started once spawned, or once ready: says so" },
+	{ "startsecs", "min_uptime", NULL },
+	{ "exitcodes", "success_codes", NULL },
+	{ "success_exit_status", "success_codes", NULL },
 };
 
 /* Our name for a key from another tool, if it is one of keys; or a note. */
