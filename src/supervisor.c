@@ -2025,11 +2025,17 @@ sv_signal_cb(uv_signal_t *h, int signum)
 	}
 }
 
-/* Watch one more signal with sv_signal_cb. */
+/*
+ * Watch one more signal with sv_signal_cb. One that is only passed on
+ * may be refused (valgrind keeps a real-time signal for itself): then it
+ * is not watched, which is no reason not to run. The handle is closed
+ * with the others either way.
+ */
 static int
-sv_watch_signal(struct supervisor *sv, int signum)
+sv_watch_signal(struct supervisor *sv, int signum, int passed_on)
 {
 	uv_signal_t	*h;
+	char		 buf[16];
 	int		 error;
 
 	if (sv->nsigs == SV_MAX_SIGNALS)
@@ -2039,7 +2045,13 @@ sv_watch_signal(struct supervisor *sv, int signum)
 		return error;
 	h->data = sv;
 	sv->nsigs++;
-	return uv_signal_start(h, sv_signal_cb, signum);
+	if ((error = uv_signal_start(h, sv_signal_cb, signum)) != 0 &&
+	    passed_on) {
+		log_debug("cannot watch %s: %s", util_signal_name(signum, buf,
+		    sizeof buf), uv_strerror(error));
+		return 0;
+	}
+	return error;
 }
 
 int
@@ -2052,14 +2064,14 @@ supervisor_start(struct supervisor *sv)
 	int			 error, autostart, signum;
 
 	for (i = 0; i < sizeof signals / sizeof signals[0]; i++)
-		if ((error = sv_watch_signal(sv, signals[i])) != 0)
+		if ((error = sv_watch_signal(sv, signals[i], 0)) != 0)
 			return error;
 	/* No signal a user may send kills us uncleanly: pass them on. */
 	for (i = 0; i < sizeof sv_forwarded / sizeof sv_forwarded[0]; i++)
-		if ((error = sv_watch_signal(sv, sv_forwarded[i])) != 0)
+		if ((error = sv_watch_signal(sv, sv_forwarded[i], 1)) != 0)
 			return error;
 	for (signum = SIGRTMIN; signum <= SIGRTMAX; signum++)
-		if ((error = sv_watch_signal(sv, signum)) != 0)
+		if ((error = sv_watch_signal(sv, signum, 1)) != 0)
 			return error;
 	/*
 	 * Count every autostart producer live before anyone can see the end
