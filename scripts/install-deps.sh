@@ -5,9 +5,11 @@
 # root. Usage: scripts/install-deps.sh
 set -eu
 
-# Build: compiler, autotools, the two libraries. Tests: cmocka, mandoc
+# Build: compiler, autotools, the libraries (libuv, libyaml, ncurses for
+# ctl top). Tests: cmocka, mandoc
 # (man page lint), valgrind and clang (memory and compiler checks), procps
-# (ps, pgrep in end-to-end tests), python3 (JSON and socket checks in
+# (ps, pgrep in end-to-end tests), tmux and curl (ctl top in a real
+# terminal, the metrics endpoint), python3 (JSON and socket checks in
 # tests), util-linux and bsdutils (setpriv, unshare, script), hiredis and
 # redis-server (Redis-backed queues and their tests). libc6-dbg lets
 # valgrind start on Debian.
@@ -15,9 +17,9 @@ set -eu
 # llvm its llvm-symbolizer (file:line in sanitizer reports): both are only
 # recommended by clang, so --no-install-recommends would leave them out.
 PACKAGES="build-essential autoconf automake libtool pkg-config
-libuv1-dev libyaml-dev libcmocka-dev mandoc valgrind libc6-dbg clang procps
+libuv1-dev libyaml-dev libncurses-dev libcmocka-dev mandoc valgrind libc6-dbg clang procps
 libclang-rt-14-dev llvm libhiredis-dev redis-server python3 util-linux
-bsdutils"
+bsdutils tmux curl"
 
 missing=
 for p in $PACKAGES; do

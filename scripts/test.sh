@@ -8,15 +8,19 @@
 #  5. the end-to-end suite with the supervisor under valgrind memcheck:
 #     zero errors and zero definite or indirect leaks;
 #  6. "make fuzz": each libFuzzer target for FUZZ_SECONDS (60) seconds;
-#  7. "make bench-smoke": the benchmarks, once, at a small size.
+#  7. "make chaos": random operations against the supervisor built with
+#     sanitizers, for CHAOS_SECONDS (60) seconds from a fresh seed (printed);
+#  8. "make bench-smoke": the benchmarks, once, at a small size.
 # Each phase prints its name and duration; a summary closes the run. Exits
 # non-zero on the first failure, printing the logs of the failed tests.
 # Usage: scripts/test.sh   (extra configure options: CONFIGURE_FLAGS=...;
-# FUZZ_SECONDS=N; SKIP="san valgrind fuzz bench" leaves phases out)
+# FUZZ_SECONDS=N; CHAOS_SECONDS=N; SKIP="san valgrind fuzz chaos bench"
+# leaves phases out)
 set -eu
 cd "$(dirname "$0")/.."
 top=$(pwd)
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
+CHAOS_SECONDS=${CHAOS_SECONDS:-60}
 SKIP=${SKIP:-}
 summary=
 t_all=$(date +%s)
@@ -182,6 +186,12 @@ fi
 if ! skipped fuzz; then
 	phase "make fuzz FUZZ_SECONDS=$FUZZ_SECONDS"
 	make fuzz FUZZ_SECONDS="$FUZZ_SECONDS" || die "make fuzz failed"
+	done_phase
+fi
+
+if ! skipped chaos; then
+	phase "make chaos CHAOS_SECONDS=$CHAOS_SECONDS"
+	make chaos CHAOS_SECONDS="$CHAOS_SECONDS" || die "make chaos failed"
 	done_phase
 fi
 

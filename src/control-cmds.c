@@ -18,6 +18,8 @@
 #include "control-int.h"
 #include "ctlproto.h"
 #include "log.h"
+#include "manifest.h"
+#include "sampler.h"
 #include "supervisor.h"
 #include "util.h"
 #include "wire.h"
@@ -26,11 +28,13 @@
 /* Unsent reply bytes before a follower that does not read is cut off. */
 #define CONTROL_MAX_BACKLOG	(8 * 1024 * 1024)
 
-/* One record of a unit. */
+/* One record of a unit, with what the sampler measured of it. */
 static void
-frame_unit(struct buf *out, const struct sv_unit_info *u)
+frame_unit(struct buf *out, const struct sv_unit_info *u,
+    const struct sampler *sampler)
 {
-	struct ctl_frame	fr;
+	struct sampler_unit_stats	st;
+	struct ctl_frame		fr;
 
 	ctlproto_frame_init(&fr);
 	ctlproto_frame_adds(&fr, "rec");
@@ -51,6 +55,18 @@ frame_unit(struct buf *out, const struct sv_unit_info *u)
 		ctlproto_frame_null(&fr, "last_exit");
 		ctlproto_frame_null(&fr, "exit_status");
 	}
+	ctlproto_frame_strs(&fr, "base", u->base != NULL ? u->base : u->name);
+	if (u->stdin_queue != NULL)
+		ctlproto_frame_int(&fr, "in_flight", (int64_t)u->in_flight);
+	else
+		ctlproto_frame_null(&fr, "in_flight");
+	sampler_unit(sampler, u->name, &st);
+	ctlproto_frame_int(&fr, "cpu_pct", (int64_t)st.cpu_pct);
+	ctlproto_frame_int(&fr, "cpu_time_ms", (int64_t)st.cpu_ms);
+	if (st.has_rss && u->pid > 0)
+		ctlproto_frame_int(&fr, "rss_bytes", (int64_t)st.rss_bytes);
+	else
+		ctlproto_frame_null(&fr, "rss_bytes");
 	ctlproto_frame_finish(&fr, out);
 }
 
@@ -194,7 +210,7 @@ conn_list(struct conn *c)
 
 	n = supervisor_list(c->ctl->sv, &units);
 	for (i = 0; i < n; i++)
-		frame_unit(&c->out, &units[i]);
+		frame_unit(&c->out, &units[i], c->ctl->sampler);
 	free(units);
 	ctlproto_frame_init(&fr);
 	ctlproto_frame_adds(&fr, "ok");
@@ -214,24 +230,88 @@ conn_status(struct conn *c, const char *name)
 		return;
 	}
 	for (i = 0; i < n; i++)
-		frame_unit(&c->out, &units[i]);
+		frame_unit(&c->out, &units[i], c->ctl->sampler);
 	free(units);
 	ctlproto_frame_init(&fr);
 	ctlproto_frame_adds(&fr, "ok");
 	conn_finish(c, &fr);
 }
 
+/*
+ * Consumers of a queue running now, of the units in u, and the items
+ * they hold in flight (taken, not read yet) in *held.
+ */
+static size_t
+queue_consumers(const char *name, const struct sv_unit_info *u, size_t n,
+    uint64_t *held)
+{
+	size_t	i, k = 0;
+
+	*held = 0;
+	for (i = 0; i < n; i++)
+		if (u[i].stdin_queue != NULL &&
+		    strcmp(u[i].stdin_queue, name) == 0) {
+			if (u[i].pid > 0)
+				k++;
+			*held += u[i].in_flight;
+		}
+	return k;
+}
+
+/* Does process spec ps write its stdout or stderr into queue name? */
+static int
+proc_feeds(const struct proc_spec *ps, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < ps->out.ndests; i++)
+		if (ps->out.dests[i].kind == DEST_QUEUE &&
+		    strcmp(ps->out.dests[i].name, name) == 0)
+			return 1;
+	for (i = 0; i < ps->err.ndests; i++)
+		if (ps->err.dests[i].kind == DEST_QUEUE &&
+		    strcmp(ps->err.dests[i].name, name) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Producers of a queue not live yet: instances of processes of the
+ * manifest writing into it that wait for their dependencies.
+ */
+static size_t
+queue_pending(struct supervisor *sv, const char *name,
+    const struct sv_unit_info *u, size_t n)
+{
+	const struct manifest	*m = supervisor_manifest(sv);
+	const struct proc_spec	*ps;
+	size_t			 i, k = 0;
+
+	for (i = 0; m != NULL && i < n; i++)
+		if (strcmp(u[i].state, "waiting") == 0 && u[i].base != NULL &&
+		    (ps = manifest_find_proc(m, u[i].base)) != NULL &&
+		    proc_feeds(ps, name))
+			k++;
+	return k;
+}
+
 static void
 conn_queues(struct conn *c)
 {
 	const struct queue_counters	*k;
+	struct sampler_queue_stats	  st;
+	struct sv_unit_info		 *units;
 	struct wqueue			**qs;	/* borrowed */
 	struct ctl_frame		  fr;
-	size_t				  n, i;
+	struct buf			  hist;
+	size_t				  n, nu, i, j, pending, live;
+	uint64_t			  held;
 
+	nu = supervisor_list(c->ctl->sv, &units);
 	n = supervisor_queues(c->ctl->sv, &qs);
 	for (i = 0; i < n; i++) {
 		k = wqueue_counters(qs[i]);
+		sampler_queue(c->ctl->sampler, wqueue_name(qs[i]), &st);
 		ctlproto_frame_init(&fr);
 		ctlproto_frame_adds(&fr, "rec");
 		ctlproto_frame_adds(&fr, "queues");
@@ -245,8 +325,73 @@ conn_queues(struct conn *c)
 		ctlproto_frame_int(&fr, "dropped", (int64_t)k->dropped);
 		ctlproto_frame_int(&fr, "depth", (int64_t)k->depth);
 		ctlproto_frame_int(&fr, "high_water", (int64_t)k->high_water);
+		ctlproto_frame_int(&fr, "capacity", (int64_t)st.capacity);
+		ctlproto_frame_int(&fr, "torn", (int64_t)wqueue_torn(qs[i]));
+		/*
+		 * The wire counts a producer from its registration, so one
+		 * waiting for its dependencies is in its count: live are the
+		 * others.
+		 */
+		pending = queue_pending(c->ctl->sv, wqueue_name(qs[i]), units,
+		    nu);
+		live = wqueue_producers(qs[i]);
+		ctlproto_frame_int(&fr, "producers",
+		    (int64_t)(live > pending ? live - pending : 0));
+		ctlproto_frame_int(&fr, "producers_pending", (int64_t)pending);
+		ctlproto_frame_int(&fr, "consumers", (int64_t)queue_consumers(
+		    wqueue_name(qs[i]), units, nu, &held));
+		ctlproto_frame_int(&fr, "in_flight", (int64_t)held);
+		ctlproto_frame_int(&fr, "in_per_s",
+		    (int64_t)(st.in_per_s + 0.5));
+		ctlproto_frame_int(&fr, "out_per_s",
+		    (int64_t)(st.out_per_s + 0.5));
+		/* Depth once a second, oldest first, space-separated. */
+		buf_init(&hist);
+		for (j = 0; j < st.ndepth; j++)
+			buf_addf(&hist, "%s%llu", j > 0 ? " " : "",
+			    (unsigned long long)st.depth[j]);
+		ctlproto_frame_str(&fr, "depth_history", buf_ptr(&hist),
+		    buf_used(&hist));
+		buf_release(&hist);
 		ctlproto_frame_finish(&fr, &c->out);
 	}
+	free(units);
+	ctlproto_frame_init(&fr);
+	ctlproto_frame_adds(&fr, "ok");
+	conn_finish(c, &fr);
+}
+
+/* metrics: the Prometheus text, as one record. */
+static void
+conn_metrics(struct conn *c)
+{
+	struct ctl_frame	 fr;
+	struct buf		 text;
+	const char		*p, *nl;
+	size_t			 left, len;
+
+	if (c->ctl->sampler == NULL) {
+		conn_fail_cause(c, xstrdup("metrics are not kept"));
+		return;
+	}
+	buf_init(&text);
+	sampler_metrics(c->ctl->sampler, &text);
+	/* Records of whole lines, each well under a frame's limit. */
+	p = buf_ptr(&text);
+	left = buf_used(&text);
+	while (left > 0) {
+		len = left < CTL_MAX_FRAME / 2 ? left : CTL_MAX_FRAME / 2;
+		if (len < left && (nl = memrchr(p, '\n', len)) != NULL)
+			len = (size_t)(nl - p) + 1;
+		ctlproto_frame_init(&fr);
+		ctlproto_frame_adds(&fr, "rec");
+		ctlproto_frame_adds(&fr, "metrics");
+		ctlproto_frame_str(&fr, "text", p, len);
+		ctlproto_frame_finish(&fr, &c->out);
+		p += len;
+		left -= len;
+	}
+	buf_release(&text);
 	ctlproto_frame_init(&fr);
 	ctlproto_frame_adds(&fr, "ok");
 	conn_finish(c, &fr);
@@ -447,6 +592,10 @@ conn_dispatch(struct conn *c, struct ctl_msg *m, struct ctl_request *req)
 	char			*cause = NULL;
 	int			 r = 0, started = 0;
 
+	/* Rates are kept while someone asks for them (sampler.h). */
+	if (req->cmd == CTL_LIST || req->cmd == CTL_STATUS ||
+	    req->cmd == CTL_QUEUES || req->cmd == CTL_METRICS)
+		sampler_touch(c->ctl->sampler);
 	switch (req->cmd) {
 	case CTL_LIST:
 		conn_list(c);
@@ -505,6 +654,9 @@ conn_dispatch(struct conn *c, struct ctl_msg *m, struct ctl_request *req)
 	case CTL_QUEUES:
 		conn_queues(c);
 		break;
+	case CTL_METRICS:
+		conn_metrics(c);
+		break;
 	case CTL_LOGS:
 	case CTL_FOLLOW:
 		conn_logs(c, req, req->cmd == CTL_FOLLOW);
@@ -558,4 +710,11 @@ conn_dispatch(struct conn *c, struct ctl_msg *m, struct ctl_request *req)
 		break;
 	}
 	ctlproto_msg_release(m);
+}
+
+/* Rates and metrics come from s from now on. */
+void
+control_set_sampler(struct control *ctl, struct sampler *s)
+{
+	ctl->sampler = s;
 }

@@ -16,6 +16,7 @@
 #include "buf.h"
 #include "control.h"
 #include "ctlproto.h"
+#include "sampler.h"
 #include "supervisor.h"
 #include "wire.h"
 
@@ -62,6 +63,7 @@ struct control {
 	int			 closing;
 	TAILQ_HEAD(, conn)	 conns;
 	size_t			 nconns;
+	struct sampler		*sampler;	/* rates and metrics; or NULL */
 };
 
 /* control.c: a connection's replies, writes and reads. */

@@ -9,6 +9,7 @@
 
 #include <uv.h>
 
+#include "sampler.h"
 #include "supervisor.h"
 
 struct control;
@@ -24,6 +25,8 @@ struct control;
 int		 control_start(uv_loop_t *, struct supervisor *,
 		    const char *path, const char *manifest,
 		    struct control **out, char **cause);
+/* Where rates and metrics come from (borrowed; it outlives the control). */
+void		 control_set_sampler(struct control *, struct sampler *);
 /* The socket's absolute path (for PYTASKING_SOCKET). */
 const char	*control_path(const struct control *);
 /*

@@ -41,6 +41,16 @@ struct ctl {
 	size_t		 errlen;
 };
 
+/* ctl.c: one request and its reply, for ctl top. */
+int	ctl_exchange(struct ctl *, const char *sock, struct ctl_frame *,
+	    char **cause);
+void	ctl_forget(struct ctl *);
+
+/* ctl-top.c: argv[0] is "top"; returns the exit status. */
+int	ctl_top_main(const char *sock, int argc, char **argv);
+/* ctl-print.c: a field of a record by key, or NULL. */
+const struct field *record_get(const struct record *, const char *);
+
 /* ctl-print.c: the records of a reply, and their output. */
 void	record_fill(struct record *, const struct ctl_reply *);
 void	record_release(struct record *);

@@ -50,7 +50,7 @@ record_release(struct record *rec)
 	memset(rec, 0, sizeof *rec);
 }
 
-static const struct field *
+const struct field *
 record_get(const struct record *rec, const char *key)
 {
 	size_t	i;
@@ -200,6 +200,28 @@ column_title(const char *key)
 	return t;
 }
 
+/*
+ * Keys of the sampler's figures (rates, CPU, memory, a queue's capacity
+ * and depth history) and a replica's base name: left out of the tables,
+ * which stay as they were.
+ */
+static int
+is_sampled(const char *key)
+{
+	static const char *const keys[] = {
+		"base", "cpu_pct", "cpu_time_ms", "rss_bytes", "capacity", "torn",
+		"producers", "producers_pending", "consumers", "in_flight",
+		"in_per_s", "out_per_s",
+		"depth_history", NULL
+	};
+	size_t	i;
+
+	for (i = 0; keys[i] != NULL; i++)
+		if (strcmp(key, keys[i]) == 0)
+			return 1;
+	return 0;
+}
+
 /* The records of one set as an aligned table, columns from the first. */
 static void
 ctl_print_table(struct ctl *c, const char *set)
@@ -219,6 +241,11 @@ ctl_print_table(struct ctl *c, const char *set)
 	if (first == NULL)
 		return;
 	ncols = first->n;
+	/* The sampler's figures come last: JSON and top show them. */
+	for (j = 0; j < ncols; j++)
+		if (is_sampled(first->f[j].key))
+			break;
+	ncols = j;
 	titles = xcalloc(ncols, sizeof *titles);
 	width = xcalloc(ncols, sizeof *width);
 	right = xcalloc(ncols, sizeof *right);
@@ -357,6 +384,7 @@ void
 ctl_print(struct ctl *c)
 {
 	const struct field	*item;
+	size_t			 i;
 
 	if (c->json) {
 		if (c->req != CTL_FOLLOW)
@@ -368,6 +396,12 @@ ctl_print(struct ctl *c)
 	case CTL_STATUS:
 	case CTL_QUEUES:
 		ctl_print_table(c, c->set);
+		break;
+	case CTL_METRICS:
+		/* The exposition as it is: records of whole lines. */
+		for (i = 0; i < c->nrecs; i++)
+			if ((item = record_get(&c->recs[i], "text")) != NULL)
+				fwrite(item->val, 1, item->vlen, stdout);
 		break;
 	case CTL_START:
 		/* Not an error: what was asked holds already. */

@@ -36,7 +36,7 @@
 static const char *const ctl_words[] = {
 	"list", "status", "start", "stop", "restart", "cancel", "signal",
 	"scale", "add", "remove", "put", "get", "queues", "logs", "reload", "shutdown",
-	NULL
+	"metrics", "top", NULL
 };
 
 static void
@@ -60,7 +60,9 @@ ctl_usage(FILE *fp)
 	    "  remove UNIT [--no-wait]     stop a unit and forget it\n"
 	    "  put QUEUE [LINE...]         put LINEs, or the lines of standard input\n"
 	    "  get QUEUE                   take one item (exit 1 at the end of the stream)\n"
-	    "  queues                      counters of every queue\n"
+	    "  queues                      counters and rates of every queue\n"
+	    "  metrics                     every figure in the Prometheus text format\n"
+	    "  top [-b] [-n N] [-d DURATION]  a live view of units and queues\n"
 	    "  logs [UNIT] [-f] [-n N] [--since DURATION] [--timestamps]\n"
 	    "                              recent output of a unit, or of every unit\n"
 	    "                              in time order; -f: follow; -n: the last N\n"
@@ -652,6 +654,14 @@ ctl_build(struct ctl *c, struct ctl_frame *fr, int argc, char **argv)
 	argc--;
 	argv++;
 	c->cmd = cmd;
+	if (strcmp(cmd, "metrics") == 0) {
+		if (argc != 0)
+			return ctl_bad_usage("%s takes no arguments", cmd);
+		ctlproto_frame_adds(fr, cmd);
+		c->req = CTL_METRICS;
+		c->set = "metrics";
+		return 0;
+	}
 	if (strcmp(cmd, "list") == 0 || strcmp(cmd, "queues") == 0 ||
 	    strcmp(cmd, "reload") == 0 || strcmp(cmd, "shutdown") == 0) {
 		if (argc != 0)
@@ -747,6 +757,61 @@ ctl_build(struct ctl *c, struct ctl_frame *fr, int argc, char **argv)
 	return ctl_bad_usage("unknown command %s", cmd);
 }
 
+/*
+ * One request of ctl top (ctl-top.c) on a connection of its own: frame
+ * fr (released here) to the supervisor at sock, the reply into c (its
+ * records kept, never printed). Returns 0 on ok, 1 on err (c->error),
+ * -1 with *cause when the supervisor cannot be reached or broke off.
+ */
+int
+ctl_exchange(struct ctl *c, const char *sock, struct ctl_frame *fr,
+    char **cause)
+{
+	struct buf	req;
+	int		r;
+
+	buf_init(&req);
+	ctlproto_version_add(&req);
+	ctlproto_frame_finish(fr, &req);
+	if ((c->fd = ctl_connect(sock, cause)) == -1) {
+		buf_release(&req);
+		return -1;
+	}
+	if (write_all(c->fd, buf_ptr(&req), buf_used(&req)) == -1 &&
+	    errno != EPIPE && errno != ECONNRESET) {
+		*cause = xasprintf("writing to the supervisor: %s",
+		    strerror(errno));
+		r = -1;
+	} else if (ctl_version(c, cause) == -1)
+		r = -1;
+	else
+		r = ctl_reply(c, cause);
+	buf_release(&req);
+	close(c->fd);
+	c->fd = -1;
+	return r;
+}
+
+/* Forget the records and the answer of the last exchange. */
+void
+ctl_forget(struct ctl *c)
+{
+	size_t	i;
+
+	for (i = 0; i < c->nrecs; i++)
+		record_release(&c->recs[i]);
+	free(c->recs);
+	c->recs = NULL;
+	c->nrecs = 0;
+	record_release(&c->final);
+	memset(&c->final, 0, sizeof c->final);
+	free(c->error);
+	c->error = NULL;
+	c->errlen = 0;
+	buf_release(&c->in);
+	buf_init(&c->in);
+}
+
 int
 ctl_main(int argc, char **argv)
 {
@@ -787,6 +852,9 @@ ctl_main(int argc, char **argv)
 	argv += optind;
 	if (argc == 0)
 		return ctl_bad_usage("missing COMMAND%s", "");
+	/* top is a loop of requests with a screen: ctl-top.c. */
+	if (strcmp(argv[0], "top") == 0)
+		return ctl_top_main(sock, argc, argv);
 
 	ctlproto_frame_init(&fr);
 	if ((status = ctl_build(&c, &fr, argc, argv)) != 0) {

@@ -293,6 +293,7 @@ static const struct {
 	{ "logs-follow", "logs -f", CTL_FOLLOW, 1, 3 },
 	{ "reload", "reload", CTL_RELOAD, 0, 0 },
 	{ "shutdown", "shutdown", CTL_SHUTDOWN, 0, 0 },
+	{ "metrics", "metrics", CTL_METRICS, 0, 0 },
 };
 
 /* The words of a known command, for messages. */
@@ -420,6 +421,7 @@ ctlproto_request_parse(const struct ctl_msg *m, struct ctl_request *req,
 	case CTL_QUEUES:
 	case CTL_RELOAD:
 	case CTL_SHUTDOWN:
+	case CTL_METRICS:
 		return 0;
 	case CTL_STOP:
 	case CTL_RESTART:

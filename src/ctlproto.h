@@ -89,6 +89,7 @@ enum ctl_cmd {
 	CTL_FOLLOW,
 	CTL_RELOAD,
 	CTL_SHUTDOWN,
+	CTL_METRICS,
 };
 
 /* A checked request; every pointer borrows from its ctl_msg. */

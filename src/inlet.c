@@ -252,6 +252,26 @@ inlet_is_closed(const struct inlet *in)
 }
 
 /*
+ * Items taken from the queue that the reader has not read yet: counted
+ * as inlet_redeliver would put them back (the unwritten tail of the log
+ * and what FIONREAD says is in the pipe; one partly read counts). Read
+ * only, for ctl and metrics.
+ */
+size_t
+inlet_in_flight(const struct inlet *in)
+{
+	size_t	unread = in->unwritten, covered = 0, i, n = 0;
+	int	inpipe = 0, probe;
+
+	probe = in->fd != -1 ? in->fd : in->rfd;
+	if (probe != -1 && ioctl(probe, FIONREAD, &inpipe) == 0 && inpipe > 0)
+		unread += (size_t)inpipe;
+	for (i = in->ltail; i > in->lhead && covered < unread; i--, n++)
+		covered += in->lens[i - 1] + 1;
+	return n;
+}
+
+/*
  * Put back, at the head of the queue and in their order, the items whose
  * bytes the reader never took: the unwritten tail of the log plus what
  * FIONREAD says is still in the pipe. An item it had partly read goes

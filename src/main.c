@@ -27,8 +27,11 @@
 #include "guard.h"
 #include "log.h"
 #include "manifest.h"
+#include "metrics.h"
+#include "metrics-http.h"
 #include "proc.h"
 #include "reaper.h"
+#include "sampler.h"
 #include "supervisor.h"
 #include "xmalloc.h"
 
@@ -41,7 +44,8 @@ usage(FILE *fp)
 {
 	fprintf(fp,
 	    "usage: pytasking-run [-cv] [-s SOCKET] [--keep] [--timestamps]\n"
-	    "                     [--log-format text|json] MANIFEST\n"
+	    "                     [--log-format text|json] [--metrics [ADDR:]PORT]\n"
+	    "                     MANIFEST\n"
 	    "       pytasking-run ctl [-s SOCKET] [--json] COMMAND [ARG...]\n"
 	    "\n"
 	    "Run the processes and tasks of MANIFEST under one supervisor.\n"
@@ -54,6 +58,8 @@ usage(FILE *fp)
 	    "                  or told by ctl\n"
 	    "  --timestamps    put the time (UTC) in front of every line\n"
 	    "  --log-format FORMAT  text (default) or json: one JSON object a line\n"
+	    "  --metrics [ADDR:]PORT  serve Prometheus metrics at http://ADDR:PORT/metrics\n"
+	    "                  (default ADDR 127.0.0.1; overrides the manifest's metrics:)\n"
 	    "  -h, --help      show this help\n"
 	    "  -V, --version   show the version\n"
 	    "\n"
@@ -106,12 +112,30 @@ use_colour(int fd, enum log_format format)
 	return isatty(fd);
 }
 
+/* Say so when metrics would be served beyond this host. */
+static void
+warn_metrics_addr(const char *addr)
+{
+	const char	*errstr;
+	char		*host;
+	unsigned	 port;
+
+	if (addr == NULL ||
+	    metrics_parse_addr(addr, &host, &port, &errstr) == -1)
+		return;
+	if (!metrics_addr_is_loopback(host))
+		log_warnx("warning: metrics: %s is not a loopback address: "
+		    "whoever reaches it can read the metrics", addr);
+	free(host);
+}
+
 static int
-check_manifest(const struct manifest *m, int verbose)
+check_manifest(const struct manifest *m, int verbose, const char *metrics)
 {
 	char	summary[128];
 
 	manifest_summary(m, summary, sizeof summary);
+	warn_metrics_addr(metrics != NULL ? metrics : m->metrics);
 	if (verbose)
 		manifest_print(m, stdout);
 	else
@@ -172,11 +196,13 @@ check_privileges(const struct manifest *m)
 
 static int
 run(struct manifest *m, const char *path, const char *sock, int keep,
-    int verbose)
+    int verbose, const char *metrics)
 {
 	uv_loop_t		 loop;
 	struct supervisor	*sv;
 	struct control		*ctl;
+	struct sampler		*sampler = NULL;
+	struct metrics_http	*mh = NULL;
 	struct guard		*guard;
 	struct reaper		*reaper;
 	char			*cause = NULL;
@@ -207,6 +233,30 @@ run(struct manifest *m, const char *path, const char *sock, int keep,
 		guard_stop(guard);
 		return 2;
 	}
+	/* Rates and metrics: measured here, served by ctl and HTTP. */
+	if ((error = sampler_start(&loop, sv, &sampler)) != 0)
+		log_warnx("sampler: %s", uv_strerror(error));
+	control_set_sampler(ctl, sampler);
+	if (metrics == NULL)
+		metrics = m->metrics;
+	if (metrics != NULL && sampler != NULL) {
+		if (metrics_http_start(&loop, sampler, metrics, &mh,
+		    &cause) == -1) {
+			log_warnx("metrics: %s", cause);
+			free(cause);
+			control_free(ctl);
+			sampler_free(sampler);
+			supervisor_free(sv);
+			reaper_free(reaper);
+			(void)uv_run(&loop, UV_RUN_DEFAULT);
+			(void)uv_loop_close(&loop);
+			guard_stop(guard);
+			return 2;
+		}
+		warn_metrics_addr(metrics);
+		log_info("metrics: serving GET /metrics on port %u",
+		    metrics_http_port(mh));
+	}
 	supervisor_set_socket(sv, control_path(ctl));
 	supervisor_set_keep(sv, keep);
 	supervisor_set_loader(sv, reload_manifest, (void *)path);
@@ -225,7 +275,9 @@ run(struct manifest *m, const char *path, const char *sock, int keep,
 	status = supervisor_exit_status(sv);
 	if (verbose)
 		supervisor_report(sv);
+	metrics_http_free(mh);
 	control_free(ctl);
+	sampler_free(sampler);
 	supervisor_free(sv);
 	reaper_free(reaper);
 	(void)uv_run(&loop, UV_RUN_DEFAULT);
@@ -248,13 +300,16 @@ main(int argc, char **argv)
 		{ "keep", no_argument, NULL, 'K' },
 		{ "timestamps", no_argument, NULL, 'T' },
 		{ "log-format", required_argument, NULL, 'L' },
+		{ "metrics", required_argument, NULL, 'M' },
 		{ NULL, 0, NULL, 0 },
 	};
 	enum log_format	 format = LOG_FORMAT_TEXT;
 	int		 timestamps = 0;
 	struct manifest	*m;
 	struct diag	 d;
-	const char	*sock = NULL;
+	const char	*sock = NULL, *metrics = NULL, *errstr;
+	char		*host;
+	unsigned	 port;
 	int		 ch, check = 0, verbose = 0, keep = 0, status;
 
 	/* "pytasking-run ctl ..." is the client, with options of its own. */
@@ -283,6 +338,16 @@ main(int argc, char **argv)
 			break;
 		case 'T':
 			timestamps = 1;
+			break;
+		case 'M':
+			if (metrics_parse_addr(optarg, &host, &port,
+			    &errstr) == -1) {
+				fprintf(stderr, "pytasking-run: --metrics: %s: "
+				    "%s\n", optarg, errstr);
+				return 2;
+			}
+			free(host);
+			metrics = optarg;
 			break;
 		case 'L':
 			if (strcmp(optarg, "json") == 0)
@@ -337,11 +402,11 @@ main(int argc, char **argv)
 	if (m == NULL)
 		return 2;
 	if (check)
-		status = check_manifest(m, verbose);
+		status = check_manifest(m, verbose, metrics);
 	else if (check_privileges(m) == -1)
 		status = 2;
 	else
-		status = run(m, argv[0], sock, keep, verbose);
+		status = run(m, argv[0], sock, keep, verbose, metrics);
 	manifest_free(m);
 	return status;
 }

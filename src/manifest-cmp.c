@@ -144,6 +144,30 @@ manifest_env_equal(const struct env_var *a, const struct env_var *b, size_t n)
 	return 1;
 }
 
+/* The same exit statuses count as success (none given: only 0). */
+static int
+manifest_codes_equal(const struct proc_spec *a, const struct proc_spec *b)
+{
+	static const int	 zero = 0;
+	const int		*ca = a->success_codes, *cb = b->success_codes;
+	size_t			 na = a->nsuccess, nb = b->nsuccess, i;
+
+	if (ca == NULL) {
+		ca = &zero;
+		na = 1;
+	}
+	if (cb == NULL) {
+		cb = &zero;
+		nb = 1;
+	}
+	if (na != nb)
+		return 0;
+	for (i = 0; i < na; i++)
+		if (ca[i] != cb[i])
+			return 0;
+	return 1;
+}
+
 /* Is process a specified exactly as b? */
 int
 manifest_proc_equal(const struct proc_spec *a, const struct proc_spec *b)
@@ -162,7 +186,7 @@ manifest_proc_equal(const struct proc_spec *a, const struct proc_spec *b)
 	    !manifest_output_equal(&a->err, &b->err) ||
 	    !manifest_str_equal(a->stdin_queue, b->stdin_queue) ||
 	    a->replicas != b->replicas || a->replicas_set != b->replicas_set ||
-	    a->nsuccess != b->nsuccess || a->min_uptime_ms != b->min_uptime_ms ||
+	    a->min_uptime_ms != b->min_uptime_ms ||
 	    !manifest_deps_equal(a->deps, a->ndeps, b->deps, b->ndeps) ||
 	    !manifest_ready_equal(&a->ready, &b->ready) ||
 	    a->umask != b->umask || !manifest_str_equal(a->user, b->user) ||
@@ -171,9 +195,8 @@ manifest_proc_equal(const struct proc_spec *a, const struct proc_spec *b)
 		return 0;
 	if (!manifest_env_equal(a->env, b->env, a->nenv))
 		return 0;
-	for (i = 0; i < a->nsuccess; i++)
-		if (a->success_codes[i] != b->success_codes[i])
-			return 0;
+	if (!manifest_codes_equal(a, b))
+		return 0;
 	for (i = 0; i < LIMIT_COUNT; i++)
 		if (a->limits[i].set != b->limits[i].set ||
 		    (a->limits[i].set &&

@@ -323,6 +323,7 @@ manifest_pack(struct manifest *m)
 	c = PACK_ARRAY(&p, m, 1, struct manifest);
 	c->arena = p.a;
 	c->file = pack_str(&p, m->file);
+	c->metrics = m->metrics != NULL ? pack_str(&p, m->metrics) : NULL;
 	c->procs = PACK_ARRAY(&p, m->procs, m->nprocs, struct proc_spec);
 	for (i = 0; i < m->nprocs; i++)
 		pack_proc(&p, &c->procs[i], &m->procs[i]);

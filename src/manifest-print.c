@@ -340,13 +340,18 @@ manifest_print_proc(FILE *fp, const struct proc_spec *p)
 	else
 		fputs("null", fp);
 	fputc('\n', fp);
-	fprintf(fp, "    replicas: %u\n", p->replicas);
-	fputs("    success_codes: [", fp);
-	if (p->success_codes == NULL)
-		fputc('0', fp);
-	for (i = 0; i < p->nsuccess; i++)
-		fprintf(fp, "%s%d", i > 0 ? ", " : "", p->success_codes[i]);
-	fputs("]\n    min_uptime: ", fp);
+	/* Given or not changes the names (NAME.1 or NAME): keep it so. */
+	if (p->replicas_set)
+		fprintf(fp, "    replicas: %u\n", p->replicas);
+	if (p->success_codes != NULL) {
+		fputs("    success_codes: [", fp);
+		for (i = 0; i < p->nsuccess; i++)
+			fprintf(fp, "%s%d", i > 0 ? ", " : "",
+			    p->success_codes[i]);
+		fputs("]\n", fp);
+	} else
+		fputs("    success_codes: [0]\n", fp);
+	fputs("    min_uptime: ", fp);
 	manifest_print_duration(fp, p->min_uptime_ms);
 	fputc('\n', fp);
 	manifest_print_deps(fp, p->deps, p->ndeps);
@@ -428,6 +433,8 @@ manifest_print(const struct manifest *m, FILE *fp)
 	fputs("drain_timeout: ", fp);
 	manifest_print_duration(fp, m->drain_timeout_ms);
 	fputc('\n', fp);
+	if (m->metrics != NULL)
+		fprintf(fp, "metrics: \"%s\"\n", m->metrics);
 	fputs(m->nqueues == 0 ? "queues: {}\n" : "queues:\n", fp);
 	for (i = 0; i < m->nqueues; i++)
 		manifest_print_queue(fp, &m->queues[i]);

@@ -28,6 +28,7 @@
 #include "manifest.h"
 #include "manifest-yaml.h"
 #include "manifest-yaml-int.h"
+#include "metrics.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -385,14 +386,35 @@ yload_section(struct yload *y, struct ynode *n, enum ysection which)
 }
 
 static const char *const yload_top_keys[] = {
-	"version", "drain_timeout", "queues", "processes", "tasks", "env_file",
-	"log_buffer", NULL
+	"version", "drain_timeout", "queues", "processes", "tasks", "metrics",
+	"env_file", "log_buffer", NULL
 };
 
 enum {
 	TOP_VERSION, TOP_DRAIN_TIMEOUT, TOP_QUEUES, TOP_PROCESSES, TOP_TASKS,
-	TOP_ENV_FILE, TOP_LOG_BUFFER,
+	TOP_METRICS, TOP_ENV_FILE, TOP_LOG_BUFFER,
 };
+
+/* metrics: "HOST:PORT", checked here so that -c sees a bad one. */
+static void
+yload_metrics(struct yload *y, struct ynode *v)
+{
+	const char	*errstr;
+	char		*text, *host;
+	unsigned	 port;
+
+	if (yload_string(y, v, "metrics", &text) == -1)
+		return;
+	if (metrics_parse_addr(text, &host, &port, &errstr) == -1) {
+		yload_expected(y, v, "metrics", text, "ADDRESS:PORT, as "
+		    "\"127.0.0.1:9464\" or \"[::1]:9464\"", errstr);
+		free(text);
+		return;
+	}
+	free(host);
+	free(y->m->metrics);
+	y->m->metrics = text;
+}
 
 /* The top-level mapping. */
 static void
@@ -456,6 +478,9 @@ yload_root(struct yload *y)
 			break;
 		case TOP_TASKS:
 			yload_section(y, v, SECTION_TASKS);
+			break;
+		case TOP_METRICS:
+			yload_metrics(y, yload_visit(y, v));
 			break;
 		default:
 			break;

@@ -157,6 +157,7 @@ manifest_free(struct manifest *m)
 		free(m->queues[i].group);
 	}
 	free(m->queues);
+	free(m->metrics);
 	free(m->file);
 	free(m);
 }

@@ -231,6 +231,7 @@ struct manifest {
 	char			*file;
 	int			 version;
 	uint64_t		 drain_timeout_ms;
+	char			*metrics;	/* "HOST:PORT" to serve; or NULL */
 	struct proc_spec	*procs;
 	size_t			 nprocs;
 	struct task_spec	*tasks;

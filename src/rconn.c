@@ -296,6 +296,7 @@ rconn_lost(struct rconn *c, const char *what, const char *why)
 {
 	c->ac = NULL;
 	c->up = 0;
+	c->client_id = 0;
 	c->gen++;
 	c->inflight = 0;
 	if (c->closing)
@@ -367,6 +368,18 @@ rconn_hs_cb(void *arg, struct rconn_cmd *cmd, redisReply *r)
 	rconn_drop(c, "refused", r->str);
 }
 
+/* The id of the connection in the server, for CLIENT UNBLOCK. */
+static void
+rconn_id_cb(void *arg, struct rconn_cmd *cmd, redisReply *r)
+{
+	struct rconn	*c = cmd->c;
+
+	if (r == NULL || cmd->gen != c->gen)
+		return;
+	if (r->type == REDIS_REPLY_INTEGER)
+		c->client_id = r->integer;
+}
+
 /* The PING that ends the handshake: the connection is ready. */
 static void
 rconn_ready_cb(void *arg, struct rconn_cmd *cmd, redisReply *r)
@@ -386,9 +399,10 @@ rconn_ready_cb(void *arg, struct rconn_cmd *cmd, redisReply *r)
 }
 
 /*
- * Open c: hiredis queues AUTH, SELECT and the group's creation (harmless
- * when it exists, needed again after a restart that lost the data) until
- * the socket is connected, and the final PING says it is usable.
+ * Open c: hiredis queues AUTH, SELECT, the group's creation (harmless
+ * when it exists, needed again after a restart that lost the data) and
+ * CLIENT ID until the socket is connected, and the final PING says it is
+ * usable.
  */
 void
 rconn_connect(struct rconn *c)
@@ -448,6 +462,11 @@ rconn_connect(struct rconn *c)
 		(void)rconn_send(c, rconn_hs_cb, c, &a);
 		rconn_argv_release(&a);
 	}
+	rconn_argv_init(&a);
+	rconn_argv_adds(&a, "CLIENT");
+	rconn_argv_adds(&a, "ID");
+	(void)rconn_send(c, rconn_id_cb, c, &a);
+	rconn_argv_release(&a);
 	rconn_argv_init(&a);
 	rconn_argv_adds(&a, "PING");
 	(void)rconn_send(c, rconn_ready_cb, c, &a);

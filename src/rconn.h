@@ -59,6 +59,7 @@ struct rconn {
 	redisAsyncContext	*ac;		/* NULL: not connected */
 	unsigned		 gen;		/* bumped when ac goes */
 	int			 up;		/* handshake done */
+	long long		 client_id;	/* CLIENT ID, or 0 */
 	int			 opened;	/* ever asked to connect */
 	int			 closing;
 	unsigned		 attempts;

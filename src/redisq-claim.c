@@ -24,22 +24,41 @@
 #include "xmalloc.h"
 
 /*
- * RETURN: items given back go to the end of the stream for anyone. An
- * entry still pending with the group is moved (acknowledged, deleted,
- * added again); one that is no longer pending was taken over and done by
- * another consumer, and is dropped here. An item without id was already
- * acknowledged (it came back from a dead consumer's pipe): added.
+ * RETURN: items given back go to the end of the stream for anyone.
+ * ARGV: the group, then for each item its entry's id (empty when it has
+ * none: it came back from a dead consumer's pipe, acknowledged already),
+ * what to do with the entry, and the item. An item is added only if its
+ * entry is still pending with the group: one that is not was taken over
+ * and done by another consumer. The entry is acknowledged and deleted
+ * (a count of N items) with its last item in hand here, or with no item
+ * (-N) when its last item was done after others were given back.
  */
 static const char rq_lua_return[] =
-"for i = 2, #ARGV, 2 do\n"
-"  local add = true\n"
-"  if ARGV[i] ~= '' then\n"
-"    add = redis.call('XACK', KEYS[1], ARGV[1], ARGV[i]) == 1\n"
-"    redis.call('XDEL', KEYS[1], ARGV[i])\n"
+"local extra = tonumber(redis.call('GET', KEYS[2]) or '0') or 0\n"
+"local live = {}\n"
+"for i = 2, #ARGV, 3 do\n"
+"  local id, rel, add = ARGV[i], tonumber(ARGV[i + 1]), true\n"
+"  if id ~= '' then\n"
+"    if live[id] == nil then\n"
+"      live[id] = #redis.call('XPENDING', KEYS[1], ARGV[1], id, id, 1) > 0\n"
+"    end\n"
+"    add = live[id]\n"
+"    if rel ~= 0 then\n"
+"      redis.call('XACK', KEYS[1], ARGV[1], id)\n"
+"      if redis.call('XDEL', KEYS[1], id) == 1 then\n"
+"        extra = extra - math.abs(rel) + 1\n"
+"      end\n"
+"    end\n"
 "  end\n"
-"  if add then redis.call('XADD', KEYS[1], '*', 'item', ARGV[i + 1]) end\n"
+"  if add and rel >= 0 then\n"
+"    redis.call('XADD', KEYS[1], '*', 'item', ARGV[i + 2])\n"
+"  end\n"
 "end\n"
-"return redis.call('XLEN', KEYS[1])\n";
+"local len = redis.call('XLEN', KEYS[1])\n"
+"if len == 0 or extra < 0 then extra = 0 end\n"
+"if extra > 0 then redis.call('SET', KEYS[2], extra)\n"
+"else redis.call('DEL', KEYS[2]) end\n"
+"return len + extra\n";
 
 /* ------------------------------------------------------------ claiming */
 
@@ -112,8 +131,8 @@ rq_claim(struct redisq *rq)
 	rconn_argv_addu(&a, rq->claim_after);
 	rconn_argv_adds(&a, rq->claim_cursor);
 	rconn_argv_adds(&a, "COUNT");
-	rconn_argv_addu(&a, rq->window - depth < RQ_CLAIM_COUNT ?
-	    rq->window - depth : RQ_CLAIM_COUNT);
+	rconn_argv_addu(&a, rq_fetch_count(rq, depth) < RQ_CLAIM_COUNT ?
+	    rq_fetch_count(rq, depth) : RQ_CLAIM_COUNT);
 	if (rconn_send(&rq->cmd, rq_claim_cb, rq, &a) != NULL) {
 		rq->claim_busy = 1;
 		rq->claimed_at = now;
@@ -126,51 +145,60 @@ rq_nop_cb(void *arg, struct rconn_cmd *cmd, redisReply *r)
 {
 }
 
-/* Add the ids of fifo (those that have one) to a refresh command. */
-static void
-rq_refresh_add(struct rstream_fifo *f, char (**txt)[RSTREAM_ID_MAX],
-    size_t *ntxt, size_t *cap)
-{
-	struct rstream_ent	*e;
-	size_t			 i;
+/* Ids to renew, as text. */
+struct rq_ids {
+	char	(*txt)[RSTREAM_ID_MAX];
+	size_t	  n;
+	size_t	  cap;
+};
 
-	for (i = 0; i < rstream_fifo_len(f); i++) {
-		e = rstream_fifo_at(f, i);
-		if (rstream_id_is_none(&e->id))
-			continue;
-		if (*ntxt == *cap) {
-			*cap = *cap ? *cap * 2 : 256;
-			*txt = xreallocarray(*txt, *cap, sizeof **txt);
-		}
-		rstream_id_format(&e->id, (*txt)[*ntxt], sizeof (*txt)[0]);
-		(*ntxt)++;
+static void
+rq_ids_add(void *arg, const struct rstream_id *id)
+{
+	struct rq_ids	*v = arg;
+
+	if (rstream_id_is_none(id))
+		return;
+	if (v->n == v->cap) {
+		v->cap = v->cap ? v->cap * 2 : 256;
+		v->txt = xreallocarray(v->txt, v->cap, sizeof *v->txt);
 	}
+	rstream_id_format(id, v->txt[v->n], sizeof v->txt[0]);
+	v->n++;
+}
+
+/* Add the ids of fifo (those that have one). */
+static void
+rq_ids_add_fifo(struct rq_ids *v, struct rstream_fifo *f)
+{
+	size_t	i;
+
+	for (i = 0; i < rstream_fifo_len(f); i++)
+		rq_ids_add(v, &rstream_fifo_at(f, i)->id);
 }
 
 /*
- * Items in hand here (fetched, being written, to acknowledge) stay ours:
- * claiming them to ourselves every claim_after/3 resets their idle time,
- * so that only a dead supervisor's items are ever taken over.
+ * Entries in hand here (fetched, being written, to acknowledge, to give
+ * back) stay ours: claiming them to ourselves every claim_after/3 resets
+ * their idle time, so that only a dead supervisor's items are ever taken
+ * over.
  */
 void
 rq_refresh(struct redisq *rq)
 {
-	struct redisq_taker	 *t;
-	struct rconn_argv		  a;
-	char			(*txt)[RSTREAM_ID_MAX] = NULL;
-	size_t			  ntxt = 0, cap = 0, i, j, n;
-	uint64_t		  now = rq_now(rq);
+	struct rconn_argv	 a;
+	struct rq_ids		 v = { NULL, 0, 0 };
+	size_t			 i, j, n;
+	uint64_t		 now = rq_now(rq);
 
 	if (now - rq->refreshed_at < rq->claim_after / 3)
 		return;
 	rq->refreshed_at = now;
-	rq_refresh_add(&rq->inbox_ids, &txt, &ntxt, &cap);
-	rq_refresh_add(&rq->acks, &txt, &ntxt, &cap);
-	rq_refresh_add(&rq->ret_ids, &txt, &ntxt, &cap);
-	TAILQ_FOREACH(t, &rq->takers, entry)
-		rq_refresh_add(&t->ids, &txt, &ntxt, &cap);
-	for (i = 0; i < ntxt; i += n) {
-		n = ntxt - i < RQ_ACK_BATCH ? ntxt - i : RQ_ACK_BATCH;
+	rstream_refs_each(&rq->refs, rq_ids_add, &v);
+	rq_ids_add_fifo(&v, &rq->acks);
+	rq_ids_add_fifo(&v, &rq->ret_ids);
+	for (i = 0; i < v.n; i += n) {
+		n = v.n - i < RQ_ACK_BATCH ? v.n - i : RQ_ACK_BATCH;
 		rconn_argv_init(&a);
 		rconn_argv_adds(&a, "XCLAIM");
 		rconn_argv_adds(&a, rq->stream);
@@ -178,15 +206,46 @@ rq_refresh(struct redisq *rq)
 		rconn_argv_adds(&a, rq->consumer);
 		rconn_argv_adds(&a, "0");
 		for (j = 0; j < n; j++)
-			rconn_argv_adds(&a, txt[i + j]);
+			rconn_argv_adds(&a, v.txt[i + j]);
 		rconn_argv_adds(&a, "JUSTID");
 		(void)rconn_send(&rq->cmd, rq_nop_cb, rq, &a);
 		rconn_argv_release(&a);
 	}
-	free(txt);
+	free(v.txt);
 }
 
 /* --------------------------------------------------------- giving back */
+
+/*
+ * An item of entry id (or none) leaves our hands to be given back: with
+ * the last item of its entry in hand, the entry is acknowledged with it.
+ */
+void
+rq_ret_item(struct redisq *rq, const struct rstream_id *id, const void *p,
+    size_t len)
+{
+	struct rstream_ref	 ref, *r;
+	size_t			 what = 0;
+
+	rec_add(&rq->ret, p, len);
+	if (!rstream_id_is_none(id)) {
+		switch (rstream_refs_drop(&rq->refs, id, 0, &ref)) {
+		case RSTREAM_REF_HELD:
+			if ((r = rstream_refs_find(&rq->refs, id)) != NULL)
+				r->returning = 1;
+			break;
+		case RSTREAM_REF_DONE:
+			what = RQ_RET_RELEASE(ref.total);
+			break;
+		case RSTREAM_REF_LEAVE:
+			break;
+		case RSTREAM_REF_UNKNOWN:
+			what = RQ_RET_RELEASE(1);
+			break;
+		}
+	}
+	rstream_fifo_push(&rq->ret_ids, id, what);
+}
 
 /* Move the inbox, in order, to the records to give back. */
 size_t
@@ -199,14 +258,14 @@ rq_return_inbox(struct redisq *rq)
 	if (rq->inbox == NULL)
 		return 0;
 	while (queue_peek(rq->inbox, 0, &p, &len) == 0) {
-		rec_add(&rq->ret, p, len);
 		if (rstream_fifo_pop(&rq->inbox_ids, &e) == -1)
 			fatalx("queue %s: inbox out of step", rq->name);
-		rstream_fifo_push(&rq->ret_ids, &e.id, 0);
+		rq_ret_item(rq, &e.id, p, len);
 		queue_pop(rq->inbox, 0);
 		rq->returned++;
 		n++;
 	}
+	rq->inbox_bytes = 0;
 	return n;
 }
 
@@ -235,9 +294,9 @@ rq_ret_cb(void *arg, struct rconn_cmd *cmd, redisReply *r)
 void
 rq_send_returns(struct redisq *rq)
 {
-	struct rconn_argv		  a;
-	struct rconn_cmd		 *cmd;
-	char			(*txt)[RSTREAM_ID_MAX];
+	struct rconn_argv	  a;
+	struct rconn_cmd	 *cmd;
+	char			(*txt)[RSTREAM_ID_MAX], (*rel)[24];
 	struct rstream_ent	 *e;
 	const char		 *p;
 	size_t			  len, n = 0, bytes = 0, sz, total;
@@ -247,8 +306,10 @@ rq_send_returns(struct redisq *rq)
 	if (total > RQ_BATCH_ITEMS)
 		total = RQ_BATCH_ITEMS;
 	txt = xreallocarray(NULL, total, sizeof *txt);
-	rconn_argv_eval(&a, rq_lua_return, 1);
+	rel = xreallocarray(NULL, total, sizeof *rel);
+	rconn_argv_eval(&a, rq_lua_return, 2);
 	rconn_argv_adds(&a, rq->stream);
+	rconn_argv_adds(&a, rq->extra);
 	rconn_argv_adds(&a, rq->group);
 	while (n < total) {
 		sz = rec_at(&rq->ret, bytes, &p, &len);
@@ -258,7 +319,12 @@ rq_send_returns(struct redisq *rq)
 		txt[n][0] = '\0';
 		if (!rstream_id_is_none(&e->id))
 			rstream_id_format(&e->id, txt[n], sizeof txt[n]);
+		if (e->left % 2 == 1)
+			snprintf(rel[n], sizeof rel[n], "-%zu", e->left / 2);
+		else
+			snprintf(rel[n], sizeof rel[n], "%zu", e->left / 2);
 		rconn_argv_adds(&a, txt[n]);
+		rconn_argv_adds(&a, rel[n]);
 		rconn_argv_add(&a, p, len);
 		bytes += sz;
 		n++;
@@ -266,6 +332,7 @@ rq_send_returns(struct redisq *rq)
 	cmd = rconn_send(&rq->cmd, rq_ret_cb, rq, &a);
 	rconn_argv_release(&a);
 	free(txt);
+	free(rel);
 	if (cmd == NULL)
 		return;
 	cmd->n = n;

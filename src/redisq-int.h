@@ -20,26 +20,58 @@
 #include "redisq.h"
 #include "rstream.h"
 
-/* Items fetched ahead for local consumers, at most (and capacity). */
-#define RQ_WINDOW		1024
-/* Items and bytes in one XADD batch, and batches in flight. */
-#define RQ_BATCH_ITEMS		512
+/*
+ * Items fetched ahead for local consumers, at most (and capacity), and
+ * their bytes: a fetch asks for as many entries as its estimate of
+ * their size leaves room for, so one entry may pass the byte bound.
+ */
+#define RQ_WINDOW		8192
+#define RQ_WINDOW_BYTES		(4 * 1024 * 1024)
+/*
+ * Items and bytes in one stream entry (and capacity): the unit of
+ * delivery, of acknowledgement and of redelivery. An item larger than
+ * RQ_ENTRY_BYTES goes alone.
+ */
+#define RQ_ENTRY_ITEMS		256
+#define RQ_ENTRY_BYTES		(64 * 1024)
+/* Items and bytes in one PUSH, and PUSHes in flight. */
+#define RQ_BATCH_ITEMS		4096
 #define RQ_BATCH_BYTES		(1024 * 1024)
 #define RQ_INFLIGHT		4
-/* Items queued here for the stream before producers pause. */
-#define RQ_OUTBOX_MAX		4096
-/* Entries one XAUTOCLAIM takes (it looks at ten times as many). */
+/* Items, and bytes, queued here for the stream before producers pause. */
+#define RQ_OUTBOX_MAX		16384
+#define RQ_OUTBOX_BYTES		(8 * 1024 * 1024)
+/* Looking again at what readers read, while they hold unread items. */
+#define RQ_READ_CHECK_MIN_MS	1
+#define RQ_READ_CHECK_MAX_MS	64
+/* Entries one XAUTOCLAIM takes, at most (it looks at ten times as many). */
 #define RQ_CLAIM_COUNT		100
-/* Ids in one acknowledgement or refresh. */
+/* Entries in one acknowledgement or refresh. */
 #define RQ_ACK_BATCH		1000
 /* How long one XREADGROUP blocks in the server (end-of-stream latency). */
 #define RQ_BLOCK_MS		500
 /* The polling of a full stream's length. */
-#define RQ_POLL_MIN_MS		10
-#define RQ_POLL_MAX_MS		160
+/*
+ * The stream emptied while producers elsewhere were live: look for the
+ * end again after this, doubling up to RQ_BLOCK_MS, since nothing wakes
+ * a read when a producer elsewhere says it ended.
+ */
+#define RQ_ENDCHK_MIN_MS	10
+#define RQ_POLL_MIN_MS		1
+#define RQ_POLL_MAX_MS		100
 /* A connection with a command unanswered this long is dropped. */
 #define RQ_WATCHDOG_MS		10000
 #define RQ_HOST_MAX		256
+
+/*
+ * What an item given back asks of the RETURN script, in the left field
+ * of ret_ids: 0, add it; RQ_RET_RELEASE(n), add it and acknowledge its
+ * entry of n items, the last in hand; RQ_RET_ONLY(n), no item, only
+ * acknowledge the entry (its last item was done after others of it were
+ * given back, and must not be acknowledged before they are added).
+ */
+#define RQ_RET_RELEASE(n)	((size_t)(n) * 2)
+#define RQ_RET_ONLY(n)		((size_t)(n) * 2 + 1)
 
 enum rq_reg {
 	RQ_REG_NONE,		/* the registry never heard of us */
@@ -68,6 +100,7 @@ struct redisq {
 	char			*stream;
 	char			*group;
 	char			*registry;
+	char			*extra;		/* items beyond one an entry */
 	char			*consumer;
 	char			*producer;
 	size_t			 capacity;
@@ -78,6 +111,9 @@ struct redisq {
 
 	struct queue		*inbox;		/* NULL once freed */
 	struct rstream_fifo	 inbox_ids;	/* parallel to inbox items */
+	size_t			 inbox_bytes;	/* about: left of inbox_ids */
+	size_t			 ent_items;	/* per entry fetched, lately */
+	size_t			 ent_bytes;
 	TAILQ_HEAD(, redisq_taker) takers;
 	struct redisq_cbs	 cbs;
 	void			*arg;
@@ -85,17 +121,31 @@ struct redisq {
 	struct rconn		 cmd;
 	struct rconn		 rd;
 
-	/* Outbox: [u32 length][bytes] records not yet added by the server. */
+	/*
+	 * Outbox: items not yet added by the server, as netstrings. The
+	 * head ones are closed into entries (ents: id.ms items, left
+	 * bytes), never regrouped, so that a PUSH sent again adds the same
+	 * entries; the rest are open, closed when a PUSH can leave.
+	 */
 	struct buf		 ob;
 	size_t			 ob_n;
 	size_t			 ob_limit;
-	size_t			 sent_n;	/* head records in flight */
+	struct rstream_fifo	 ents;
+	size_t			 closed_n;	/* items in ents */
+	size_t			 closed_bytes;
+	size_t			 entry_max;	/* items in one entry */
+	size_t			 sent_ents;	/* head entries in flight */
+	size_t			 sent_n;	/* their items */
 	size_t			 sent_bytes;
-	size_t			 batches;	/* XADD batches in flight */
-	uint64_t		 base_seq;	/* number of the head record */
-	uint64_t		 xlen;		/* last known stream length */
+	size_t			 batches;	/* PUSHes in flight */
+	uint64_t		 base_seq;	/* number of the head item */
+	uint64_t		 xlen;		/* last known items in the stream */
 
-	/* Acknowledgements to send, and ids to give back. */
+	/*
+	 * Entries in hand, and those done: acks and acking hold entry ids
+	 * with their count of items (left), to send and sent.
+	 */
+	struct rstream_refs	 refs;
 	struct rstream_fifo	 acks;
 	struct rstream_fifo	 acking;	/* sent, in order, unanswered */
 	struct buf		 ret;		/* records like the outbox */
@@ -113,11 +163,15 @@ struct redisq {
 	int			 want;		/* a reader waits */
 	int			 popped;	/* items taken since last fetch */
 	int			 rd_busy;
+	int			 unblock_busy;
 	int			 recovering;	/* reading our own pending ids */
 	char			 rec_id[RSTREAM_ID_MAX];
 	int			 claim_busy;
 	char			 claim_cursor[RSTREAM_ID_MAX];
 	int			 status_busy;
+	int			 status_again;
+	uv_timer_t		 endchk;	/* the end looked for again */
+	uint64_t		 endchk_ms;
 	int			 xlen_busy;
 	int			 need_group;
 	int			 group_busy;
@@ -131,6 +185,8 @@ struct redisq {
 	uv_timer_t		 poll;
 	uint64_t		 poll_ms;
 
+	uv_timer_t		 rdchk;		/* what readers read */
+	uint64_t		 rdchk_ms;
 	uv_timer_t		 tick;
 	uv_timer_t		 keep;		/* referenced while work is due */
 	uv_prepare_t		 prep;
@@ -172,14 +228,21 @@ void		 rq_send_reg(struct redisq *);
 /* redisq-consume.c: reading, acknowledging, the group, the takers. */
 void		 rq_send_acks(struct redisq *);
 size_t		 rq_take_entries(struct redisq *, redisReply *, int, size_t *);
+size_t		 rq_fetch_count(const struct redisq *, size_t);
 void		 rq_fetch(struct redisq *);
 void		 rq_send_group(struct redisq *);
-void		 rq_taker_check(struct redisq_taker *);
+void		 rq_check_end(struct redisq *);
+void		 rq_unblock(struct redisq *);
+int		 rq_taker_check(struct redisq_taker *);
+void		 rq_item_done(struct redisq *, const struct rstream_id *);
+void		 rq_read_check(struct redisq *);
 
 /* redisq-claim.c: claiming, refreshing and giving items back. */
 void		 rq_claim(struct redisq *);
 void		 rq_refresh(struct redisq *);
 size_t		 rq_return_inbox(struct redisq *);
+void		 rq_ret_item(struct redisq *, const struct rstream_id *,
+		    const void *, size_t);
 void		 rq_send_returns(struct redisq *);
 void		 rq_idle_return(struct redisq *);
 

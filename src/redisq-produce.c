@@ -1,7 +1,8 @@
 /*
  * The producing side of a Redis queue: items pushed here wait in an
- * outbox and go to the stream in batches (the PUSH script, which adds
- * each item once however often a batch is sent again), under the
+ * outbox, packed several to a stream entry, and go to the stream in
+ * batches of entries (the PUSH script, which adds each entry once
+ * however often a batch is sent again), under the
  * queue's capacity and overflow policy; the stream's length is polled
  * while it is full; and the registry of producers says who is live.
  */
@@ -14,17 +15,27 @@
 
 #include <uv.h>
 
+#include <stdio.h>
+#include <stdlib.h>
+
 #include "buf.h"
+#include "log.h"
 #include "manifest.h"
 #include "redisq.h"
 #include "redisq-int.h"
+#include "rstream.h"
+#include "xmalloc.h"
 
 /*
- * The scripts run atomically in the server. PUSH adds a batch of items
- * numbered from ARGV[2] by this producer, skipping any number the
- * registry says was added already, so a batch sent again after a lost
- * connection never adds an item twice; it applies the overflow policy
- * and returns the stream's length and the items dropped.
+ * The scripts run atomically in the server. PUSH adds a batch of
+ * entries, each of ARGV[i] items packed as netstrings in ARGV[i + 1] (an
+ * entry of one item is added as a plain "item" field), the items
+ * numbered from ARGV[2] by this producer; an entry whose items the
+ * registry says were added already is skipped, so a batch sent again
+ * after a lost connection never adds an item twice. KEYS[3] counts the
+ * items beyond the first of each entry, so that the stream's length plus
+ * it is the number of items, which capacity bounds. PUSH applies the
+ * overflow policy and returns the items in the stream and those dropped.
  */
 static const char rq_lua_push[] =
 "local t = redis.call('TIME')\n"
@@ -37,29 +48,62 @@ static const char rq_lua_push[] =
 "end\n"
 "local first, cap, policy = tonumber(ARGV[2]), tonumber(ARGV[4]), ARGV[5]\n"
 "local len = redis.call('XLEN', KEYS[1])\n"
-"local dropped, seq = 0, last\n"
-"for i = 7, #ARGV do\n"
-"  local s = first + i - 7\n"
-"  if s > last then\n"
-"    if policy == 'drop-newest' and len >= cap then\n"
-"      dropped = dropped + 1\n"
-"    elseif policy == 'drop-oldest' and len >= cap then\n"
-"      redis.call('XADD', KEYS[1], 'MAXLEN', cap, '*', 'item', ARGV[i])\n"
-"      dropped = dropped + len + 1 - cap\n"
-"      len = cap\n"
-"    else\n"
-"      redis.call('XADD', KEYS[1], '*', 'item', ARGV[i])\n"
-"      len = len + 1\n"
-"    end\n"
-"    seq = s\n"
+"local extra = 0\n"
+"if len > 0 then extra = tonumber(redis.call('GET', KEYS[3]) or '0') or 0 end\n"
+"local dropped, seq, s = 0, last, first\n"
+"local function cut(blob, k)\n"
+"  local off = 1\n"
+"  for _ = 1, k do\n"
+"    local c = string.find(blob, ':', off, true)\n"
+"    off = c + tonumber(string.sub(blob, off, c - 1)) + 2\n"
 "  end\n"
+"  return string.sub(blob, 1, off - 1)\n"
 "end\n"
+"local function add(n, blob)\n"
+"  if n == 1 then\n"
+"    local c = string.find(blob, ':', 1, true)\n"
+"    redis.call('XADD', KEYS[1], '*', 'item', string.sub(blob, c + 1, -2))\n"
+"  else\n"
+"    redis.call('XADD', KEYS[1], '*', 'n', n, 'items', blob)\n"
+"  end\n"
+"  len = len + 1\n"
+"  extra = extra + n - 1\n"
+"end\n"
+"for i = 7, #ARGV, 2 do\n"
+"  local n, blob = tonumber(ARGV[i]), ARGV[i + 1]\n"
+"  if s + n - 1 > last then\n"
+"    local k = n\n"
+"    if policy == 'drop-newest' and len + extra + n > cap then\n"
+"      k = math.max(cap - len - extra, 0)\n"
+"      dropped = dropped + n - k\n"
+"      if k > 0 then blob = cut(blob, k) end\n"
+"    end\n"
+"    if k > 0 then add(k, blob) end\n"
+"    while policy == 'drop-oldest' and len + extra > cap do\n"
+"      local o = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)\n"
+"      if #o == 0 then break end\n"
+"      local on, f = 1, o[1][2]\n"
+"      for j = 1, #f - 1, 2 do\n"
+"        if f[j] == 'n' then on = tonumber(f[j + 1]) or 1 end\n"
+"      end\n"
+"      redis.call('XDEL', KEYS[1], o[1][1])\n"
+"      len = len - 1\n"
+"      extra = extra - on + 1\n"
+"      dropped = dropped + on\n"
+"    end\n"
+"    seq = s + n - 1\n"
+"  end\n"
+"  s = s + n\n"
+"end\n"
+"if len == 0 or extra < 0 then extra = 0 end\n"
+"if extra > 0 then redis.call('SET', KEYS[3], extra)\n"
+"else redis.call('DEL', KEYS[3]) end\n"
 "if ARGV[6] == '1' then\n"
 "  exp = now + tonumber(ARGV[3])\n"
 "  redis.call('PERSIST', KEYS[2])\n"
 "end\n"
 "redis.call('HSET', KEYS[2], ARGV[1], string.format('%d %d', exp, seq))\n"
-"return {len, dropped}\n";
+"return {len + extra, dropped}\n";
 
 /*
  * REG: this producer is live for ARGV[2] ms more (ARGV[3] "live"), or
@@ -114,11 +158,14 @@ rq_high(struct redisq *rq)
 		rq->high_water = d;
 }
 
-/* A batch was added: the records leave the outbox. */
+/* A batch was added: its entries leave the outbox. */
 static void
 rq_push_cb(void *arg, struct rconn_cmd *cmd, redisReply *r)
 {
-	struct redisq	*rq = arg;
+	struct redisq		*rq = arg;
+	struct rstream_ent	 e;
+	size_t			 n;
+
 	if (r == NULL || cmd->gen != rq->cmd.gen)
 		return;
 	if (r->type != REDIS_REPLY_ARRAY || r->elements < 2 ||
@@ -129,6 +176,13 @@ rq_push_cb(void *arg, struct rconn_cmd *cmd, redisReply *r)
 		return;
 	}
 	rq->batches--;
+	for (n = 0; n < cmd->n; n += (size_t)e.id.ms) {
+		if (rstream_fifo_pop(&rq->ents, &e) == -1)
+			fatalx("queue %s: outbox out of step", rq->name);
+		rq->sent_ents--;
+		rq->closed_n -= (size_t)e.id.ms;
+		rq->closed_bytes -= e.left;
+	}
 	buf_consume(&rq->ob, cmd->bytes);
 	rq->ob_n -= cmd->n;
 	rq->sent_n -= cmd->n;
@@ -146,18 +200,57 @@ rq_push_cb(void *arg, struct rconn_cmd *cmd, redisReply *r)
 }
 
 /*
- * Send the outbox in batches, a few in flight. Under "block", no more
- * than the stream has room for: the stream's length, not this
- * supervisor's memory, is what capacity bounds.
+ * Close open items of the outbox into entries, max items at most, each
+ * of entry_max items and RQ_ENTRY_BYTES bytes at most (an item larger
+ * goes alone). Items are closed only when a PUSH can leave: those that
+ * come in while PUSHes are in flight make the next entries larger, and
+ * an entry closes as soon as the producers' pipes ran dry for a turn of
+ * the loop, with no timer.
+ */
+static void
+rq_close_entries(struct redisq *rq, size_t max)
+{
+	struct rstream_id	 n;
+	const char		*p = buf_ptr(&rq->ob), *item;
+	size_t			 len = buf_used(&rq->ob), off, start, ilen, prev;
+
+	off = rq->closed_bytes;
+	while (max > 0 && rq->closed_n < rq->ob_n) {
+		start = off;
+		n.ms = n.seq = 0;
+		while (n.ms < rq->entry_max && n.ms < max &&
+		    rq->closed_n + n.ms < rq->ob_n) {
+			prev = off;
+			if (rstream_ns_next(p, len, &off, &item, &ilen) != 0)
+				fatalx("queue %s: outbox garbled", rq->name);
+			if (n.ms > 0 && off - start > RQ_ENTRY_BYTES) {
+				off = prev;
+				break;
+			}
+			n.ms++;
+		}
+		rstream_fifo_push(&rq->ents, &n, off - start);
+		rq->closed_n += (size_t)n.ms;
+		rq->closed_bytes += off - start;
+		max -= (size_t)n.ms;
+	}
+}
+
+/*
+ * Send the outbox in batches of entries, a few in flight. Under
+ * "block", no more items than the stream has room for: the stream, not
+ * this supervisor's memory, is what capacity bounds (other supervisors
+ * adding at the same time may pass it by part of a batch).
  */
 void
 rq_send_pushes(struct redisq *rq)
 {
 	struct rconn_argv	 a;
 	struct rconn_cmd	*cmd;
-	const char	*p;
-	size_t		 len, n, bytes, room, sz;
-	uint64_t	 est;
+	struct rstream_ent	*e;
+	char			(*txt)[24];
+	size_t			 n, bytes, room, i, nent;
+	uint64_t		 est;
 
 	while (rq->cmd.up && rq->batches < RQ_INFLIGHT &&
 	    rq->sent_n < rq->ob_n) {
@@ -170,9 +263,16 @@ rq_send_pushes(struct redisq *rq)
 			if (rq->capacity - est < room)
 				room = (size_t)(rq->capacity - est);
 		}
-		rconn_argv_eval(&a, rq_lua_push, 2);
+		if (rq->closed_n - rq->sent_n < room)
+			rq_close_entries(rq, room - (rq->closed_n - rq->sent_n));
+		nent = rstream_fifo_len(&rq->ents) - rq->sent_ents;
+		if (nent == 0)
+			break;
+		txt = xreallocarray(NULL, nent, sizeof *txt);
+		rconn_argv_eval(&a, rq_lua_push, 3);
 		rconn_argv_adds(&a, rq->stream);
 		rconn_argv_adds(&a, rq->registry);
+		rconn_argv_adds(&a, rq->extra);
 		rconn_argv_adds(&a, rq->producer);
 		rconn_argv_addu(&a, rq->base_seq + rq->sent_n);
 		rconn_argv_addu(&a, rq->claim_after);
@@ -180,26 +280,38 @@ rq_send_pushes(struct redisq *rq)
 		rconn_argv_adds(&a, rq_policy(rq));
 		rconn_argv_adds(&a, rq->producing ? "1" : "0");
 		n = bytes = 0;
-		while (n < room && rq->sent_n + n < rq->ob_n) {
-			sz = rec_at(&rq->ob, rq->sent_bytes + bytes, &p, &len);
-			if (n > 0 && bytes + sz > RQ_BATCH_BYTES)
+		for (i = 0; i < nent; i++) {
+			e = rstream_fifo_at(&rq->ents, rq->sent_ents + i);
+			if (i > 0 && (n + (size_t)e->id.ms > room ||
+			    bytes + e->left > RQ_BATCH_BYTES))
 				break;
-			rconn_argv_add(&a, p, len);
-			bytes += sz;
-			n++;
+			snprintf(txt[i], sizeof txt[i], "%zu", (size_t)e->id.ms);
+			rconn_argv_adds(&a, txt[i]);
+			rconn_argv_add(&a, buf_ptr(&rq->ob) + rq->sent_bytes +
+			    bytes, e->left);
+			n += (size_t)e->id.ms;
+			bytes += e->left;
 		}
 		cmd = rconn_send(&rq->cmd, rq_push_cb, rq, &a);
 		rconn_argv_release(&a);
+		free(txt);
 		if (cmd == NULL)
 			break;
 		cmd->n = n;
 		cmd->bytes = bytes;
 		cmd->flag = rq->producing;
+		rq->sent_ents += i;
 		rq->sent_n += n;
 		rq->sent_bytes += bytes;
 		rq->batches++;
 	}
 }
+
+/* LEN: the items in the stream (its entries and their extra items). */
+static const char rq_lua_len[] =
+"local len = redis.call('XLEN', KEYS[1])\n"
+"if len == 0 then return 0 end\n"
+"return len + math.max(tonumber(redis.call('GET', KEYS[2]) or '0') or 0, 0)\n";
 
 static void
 rq_xlen_cb(void *arg, struct rconn_cmd *cmd, redisReply *r)
@@ -228,9 +340,9 @@ rq_poll_cb(uv_timer_t *t)
 
 	if (rq->closing || !rq->cmd.up || rq->xlen_busy)
 		return;
-	rconn_argv_init(&a);
-	rconn_argv_adds(&a, "XLEN");
+	rconn_argv_eval(&a, rq_lua_len, 2);
 	rconn_argv_adds(&a, rq->stream);
+	rconn_argv_adds(&a, rq->extra);
 	if (rconn_send(&rq->cmd, rq_xlen_cb, rq, &a) != NULL)
 		rq->xlen_busy = 1;
 	rconn_argv_release(&a);
@@ -238,7 +350,9 @@ rq_poll_cb(uv_timer_t *t)
 
 /*
  * A full stream empties through consumers anywhere: look at its length
- * again while it is full, every 10ms at first, backing off to 160ms.
+ * again while it is full, every millisecond at first (a stream of a
+ * few thousand items empties in milliseconds), backing off to 100ms
+ * while it stays full.
  */
 void
 rq_poll_maybe(struct redisq *rq)
@@ -262,6 +376,8 @@ rq_reg_cb(void *arg, struct rconn_cmd *cmd, redisReply *r)
 		return;
 	}
 	rq->reg = cmd->flag ? RQ_REG_LIVE : RQ_REG_ENDED;
+	if (rq->reg == RQ_REG_ENDED && rq_has_readers(rq))
+		rq_check_end(rq);
 	rq_schedule(rq);
 }
 
@@ -308,11 +424,12 @@ rq_send_reg(struct redisq *rq)
 int
 redisq_push(struct redisq *rq, const void *item, size_t len)
 {
-	if (rq->overflow != QUEUE_BLOCK && rq->ob_n >= rq->ob_limit) {
+	if (rq->overflow != QUEUE_BLOCK && (rq->ob_n >= rq->ob_limit ||
+	    buf_used(&rq->ob) >= RQ_OUTBOX_BYTES)) {
 		rq->dropped++;
 		return 0;
 	}
-	rec_add(&rq->ob, item, len);
+	rstream_ns_add(&rq->ob, item, len);
 	rq->ob_n++;
 	rq->pushed++;
 	rq_high(rq);
@@ -326,7 +443,7 @@ redisq_is_full(const struct redisq *rq)
 	if (rq->overflow != QUEUE_BLOCK)
 		return 0;
 	return !rq->cmd.up || rq->ob_n >= rq->ob_limit ||
-	    rq->xlen >= rq->capacity;
+	    buf_used(&rq->ob) >= RQ_OUTBOX_BYTES || rq->xlen >= rq->capacity;
 }
 
 void

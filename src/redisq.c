@@ -209,11 +209,12 @@ rq_conn_lost(struct rconn *c, void *arg, const char *what, const char *why)
 	struct redisq	*rq = arg;
 
 	if (c == &rq->cmd) {
-		rq->sent_n = rq->sent_bytes = 0;
+		rq->sent_n = rq->sent_bytes = rq->sent_ents = 0;
 		rq->batches = 0;
 		rq->ret_sent = rq->ret_sent_bytes = 0;
 		rq->reg_busy = rq->status_busy = rq->claim_busy = 0;
 		rq->xlen_busy = rq->group_busy = rq->leave_busy = 0;
+		rq->unblock_busy = rq->status_again = 0;
 	} else {
 		rq->rd_busy = 0;
 		if (rq->draining)
@@ -313,9 +314,12 @@ rq_destroy(struct redisq *rq)
 	free(rq->stream);
 	free(rq->group);
 	free(rq->registry);
+	free(rq->extra);
 	free(rq->consumer);
 	free(rq->producer);
 	buf_release(&rq->ob);
+	rstream_fifo_release(&rq->ents);
+	rstream_refs_release(&rq->refs);
 	buf_release(&rq->ret);
 	rstream_fifo_release(&rq->inbox_ids);
 	rstream_fifo_release(&rq->acks);
@@ -347,10 +351,12 @@ rq_close(struct redisq *rq)
 	if (rq->closing)
 		return;
 	rq->closing = 1;
-	rq->nhandles = 6;
+	rq->nhandles = 8;
 	rconn_close(&rq->cmd);
 	rconn_close(&rq->rd);
 	uv_close((uv_handle_t *)&rq->tick, rq_handle_close_cb);
+	uv_close((uv_handle_t *)&rq->rdchk, rq_handle_close_cb);
+	uv_close((uv_handle_t *)&rq->endchk, rq_handle_close_cb);
 	uv_close((uv_handle_t *)&rq->poll, rq_handle_close_cb);
 	uv_close((uv_handle_t *)&rq->keep, rq_handle_close_cb);
 	uv_close((uv_handle_t *)&rq->prep, rq_handle_close_cb);
@@ -370,13 +376,16 @@ rq_work(struct redisq *rq)
 		rconn_connect(&rq->rd);
 	if (rq->cmd.up) {
 		rq_send_group(rq);
+		/* Items given back are added before any entry of theirs is
+		 * acknowledged: the connection keeps the order. */
+		rq_send_returns(rq);
 		rq_send_acks(rq);
 		rq_send_pushes(rq);
-		rq_send_returns(rq);
 		rq_send_reg(rq);
 		rq_refresh(rq);
 		rq_claim(rq);
 		rq_poll_maybe(rq);
+		rq_unblock(rq);
 		if (rq->freeing)
 			rq_maybe_finish(rq);
 	}
@@ -420,7 +429,7 @@ rq_tick_cb(uv_timer_t *timer)
 	}
 	/* Readers that read on while nothing more is written. */
 	TAILQ_FOREACH(t, &rq->takers, entry)
-		rq_taker_check(t);
+		(void)rq_taker_check(t);
 	rq_idle_return(rq);
 	rq_work(rq);
 }
@@ -456,6 +465,7 @@ redisq_new(uv_loop_t *loop, const struct queue_spec *qs, struct queue *inbox,
 	rq->stream = xstrdup(qs->stream != NULL ? qs->stream : qs->name);
 	rq->group = xstrdup(qs->group != NULL ? qs->group : qs->name);
 	rq->registry = rstream_registry_key(rq->stream);
+	rq->extra = xasprintf("%s:extra", rq->stream);
 	if (gethostname(host, sizeof host) == -1)
 		host[0] = '\0';
 	host[sizeof host - 1] = '\0';
@@ -470,6 +480,15 @@ redisq_new(uv_loop_t *loop, const struct queue_spec *qs, struct queue *inbox,
 	rq->window = rq->capacity < RQ_WINDOW ? rq->capacity : RQ_WINDOW;
 	rq->ob_limit = rq->capacity < RQ_OUTBOX_MAX ? rq->capacity :
 	    RQ_OUTBOX_MAX;
+	rq->entry_max = rq->capacity < RQ_ENTRY_ITEMS ? rq->capacity :
+	    RQ_ENTRY_ITEMS;
+	if (rq->entry_max == 0)
+		rq->entry_max = 1;
+	/* Until entries were seen: one at first, then twice as many. */
+	rq->ent_items = RQ_ENTRY_ITEMS;
+	rq->ent_bytes = RQ_WINDOW_BYTES;
+	rq->rdchk_ms = RQ_READ_CHECK_MIN_MS;
+	rq->endchk_ms = RQ_ENDCHK_MIN_MS;
 	rq->base_seq = 1;
 	rq->poll_ms = RQ_POLL_MIN_MS;
 	snprintf(rq->claim_cursor, sizeof rq->claim_cursor, "0-0");
@@ -477,6 +496,8 @@ redisq_new(uv_loop_t *loop, const struct queue_spec *qs, struct queue *inbox,
 	rq->cbs = *cbs;
 	rq->arg = arg;
 	buf_init(&rq->ob);
+	rstream_fifo_init(&rq->ents);
+	rstream_refs_init(&rq->refs);
 	buf_init(&rq->ret);
 	rstream_fifo_init(&rq->inbox_ids);
 	rstream_fifo_init(&rq->acks);
@@ -498,12 +519,17 @@ redisq_new(uv_loop_t *loop, const struct queue_spec *qs, struct queue *inbox,
 	rq->cmd.lost_fn = rq->rd.lost_fn = rq_conn_lost;
 	rq->cmd.closed_fn = rq->rd.closed_fn = rq_closed;
 	if (uv_timer_init(loop, &rq->tick) != 0 ||
+	    uv_timer_init(loop, &rq->rdchk) != 0 ||
+	    uv_timer_init(loop, &rq->endchk) != 0 ||
 	    uv_timer_init(loop, &rq->poll) != 0 ||
 	    uv_timer_init(loop, &rq->keep) != 0 ||
 	    uv_prepare_init(loop, &rq->prep) != 0)
 		fatalx("queue %s: cannot set up its timers", rq->name);
 	rq->tick.data = rq->poll.data = rq->keep.data = rq->prep.data = rq;
+	rq->rdchk.data = rq->endchk.data = rq;
 	uv_unref((uv_handle_t *)&rq->tick);
+	uv_unref((uv_handle_t *)&rq->endchk);
+	uv_unref((uv_handle_t *)&rq->rdchk);
 	uv_unref((uv_handle_t *)&rq->poll);
 	uv_unref((uv_handle_t *)&rq->keep);
 	uv_unref((uv_handle_t *)&rq->prep);

@@ -1,11 +1,12 @@
 /*
  * A queue backed by a Redis stream and its consumer group (issue 8), on
  * hiredis in the supervisor's loop. Items pushed here go to the stream
- * (XADD, in batches); items for local consumers come from the group
- * (XREADGROUP, XAUTOCLAIM) into an inbox ring that the caller owns and
- * reads like any queue, and are acknowledged once taken by a task or
- * read whole by a process. Knows nothing of units or YAML: wire.c glues
- * it to pipes and tasks.
+ * several to an entry, in batches of entries (issue 17); items for local
+ * consumers come from the group (XREADGROUP, XAUTOCLAIM) into an inbox
+ * ring that the caller owns and reads like any queue, and are
+ * acknowledged once taken by a task or read whole by a process, an entry
+ * with its last item. Knows nothing of units or YAML: wire.c glues it to
+ * pipes and tasks.
  */
 #ifndef PYT_REDISQ_H
 #define PYT_REDISQ_H

@@ -1,7 +1,8 @@
 /*
  * Pure helpers of the Redis-backed queues: stream ids, key and consumer
  * names, the URL with its password masked, the server's version and
- * error words, and the FIFO of ids in hand. No hiredis, no libuv: the
+ * error words, the netstrings of an entry of several items, the FIFO of
+ * ids in hand and the table of entries in hand. No hiredis, no libuv: the
  * connection side lives in redisq.c.
  */
 #include "config.h"
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "rstream.h"
 #include "xmalloc.h"
 
@@ -289,4 +291,192 @@ rstream_fifo_has(const struct rstream_fifo *f, const struct rstream_id *id)
 		if (rstream_id_cmp(&f->v[(f->head + i) % f->cap].id, id) == 0)
 			return 1;
 	return 0;
+}
+
+/* ---------------------------------------------------------- netstrings */
+
+/* Without printf: this runs once for every item a producer writes. */
+void
+rstream_ns_add(struct buf *b, const void *p, size_t len)
+{
+	char	num[24];
+	size_t	i = sizeof num, n = len;
+
+	num[--i] = ':';
+	do {
+		num[--i] = (char)('0' + n % 10);
+		n /= 10;
+	} while (n > 0);
+	buf_add(b, num + i, sizeof num - i);
+	buf_add(b, p, len);
+	buf_addc(b, ',');
+}
+
+int
+rstream_ns_next(const char *p, size_t len, size_t *off, const char **item,
+    size_t *ilen)
+{
+	size_t	i = *off, n = 0, digits = 0;
+
+	if (i >= len)
+		return 1;
+	for (; i < len && p[i] >= '0' && p[i] <= '9'; i++, digits++) {
+		if (digits >= 10)
+			return -1;
+		n = n * 10 + (size_t)(p[i] - '0');
+	}
+	if (digits == 0 || i >= len || p[i] != ':')
+		return -1;
+	i++;
+	if (n > len - i || len - i - n < 1 || p[i + n] != ',')
+		return -1;
+	*item = p + i;
+	*ilen = n;
+	*off = i + n + 1;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- refs */
+
+void
+rstream_refs_init(struct rstream_refs *r)
+{
+	memset(r, 0, sizeof *r);
+}
+
+void
+rstream_refs_release(struct rstream_refs *r)
+{
+	free(r->v);
+	memset(r, 0, sizeof *r);
+}
+
+size_t
+rstream_refs_len(const struct rstream_refs *r)
+{
+	return r->n;
+}
+
+static size_t
+rstream_refs_hash(const struct rstream_id *id)
+{
+	uint64_t	h = id->ms * 0x9e3779b97f4a7c15ULL ^ id->seq;
+
+	h ^= h >> 29;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 32;
+	return (size_t)h;
+}
+
+/* The slot of id, or the free slot where it would go. */
+static struct rstream_ref *
+rstream_refs_slot(const struct rstream_refs *r, const struct rstream_id *id)
+{
+	size_t	i = rstream_refs_hash(id) & (r->cap - 1);
+
+	while (r->v[i].left != 0 && rstream_id_cmp(&r->v[i].id, id) != 0)
+		i = (i + 1) & (r->cap - 1);
+	return &r->v[i];
+}
+
+/* Keep the table at most half full. */
+static void
+rstream_refs_grow(struct rstream_refs *r)
+{
+	struct rstream_ref	*old = r->v;
+	size_t			 ocap = r->cap, i;
+
+	if ((r->n + 1) * 2 <= r->cap)
+		return;
+	r->cap = ocap > 0 ? ocap * 2 : 64;
+	r->v = xcalloc(r->cap, sizeof *r->v);
+	for (i = 0; i < ocap; i++)
+		if (old[i].left != 0)
+			*rstream_refs_slot(r, &old[i].id) = old[i];
+	free(old);
+}
+
+void
+rstream_refs_add(struct rstream_refs *r, const struct rstream_id *id,
+    size_t n, size_t total)
+{
+	struct rstream_ref	*e;
+
+	if (n == 0)
+		return;
+	rstream_refs_grow(r);
+	e = rstream_refs_slot(r, id);
+	if (e->left == 0) {
+		memset(e, 0, sizeof *e);
+		e->id = *id;
+		e->total = total;
+		r->n++;
+	}
+	e->left += n;
+}
+
+struct rstream_ref *
+rstream_refs_find(struct rstream_refs *r, const struct rstream_id *id)
+{
+	struct rstream_ref	*e;
+
+	if (r->n == 0)
+		return NULL;
+	e = rstream_refs_slot(r, id);
+	return e->left != 0 ? e : NULL;
+}
+
+/* Free slot i, moving back the entries of its run that hashed before it. */
+static void
+rstream_refs_remove(struct rstream_refs *r, size_t i)
+{
+	size_t	j = i, k, mask = r->cap - 1;
+
+	r->v[i].left = 0;
+	for (;;) {
+		j = (j + 1) & mask;
+		if (r->v[j].left == 0)
+			break;
+		k = rstream_refs_hash(&r->v[j].id) & mask;
+		/* Can j's entry move to i: is k cyclically outside (i, j]? */
+		if ((i <= j) ? (i < k && k <= j) : (i < k || k <= j))
+			continue;
+		r->v[i] = r->v[j];
+		r->v[j].left = 0;
+		i = j;
+	}
+	r->n--;
+}
+
+enum rstream_drop
+rstream_refs_drop(struct rstream_refs *r, const struct rstream_id *id,
+    int forget, struct rstream_ref *ref)
+{
+	struct rstream_ref	*e;
+	int			 tainted;
+
+	if ((e = rstream_refs_find(r, id)) == NULL)
+		return RSTREAM_REF_UNKNOWN;
+	if (forget)
+		e->tainted = 1;
+	if (e->left > 1) {
+		e->left--;
+		return RSTREAM_REF_HELD;
+	}
+	tainted = e->tainted;
+	if (ref != NULL)
+		*ref = *e;
+	rstream_refs_remove(r, (size_t)(e - r->v));
+	return tainted ? RSTREAM_REF_LEAVE : RSTREAM_REF_DONE;
+}
+
+void
+rstream_refs_each(const struct rstream_refs *r,
+    void (*fn)(void *, const struct rstream_id *), void *arg)
+{
+	size_t	i;
+
+	for (i = 0; i < r->cap; i++)
+		if (r->v[i].left != 0)
+			fn(arg, &r->v[i].id);
 }

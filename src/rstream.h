@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct buf;
+
 /* "18446744073709551615-18446744073709551615" and its NUL. */
 #define RSTREAM_ID_MAX		42
 
@@ -97,5 +99,65 @@ void		 rstream_fifo_written(struct rstream_fifo *, size_t n,
 /* Is id held (linear: the FIFOs are short, bounded by a window)? */
 int		 rstream_fifo_has(const struct rstream_fifo *,
 		    const struct rstream_id *);
+
+/*
+ * A stream entry holds one item (field "item") or several (fields "n",
+ * their count, and "items", each item a netstring "LEN:BYTES,", in order).
+ * rstream_ns_add appends one netstring to b. rstream_ns_next reads the
+ * netstring at *off of p[0..len) into *item, *ilen and moves *off past
+ * it: 0, 1 at the end, -1 when malformed.
+ */
+void		 rstream_ns_add(struct buf *, const void *, size_t);
+int		 rstream_ns_next(const char *p, size_t len, size_t *off,
+		    const char **item, size_t *ilen);
+
+/*
+ * The entries in hand, by id: how many of their items are still held
+ * here (in the inbox, with a consumer, to give back), out of how many.
+ * An entry is acknowledged when the last of its items is done; one whose
+ * item was forgotten (a consumer gone with it unread) is left pending
+ * instead, for claim_after, so that no item is lost. An open-addressing
+ * hash; its size is bounded by the window of items fetched.
+ */
+struct rstream_ref {
+	struct rstream_id	id;
+	size_t			left;	/* items held; 0: free slot */
+	size_t			total;	/* items of the entry */
+	int			tainted;	/* an item was forgotten */
+	int			returning;	/* an item was given back */
+};
+
+struct rstream_refs {
+	struct rstream_ref	*v;
+	size_t			 cap;	/* a power of two, or 0 */
+	size_t			 n;
+};
+
+enum rstream_drop {
+	RSTREAM_REF_HELD,	/* other items of the entry are still held */
+	RSTREAM_REF_DONE,	/* the last: acknowledge the entry */
+	RSTREAM_REF_LEAVE,	/* the last, but one was forgotten: leave it */
+	RSTREAM_REF_UNKNOWN,	/* not held */
+};
+
+void		 rstream_refs_init(struct rstream_refs *);
+void		 rstream_refs_release(struct rstream_refs *);
+size_t		 rstream_refs_len(const struct rstream_refs *);
+/* n items of entry id (of total items) came into our hands. */
+void		 rstream_refs_add(struct rstream_refs *,
+		    const struct rstream_id *, size_t n, size_t total);
+struct rstream_ref *rstream_refs_find(struct rstream_refs *,
+		    const struct rstream_id *);
+/*
+ * One item of id leaves our hands: done, or forgotten (forget set). When
+ * it was the last, the entry is removed and *ref (may be NULL) gets a
+ * copy of it.
+ */
+enum rstream_drop rstream_refs_drop(struct rstream_refs *,
+		    const struct rstream_id *, int forget,
+		    struct rstream_ref *ref);
+/* Call fn with the id of every entry held, in no order. */
+void		 rstream_refs_each(const struct rstream_refs *,
+		    void (*fn)(void *, const struct rstream_id *), void *arg);
 
 #endif

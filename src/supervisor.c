@@ -604,8 +604,12 @@ sv_handle(struct unit *u, enum unit_event ev, const struct unit_exit *x)
 		run_stop(u);
 	if (could != unit_state_can_produce(u->sm.state))
 		unit_producing(u, !could);
-	/* A reload's new spec is taken as soon as no run uses the old one. */
-	if (!unit_state_has_run(u->sm.state) && u->sm.state != UNIT_REMOVED)
+	/*
+	 * A reload's new spec is taken as soon as no run uses the old one:
+	 * when the run ended, or whenever the unit has none.
+	 */
+	if (u->sm.state != UNIT_REMOVED && ((o.actions & UACT_ENDED) ||
+	    !unit_state_has_run(u->sm.state)))
 		unit_take_next_spec(u);
 	if (o.actions & UACT_START_DEPS)
 		unit_start_deps(u);
@@ -767,17 +771,17 @@ sv_post_exit(struct unit *u, enum unit_event ev, const struct unit_exit *x)
 	int			 r;
 
 	if (sv->posting) {
-		if (sv->nevq == sv->evq_cap) {
-			/* Compact, then grow: the queue is a window. */
+		if (sv->nevq == sv->evq_cap && sv->evq_head > 0) {
+			/* Compact first: the queue is a window. */
 			memmove(sv->evq, sv->evq + sv->evq_head,
 			    (sv->nevq - sv->evq_head) * sizeof *sv->evq);
 			sv->nevq -= sv->evq_head;
 			sv->evq_head = 0;
-			if (sv->nevq == sv->evq_cap) {
-				sv->evq_cap = sv->evq_cap * 2 + 8;
-				sv->evq = xreallocarray(sv->evq, sv->evq_cap,
-				    sizeof *sv->evq);
-			}
+		}
+		if (sv->nevq == sv->evq_cap) {
+			sv->evq_cap = sv->evq_cap * 2 + 8;
+			sv->evq = xreallocarray(sv->evq, sv->evq_cap,
+			    sizeof *sv->evq);
 		}
 		e = &sv->evq[sv->nevq++];
 		e->u = u;
@@ -2318,8 +2322,11 @@ struct reload_counts {
 	size_t	added, removed, changed, kept;
 };
 
-/* Give a unit a reload's spec: now, or once its run has stopped. */
-static void
+/*
+ * Give a unit a reload's spec: now, or once its run has stopped; a unit
+ * stopping to be removed stays, and starts again under it.
+ */
+void
 sv_respec(struct unit *u, struct manifest *nm, const struct proc_spec *nps,
     const struct task_spec *nts)
 {
@@ -2350,10 +2357,15 @@ sv_scale(struct supervisor *sv, struct manifest *m, const struct proc_spec *ps,
 		if (!v[i]->added && v[i]->idx > n)
 			(void)sv_post(v[i], UEV_REMOVE);
 	for (r = 1; r <= n; r++) {
-		for (i = 0, have = 0; i < k && !have; i++)
-			have = !v[i]->added && v[i]->idx == r &&
-			    v[i]->sm.pending != UNIT_PEND_REMOVE &&
-			    v[i]->sm.state != UNIT_REMOVED;
+		for (i = 0, have = 0; i < k && !have; i++) {
+			if (v[i]->added || v[i]->idx != r ||
+			    v[i]->sm.state == UNIT_REMOVED)
+				continue;
+			have = 1;
+			/* Still stopping to be removed: one name, one unit. */
+			if (v[i]->sm.pending == UNIT_PEND_REMOVE)
+				sv_respec(v[i], m, ps, NULL);
+		}
 		if (have)
 			continue;
 		u = sv_unit_new(sv, m, ps, NULL, r);
@@ -2374,29 +2386,35 @@ sv_same_but_replicas(const struct proc_spec *a, const struct proc_spec *b)
 }
 
 /* Apply one process spec of the new manifest to the units of its name. */
+/* Is u an instance of the manifest's spec of this kind (not by ctl)? */
+static int
+sv_is_declared(const struct unit *u, int proc)
+{
+	return !u->added && u->sm.state != UNIT_REMOVED &&
+	    (proc ? u->ps != NULL : u->ts != NULL);
+}
+
+/*
+ * Apply one process spec of the new manifest to the instances of its
+ * name: unchanged ones keep running, changed ones run again under it,
+ * those being removed stay, and the count changes by the difference.
+ */
 static void
 sv_reload_proc(struct supervisor *sv, struct manifest *nm,
     const struct proc_spec *nps, struct reload_counts *c)
 {
-	struct unit	**v;
-	size_t		  k, i, live = 0;
-	int		  same;
+	struct unit	**v, *first = NULL;
+	size_t		  k, i, kept = 0;
 
 	k = sv_select(sv, nps->name, &v);
 	for (i = 0; i < k; i++)
-		if (!v[i]->added && v[i]->sm.pending != UNIT_PEND_REMOVE)
-			live++;
-	if (live == 0) {
-		sv_add_spec(sv, nm, nps, NULL, nps->autostart &&
-		    !sv->shutting_down);
-		c->added += nps->replicas;
-		free(v);
-		return;
-	}
-	/* From NAME to NAME.1 ... or back: every instance is replaced. */
-	if (v[0]->ps == NULL || spec_has_idx(v[0]->ps) != spec_has_idx(nps)) {
+		if (sv_is_declared(v[i], 1) && first == NULL)
+			first = v[i];
+	/* New, or from NAME to NAME.1 ... or back: new instances. */
+	if (first == NULL || spec_has_idx(first->ps) != spec_has_idx(nps)) {
 		for (i = 0; i < k; i++)
-			if (!v[i]->added) {
+			if (sv_is_declared(v[i], 1) &&
+			    v[i]->sm.pending != UNIT_PEND_REMOVE) {
 				(void)sv_post(v[i], UEV_REMOVE);
 				c->removed++;
 			}
@@ -2407,14 +2425,16 @@ sv_reload_proc(struct supervisor *sv, struct manifest *nm,
 		return;
 	}
 	for (i = 0; i < k; i++) {
-		if (v[i]->added || v[i]->sm.pending == UNIT_PEND_REMOVE)
+		if (!sv_is_declared(v[i], 1))
 			continue;
 		if (v[i]->idx > nps->replicas) {
-			c->removed++;
+			if (v[i]->sm.pending != UNIT_PEND_REMOVE)
+				c->removed++;
 			continue;	/* sv_scale removes it */
 		}
-		same = sv_same_but_replicas(v[i]->ps, nps);
-		if (same) {
+		kept++;
+		if (v[i]->sm.pending != UNIT_PEND_REMOVE &&
+		    sv_same_but_replicas(v[i]->ps, nps)) {
 			/* Unchanged: the run goes on, under the new spec. */
 			unit_set_spec(v[i], nm, nps, NULL);
 			c->kept++;
@@ -2423,8 +2443,8 @@ sv_reload_proc(struct supervisor *sv, struct manifest *nm,
 			c->changed++;
 		}
 	}
-	if (nps->replicas > live)
-		c->added += nps->replicas - live;
+	if (nps->replicas > kept)
+		c->added += nps->replicas - kept;
 	free(v);
 	if (spec_has_idx(nps))
 		sv_scale(sv, nm, nps, nps->replicas);
@@ -2440,14 +2460,11 @@ sv_reload_task(struct supervisor *sv, struct manifest *nm,
 
 	k = sv_select(sv, nts->name, &v);
 	for (i = 0; i < k; i++) {
-		if (v[i]->added || v[i]->sm.pending == UNIT_PEND_REMOVE)
+		if (!sv_is_declared(v[i], 0))
 			continue;
 		found = 1;
-		if (v[i]->ts == NULL) {
-			(void)sv_post(v[i], UEV_REMOVE);
-			c->removed++;
-			found = 0;
-		} else if (manifest_task_equal(v[i]->ts, nts)) {
+		if (v[i]->sm.pending != UNIT_PEND_REMOVE &&
+		    manifest_task_equal(v[i]->ts, nts)) {
 			unit_set_spec(v[i], nm, NULL, nts);
 			c->kept++;
 		} else {

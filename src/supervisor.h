@@ -53,6 +53,11 @@ struct sv_unit_info {
 	int		 has_ended;	/* a run ended: fields below are set */
 	const char	*last_end;	/* "succeeded", "failed", "killed", ... */
 	int		 last_status;	/* exit code, or 128+signal */
+	const char	*base;		/* the spec's name ("web" of "web.2") */
+	int		 up;		/* a run is up (starting to stopping) */
+	int		 ready;		/* the current run is ready */
+	const char	*stdin_queue;	/* the queue it reads; NULL: none */
+	uint64_t	 in_flight;	/* items taken from it, not read yet */
 };
 
 /* Every unit instance, in manifest order; *out is allocated (free it). */
@@ -104,6 +109,8 @@ int	supervisor_remove_unit(struct supervisor *, const char *,
 struct wqueue	*supervisor_queue(struct supervisor *, const char *);
 /* Every queue, in manifest order. */
 size_t	supervisor_queues(struct supervisor *, struct wqueue ***out);
+/* The manifest in force (the latest reload's); borrowed. */
+const struct manifest *supervisor_manifest(const struct supervisor *);
 
 /*
  * A line of a unit's output as "ctl logs" gets it: the unit, the time

@@ -59,6 +59,13 @@ unit_info(const struct unit *u, struct sv_unit_info *i)
 	i->has_ended = u->sm.has_ended;
 	i->last_end = u->sm.has_ended ? unit_end_name(u->sm.last_end) : "";
 	i->last_status = u->last_status;
+	i->base = u->base;
+	i->up = unit_state_has_run(u->sm.state);
+	i->ready = u->sm.state == UNIT_RUNNING;
+	if (u->pr != NULL && u->pr->stdin_wq != NULL)
+		i->stdin_queue = wqueue_name(u->pr->stdin_wq);
+	if (u->pr != NULL && u->pr->in != NULL)
+		i->in_flight = inlet_in_flight(u->pr->in);
 }
 
 size_t
@@ -585,4 +592,11 @@ supervisor_unfollow(struct supervisor *sv, void *token)
 	}
 	free(t->items);
 	free(t);
+}
+
+/* The manifest in force; read-only. */
+const struct manifest *
+supervisor_manifest(const struct supervisor *sv)
+{
+	return sv->m;
 }

@@ -203,6 +203,8 @@ void		 sv_op_free(struct supervisor *, struct sv_op *);
 int		 sv_op_is_done(const struct sv_op *);
 /* The signal of ctl and of tasks: each instance, processes only. */
 int		 sv_signal(struct supervisor *, const char *, int, char **);
+void		 sv_respec(struct unit *, struct manifest *,
+		    const struct proc_spec *, const struct task_spec *);
 /* Set the number of instances of a process spec (reload, ctl scale). */
 void		 sv_scale(struct supervisor *, struct manifest *,
 		    const struct proc_spec *, unsigned n);

@@ -310,6 +310,10 @@ unit_step(struct unit_sm *sm, enum unit_event ev, const struct unit_exit *x,
 	case UEV_RESPEC:
 		if (s == UNIT_STARTING || s == UNIT_RUNNING)
 			unit_ask_stop(sm, UNIT_WHY_ASKED, UNIT_PEND_START, o);
+		else if (ev == UEV_RESPEC && s == UNIT_STOPPING &&
+		    sm->pending == UNIT_PEND_REMOVE)
+			/* The manifest declares it again: it stays, anew. */
+			sm->pending = UNIT_PEND_START;
 		else if (ev == UEV_RESPEC)
 			/* Not up: the caller applies the new spec as it is. */
 			o->ignored = 1;

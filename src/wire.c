@@ -513,3 +513,17 @@ wire_idle_cb(uv_idle_t *h)
 	if (TAILQ_EMPTY(&w->pending))
 		(void)uv_idle_stop(h);
 }
+
+/* Torn last lines dropped: a counter for metrics. */
+uint64_t
+wqueue_torn(const struct wqueue *wq)
+{
+	return wq->torn;
+}
+
+/* Producers live now. */
+size_t
+wqueue_producers(const struct wqueue *wq)
+{
+	return wq->producers;
+}

@@ -58,6 +58,9 @@ size_t		 wire_queues(struct wire *, struct wqueue ***out);
 const char	*wqueue_name(const struct wqueue *);
 enum queue_mode	 wqueue_mode(const struct wqueue *);
 const struct queue_counters *wqueue_counters(const struct wqueue *);
+/* Torn last lines dropped; producers live now (read-only, for metrics). */
+uint64_t	 wqueue_torn(const struct wqueue *);
+size_t		 wqueue_producers(const struct wqueue *);
 size_t		 wqueue_subscribe(struct wqueue *);
 /* A producer became live (running or restarting) / ended for good. */
 void		 wqueue_producer_add(struct wqueue *);
@@ -118,5 +121,7 @@ struct inlet	*inlet_new(struct wire *, int fd, int rfd, struct wqueue *,
 /* Close, putting items the child never read back at the queue's head. */
 void		 inlet_free(struct inlet *);
 int		 inlet_is_closed(const struct inlet *);
+/* Items taken from the queue not read by the child yet (read-only). */
+size_t		 inlet_in_flight(const struct inlet *);
 
 #endif

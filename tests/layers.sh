@@ -20,11 +20,11 @@ layer() {
   arena|xmalloc|log|util|buf|diag|interp|logring|filesink|guard) echo 0 ;;
   manifest|manifest-check|manifest-print|manifest-cmp|manifest-pack) echo 1 ;;
   manifest-host) echo 1 ;;
-  queue|lines|unit|script|ctlproto|rstream) echo 1 ;;
+  queue|lines|unit|script|ctlproto|rstream|rates|metrics|gauge) echo 1 ;;
   manifest-yaml-int|yaml-*) echo 2 ;;
   manifest-yaml|proc|task|task-*|scheduler|loop|notify|ready|reaper|chainload|redisq|redisq-*|rconn) echo 2 ;;
-  wire|wire-int|outlet|inlet|supervisor|sv-*) echo 3 ;;
-  control|control-*|ctl|ctl-*) echo 4 ;;
+  wire|wire-int|outlet|inlet|supervisor|sv-*|sampler) echo 3 ;;
+  control|control-*|ctl|ctl-*|metrics-http) echo 4 ;;
   main) echo 5 ;;
   esac
 }

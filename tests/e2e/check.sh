@@ -74,7 +74,8 @@ for want in \
     'max_restarts: unlimited' \
     'backoff: \{initial: 100ms, max: 30s\}' \
     'stdin: null' \
-    'replicas: 1' \
+    'success_codes: \[0\]' \
+    'min_uptime: 0s' \
     'capacity: 1024' \
     'cancel_timeout: 5s' \
     'on_cancel: \[\]' \

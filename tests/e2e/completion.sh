@@ -47,6 +47,7 @@ WANT='--no-wait ' want pytasking-run ctl -s "$T/c.sock" stop --no
 WANT='USR1 USR2 ' want pytasking-run ctl -s "$T/c.sock" signal web US
 WANT='--follow ' want pytasking-run ctl -s "$T/c.sock" logs --fo
 WANT='web ' want pytasking-run ctl -s "$T/c.sock" logs -n 5 w
+WANT='top ' want pytasking-run ctl -s "$T/c.sock" to
 WANT='proc task ' want pytasking-run ctl -s "$T/c.sock" add ''
 WANT='jobs ' want pytasking-run ctl -s "$T/c.sock" add proc x --stdin ''
 kill -TERM "$BGPID"

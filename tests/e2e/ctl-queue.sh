@@ -46,7 +46,7 @@ grep -Eq '^fan +broadcast ' "$T/q" || fail "fan row"
 [ "$(ctl --json queues | js '[q["name"] for q in d["queues"]]')" = \
     '["work", "fan", "odd"]' ] || fail "queues json"
 [ "$(ctl --json queues | js 'sorted(d["queues"][0].keys())')" = \
-    '["depth", "dropped", "high_water", "in", "mode", "name", "out", "redelivered"]' ] ||
+    '["capacity", "consumers", "depth", "depth_history", "dropped", "high_water", "in", "in_flight", "in_per_s", "mode", "name", "out", "out_per_s", "producers", "producers_pending", "redelivered", "torn"]' ] ||
     fail "queue fields"
 
 # put LINE...: each argument an item; a newline inside makes two.

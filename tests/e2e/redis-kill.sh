@@ -1,8 +1,9 @@
 # A supervisor SIGKILLed mid-stream: what it had fetched and not yet
 # written whole stays pending under its name, and the other supervisor
 # takes it over after claim_after. Every item is consumed; duplicates are
-# counted and few (items written whole whose acknowledgement died with
-# the supervisor).
+# counted and bounded: items written whole whose acknowledgement died with
+# the supervisor, and, an entry being the unit of redelivery, the items
+# already done of the entries it held in part (at most its window).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/redis-lib.sh"
 

@@ -1,7 +1,8 @@
 /*
  * Unit tests of the pure helpers of Redis queues: stream ids, names,
  * the URL with its password masked, the server's version and error
- * words, the backoff, and the FIFO of ids with its byte accounting.
+ * words, the backoff, the FIFO of ids with its byte accounting, the
+ * netstrings of a batched entry and the table of entries in hand.
  */
 #include "config.h"
 
@@ -14,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "buf.h"
 #include "rstream.h"
 #include "xmalloc.h"
 
@@ -258,6 +260,107 @@ test_fifo_written(void **state)
 	rstream_fifo_release(&f);
 }
 
+static void
+test_netstrings(void **state)
+{
+	struct buf	 b;
+	const char	*item;
+	size_t		 off = 0, len;
+	static const char nl[] = "a\nb,c:";
+
+	buf_init(&b);
+	rstream_ns_add(&b, "hello", 5);
+	rstream_ns_add(&b, "", 0);
+	rstream_ns_add(&b, nl, sizeof nl - 1);
+	assert_int_equal(buf_used(&b), 8 + 3 + 9);
+	assert_memory_equal(buf_ptr(&b), "5:hello,0:,6:a\nb,c:,", 20);
+	assert_int_equal(rstream_ns_next(buf_ptr(&b), buf_used(&b), &off,
+	    &item, &len), 0);
+	assert_true(len == 5 && memcmp(item, "hello", 5) == 0);
+	assert_int_equal(rstream_ns_next(buf_ptr(&b), buf_used(&b), &off,
+	    &item, &len), 0);
+	assert_int_equal(len, 0);
+	assert_int_equal(rstream_ns_next(buf_ptr(&b), buf_used(&b), &off,
+	    &item, &len), 0);
+	assert_true(len == 6 && memcmp(item, nl, 6) == 0);
+	assert_int_equal(rstream_ns_next(buf_ptr(&b), buf_used(&b), &off,
+	    &item, &len), 1);
+	buf_release(&b);
+	/* Malformed: no digits, no colon, too long, no comma, huge. */
+	off = 0;
+	assert_int_equal(rstream_ns_next(":x,", 3, &off, &item, &len), -1);
+	assert_int_equal(rstream_ns_next("1x,", 3, &off, &item, &len), -1);
+	assert_int_equal(rstream_ns_next("5:ab,", 5, &off, &item, &len), -1);
+	assert_int_equal(rstream_ns_next("2:ab;", 5, &off, &item, &len), -1);
+	assert_int_equal(rstream_ns_next("2:ab", 4, &off, &item, &len), -1);
+	assert_int_equal(rstream_ns_next("99999999999:", 12, &off, &item,
+	    &len), -1);
+	assert_int_equal(off, 0);
+}
+
+static int	refs_seen;
+
+static void
+refs_count_cb(void *arg, const struct rstream_id *id)
+{
+	refs_seen++;
+}
+
+static void
+test_refs(void **state)
+{
+	struct rstream_refs	 r;
+	struct rstream_ref	 ref;
+	struct rstream_id	 a = { 10, 1 }, b = { 10, 2 }, c = { 11, 0 };
+	struct rstream_id	 id;
+	size_t			 i;
+
+	rstream_refs_init(&r);
+	assert_null(rstream_refs_find(&r, &a));
+	assert_int_equal(rstream_refs_drop(&r, &a, 0, NULL),
+	    RSTREAM_REF_UNKNOWN);
+	rstream_refs_add(&r, &a, 3, 3);
+	rstream_refs_add(&r, &b, 1, 1);
+	rstream_refs_add(&r, &c, 2, 2);
+	assert_int_equal(rstream_refs_len(&r), 3);
+	assert_int_equal(rstream_refs_drop(&r, &a, 0, &ref), RSTREAM_REF_HELD);
+	assert_int_equal(rstream_refs_drop(&r, &a, 0, &ref), RSTREAM_REF_HELD);
+	assert_int_equal(rstream_refs_drop(&r, &a, 0, &ref), RSTREAM_REF_DONE);
+	assert_true(ref.total == 3 && rstream_id_cmp(&ref.id, &a) == 0);
+	assert_null(rstream_refs_find(&r, &a));
+	/* A forgotten item leaves its entry pending. */
+	assert_int_equal(rstream_refs_drop(&r, &c, 1, &ref), RSTREAM_REF_HELD);
+	assert_int_equal(rstream_refs_drop(&r, &c, 0, &ref), RSTREAM_REF_LEAVE);
+	assert_int_equal(rstream_refs_drop(&r, &b, 0, NULL), RSTREAM_REF_DONE);
+	assert_int_equal(rstream_refs_len(&r), 0);
+	/* Many, removed in another order: every one is still found. */
+	for (i = 0; i < 5000; i++) {
+		id.ms = 1000 + i / 7;
+		id.seq = i % 7;
+		rstream_refs_add(&r, &id, 2, 2);
+	}
+	assert_int_equal(rstream_refs_len(&r), 5000);
+	refs_seen = 0;
+	rstream_refs_each(&r, refs_count_cb, NULL);
+	assert_int_equal(refs_seen, 5000);
+	for (i = 0; i < 5000; i += 2) {
+		id.ms = 1000 + i / 7;
+		id.seq = i % 7;
+		assert_int_equal(rstream_refs_drop(&r, &id, 0, NULL),
+		    RSTREAM_REF_HELD);
+		assert_int_equal(rstream_refs_drop(&r, &id, 0, NULL),
+		    RSTREAM_REF_DONE);
+	}
+	assert_int_equal(rstream_refs_len(&r), 2500);
+	for (i = 1; i < 5000; i += 2) {
+		id.ms = 1000 + i / 7;
+		id.seq = i % 7;
+		assert_non_null(rstream_refs_find(&r, &id));
+		assert_int_equal(rstream_refs_find(&r, &id)->left, 2);
+	}
+	rstream_refs_release(&r);
+}
+
 int
 main(void)
 {
@@ -271,6 +374,8 @@ main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_fifo_ends),
 		cmocka_unit_test(test_fifo_written),
+		cmocka_unit_test(test_netstrings),
+		cmocka_unit_test(test_refs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -308,6 +308,14 @@ test_start_while_stopping(void **state)
 	assert_int_equal(sm.state, UNIT_REMOVED);
 	assert_true(o.actions & UACT_FORGET);
 
+	/* Declared again by a reload while being removed: it stays. */
+	sm = in_state(UNIT_RUNNING);
+	unit_step(&sm, UEV_REMOVE, NULL, &p, 0, &o);
+	unit_step(&sm, UEV_RESPEC, NULL, &p, 0, &o);
+	assert_false(o.ignored);
+	unit_step(&sm, UEV_EXIT, &x, &p, 0, &o);
+	assert_int_equal(sm.state, UNIT_STARTING);
+
 	/* Shutting down: a pending start is dropped, nothing restarts. */
 	sm = in_state(UNIT_RUNNING);
 	unit_step(&sm, UEV_RESTART, NULL, &p, 0, &o);
