@@ -411,7 +411,7 @@ struct logs {
 	size_t			 n;
 	size_t			 cap;
 	struct buf		 bytes;
-	struct buf		 notes;		/* dropped: frames, sent first */
+	struct buf		 notes;		/* "dropped" frames: first */
 };
 
 static void
@@ -665,8 +665,8 @@ conn_dispatch(struct conn *c, struct ctl_msg *m, struct ctl_request *req)
 		/* Logged as a reload on SIGHUP is: the log tells both apart. */
 		log_info("ctl reload: reloading");
 		if ((r = supervisor_reload(sv, &cause)) == -1)
-			log_warnx("reload refused, everything keeps running: %s",
-			    cause);
+			log_warnx("reload refused, everything keeps running: "
+			    "%s", cause);
 		break;
 	case CTL_SHUTDOWN:
 		/*

@@ -610,7 +610,8 @@ ctl_build_logs(struct ctl *c, struct ctl_frame *fr, int argc, char **argv)
 		else if (strcmp(opt, "-t") == 0 ||
 		    strcmp(opt, "--timestamps") == 0)
 			c->timestamps = 1;
-		else if (strcmp(opt, "-n") == 0 || strcmp(opt, "--lines") == 0) {
+		else if (strcmp(opt, "-n") == 0 ||
+		    strcmp(opt, "--lines") == 0) {
 			if (++i == argc)
 				return ctl_bad_usage("logs: %s needs a number",
 				    opt);
