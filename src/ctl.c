@@ -16,6 +16,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,7 +73,8 @@ ctl_usage(FILE *fp)
 	    "  shutdown                    stop everything, and wait until it has stopped\n"
 	    "\n"
 	    "  -s, --socket PATH   the control socket (default: $PYTASKING_SOCKET, else\n"
-	    "                      the only supervisor in the default directory)\n"
+	    "                      the only supervisor in the default directory, or\n"
+	    "                      of several the one of a manifest in this directory)\n"
 	    "  -j, --json          print one JSON document\n"
 	    "  -h, --help          show this help\n"
 	    "\n"
@@ -182,9 +184,9 @@ connect_default(char **cause)
 	struct stat	 st;
 	struct buf	 names;
 	DIR		*d;
-	char		*dir, *path, *why = NULL;
-	size_t		 len, nlive = 0;
-	int		 fd, found = -1, absent;
+	char		*dir, *path, *why = NULL, here[32];
+	size_t		 len, nlive = 0, nhere = 0;
+	int		 fd, found = -1, here_fd = -1, absent;
 
 	if ((dir = ctlproto_default_dir(0, cause)) == NULL) {
 		if (errno == ENOENT) {
@@ -199,6 +201,9 @@ connect_default(char **cause)
 		free(dir);
 		return -1;
 	}
+	/* Of several, the one of a manifest in this directory, as compose. */
+	snprintf(here, sizeof here, "-%08" PRIx32 ".sock",
+	    ctlproto_dir_mark("./-"));
 	buf_init(&names);
 	while ((e = readdir(d)) != NULL) {
 		len = strlen(e->d_name);
@@ -213,6 +218,9 @@ connect_default(char **cause)
 			continue;
 		}
 		buf_addf(&names, "%s%s", nlive > 0 ? ", " : "", e->d_name);
+		if (len > strlen(here) && strcmp(e->d_name + len -
+		    strlen(here), here) == 0 && nhere++ == 0)
+			here_fd = dup(fd);
 		if (nlive++ == 0)
 			found = fd;
 		else
@@ -220,6 +228,12 @@ connect_default(char **cause)
 		free(path);
 	}
 	closedir(d);
+	if (nlive > 1 && nhere == 1 && here_fd != -1) {
+		close(found);
+		found = here_fd;
+		nlive = 1;
+	} else if (here_fd != -1)
+		close(here_fd);
 	if (nlive == 1) {
 		buf_release(&names);
 		free(dir);
@@ -239,7 +253,10 @@ connect_default(char **cause)
 	return -1;
 }
 
-/* -s, else $PYTASKING_SOCKET, else the only one in the default place. */
+/*
+ * -s, else $PYTASKING_SOCKET, else the only one in the default place (or
+ * of several, the one of a manifest in the working directory).
+ */
 static int
 ctl_connect(const char *opt, char **cause)
 {

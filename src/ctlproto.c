@@ -789,7 +789,7 @@ fail:
  * real path, so that x.yaml, ./x.yaml and /abs/x.yaml agree, and two
  * x.yaml of two directories do not.
  */
-static uint32_t
+uint32_t
 ctlproto_dir_mark(const char *manifest)
 {
 	const char	*slash = strrchr(manifest, '/');

@@ -168,6 +168,8 @@ char	*ctlproto_default_dir(int create, char **cause);
  * MARK eight hex digits from its directory's real path (two manifests of
  * one name in two directories run at once).
  */
+/* MARK: of the directory that holds the file at path (real path). */
+uint32_t ctlproto_dir_mark(const char *path);
 char	*ctlproto_default_path(const char *manifest, int create,
 	    char **cause);
 

@@ -64,7 +64,12 @@ wait "$pid2"
 [ ! -e "$DIR/other.sock" ] || fail "other socket left at exit"
 
 # The same file name in another directory: a socket of its own; both run.
-mkdir "$T/sub" && cp "$T/sock.yaml" "$T/sub/sock.yaml" || fail "copy"
+mkdir "$T/sub" || fail "mkdir"
+cat >"$T/sub/sock.yaml" <<EOF2
+version: 1
+processes:
+  other: {cmd: ["$PYT_HELPER", sleep, "1000"]}
+EOF2
 "$PYT" --keep "$T/sub/sock.yaml" >"$T/out4" 2>"$T/err4" &
 pid3=$!
 two() { [ "$(ls "$DIR"/sock-*.sock | wc -l)" -eq 2 ]; }
@@ -72,6 +77,13 @@ wait_for 10 two || fail "same name: $(cat "$T/err4")"
 SUB=$(ls "$DIR"/sock-*.sock | grep -vx "$DEF")
 wait_for 10 listening "$SUB" || fail "same name: not listening"
 listening "$DEF" || fail "same name: the first stopped listening"
+# Of the two, ctl takes the one of a manifest in its working directory.
+(cd "$T/sub" && "$PYT" ctl list) | grep -Eq '^process +other ' ||
+    fail "ctl in sub/ did not find sub/sock.yaml's supervisor"
+(cd "$T" && "$PYT" ctl list) | grep -Eq '^process +z ' ||
+    fail "ctl in \$T did not find sock.yaml's supervisor"
+(cd / && "$PYT" ctl list) 2>"$T/e" && fail "ctl in / chose one"
+grep -q "2 supervisors listen in" "$T/e" || fail "in /: $(cat "$T/e")"
 kill -TERM "$pid3"
 wait "$pid3"
 [ ! -e "$SUB" ] || fail "same name: socket left at exit"
