@@ -80,6 +80,12 @@ conn_line_cb(const char *unit, uint64_t time_ms, const char *line,
 
 	if (c->closing || c->doomed || c->done)
 		return;
+	if (line == NULL) {
+		/* What we followed was removed: nothing more will come. */
+		conn_fail_cause(c, xasprintf("%s was removed: no more lines "
+		    "to follow", unit));
+		return;
+	}
 	ctlproto_frame_init(&fr);
 	ctlproto_frame_adds(&fr, "rec");
 	ctlproto_frame_adds(&fr, "lines");
@@ -162,6 +168,10 @@ conn_put_pump(struct conn *c)
 
 	if ((wq = supervisor_queue(c->ctl->sv, c->queue)) == NULL) {
 		conn_fail_cause(c, xasprintf("no such queue: %s", c->queue));
+		return 1;
+	}
+	if (wqueue_is_closed(wq)) {
+		conn_fail_cause(c, xasprintf("queue %s is closed", c->queue));
 		return 1;
 	}
 	while (c->next < c->items.n) {
@@ -304,7 +314,8 @@ conn_queues(struct conn *c)
 	struct wqueue			**qs;	/* borrowed */
 	struct ctl_frame		  fr;
 	struct buf			  hist;
-	size_t				  n, nu, i, j, pending, live;
+	char				 *each;
+	size_t				  n, nu, i, j, pending, live, neach;
 	uint64_t			  held;
 
 	nu = supervisor_list(c->ctl->sv, &units);
@@ -318,6 +329,7 @@ conn_queues(struct conn *c)
 		ctlproto_frame_strs(&fr, "name", wqueue_name(qs[i]));
 		ctlproto_frame_strs(&fr, "mode",
 		    wqueue_mode(qs[i]) == QUEUE_SHARE ? "share" : "broadcast");
+		ctlproto_frame_strs(&fr, "state", wqueue_state(qs[i]));
 		ctlproto_frame_int(&fr, "in", (int64_t)k->in);
 		ctlproto_frame_int(&fr, "out", (int64_t)k->out);
 		ctlproto_frame_int(&fr, "redelivered",
@@ -338,9 +350,15 @@ conn_queues(struct conn *c)
 		ctlproto_frame_int(&fr, "producers",
 		    (int64_t)(live > pending ? live - pending : 0));
 		ctlproto_frame_int(&fr, "producers_pending", (int64_t)pending);
+		ctlproto_frame_int(&fr, "declared",
+		    (int64_t)wqueue_declared(qs[i]));
 		ctlproto_frame_int(&fr, "consumers", (int64_t)queue_consumers(
 		    wqueue_name(qs[i]), units, nu, &held));
 		ctlproto_frame_int(&fr, "in_flight", (int64_t)held);
+		/* Each consumer's: "worker.1:1 worker.2:0". */
+		each = wqueue_consumers_text(qs[i], &neach);
+		ctlproto_frame_strs(&fr, "in_flight_each", each);
+		free(each);
 		ctlproto_frame_int(&fr, "in_per_s",
 		    (int64_t)(st.in_per_s + 0.5));
 		ctlproto_frame_int(&fr, "out_per_s",
@@ -589,6 +607,7 @@ conn_dispatch(struct conn *c, struct ctl_msg *m, struct ctl_request *req)
 	struct supervisor	*sv = c->ctl->sv;
 	struct sv_proc_add	 add;
 	struct ctl_frame	 fr;
+	struct wqueue		*wq;
 	char			*cause = NULL;
 	int			 r = 0, started = 0;
 
@@ -635,8 +654,13 @@ conn_dispatch(struct conn *c, struct ctl_msg *m, struct ctl_request *req)
 		c->queue = xstrdup(req->name);
 		c->state = CONN_PUT;
 		c->stream = req->cmd == CTL_PUT_STREAM;
-		if (supervisor_queue(sv, c->queue) == NULL) {
+		if ((wq = supervisor_queue(sv, c->queue)) == NULL) {
 			conn_fail_cause(c, xasprintf("no such queue: %s",
+			    c->queue));
+			break;
+		}
+		if (wqueue_is_closed(wq)) {
+			conn_fail_cause(c, xasprintf("queue %s is closed",
 			    c->queue));
 			break;
 		}
@@ -650,6 +674,13 @@ conn_dispatch(struct conn *c, struct ctl_msg *m, struct ctl_request *req)
 	case CTL_GET:
 		c->queue = xstrdup(req->name);
 		conn_get(c);
+		break;
+	case CTL_CLOSE:
+		if ((wq = supervisor_queue(sv, req->name)) == NULL) {
+			cause = xasprintf("no such queue: %s", req->name);
+			r = -1;
+		} else
+			r = wqueue_close(wq, &cause);
 		break;
 	case CTL_QUEUES:
 		conn_queues(c);
@@ -699,6 +730,12 @@ conn_dispatch(struct conn *c, struct ctl_msg *m, struct ctl_request *req)
 			conn_fail_cause(c, cause);
 		else
 			conn_ok(c, "unit", req->name);
+		break;
+	case CTL_CLOSE:
+		if (r == -1)
+			conn_fail_cause(c, cause);
+		else
+			conn_ok(c, "queue", req->name);
 		break;
 	case CTL_RELOAD:
 		if (r == -1)

@@ -36,8 +36,8 @@
 
 static const char *const ctl_words[] = {
 	"list", "status", "start", "stop", "restart", "cancel", "signal",
-	"scale", "add", "remove", "put", "get", "queues", "logs", "reload", "shutdown",
-	"metrics", "top", NULL
+	"scale", "add", "remove", "put", "get", "close", "queues", "logs",
+	"reload", "shutdown", "metrics", "top", NULL
 };
 
 static void
@@ -61,7 +61,9 @@ ctl_usage(FILE *fp)
 	    "  remove UNIT [--no-wait]     stop a unit and forget it\n"
 	    "  put QUEUE [LINE...]         put LINEs, or the lines of standard input\n"
 	    "  get QUEUE                   take one item (exit 1 at the end of the stream)\n"
-	    "  queues                      counters and rates of every queue\n"
+	    "  close QUEUE                 end a queue: its consumers drain it, then see\n"
+	    "                              the end; later puts are refused\n"
+	    "  queues                      state, counters and rates of every queue\n"
 	    "  metrics                     every figure in the Prometheus text format\n"
 	    "  top [-b] [-n N] [-d DURATION]  a live view of units and queues\n"
 	    "  logs [UNIT] [-f] [-n N] [--since DURATION] [--timestamps]\n"
@@ -722,7 +724,7 @@ ctl_build(struct ctl *c, struct ctl_frame *fr, int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "start") == 0 ||
-	    strcmp(cmd, "get") == 0) {
+	    strcmp(cmd, "get") == 0 || strcmp(cmd, "close") == 0) {
 		if (argc != 1)
 			return ctl_bad_usage("%s takes one argument", cmd);
 		ctlproto_frame_adds(fr, cmd);

@@ -288,6 +288,7 @@ static const struct {
 	{ "put", "put", CTL_PUT, 1, -1 },
 	{ "put-stream", "put", CTL_PUT_STREAM, 1, 1 },
 	{ "get", "get", CTL_GET, 1, 1 },
+	{ "close", "close", CTL_CLOSE, 1, 1 },
 	{ "queues", "queues", CTL_QUEUES, 0, 0 },
 	{ "logs", "logs", CTL_LOGS, 1, 3 },
 	{ "logs-follow", "logs -f", CTL_FOLLOW, 1, 3 },
@@ -552,6 +553,7 @@ ctlproto_request_parse(const struct ctl_msg *m, struct ctl_request *req,
 		return 0;
 	case CTL_PUT_STREAM:
 	case CTL_GET:
+	case CTL_CLOSE:
 		if (req_name(m, 1, "queue", cause) == -1)
 			return -1;
 		req->name = m->f[1];

@@ -84,6 +84,7 @@ enum ctl_cmd {
 	CTL_PUT,
 	CTL_PUT_STREAM,
 	CTL_GET,
+	CTL_CLOSE,
 	CTL_QUEUES,
 	CTL_LOGS,
 	CTL_FOLLOW,

@@ -1,8 +1,11 @@
 /*
  * Inlets: a queue's items written in batches into a child's stdin, with
  * a short log of what may still sit unread in the pipe, so a dying
- * consumer loses nothing: it goes back to the head of the queue. Knows
- * nothing of outlets or of lines read from children.
+ * consumer loses nothing: it goes back to the head of the queue. With
+ * several consumers (or a prefetch key) an inlet holds only a window of
+ * items unread, so that each item goes to a consumer ready for it. Knows
+ * nothing of outlets; of the queue core it uses the wqueue calls and
+ * offers it struct wq_consumer_ops.
  */
 #include "config.h"
 
@@ -22,8 +25,62 @@
 #include "wire-int.h"
 #include "xmalloc.h"
 
+/*
+ * Fair dispatch. An inlet of a queue with several consumers takes a new
+ * item only while fewer than its window of items sit unread: in our log
+ * not yet written, or in the pipe (FIONREAD: the pipe's size is not
+ * trusted). The pipe is cut to one page, one slot of the kernel's, which
+ * polls writable only once the child has read all of it: that is how a
+ * full window learns that its reader took its items, without a timer.
+ * Where the pipe cannot be cut, a timer looks again every
+ * INLET_RECHECK_MS. With the prefetch key the window is that many items.
+ * Without it the window starts at one and doubles, up to
+ * INLET_MAX_WINDOW, each time the child read a full window within
+ * INLET_FAST_NS (a filter like wc(1) gets whole batches, so a pool of
+ * fast readers keeps the throughput of one), and halves back when it took
+ * longer (a worker busy with each item holds one or two: the rest wait
+ * in the queue for whichever worker is free). No window grows beyond
+ * INLET_LEAD times the smallest of the other consumers' (see
+ * inlet_least_window).
+ */
+#define INLET_FAST_NS		(2 * 1000 * 1000)
+#define INLET_LEAD		4
+#define INLET_MAX_WINDOW	65536
+#define INLET_RECHECK_MS	1
+
+struct inlet {
+	struct wire	*wire;
+	uv_poll_t	 poll;
+	uv_timer_t	 timer;
+	int		 nhandles;	/* open: poll, timer */
+	int		 fd;		/* -1 once closed */
+	int		 rfd;		/* a dup of the child's end, for FIONREAD */
+	struct wqueue	*wq;
+	size_t		 sub;
+	char		*name;
+	struct wq_waiter waiter;
+	struct buf	 log;		/* items taken, each with its '\n' */
+	size_t		*lens;		/* item lengths in log, oldest first */
+	size_t		 lhead, ltail, lcap;
+	size_t		 unwritten;	/* bytes at the end of log not yet written */
+	size_t		 pipe_size;
+	int		 polling;
+	int		 broken;	/* EPIPE: the reader is gone */
+	int		 freed;		/* inlet_free ran */
+	struct redisq_taker *rtk;	/* redis: ids of items in the log */
+	/* Fair dispatch: see above. */
+	int		 fair;
+	int		 adaptive;	/* no prefetch key: the window adapts */
+	int		 small_pipe;	/* writable only once read whole */
+	size_t		 min_window;
+	size_t		 window;
+	size_t		 held;		/* unread at the last count, plus taken */
+	uint64_t	 full_ns;	/* when the window filled; 0: not full */
+};
+
 static void	inlet_poll_cb(uv_poll_t *, int, int);
-static void	inlet_poll_close_cb(uv_handle_t *);
+static void	inlet_close_cb(uv_handle_t *);
+static void	inlet_pump(struct inlet *);
 
 static void
 inlet_lens_push(struct inlet *in, size_t len)
@@ -68,7 +125,7 @@ inlet_trim(struct inlet *in)
 }
 
 /* Append an item and its newline to the log, not yet written. */
-void
+static void
 inlet_log_add(struct inlet *in, const void *p, size_t n)
 {
 	buf_reserve(&in->log, n + 1);
@@ -77,6 +134,61 @@ inlet_log_add(struct inlet *in, const void *p, size_t n)
 	in->log.len += n + 1;
 	inlet_lens_push(in, n);
 	in->unwritten += n + 1;
+	in->held++;
+	if (in->fair && in->held >= in->window && in->full_ns == 0)
+		in->full_ns = uv_hrtime();
+}
+
+/*
+ * The smallest window of the queue's other consumers. A window grows to
+ * at most INLET_LEAD times that: a reader that started first (or a fast
+ * one among busy workers) must not take the whole backlog while the
+ * others are still starting; fast readers grow together.
+ */
+static size_t
+inlet_least_window(const struct inlet *in)
+{
+	const struct wq_waiter	*w;
+	const struct inlet	*o;
+	size_t			 least = INLET_MAX_WINDOW;
+
+	TAILQ_FOREACH(w, &in->wq->consumers, centry) {
+		o = w->arg;
+		if (o != in && o->fair && o->window < least)
+			least = o->window;
+	}
+	return least;
+}
+
+/* Count what the child holds unread; a window it emptied adapts. */
+static void
+inlet_count(struct inlet *in)
+{
+	uint64_t	took;
+
+	in->held = inlet_in_flight(in);
+	if (in->held > 0 || in->full_ns == 0)
+		return;
+	took = uv_hrtime() - in->full_ns;
+	in->full_ns = 0;
+	if (!in->adaptive)
+		return;
+	if (took < INLET_FAST_NS) {
+		if (in->window < INLET_MAX_WINDOW &&
+		    in->window < INLET_LEAD * inlet_least_window(in))
+			in->window *= 2;
+	} else if (in->window / 2 >= in->min_window)
+		in->window /= 2;
+	else
+		in->window = in->min_window;
+}
+
+/* May the inlet take one more item now? */
+static int
+inlet_has_room(const struct inlet *in)
+{
+	return in->unwritten < WIRE_WRITE_BATCH &&
+	    (!in->fair || in->held < in->window);
 }
 
 /* inlet_fill of a Redis queue: each item taken carries its id along. */
@@ -113,7 +225,7 @@ inlet_fill(struct inlet *in)
 		inlet_fill_redis(in);
 		return;
 	}
-	while (in->unwritten < WIRE_WRITE_BATCH &&
+	while (inlet_has_room(in) &&
 	    queue_peek(in->wq->q, in->sub, &p, &n) == 0) {
 		inlet_log_add(in, p, n);
 		queue_pop(in->wq->q, in->sub);
@@ -134,7 +246,8 @@ inlet_close_fd(struct inlet *in)
 	 * number closed first may already be another handle's (a pidfd, a
 	 * new child's pipe), whose events would then never come.
 	 */
-	uv_close((uv_handle_t *)&in->poll, inlet_poll_close_cb);
+	uv_close((uv_handle_t *)&in->poll, inlet_close_cb);
+	uv_close((uv_handle_t *)&in->timer, inlet_close_cb);
 	in->polling = 0;
 	if (in->rtk != NULL)
 		redisq_taker_close(in->rtk);
@@ -142,8 +255,48 @@ inlet_close_fd(struct inlet *in)
 	in->fd = -1;
 }
 
-/* Write what we can; then wait for room, for items, or close at the end. */
-void
+static void
+inlet_timer_cb(uv_timer_t *t)
+{
+	inlet_pump(t->data);
+}
+
+static void
+inlet_poll_stop(struct inlet *in)
+{
+	if (!in->polling)
+		return;
+	(void)uv_poll_stop(&in->poll);
+	in->polling = 0;
+}
+
+/* Wait for room in the pipe (when is_full, for the child to read it all). */
+static void
+inlet_wait_pipe(struct inlet *in, int is_full)
+{
+	int	error;
+
+	wqueue_unwait(&in->waiter);
+	if (is_full && !in->small_pipe) {
+		inlet_poll_stop(in);
+		if ((error = uv_timer_start(&in->timer, inlet_timer_cb,
+		    INLET_RECHECK_MS, 0)) != 0)
+			fatalx("uv_timer_start: %s", uv_strerror(error));
+		return;
+	}
+	if (in->polling)
+		return;
+	if ((error = uv_poll_start(&in->poll, UV_WRITABLE,
+	    inlet_poll_cb)) != 0)
+		fatalx("uv_poll_start: %s", uv_strerror(error));
+	in->polling = 1;
+}
+
+/*
+ * Write what we can; then wait for room, for the child to read its
+ * window, for items, or close at the end of the stream.
+ */
+static void
 inlet_pump(struct inlet *in)
 {
 	const char	*p;
@@ -151,6 +304,8 @@ inlet_pump(struct inlet *in)
 
 	if (in->fd == -1 || in->broken)
 		return;
+	if (in->fair)
+		inlet_count(in);
 	for (;;) {
 		inlet_fill(in);
 		if (in->unwritten == 0)
@@ -168,24 +323,23 @@ inlet_pump(struct inlet *in)
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1 && errno == EAGAIN) {
-			if (!in->polling && uv_poll_start(&in->poll,
-			    UV_WRITABLE, inlet_poll_cb) == 0)
-				in->polling = 1;
+			inlet_wait_pipe(in, 0);
 			return;
 		}
 		/* EPIPE: the reader is gone; keep the log for redelivery. */
 		in->broken = 1;
-		(void)uv_poll_stop(&in->poll);
-		in->polling = 0;
+		inlet_poll_stop(in);
 		return;
 	}
-	if (in->polling) {
-		(void)uv_poll_stop(&in->poll);
-		in->polling = 0;
-	}
+	inlet_poll_stop(in);
 	/* All written. End of stream closes the child's stdin. */
 	if (wqueue_is_ended(in->wq, in->sub)) {
 		inlet_close_fd(in);
+		return;
+	}
+	/* A full window: wait for the child to read it. */
+	if (!inlet_has_room(in)) {
+		inlet_wait_pipe(in, 1);
 		return;
 	}
 	wqueue_wait_readable(in->wq, &in->waiter);
@@ -198,21 +352,71 @@ inlet_poll_cb(uv_poll_t *h, int status, int events)
 
 	if (status < 0) {
 		in->broken = 1;
-		(void)uv_poll_stop(&in->poll);
-		in->polling = 0;
+		inlet_poll_stop(in);
 		return;
 	}
 	inlet_pump(in);
 }
 
-void
+static void
 inlet_wake_cb(struct wq_waiter *w)
 {
 	inlet_pump(w->arg);
 }
 
+/* wq_consumer_ops: an item pushed into the empty queue, offered to us. */
+static int
+inlet_take_cb(struct wq_waiter *w, const void *item, size_t len)
+{
+	struct inlet	*in = w->arg;
+
+	if (in->fd == -1 || in->broken || in->rtk != NULL ||
+	    !inlet_has_room(in))
+		return 0;
+	inlet_log_add(in, item, len);
+	return 1;
+}
+
+static void
+inlet_flush_cb(struct wq_waiter *w)
+{
+	inlet_pump(w->arg);
+}
+
+static size_t
+inlet_held_cb(const struct wq_waiter *w)
+{
+	return inlet_in_flight(w->arg);
+}
+
+static const struct wq_consumer_ops inlet_ops = {
+	inlet_take_cb, inlet_flush_cb, inlet_held_cb
+};
+
+/*
+ * Cut the pipe to one page when the queue is to be shared fairly (see
+ * above); the window starts at the prefetch key, or one.
+ */
+static void
+inlet_set_fair(struct inlet *in)
+{
+	long	page;
+	int	sz;
+
+	in->fair = 1;
+	in->adaptive = in->wq->prefetch == 0;
+	in->min_window = in->window = in->adaptive ? 1 : in->wq->prefetch;
+	page = sysconf(_SC_PAGESIZE);
+	if (page <= 0)
+		page = 4096;
+	(void)fcntl(in->fd, F_SETPIPE_SZ, (int)page);
+	sz = fcntl(in->fd, F_GETPIPE_SZ);
+	in->small_pipe = sz > 0 && sz <= page;
+}
+
 struct inlet *
-inlet_new(struct wire *w, int fd, int rfd, struct wqueue *wq, size_t sub)
+inlet_new(struct wire *w, int fd, int rfd, struct wqueue *wq, size_t sub,
+    const char *name)
 {
 	struct inlet	*in;
 	int		 error, sz;
@@ -223,17 +427,27 @@ inlet_new(struct wire *w, int fd, int rfd, struct wqueue *wq, size_t sub)
 	in->rfd = rfd;
 	in->wq = wq;
 	in->sub = sub;
-	wq->solo = in;
+	in->name = xstrdup(name);
 	if (wq->rq != NULL)
 		in->rtk = redisq_taker_new(wq->rq, fd, rfd);
+	else if (queue_mode(wq->q) == QUEUE_SHARE && (wq->prefetch > 0 ||
+	    queue_nsubscribers(wq->q) > 1))
+		inlet_set_fair(in);
 	in->waiter.fn = inlet_wake_cb;
 	in->waiter.arg = in;
+	in->waiter.ops = &inlet_ops;
+	in->waiter.name = in->name;
 	buf_init(&in->log);
 	sz = fcntl(fd, F_GETPIPE_SZ);
 	in->pipe_size = sz > 0 ? (size_t)sz : 65536;
 	if ((error = uv_poll_init(w->loop, &in->poll, fd)) != 0)
 		fatalx("uv_poll_init: %s", uv_strerror(error));
 	in->poll.data = in;
+	if ((error = uv_timer_init(w->loop, &in->timer)) != 0)
+		fatalx("uv_timer_init: %s", uv_strerror(error));
+	in->timer.data = in;
+	in->nhandles = 2;
+	wqueue_consumer_add(wq, &in->waiter);
 	wqueue_wait_readable(wq, &in->waiter);
 	/*
 	 * A consumer started late (autostart: false, a restart) may find
@@ -318,17 +532,17 @@ inlet_release(struct inlet *in)
 {
 	buf_release(&in->log);
 	free(in->lens);
+	free(in->name);
 	free(in);
 }
 
-/* The poll handle is closed: free the inlet if its owner let go. */
+/* A handle is closed: free the inlet after the last, if its owner let go. */
 static void
-inlet_poll_close_cb(uv_handle_t *h)
+inlet_close_cb(uv_handle_t *h)
 {
 	struct inlet	*in = h->data;
 
-	in->poll_closed = 1;
-	if (in->freed)
+	if (--in->nhandles == 0 && in->freed)
 		inlet_release(in);
 }
 
@@ -337,11 +551,7 @@ inlet_free(struct inlet *in)
 {
 	if (in == NULL)
 		return;
-	wqueue_unwait(&in->waiter);
-	if (in->wq->solo == in)
-		in->wq->solo = NULL;
-	if (in->wq->direct_to == in)
-		in->wq->direct_to = NULL;
+	wqueue_consumer_del(&in->waiter);
 	inlet_redeliver(in);
 	redisq_taker_free(in->rtk);
 	in->rtk = NULL;
@@ -350,6 +560,6 @@ inlet_free(struct inlet *in)
 		(void)close(in->rfd);
 	in->rfd = -1;
 	in->freed = 1;
-	if (in->poll_closed)
+	if (in->nhandles == 0)
 		inlet_release(in);
 }

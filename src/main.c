@@ -33,6 +33,7 @@
 #include "reaper.h"
 #include "sampler.h"
 #include "supervisor.h"
+#include "util.h"
 #include "xmalloc.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -45,7 +46,7 @@ usage(FILE *fp)
 	fprintf(fp,
 	    "usage: pytasking-run [-cv] [-s SOCKET] [--keep] [--timestamps]\n"
 	    "                     [--log-format text|json] [--metrics [ADDR:]PORT]\n"
-	    "                     MANIFEST\n"
+	    "                     [--exit-code-from UNIT] MANIFEST\n"
 	    "       pytasking-run ctl [-s SOCKET] [--json] COMMAND [ARG...]\n"
 	    "\n"
 	    "Run the processes and tasks of MANIFEST under one supervisor.\n"
@@ -60,6 +61,8 @@ usage(FILE *fp)
 	    "  --log-format FORMAT  text (default) or json: one JSON object a line\n"
 	    "  --metrics [ADDR:]PORT  serve Prometheus metrics at http://ADDR:PORT/metrics\n"
 	    "                  (default ADDR 127.0.0.1; overrides the manifest's metrics:)\n"
+	    "  --exit-code-from UNIT  when UNIT has ended for good, stop everything\n"
+	    "                  and exit with its status (128+N for signal N)\n"
 	    "  -h, --help      show this help\n"
 	    "  -V, --version   show the version\n"
 	    "\n"
@@ -177,6 +180,31 @@ reload_manifest(void *arg, char **cause)
 	return m;
 }
 
+/* Does m declare this unit: a process, a task, or NAME.N of replicas? */
+static int
+manifest_has_unit(const struct manifest *m, const char *name)
+{
+	const struct proc_spec	*ps;
+	const char		*dot = strrchr(name, '.');
+	char			*base;
+	uint64_t		 n;
+	const char		*errstr;
+	int			 r = 0;
+
+	if (manifest_find_proc(m, name) != NULL ||
+	    manifest_find_task(m, name) != NULL)
+		return 1;
+	if (dot == NULL)
+		return 0;
+	base = xstrndup(name, (size_t)(dot - name));
+	ps = manifest_find_proc(m, base);
+	if (ps != NULL && (ps->replicas_set || ps->replicas > 1) &&
+	    util_parse_uint(dot + 1, 1, ps->replicas, &n, &errstr) == 0)
+		r = 1;
+	free(base);
+	return r;
+}
+
 /* user: and group: we cannot honour stop everything before it starts. */
 static int
 check_privileges(const struct manifest *m)
@@ -196,7 +224,7 @@ check_privileges(const struct manifest *m)
 
 static int
 run(struct manifest *m, const char *path, const char *sock, int keep,
-    int verbose, const char *metrics)
+    int verbose, const char *metrics, const char *exit_from)
 {
 	uv_loop_t		 loop;
 	struct supervisor	*sv;
@@ -259,6 +287,13 @@ run(struct manifest *m, const char *path, const char *sock, int keep,
 	}
 	supervisor_set_socket(sv, control_path(ctl));
 	supervisor_set_keep(sv, keep);
+	/* Checked against the manifest already: the unit exists. */
+	if (exit_from != NULL &&
+	    supervisor_set_exit_from(sv, exit_from, &cause) == -1) {
+		log_warnx("%s", cause);
+		free(cause);
+		cause = NULL;
+	}
 	supervisor_set_loader(sv, reload_manifest, (void *)path);
 	if ((error = supervisor_start(sv)) != 0) {
 		log_warnx("cannot start: %s", uv_strerror(error));
@@ -301,6 +336,7 @@ main(int argc, char **argv)
 		{ "timestamps", no_argument, NULL, 'T' },
 		{ "log-format", required_argument, NULL, 'L' },
 		{ "metrics", required_argument, NULL, 'M' },
+		{ "exit-code-from", required_argument, NULL, 'X' },
 		{ NULL, 0, NULL, 0 },
 	};
 	enum log_format	 format = LOG_FORMAT_TEXT;
@@ -308,6 +344,7 @@ main(int argc, char **argv)
 	struct manifest	*m;
 	struct diag	 d;
 	const char	*sock = NULL, *metrics = NULL, *errstr;
+	const char	*exit_from = NULL;
 	char		*host;
 	unsigned	 port;
 	int		 ch, check = 0, verbose = 0, keep = 0, status;
@@ -335,6 +372,9 @@ main(int argc, char **argv)
 			break;
 		case 'K':
 			keep = 1;
+			break;
+		case 'X':
+			exit_from = optarg;
 			break;
 		case 'T':
 			timestamps = 1;
@@ -401,12 +441,19 @@ main(int argc, char **argv)
 	diag_release(&d);
 	if (m == NULL)
 		return 2;
+	if (exit_from != NULL && !manifest_has_unit(m, exit_from)) {
+		fprintf(stderr, "pytasking-run: --exit-code-from: no unit %s in "
+		    "%s\n", exit_from, argv[0]);
+		manifest_free(m);
+		return 2;
+	}
 	if (check)
 		status = check_manifest(m, verbose, metrics);
 	else if (check_privileges(m) == -1)
 		status = 2;
 	else
-		status = run(m, argv[0], sock, keep, verbose, metrics);
+		status = run(m, argv[0], sock, keep, verbose, metrics,
+		    exit_from);
 	manifest_free(m);
 	return status;
 }

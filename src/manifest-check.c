@@ -388,13 +388,15 @@ manifest_check_flow(struct check *c)
 
 	for (i = 0; i < c->m->nqueues; i++) {
 		qs = &c->m->queues[i];
+		qs->producers = c->flow[i].producers;
 		/* A Redis queue's other end may be on another machine. */
 		if (qs->redis)
 			continue;
 		if (c->flow[i].producers == 0)
 			diag_warning(c->d, qs->loc.line, qs->loc.col, "queues.%s: "
 			    "no producer: no stdout, stderr or put names this "
-			    "queue", qs->name);
+			    "queue: it is fed from outside (ctl put) and stays "
+			    "open until \"ctl close %s\"", qs->name, qs->name);
 		if (c->flow[i].consumers == 0)
 			diag_warning(c->d, qs->loc.line, qs->loc.col, "queues.%s: "
 			    "no consumer: no stdin, get or for names this "

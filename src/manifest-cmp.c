@@ -79,7 +79,8 @@ manifest_deps_equal(const struct dep *a, size_t na, const struct dep *b,
 	if (na != nb)
 		return 0;
 	for (i = 0; i < na; i++)
-		if (a[i].cond != b[i].cond || strcmp(a[i].name, b[i].name) != 0)
+		if (a[i].cond != b[i].cond || a[i].bind != b[i].bind ||
+		    strcmp(a[i].name, b[i].name) != 0)
 			return 0;
 	return 1;
 }
@@ -227,7 +228,7 @@ manifest_queue_equal(const struct queue_spec *a, const struct queue_spec *b)
 {
 	if (strcmp(a->name, b->name) != 0 || a->capacity != b->capacity ||
 	    a->mode != b->mode || a->overflow != b->overflow ||
-	    a->redis != b->redis)
+	    a->prefetch != b->prefetch || a->redis != b->redis)
 		return 0;
 	if (!a->redis)
 		return 1;

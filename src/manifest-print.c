@@ -170,7 +170,11 @@ manifest_print_deps(FILE *fp, const struct dep *deps, size_t n)
 		if (i > 0)
 			fputs(", ", fp);
 		manifest_print_str(fp, deps[i].name);
-		fprintf(fp, ": %s", conds[deps[i].cond]);
+		if (deps[i].bind)
+			fprintf(fp, ": {condition: %s, bind: true}",
+			    conds[deps[i].cond]);
+		else
+			fprintf(fp, ": %s", conds[deps[i].cond]);
 	}
 	fputs("}\n", fp);
 }
@@ -408,6 +412,8 @@ manifest_print_queue(FILE *fp, const struct queue_spec *qs)
 	    qs->mode == QUEUE_BROADCAST ? "broadcast" : "share",
 	    qs->overflow == QUEUE_DROP_OLDEST ? "drop-oldest" :
 	    qs->overflow == QUEUE_DROP_NEWEST ? "drop-newest" : "block");
+	if (qs->prefetch > 0)
+		fprintf(fp, "    prefetch: %zu\n", qs->prefetch);
 	if (!qs->redis) {
 		fputs("    backend: memory\n", fp);
 		return;

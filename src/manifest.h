@@ -90,6 +90,7 @@ enum dep_cond {
 struct dep {
 	char		*name;	/* a process or task */
 	enum dep_cond	 cond;
+	int		 bind;	/* stopped while the condition no longer holds */
 	struct loc	 loc;
 };
 
@@ -215,6 +216,10 @@ struct queue_spec {
 	size_t			 capacity;
 	enum queue_mode		 mode;
 	enum queue_overflow	 overflow;
+	/* Units whose specs feed it (manifest_check); 0: fed from outside. */
+	size_t			 producers;
+	/* Items a consumer may hold unread; 0: 1 growing, or none if alone. */
+	size_t			 prefetch;
 	/* backend: redis (issue 8) when redis; url, stream, group set then. */
 	int			 redis;
 	char			*url;		/* redis://[:password@]host:port/db */

@@ -21,6 +21,7 @@
 #include "xmalloc.h"
 
 static void	outlet_poll_cb(uv_poll_t *, int, int);
+static void	outlet_close(struct outlet *, int);
 static void	outlet_resume_cb(struct wq_waiter *);
 static struct wqueue	*outlet_full_queue(struct outlet *);
 
@@ -113,6 +114,7 @@ outlet_feed_held(struct outlet *o)
 		    buf_used(&o->held)));
 }
 
+/* End of file. A detached outlet closes itself: nobody else will. */
 static void
 outlet_set_eof(struct outlet *o)
 {
@@ -120,7 +122,9 @@ outlet_set_eof(struct outlet *o)
 		return;
 	o->eof = 1;
 	(void)uv_poll_stop(&o->poll);
-	if (o->eof_fn != NULL)
+	if (o->detached)
+		outlet_close(o, o->keep_tail);
+	else if (o->eof_fn != NULL)
 		o->eof_fn(o->arg);
 }
 
@@ -275,14 +279,30 @@ outlet_close_cb(uv_handle_t *h)
 	free(o);
 }
 
-void
-outlet_free(struct outlet *o, int keep_tail)
+/* A detached outlet closed: it produces no more; maybe the last tail. */
+static void
+outlet_tail_done(struct outlet *o)
+{
+	struct wire	*w = o->wire;
+	size_t		 i;
+
+	if (!w->freeing)
+		for (i = 0; i < o->nqueues; i++)
+			wqueue_producer_del(o->queues[i]);
+	if (--w->tails == 0 && !w->freeing && w->tails_fn != NULL)
+		w->tails_fn(w->tails_arg);
+}
+
+/*
+ * Read what is left without waiting (past full queues: the bound is one
+ * pipe's worth and one read), finish the last line, then close and free.
+ */
+static void
+outlet_close(struct outlet *o, int keep_tail)
 {
 	size_t	dropped, i;
 	ssize_t	n;
 
-	if (o == NULL)
-		return;
 	wqueue_unwait(&o->waiter);
 	/*
 	 * What is already read or in the pipe was written whole by the
@@ -311,4 +331,62 @@ outlet_free(struct outlet *o, int keep_tail)
 	o->eof_fn = NULL;
 	TAILQ_REMOVE(&o->wire->outlets, o, entry);
 	uv_close((uv_handle_t *)&o->poll, outlet_close_cb);
+	if (o->detached)
+		outlet_tail_done(o);
+}
+
+void
+outlet_free(struct outlet *o, int keep_tail)
+{
+	if (o == NULL)
+		return;
+	outlet_close(o, keep_tail);
+}
+
+/*
+ * The leader exited; its group may write on. The run it belonged to ends
+ * now (a restart does not wait for this tail), so nothing of the unit may
+ * be called from here on. The poll handle is unreferenced: a detached
+ * outlet never keeps the run up; at the end of file, or at wire_free,
+ * it closes. Memory stays bounded as before: a full queue still pauses
+ * the reading.
+ */
+void
+outlet_detach(struct outlet *o, int keep_tail)
+{
+	size_t	i;
+
+	if (o == NULL)
+		return;
+	o->eof_fn = NULL;
+	o->line_fn = NULL;
+	o->console_fn = NULL;
+	o->arg = NULL;
+	o->keep_tail = keep_tail;
+	o->detached = 1;
+	/* Its queues do not end while the tail may still feed them. */
+	for (i = 0; i < o->nqueues; i++)
+		wqueue_producer_add(o->queues[i]);
+	o->wire->tails++;
+	if (o->eof) {
+		outlet_close(o, keep_tail);
+		return;
+	}
+	uv_unref((uv_handle_t *)&o->poll);
+	/* The leader's last words are in the pipe: before its exit is told. */
+	if (!o->paused)
+		outlet_read(o);
+}
+
+/* The wire ends: detached outlets still open deliver what is there. */
+void
+outlet_close_detached(struct wire *w)
+{
+	struct outlet	*o, *next;
+
+	for (o = TAILQ_FIRST(&w->outlets); o != NULL; o = next) {
+		next = TAILQ_NEXT(o, entry);
+		if (o->detached)
+			outlet_close(o, o->keep_tail);
+	}
 }

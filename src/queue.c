@@ -465,6 +465,13 @@ queue_count_through(struct queue *q)
 	q->c.out++;
 }
 
+/* Count an item refused before it was stored (its queue was closed). */
+void
+queue_count_dropped(struct queue *q)
+{
+	q->c.dropped++;
+}
+
 /* Put an item back at a subscriber's head for redelivery; never dropped. */
 void
 queue_unshift(struct queue *q, size_t sub, const void *p, size_t len)

@@ -70,6 +70,8 @@ int		 queue_peek(const struct queue *, size_t sub, const void **,
 		    size_t *);
 /* Remove the head item (counted as out). */
 void		 queue_pop(struct queue *, size_t sub);
+/* Count an item refused before it was stored (as dropped). */
+void		 queue_count_dropped(struct queue *);
 /* Count an item that passed an empty share queue without being stored. */
 void		 queue_count_through(struct queue *);
 /*

@@ -41,12 +41,13 @@ static const struct script_entry {
 	{ BUILTIN_SET, "set", 1, SCRIPT_MANY, "NAME WORDS..." },
 	{ BUILTIN_EXIT, "exit", 0, 1, "[CODE]" },
 	{ BUILTIN_BREAK, "break", 0, 0, "" },
+	{ BUILTIN_CLOSE, "close", 1, 1, "QUEUE" },
 };
 #define SCRIPT_NBUILTINS (sizeof script_table / sizeof script_table[0])
 
 static const char *const script_builtin_names[] = {
 	"echo", "sleep", "put", "get", "start", "cancel", "restart", "wait",
-	"signal", "set", "exit", "break", NULL
+	"signal", "set", "exit", "break", "close", NULL
 };
 
 static const char *const script_block_names[] = {
@@ -594,6 +595,7 @@ script_check_args(struct script_ctx *ctx, struct step *st)
 		script_check_duration(ctx, name, &w[1], 0, st);
 		break;
 	case BUILTIN_PUT:
+	case BUILTIN_CLOSE:
 		script_check_name(ctx, name, "queue", &w[1], &st->queue);
 		break;
 	case BUILTIN_GET:

@@ -25,6 +25,7 @@ enum script_builtin {
 	BUILTIN_SET,
 	BUILTIN_EXIT,
 	BUILTIN_BREAK,
+	BUILTIN_CLOSE,
 };
 
 /*

@@ -64,6 +64,7 @@ static void	unit_timer_cb(struct sched_alarm *);
 static void	run_drain_cb(struct sched_alarm *);
 static void	sv_hold(struct supervisor *);
 static void	sv_release(struct supervisor *);
+static void	sv_tails_done(void *);
 
 /* xorshift32: jitter needs spread, not secrecy. */
 static uint32_t
@@ -131,6 +132,12 @@ static int
 spec_has_idx(const struct proc_spec *ps)
 {
 	return ps != NULL && (ps->replicas_set || ps->replicas > 1);
+}
+
+int
+sv_unit_is_named(const struct unit *u, const char *name)
+{
+	return strcmp(u->base, name) == 0 || strcmp(u->name, name) == 0;
 }
 
 /*
@@ -224,8 +231,16 @@ unit_scan_script(struct unit *u, const struct script *s)
 			if (st->kind == STEP_COMMAND &&
 			    st->builtin == BUILTIN_PUT)
 				unit_add_produce(u, wq);
-			else
+			else if (st->kind != STEP_COMMAND ||
+			    st->builtin != BUILTIN_CLOSE)
 				(void)unit_sub(u, wq);
+		}
+		if (st->kind == STEP_COMMAND && st->unit != NULL &&
+		    (st->builtin == BUILTIN_START ||
+		    st->builtin == BUILTIN_RESTART)) {
+			u->starts = xreallocarray(u->starts, u->nstarts + 1,
+			    sizeof *u->starts);
+			u->starts[u->nstarts++] = st->unit;
 		}
 		unit_scan_script(u, st->body);
 	}
@@ -237,6 +252,7 @@ unit_producing(struct unit *u, int on)
 {
 	size_t	i;
 
+	u->producing = on;
 	for (i = 0; i < u->nproduces; i++) {
 		if (on)
 			wqueue_producer_add(u->produces[i]);
@@ -256,7 +272,7 @@ unit_set_spec(struct unit *u, struct manifest *m, const struct proc_spec *ps,
 {
 	struct supervisor	*sv = u->sv;
 	struct wqueue		*wq;
-	int			 live = unit_state_can_produce(u->sm.state);
+	int			 live = u->producing;
 
 	manifest_ref(m);
 	if (live)
@@ -264,6 +280,9 @@ unit_set_spec(struct unit *u, struct manifest *m, const struct proc_spec *ps,
 	free(u->produces);
 	u->produces = NULL;
 	u->nproduces = 0;
+	free(u->starts);
+	u->starts = NULL;
+	u->nstarts = 0;
 	u->ps = ps;
 	u->ts = ts;
 	manifest_free(u->m);
@@ -347,6 +366,7 @@ unit_free(struct unit *u)
 		free(u->args[i]);
 	free(u->args);
 	free(u->produces);
+	free(u->starts);
 	free(u->subs);
 	if (u->log != NULL)
 		logring_release(u->log);
@@ -569,7 +589,6 @@ sv_handle(struct unit *u, enum unit_event ev, const struct unit_exit *x)
 	struct unit_policy	 p;
 	struct unit_out		 o;
 	enum unit_state		 from = u->sm.state;
-	int			 could = unit_state_can_produce(from);
 	char			 d[32];
 
 	unit_policy(u, &p);
@@ -602,8 +621,6 @@ sv_handle(struct unit *u, enum unit_event ev, const struct unit_exit *x)
 	}
 	if (o.actions & UACT_STOP)
 		run_stop(u);
-	if (could != unit_state_can_produce(u->sm.state))
-		unit_producing(u, !could);
 	/*
 	 * A reload's new spec is taken as soon as no run uses the old one:
 	 * when the run ended, or whenever the unit has none.
@@ -624,6 +641,23 @@ sv_handle(struct unit *u, enum unit_event ev, const struct unit_exit *x)
 	return 0;
 }
 
+/* Does the condition hold for t at this moment (bind:)? */
+static int
+dep_holds_now(const struct unit *t, enum dep_cond c)
+{
+	switch (c) {
+	case DEP_STARTED:
+		return t->sm.state == UNIT_STARTING ||
+		    t->sm.state == UNIT_RUNNING;
+	case DEP_READY:
+		return t->sm.state == UNIT_RUNNING;
+	case DEP_SUCCEEDED:
+		return t->sm.state == UNIT_EXITED && t->sm.has_ended &&
+		    t->sm.last_end == END_SUCCEEDED;
+	}
+	return 0;
+}
+
 /* 1: the condition holds for every instance; 0: not yet; -1: never will. */
 static int
 dep_holds(struct supervisor *sv, const struct dep *d)
@@ -636,6 +670,12 @@ dep_holds(struct supervisor *sv, const struct dep *d)
 	for (i = 0; i < k && result != -1; i++) {
 		t = v[i];
 		ended = t->sm.state == UNIT_EXITED || t->sm.state == UNIT_FAILED;
+		/* Bound: the condition must hold now, and may again later. */
+		if (d->bind) {
+			if (!dep_holds_now(t, d->cond))
+				result = 0;
+			continue;
+		}
 		switch (d->cond) {
 		case DEP_STARTED:
 			if (t->sm.ever_started)
@@ -696,6 +736,112 @@ sv_check_deps(struct supervisor *sv)
 	}
 }
 
+/*
+ * Units bound to a dependency (bind: true) whose condition no longer
+ * holds are stopped, to wait for it again; in backoff, they wait now.
+ */
+static void
+sv_check_binds(struct supervisor *sv)
+{
+	const struct dep	*deps;
+	struct unit		*u;
+	size_t			 n, i, d;
+	enum unit_state		 s;
+
+	for (i = 0; i < sv->nunits; i++) {
+		u = sv->units[i];
+		s = u->sm.state;
+		if (s != UNIT_STARTING && s != UNIT_RUNNING &&
+		    s != UNIT_BACKOFF && !(s == UNIT_STOPPING &&
+		    u->sm.pending == UNIT_PEND_START))
+			continue;
+		deps = unit_deps(u, &n);
+		for (d = 0; d < n; d++) {
+			if (!deps[d].bind || dep_holds(sv, &deps[d]) == 1)
+				continue;
+			if (sv_post(u, UEV_UNBOUND) == 0 && s != UNIT_STOPPING)
+				log_info("%s: dependency %s is no longer %s: "
+				    "stopping until it is again", u->name,
+				    deps[d].name, dep_cond_name(deps[d].cond));
+			break;
+		}
+	}
+}
+
+/*
+ * --exit-code-from: once that unit has ended for good, everything stops
+ * and its status becomes the supervisor's.
+ */
+static void
+sv_check_exit_from(struct supervisor *sv)
+{
+	struct unit	**v;
+	size_t		  n, i;
+	int		  status = 0, settled = 1, ended = 0;
+
+	if (sv->exit_from == NULL || sv->exit_from_done)
+		return;
+	n = sv_select(sv, sv->exit_from, &v);
+	for (i = 0; i < n; i++) {
+		if (v[i]->sm.state != UNIT_EXITED &&
+		    v[i]->sm.state != UNIT_FAILED)
+			settled = 0;
+		else if (v[i]->sm.has_ended) {
+			ended = 1;
+			if (status == 0)
+				status = v[i]->last_status;
+		} else if (v[i]->sm.state == UNIT_FAILED && status == 0)
+			status = 1;
+	}
+	free(v);
+	if (n == 0 || !settled || (!ended && status == 0))
+		return;
+	sv->exit_from_done = 1;
+	sv->exit_from_status = status;
+	if (sv->shutting_down)
+		return;
+	log_info("%s ended with status %d: stopping everything "
+	    "(--exit-code-from)", sv->exit_from, status);
+	supervisor_shutdown(sv);
+}
+
+/*
+ * Who can still produce: a unit that is active, or one that a running
+ * task may start (its steps name it in start or restart), even if it has
+ * not been started yet or has ended. The queues it feeds end only once
+ * none of their producers can. Kept in step after every batch of events,
+ * since a task ending changes it for the units it names.
+ */
+static void
+sv_update_producers(struct supervisor *sv)
+{
+	const char	**names = NULL;
+	struct unit	 *u;
+	size_t		  n = 0, i, j;
+	int		  can;
+
+	for (i = 0; i < sv->nunits; i++) {
+		u = sv->units[i];
+		if (u->nstarts == 0 || !unit_state_is_active(u->sm.state))
+			continue;
+		names = xreallocarray(names, n + u->nstarts, sizeof *names);
+		for (j = 0; j < u->nstarts; j++)
+			names[n++] = u->starts[j];
+	}
+	for (i = 0; i < sv->nunits; i++) {
+		u = sv->units[i];
+		if (u->nproduces == 0)
+			continue;
+		can = unit_state_can_produce(u->sm.state);
+		if (!can && u->sm.state != UNIT_REMOVED)
+			for (j = 0; j < n && !can; j++)
+				can = sv_unit_is_named(u, names[j]);
+		if (can != (int)u->producing)
+			unit_producing(u, can);
+	}
+	free(names);
+}
+
 /* Is every unit of a command done with what it was asked? */
 int
 sv_op_is_done(const struct sv_op *op)
@@ -748,8 +894,12 @@ static void	sv_maybe_notify_ready(struct supervisor *);
 static void
 sv_after(struct supervisor *sv)
 {
-	if (sv->has_deps && !sv->shutting_down)
+	if (sv->has_deps && !sv->shutting_down) {
+		sv_check_binds(sv);
 		sv_check_deps(sv);
+	}
+	sv_check_exit_from(sv);
+	sv_update_producers(sv);
 	if (sv->shutting_down)
 		sv_shutdown_pass(sv);
 	sv_maybe_notify_ready(sv);
@@ -861,15 +1011,23 @@ unit_forget(struct unit *u)
 	memmove(&sv->units[i], &sv->units[i + 1],
 	    (sv->nunits - i - 1) * sizeof *sv->units);
 	sv->nunits--;
-	/* Followers stay valid tokens; they just hear nothing more. */
-	while ((f = u->followers) != NULL) {
-		u->followers = f->next;
-		f->unit = NULL;
+	/* Followers of a name nothing means any more hear the end. */
+	LIST_FOREACH(f, &sv->followers, entry) {
+		/* A follower of every unit never hears the end. */
+		if (f->name == NULL || !sv_unit_is_named(u, f->name))
+			continue;
+		for (i = 0; i < sv->nunits; i++)
+			if (sv_unit_is_named(sv->units[i], f->name))
+				break;
+		if (i == sv->nunits)
+			f->fn(u->name, 0, NULL, 0, f->arg);
 	}
 	LIST_FOREACH(op, &sv->ops, entry)
 		for (i = 0; i < op->n; i++)
 			if (op->units[i] == u)
 				op->units[i] = NULL;
+	if (u->producing)
+		unit_producing(u, 0);
 	if (u->qwaiter != NULL)
 		wqueue_unwait(u->qwaiter);
 	if (u->waiting_on != NULL) {
@@ -1001,13 +1159,10 @@ unit_console_cb(void *arg, const char *line, size_t len)
 	} else if (u->log->max != max && max != 0)
 		logring_resize(u->log, max);	/* a reload changed it */
 	logring_add(u->log, now, u->sv->log_seq++, line, len);
-	for (f = u->followers; f != NULL; f = next) {
-		next = f->next;
-		f->fn(u->name, now, line, len, f->arg);
-	}
-	for (f = u->sv->all_followers; f != NULL; f = next) {
-		next = f->next;
-		f->fn(u->name, now, line, len, f->arg);
+	for (f = LIST_FIRST(&u->sv->followers); f != NULL; f = next) {
+		next = LIST_NEXT(f, entry);
+		if (f->name == NULL || sv_unit_is_named(u, f->name))
+			f->fn(u->name, now, line, len, f->arg);
 	}
 }
 
@@ -1388,8 +1543,11 @@ run_drain_cb(struct sched_alarm *a)
 }
 
 /*
- * The leader exited. The run is over once its pipes reached EOF too; a
- * grandchild may hold them open, so that wait is bounded.
+ * The leader exited. The run is over once its pipes reached EOF too.
+ * Stopped, its group is being killed: that wait is bounded. Otherwise
+ * members of its group hold a pipe open: the outlets deliver what is in
+ * the pipes now, then read on by themselves until end of file (the group
+ * closed them or was stopped), and the run ends now.
  */
 static void
 run_exit_cb(struct proc *p, int64_t status, int sig, void *arg)
@@ -1400,11 +1558,19 @@ run_exit_cb(struct proc *p, int64_t status, int sig, void *arg)
 	u->pr->exited = 1;
 	u->pr->exit_status = status;
 	u->pr->term_signal = sig;
-	if (run_outlets_done(u))
+	if (run_outlets_done(u)) {
 		run_proc_end(u);
-	else
+		return;
+	}
+	if (u->sm.state == UNIT_STOPPING || u->sv->shutting_down) {
 		sched_alarm_start(u->sv->sched, &u->pr->drain,
 		    SV_DRAIN_AFTER_EXIT_MS);
+		return;
+	}
+	outlet_detach(u->pr->out, sig == 0);
+	outlet_detach(u->pr->err, sig == 0);
+	u->pr->out = u->pr->err = NULL;
+	run_proc_end(u);
 }
 
 static void
@@ -1443,7 +1609,7 @@ run_spawn_proc(struct unit *u)
 		a.fds[0] = p[0];
 		u->pr->in = inlet_new(u->sv->wire, p[1],
 		    fcntl(p[0], F_DUPFD_CLOEXEC, 3), u->pr->stdin_wq,
-		    u->pr->stdin_sub);
+		    u->pr->stdin_sub, u->name);
 	} else
 		a.fds[0] = sv_open_devnull(O_RDONLY);
 	a.fds[1] = run_open_output(u, &u->ps->out, STDOUT_FILENO,
@@ -1669,6 +1835,17 @@ host_put(void *arg, const char *queue, const char *item, size_t len,
 }
 
 static int
+host_close(void *arg, const char *queue, char **cause)
+{
+	struct unit	*u = arg;
+	struct wqueue	*wq;
+
+	if ((wq = host_queue(u, queue, cause)) == NULL)
+		return -1;
+	return wqueue_close(wq, cause);
+}
+
+static int
 host_get(void *arg, const char *queue, char **item, size_t *len,
     char **cause)
 {
@@ -1853,6 +2030,7 @@ sv_host_init(struct supervisor *sv)
 	sv->host.output = host_output;
 	sv->host.put = host_put;
 	sv->host.get = host_get;
+	sv->host.close = host_close;
 	sv->host.start = host_start;
 	sv->host.cancel = host_cancel;
 	sv->host.restart = host_restart;
@@ -1899,7 +2077,9 @@ supervisor_new(uv_loop_t *loop, struct manifest *m)
 	if (sv->rnd == 0)
 		sv->rnd = 1;
 	LIST_INIT(&sv->ops);
+	LIST_INIT(&sv->followers);
 	sv->wire = wire_new(loop);
+	wire_set_tails_fn(sv->wire, sv_tails_done, sv);
 	sv->sched = sched_new(loop);
 	sched_turn_init(&sv->reap, sv_reap_cb);
 	sv_host_init(sv);
@@ -2213,7 +2393,45 @@ sv_maybe_notify_ready(struct supervisor *sv)
 		log_warn("sd_notify READY=1");
 }
 
-/* Nothing running or waiting to restart: let the loop end. */
+/* The last output tail of an exited leader's group ended. */
+static void
+sv_tails_done(void *arg)
+{
+	sv_maybe_done(arg);
+}
+
+/*
+ * Every active unit reads a queue fed from outside that is open, empty
+ * and without a live producer: the run waits on those queues. Say so,
+ * once per queue (the wire remembers), with how to end it.
+ */
+static void
+sv_report_open_queues(struct supervisor *sv)
+{
+	struct unit	*u;
+	size_t		 i, j;
+	int		 starved;
+
+	if (sv->shutting_down)
+		return;
+	for (i = 0; i < sv->nunits; i++) {
+		u = sv->units[i];
+		if (!unit_state_is_active(u->sm.state))
+			continue;
+		starved = u->pr != NULL && u->pr->stdin_wq != NULL &&
+		    wqueue_is_starved(u->pr->stdin_wq);
+		for (j = 0; j < u->nsubs && !starved; j++)
+			starved = wqueue_is_starved(u->subs[j].wq);
+		if (!starved)
+			return;
+	}
+	wire_report_open(sv->wire);
+}
+
+/*
+ * Nothing running or waiting to restart, and no output of an exited
+ * leader's group still coming: let the loop end.
+ */
 void
 sv_maybe_done(struct supervisor *sv)
 {
@@ -2222,8 +2440,13 @@ sv_maybe_done(struct supervisor *sv)
 	if (sv->done || (sv->keep && !sv->shutting_down) || !sv->started)
 		return;
 	for (i = 0; i < sv->nunits; i++)
-		if (unit_state_is_active(sv->units[i]->sm.state))
+		if (unit_state_is_active(sv->units[i]->sm.state)) {
+			sv_report_open_queues(sv);
 			return;
+		}
+	/* Output of exited leaders' groups still comes (outlet_detach). */
+	if (wire_tails(sv->wire) > 0)
+		return;
 	sv->done = 1;
 	for (i = 0; i < sv->nsigs; i++)
 		(void)uv_signal_stop(&sv->sigs[i]);
@@ -2235,6 +2458,8 @@ supervisor_exit_status(const struct supervisor *sv)
 {
 	size_t	i;
 
+	if (sv->exit_from_done)
+		return sv->exit_from_status;
 	if (sv->killed_at_stop)
 		return 1;
 	for (i = 0; i < sv->nunits; i++)
@@ -2486,6 +2711,7 @@ supervisor_reload(struct supervisor *sv, char **cause)
 	struct manifest		*nm;
 	struct reload_counts	 c;
 	struct unit		**v, *u;
+	struct wqueue		*wq;
 	size_t			 i, n;
 	int			 gone;
 
@@ -2509,8 +2735,11 @@ supervisor_reload(struct supervisor *sv, char **cause)
 		return -1;
 	}
 	for (i = 0; i < nm->nqueues; i++)
-		if (wire_find_queue(sv->wire, nm->queues[i].name) == NULL)
+		if ((wq = wire_find_queue(sv->wire, nm->queues[i].name)) ==
+		    NULL)
 			(void)wire_add_queue(sv->wire, &nm->queues[i]);
+		else
+			wqueue_respec(wq, &nm->queues[i]);
 	memset(&c, 0, sizeof c);
 	/* Events wait until every spec is in place. */
 	sv_hold(sv);
@@ -2594,6 +2823,7 @@ supervisor_free(struct supervisor *sv)
 	/* After the tasks: each one's memory goes on a last turn. */
 	sched_free(sv->sched);
 	manifest_free(sv->m);
+	free(sv->exit_from);
 	free(sv->socket_path);
 	wire_free(sv->wire);
 	/* The struct embeds these handles: it goes with the last close. */

@@ -39,6 +39,12 @@ void			 supervisor_free(struct supervisor *);
 void	supervisor_set_keep(struct supervisor *, int);
 /* The control socket's path, given to children as PYTASKING_SOCKET. */
 void	supervisor_set_socket(struct supervisor *, const char *);
+/*
+ * --exit-code-from: when the named unit has ended for good, stop
+ * everything and exit with its status (128+N for a signal).
+ */
+int	supervisor_set_exit_from(struct supervisor *, const char *,
+	    char **cause);
 /* The guardian told of every process group spawned (guard.h); borrowed. */
 struct guard;
 void	supervisor_set_guard(struct supervisor *, struct guard *);
@@ -121,8 +127,9 @@ typedef void	sv_line_fn(const char *unit, uint64_t time_ms,
 /*
  * Recent output lines of a unit, or of every unit when the name is NULL
  * (each unit's lines in order; the caller merges them by seq, their
- * order of arrival): fn per line; then, for each unit whose ring had to drop lines from its head,
- * dropped_fn with their count and the ring's size. 0, or -1 with *cause.
+ * order of arrival): fn per line; then, for each unit whose ring had
+ * to drop lines from its head, dropped_fn with their count and the
+ * ring's size. 0, or -1 with *cause.
  */
 int	supervisor_logs(struct supervisor *, const char *,
 	    void (*fn)(const char *unit, uint64_t time_ms, uint64_t seq,
@@ -130,9 +137,11 @@ int	supervisor_logs(struct supervisor *, const char *,
 	    void (*dropped_fn)(const char *unit, uint64_t lines,
 	    uint64_t size, void *arg), void *arg, char **cause);
 /*
- * Follow a unit's output, or every unit's when the name is NULL (units
- * added later included): fn is called for each new line until
- * supervisor_unfollow. Returns a token, or NULL with *cause.
+ * Follow the output of what a name means, or of every unit when it is
+ * NULL, instances added by a reload or a scale included: fn is called
+ * for each new line until supervisor_unfollow; once a removal leaves
+ * nothing the name means, fn is called with a NULL line. Returns a
+ * token, or NULL with *cause.
  */
 void	*supervisor_follow(struct supervisor *, const char *, sv_line_fn *fn,
 	    void *arg, char **cause);

@@ -37,6 +37,24 @@ supervisor_set_socket(struct supervisor *sv, const char *path)
 	sv->socket_path = path != NULL ? xstrdup(path) : NULL;
 }
 
+int
+supervisor_set_exit_from(struct supervisor *sv, const char *name,
+    char **cause)
+{
+	struct unit	**v;
+	size_t		  n;
+
+	n = sv_select(sv, name, &v);
+	free(v);
+	if (n == 0) {
+		*cause = xasprintf("--exit-code-from: no such unit: %s", name);
+		return -1;
+	}
+	free(sv->exit_from);
+	sv->exit_from = xstrdup(name);
+	return 0;
+}
+
 void
 supervisor_set_guard(struct supervisor *sv, struct guard *g)
 {
@@ -513,85 +531,39 @@ supervisor_logs(struct supervisor *sv, const char *name,
 	return 0;
 }
 
-/* What supervisor_follow hands out: one follower per instance. */
-struct follow_token {
-	struct follower	**items;
-	size_t		  n;
-};
-
 void *
 supervisor_follow(struct supervisor *sv, const char *name, sv_line_fn *fn,
     void *arg, char **cause)
 {
-	struct follow_token	*t;
-	struct follower		*f;
-	struct unit		**v;
-	size_t			 n, i;
+	struct follower	*f;
+	struct unit	**v;
+	size_t		  n;
 
-	if (name == NULL) {
-		/* Every unit, those added later too: the supervisor's list. */
-		t = xcalloc(1, sizeof *t);
-		t->items = xcalloc(1, sizeof *t->items);
-		f = xcalloc(1, sizeof *f);
-		f->all = 1;
-		f->fn = fn;
-		f->arg = arg;
-		f->next = sv->all_followers;
-		sv->all_followers = f;
-		t->items[t->n++] = f;
-		return t;
+	/* NULL: every unit, those added later too. */
+	if (name != NULL) {
+		if ((n = sv_ctl_units(sv, name, &v, cause)) == 0)
+			return NULL;
+		free(v);
 	}
-	if ((n = sv_ctl_units(sv, name, &v, cause)) == 0)
-		return NULL;
-	t = xcalloc(1, sizeof *t);
-	t->items = xcalloc(n, sizeof *t->items);
-	for (i = 0; i < n; i++) {
-		f = xcalloc(1, sizeof *f);
-		f->unit = v[i];
-		f->fn = fn;
-		f->arg = arg;
-		f->next = f->unit->followers;
-		f->unit->followers = f;
-		t->items[t->n++] = f;
-	}
-	free(v);
-	return t;
-}
-
-static void
-follower_unlink(struct supervisor *sv, struct follower *f)
-{
-	struct follower	**pp;
-
-	if (f->all)
-		pp = &sv->all_followers;
-	else if (f->unit != NULL)
-		pp = &f->unit->followers;
-	else
-		return;
-	for (; *pp != NULL; pp = &(*pp)->next) {
-		if (*pp == f) {
-			*pp = f->next;
-			break;
-		}
-	}
-	f->unit = NULL;
+	f = xcalloc(1, sizeof *f);
+	f->name = name != NULL ? xstrdup(name) : NULL;
+	f->fn = fn;
+	f->arg = arg;
+	LIST_INSERT_HEAD(&sv->followers, f, entry);
+	return f;
 }
 
 void
 supervisor_unfollow(struct supervisor *sv, void *token)
 {
-	struct follow_token	*t = token;
-	size_t			 i;
+	struct follower	*f = token;
 
-	if (t == NULL)
+	(void)sv;
+	if (f == NULL)
 		return;
-	for (i = 0; i < t->n; i++) {
-		follower_unlink(sv, t->items[i]);
-		free(t->items[i]);
-	}
-	free(t->items);
-	free(t);
+	LIST_REMOVE(f, entry);
+	free(f->name);
+	free(f);
 }
 
 /* The manifest in force; read-only. */

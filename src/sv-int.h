@@ -85,6 +85,9 @@ struct unit {
 	/* Queues this unit feeds (one entry per destination) and reads. */
 	struct wqueue		**produces;
 	size_t			 nproduces;
+	unsigned int		 producing:1;	/* counted by those queues */
+	const char		**starts;	/* tasks: units start/restart */
+	size_t			 nstarts;
 	struct unit_sub		*subs;		/* tasks: get / for */
 	size_t			 nsubs;
 
@@ -102,21 +105,23 @@ struct unit {
 	struct unit_waiters	 waiters;	/* tasks in "wait" on us */
 	TAILQ_ENTRY(unit)	 wait_entry;
 
-	/* Control: recent console output, followers. */
+	/* Control: recent console output. */
 	struct logring		*log;		/* made at the first line */
-	struct follower		*followers;
 	int			 added;		/* by ctl add, not the manifest */
 	char			*name;		/* "web", or "web.2" */
 };
 
-/* Someone following a unit's output ("ctl logs -f"). */
+/*
+ * Someone following the output of a name ("ctl logs -f"): whatever units
+ * the name means as they come and go, until none is left.
+ */
 struct follower {
-	struct follower	 *next;
-	struct unit	 *unit;
-	int		  all;		/* every unit's: on the supervisor */
-	sv_line_fn	 *fn;
-	void		 *arg;
+	LIST_ENTRY(follower)	 entry;
+	char			*name;		/* NULL: every unit */
+	sv_line_fn		*fn;
+	void			*arg;
 };
+LIST_HEAD(followers, follower);
 
 /* One event waiting for the core (posted while another is handled). */
 struct sv_event {
@@ -175,8 +180,10 @@ struct supervisor {
 	size_t			 nevq, evq_head, evq_cap;
 	int			 posting;
 	LIST_HEAD(, sv_op)	 ops;
-
-	struct follower		*all_followers;	/* "ctl logs -f" of all */
+	struct followers	 followers;
+	char			*exit_from;	/* --exit-code-from UNIT */
+	int			 exit_from_done;
+	int			 exit_from_status;
 	uint64_t		 log_seq;	/* console lines seen, in order */
 };
 
@@ -186,6 +193,8 @@ struct proc	*unit_child(const struct unit *);
 /* The instances a name means, wherever they sit; *out allocated. */
 size_t		 sv_select(struct supervisor *, const char *,
 		    struct unit ***out);
+/* Does the name mean this unit (its base name, or its own)? */
+int		 sv_unit_is_named(const struct unit *, const char *);
 /* Feed one event to a unit's state machine; 1 when it changed nothing. */
 int		 sv_post(struct unit *, enum unit_event);
 /* The same for every instance a name means; 0 or -1 with *cause. */

@@ -1,6 +1,6 @@
 /*
- * The task builtins: what each step does (echo, sleep, put, get, start,
- * cancel, restart, signal, wait, set, exit, break) and the heads of the
+ * The task builtins: what each step does (echo, sleep, put, get, close,
+ * start, cancel, restart, signal, wait, set, exit, break) and the heads of the
  * every and for blocks. The run loop, frames and variables are task.c's;
  * units, queues and output are the host's; no supervisor in here.
  */
@@ -121,6 +121,18 @@ task_put(struct task *t, const struct step *st)
 		t->wait = WAIT_PUT;
 		return RESULT_WAIT;
 	}
+	task_top(t)->pc++;
+	return RESULT_NEXT;
+}
+
+/* close: the queue's consumers drain it, then see the end. */
+static enum task_result
+task_close(struct task *t, const struct step *st)
+{
+	char	*cause = NULL;
+
+	if (t->host->close(t->arg, st->queue, &cause) == -1)
+		return task_fail(t, st, cause);
 	task_top(t)->pc++;
 	return RESULT_NEXT;
 }
@@ -318,6 +330,8 @@ task_command(struct task *t, const struct step *st, enum task_wait resumed)
 		return task_exit(t, st);
 	case BUILTIN_BREAK:
 		return task_break(t);
+	case BUILTIN_CLOSE:
+		return task_close(t, st);
 	}
 	fatalx("%s: unknown builtin %d", t->spec->name, (int)st->builtin);
 }

@@ -27,6 +27,8 @@ struct task_host {
 	/* put: 0 stored, 1 full (wake later). */
 	int	(*put)(void *arg, const char *queue, const char *item,
 		    size_t len, char **cause);
+	/* close: end a queue's stream; 0, or -1 with *cause. */
+	int	(*close)(void *arg, const char *queue, char **cause);
 	/* get: 0 item in *item (task frees), 1 wait, -1 end of stream. */
 	int	(*get)(void *arg, const char *queue, char **item, size_t *len,
 		    char **cause);

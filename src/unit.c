@@ -77,7 +77,8 @@ unit_event_name(enum unit_event e)
 {
 	static const char *const names[UEV_NEVENTS] = {
 		"start", "restart", "stop", "remove", "respec", "deps-met",
-		"deps-failed", "ready", "unhealthy", "timer", "exit",
+		"deps-failed", "ready", "unhealthy", "unbound", "timer",
+		"exit",
 	};
 
 	return e < UEV_NEVENTS ? names[e] : "unknown";
@@ -261,6 +262,13 @@ unit_run_over(struct unit_sm *sm, const struct unit_exit *x,
 		unit_begin(sm, p, o);
 		return;
 	}
+	if (sm->pending == UNIT_PEND_WAIT && !p->no_restart) {
+		/* Bound to a dependency: back to waiting for it. */
+		sm->state = UNIT_WAITING;
+		sm->pending = UNIT_PEND_NONE;
+		sm->why = UNIT_WHY_NONE;
+		return;
+	}
 	/* A run that outlived the backoff ceiling was healthy: start afresh. */
 	if (x->ran_ms > p->restart->backoff.max_ms)
 		sm->hist.streak = 0;
@@ -386,6 +394,17 @@ unit_step(struct unit_sm *sm, enum unit_event ev, const struct unit_exit *x,
 		if (s == UNIT_RUNNING)
 			unit_ask_stop(sm, UNIT_WHY_UNHEALTHY, UNIT_PEND_NONE, o);
 		else
+			o->ignored = 1;
+		break;
+	case UEV_UNBOUND:
+		if (s == UNIT_STARTING || s == UNIT_RUNNING)
+			unit_ask_stop(sm, UNIT_WHY_ASKED, UNIT_PEND_WAIT, o);
+		else if (s == UNIT_STOPPING && sm->pending == UNIT_PEND_START)
+			sm->pending = UNIT_PEND_WAIT;
+		else if (s == UNIT_BACKOFF) {
+			sm->state = UNIT_WAITING;
+			o->actions |= UACT_DISARM;
+		} else
 			o->ignored = 1;
 		break;
 	case UEV_TIMER:

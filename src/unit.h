@@ -38,6 +38,7 @@ enum unit_event {
 	UEV_DEPS_FAILED, /* a dependency can no longer hold */
 	UEV_READY,
 	UEV_UNHEALTHY,	/* the liveness probe failed */
+	UEV_UNBOUND,	/* a dependency it is bound to no longer holds */
 	UEV_TIMER,	/* the one timer: backoff, or the ready timeout */
 	UEV_EXIT,	/* the run is over (struct unit_exit says how) */
 	UEV_NEVENTS
@@ -48,6 +49,7 @@ enum unit_pending {
 	UNIT_PEND_NONE,		/* end, and let the restart policy decide */
 	UNIT_PEND_START,	/* start afresh once it has stopped */
 	UNIT_PEND_REMOVE,	/* forget the unit once it has stopped */
+	UNIT_PEND_WAIT,		/* wait for its dependencies once stopped */
 };
 
 /* Why the current run is being stopped. */

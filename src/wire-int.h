@@ -1,7 +1,8 @@
 /*
  * Private to the wire's own files (wire.c, outlet.c and inlet.c): the
- * queue, wire, outlet and inlet structs, the tuning constants, and the
- * functions those files call across each other. Only they may include it;
+ * queue, wire and outlet structs, the tuning constants, and the functions
+ * outlets and inlets call in wire.c (never the other way: wire.c sees an
+ * inlet only through struct wq_consumer_ops). Only they may include it;
  * everyone else uses wire.h.
  */
 #ifndef PYT_WIRE_INT_H
@@ -45,8 +46,14 @@ struct wqueue {
 	TAILQ_ENTRY(wqueue)	 pending_entry;
 	/* backend: redis; q is then the inbox of local consumers. */
 	struct redisq		*rq;
-	struct inlet		*solo;		/* the newest inlet reading us */
-	struct inlet		*direct_to;	/* took items directly, unwritten */
+	size_t			 prefetch;	/* the key; 0: not set */
+	int			 closed;	/* by ctl close or a task */
+	size_t			 declared;	/* units of the manifest feeding it */
+	int			 unit_fed;	/* a unit was its producer once */
+	int			 said_open;	/* "waiting for producers" said */
+	/* Consumers (inlets), and those that took items directly. */
+	TAILQ_HEAD(, wq_waiter)	 consumers;
+	TAILQ_HEAD(, wq_waiter)	 to_flush;
 };
 
 struct wire {
@@ -58,6 +65,10 @@ struct wire {
 	TAILQ_HEAD(, wqueue)	 pending;
 	TAILQ_HEAD(, outlet)	 outlets;	/* for SIGUSR1 */
 	char			*rbuf;		/* shared read buffer */
+	size_t			 tails;		/* detached outlets still open */
+	void			(*tails_fn)(void *);
+	void			*tails_arg;
+	int			 freeing;	/* wire_free runs */
 };
 
 struct outlet {
@@ -79,30 +90,12 @@ struct outlet {
 	struct wq_waiter  waiter;	/* paused on a full queue */
 	int		  eof;
 	int		  paused;
+	int		  detached;	/* its owner let go: reads on to EOF */
+	int		  keep_tail;	/* detached: deliver a last partial line */
 	void		(*eof_fn)(void *);
 	void		(*console_fn)(void *, const char *, size_t);
 	void		(*line_fn)(void *, const char *, size_t);
 	void		 *arg;
-};
-
-struct inlet {
-	struct wire	*wire;
-	uv_poll_t	 poll;
-	int		 fd;		/* -1 once closed */
-	int		 rfd;		/* a dup of the child's end, for FIONREAD */
-	struct wqueue	*wq;
-	size_t		 sub;
-	struct wq_waiter waiter;
-	struct buf	 log;		/* items taken, each with its '\n' */
-	size_t		*lens;		/* item lengths in log, oldest first */
-	size_t		 lhead, ltail, lcap;
-	size_t		 unwritten;	/* bytes at the end of log not yet written */
-	size_t		 pipe_size;
-	int		 polling;
-	int		 broken;	/* EPIPE: the reader is gone */
-	int		 poll_closed;	/* its close callback ran */
-	int		 freed;		/* inlet_free ran */
-	struct redisq_taker *rtk;	/* redis: ids of items in the log */
 };
 
 /* wire.c: what outlets and inlets call across. */
@@ -112,17 +105,10 @@ int		 wire_write_all(int, const char *, size_t);
 void		 wire_schedule(struct wqueue *, int writers);
 /* After a pop: wake paused producers once there is room again. */
 void		 wqueue_popped(struct wqueue *);
-/* After an outlet's chunk: the inlet fed directly writes it now. */
+/* After an outlet's chunk: consumers fed directly write it now. */
 void		 wqueue_flush_direct(struct wqueue *);
 
-/*
- * inlet.c: what the direct hand-off in wire.c needs of an inlet. A
- * reader whose fn is inlet_wake_cb is an inlet.
- */
-void		 inlet_wake_cb(struct wq_waiter *);
-/* Append an item and its newline to the log, not yet written. */
-void		 inlet_log_add(struct inlet *, const void *, size_t);
-/* Write what we can; then wait for room, for items, or close. */
-void		 inlet_pump(struct inlet *);
+/* outlet.c: the end of the wire closes the detached outlets left. */
+void		 outlet_close_detached(struct wire *);
 
 #endif

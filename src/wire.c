@@ -1,10 +1,11 @@
 /*
- * Queues at run time: their waiters, the wake-ups and the direct hand-off
- * of an item to the inlet that would take it next. Waiters are called
+ * Queues at run time: their waiters, the wake-ups, the end of their
+ * streams and the direct hand-off of an item to the consumer that would
+ * take it next. Waiters are called
  * from an idle handle, never from inside a push or pop, so no callback
  * ever runs in the middle of another one's work. Reads and writes no
- * child's pipe (outlet.c and inlet.c do); only the direct hand-off looks
- * into an inlet.
+ * child's pipe (outlet.c and inlet.c do); a consumer is seen only through
+ * its struct wq_consumer_ops.
  */
 #include "config.h"
 
@@ -23,6 +24,7 @@
 #include "xmalloc.h"
 
 static void	wire_idle_cb(uv_idle_t *);
+static void	wqueue_end(struct wqueue *);
 
 /* Write all of buf to a blocking or non-blocking fd; -1 with errno. */
 int
@@ -80,6 +82,9 @@ wire_free(struct wire *w)
 
 	if (w == NULL)
 		return;
+	/* They may still feed queues: before the queues go. */
+	w->freeing = 1;
+	outlet_close_detached(w);
 	for (i = 0; i < w->nqueues; i++) {
 		wq = w->queues[i];
 		redisq_free(wq->rq);
@@ -103,15 +108,26 @@ wire_reopen_files(struct wire *w)
 			(void)filesink_reopen(o->files[i]);
 }
 
-/* Redis queues stop fetching: local consumers finish what is here. */
+/*
+ * Redis queues stop fetching: local consumers finish what is here. A
+ * queue fed from outside is closed, so that its consumers drain it and
+ * see the end, like the consumers of queues whose producers stopped.
+ */
 void
 wire_shutdown(struct wire *w)
 {
-	size_t	i;
+	struct wqueue	*wq;
+	size_t		 i;
 
-	for (i = 0; i < w->nqueues; i++)
-		if (w->queues[i]->rq != NULL)
-			redisq_shutdown(w->queues[i]->rq);
+	/* The tails end with the run: what is in their pipes is delivered. */
+	outlet_close_detached(w);
+	for (i = 0; i < w->nqueues; i++) {
+		wq = w->queues[i];
+		if (wq->rq != NULL)
+			redisq_shutdown(wq->rq);
+		else if (wqueue_is_fed_outside(wq))
+			wqueue_end(wq);
+	}
 }
 
 void
@@ -140,22 +156,45 @@ void
 wire_print_counters(struct wire *w, FILE *fp)
 {
 	const struct queue_counters	*c;
-	size_t				 i;
+	struct wqueue			*wq;
+	char				*cons;
+	size_t				 i, n;
 
 	for (i = 0; i < w->nqueues; i++) {
-		c = wqueue_counters(w->queues[i]);
+		wq = w->queues[i];
+		c = wqueue_counters(wq);
 		fprintf(fp, "pytasking-run: queue %s: in %llu, out %llu, "
 		    "redelivered %llu, dropped %llu, torn %llu, split %llu, "
-		    "depth %llu, high-water %llu\n", w->queues[i]->name,
+		    "depth %llu, high-water %llu\n", wq->name,
 		    (unsigned long long)c->in, (unsigned long long)c->out,
 		    (unsigned long long)c->redelivered,
 		    (unsigned long long)c->dropped,
-		    (unsigned long long)w->queues[i]->torn,
-		    (unsigned long long)w->queues[i]->split,
+		    (unsigned long long)wq->torn,
+		    (unsigned long long)wq->split,
 		    (unsigned long long)c->depth,
 		    (unsigned long long)c->high_water);
+		cons = wqueue_consumers_text(wq, &n);
+		fprintf(fp, "pytasking-run: queue %s: %s, producers %zu live "
+		    "of %zu%s, consumers %zu%s%s\n", wq->name,
+		    wqueue_state(wq), wq->producers, wq->declared,
+		    wqueue_is_fed_outside(wq) ? " (fed from outside)" : "",
+		    n, n > 0 ? ", in flight " : "", cons);
+		free(cons);
 	}
 	fflush(fp);
+}
+
+size_t
+wire_tails(const struct wire *w)
+{
+	return w->tails;
+}
+
+void
+wire_set_tails_fn(struct wire *w, void (*fn)(void *), void *arg)
+{
+	w->tails_fn = fn;
+	w->tails_arg = arg;
 }
 
 uint64_t
@@ -214,8 +253,12 @@ wire_add_queue(struct wire *w, const struct queue_spec *qs)
 	wq->q = queue_new(qs->capacity, qs->mode, qs->redis ? QUEUE_BLOCK :
 	    qs->overflow);
 	wq->overflow = qs->overflow;
+	wq->prefetch = qs->prefetch;
+	wq->declared = qs->producers;
 	TAILQ_INIT(&wq->readers);
 	TAILQ_INIT(&wq->writers);
+	TAILQ_INIT(&wq->consumers);
+	TAILQ_INIT(&wq->to_flush);
 	if (qs->redis)
 		wire_add_redis(w, wq, qs);
 	w->queues = xreallocarray(w->queues, w->nqueues + 1, sizeof *w->queues);
@@ -270,6 +313,8 @@ wqueue_subscribe(struct wqueue *wq)
 void
 wqueue_producer_add(struct wqueue *wq)
 {
+	/* A unit added by ctl that feeds it: no longer fed from outside. */
+	wq->unit_fed = 1;
 	if (wq->producers++ == 0 && wq->rq != NULL)
 		redisq_producers(wq->rq, 1);
 }
@@ -296,67 +341,116 @@ wqueue_is_full(const struct wqueue *wq)
 }
 
 /*
- * The direct path. When a local queue is empty and the first reader
- * waiting on it is an inlet with room in its batch (or its only consumer
- * is an inlet waiting for room in its pipe), that inlet would take an
- * item pushed now at its next pump anyway (inlet_fill), in the same
- * order and with the same counts: hand the item over at once, which
- * saves copying it into the ring and out again (about a third of the
- * work per line on a pipe of short lines). Every queue guarantee holds:
- * the order (the queue is empty, so nothing older is passed over), the
- * counters (in and out, as a push and a pop), redelivery (the item is in
- * the inlet's log like any item it took) and the memory bound (an inlet
- * holds at most one batch unwritten). Share mode only: a broadcast item
- * goes to every subscriber's ring; never for redis queues.
+ * The direct path. When a local share queue is empty, a consumer waiting
+ * for it (or its only consumer, busy writing) would take an item pushed
+ * now at its next pump anyway, in the same order and with the same
+ * counts: offer it at once, which saves copying it into the ring and out
+ * again (about a third of the work per line on a pipe of short lines).
+ * Every queue guarantee holds: the order (the queue is empty, so nothing
+ * older is passed over), the counters (in and out, as a push and a pop),
+ * redelivery (the consumer logs it like any item it took) and the memory
+ * bound (a consumer declines beyond one batch or its prefetch). Waiting
+ * consumers are offered the item oldest first, and one that takes it goes
+ * to the back of the line: with several consumers, items go round them.
+ * Not for broadcast (an item goes to every subscriber's ring) nor Redis.
  */
 static int
 wqueue_push_direct(struct wqueue *wq, const void *item, size_t len)
 {
-	struct wq_waiter	*w;
-	struct inlet		*in;
+	struct wq_waiter	*w, *taker = NULL;
 
 	if (wq->rq != NULL || queue_mode(wq->q) != QUEUE_SHARE ||
-	    queue_counters(wq->q)->depth != 0)
+	    queue_counters(wq->q)->depth != 0 || wq->closed)
 		return 0;
-	if ((w = TAILQ_FIRST(&wq->readers)) != NULL && w->fn == inlet_wake_cb)
-		in = w->arg;
-	else if (wq->solo != NULL && wq->solo->polling &&
-	    queue_nsubscribers(wq->q) == 1)
-		in = wq->solo;
-	else
+	TAILQ_FOREACH(w, &wq->readers, entry) {
+		/* A task or ctl get waits before: it takes from the ring. */
+		if (w->ops == NULL)
+			return 0;
+		if (w->ops->take(w, item, len)) {
+			taker = w;
+			TAILQ_REMOVE(&wq->readers, w, entry);
+			TAILQ_INSERT_TAIL(&wq->readers, w, entry);
+			break;
+		}
+	}
+	if (taker == NULL && queue_nsubscribers(wq->q) == 1 &&
+	    (w = TAILQ_FIRST(&wq->consumers)) != NULL && w->on == NULL &&
+	    w->ops->take(w, item, len))
+		taker = w;
+	if (taker == NULL)
 		return 0;
-	if (in->unwritten >= WIRE_WRITE_BATCH || in->fd == -1 || in->broken ||
-	    in->rtk != NULL)
-		return 0;
-	inlet_log_add(in, item, len);
 	queue_count_through(wq->q);
-	wq->direct_to = in;
-	/* A waiting reader pumps at the idle; a polling one when writable. */
-	if (w != NULL && w->arg == in)
+	if (!taker->flush_pending) {
+		taker->flush_pending = 1;
+		TAILQ_INSERT_TAIL(&wq->to_flush, taker, fentry);
+	}
+	/* A waiting reader writes at the idle; a busy one when it can. */
+	if (taker->on == wq)
 		wire_schedule(wq, 0);
 	return 1;
 }
 
 /*
- * After an outlet's chunk: let the inlet that took items directly write
- * them now, before the next chunk is read, so that its batch has room
- * again and the next chunk goes direct too. Not inside a push or a pop:
- * between two reads, where the idle would have pumped it a turn later.
+ * After an outlet's chunk: let the consumers that took items directly
+ * write them now, before the next chunk is read, so that their batches
+ * have room again and the next chunk goes direct too. Not inside a push
+ * or a pop: between two reads, where the idle would have pumped them a
+ * turn later.
  */
 void
 wqueue_flush_direct(struct wqueue *wq)
 {
-	struct inlet	*in = wq->direct_to;
+	struct wq_waiter	*w;
 
-	if (in == NULL)
+	while ((w = TAILQ_FIRST(&wq->to_flush)) != NULL) {
+		TAILQ_REMOVE(&wq->to_flush, w, fentry);
+		w->flush_pending = 0;
+		w->ops->flush(w);
+	}
+}
+
+void
+wqueue_consumer_add(struct wqueue *wq, struct wq_waiter *w)
+{
+	w->consumer_of = wq;
+	w->flush_pending = 0;
+	TAILQ_INSERT_TAIL(&wq->consumers, w, centry);
+}
+
+void
+wqueue_consumer_del(struct wq_waiter *w)
+{
+	struct wqueue	*wq = w->consumer_of;
+
+	wqueue_unwait(w);
+	if (wq == NULL)
 		return;
-	wq->direct_to = NULL;
-	inlet_pump(in);
+	if (w->flush_pending)
+		TAILQ_REMOVE(&wq->to_flush, w, fentry);
+	w->flush_pending = 0;
+	TAILQ_REMOVE(&wq->consumers, w, centry);
+	w->consumer_of = NULL;
+}
+
+size_t
+wqueue_nsubscribers(const struct wqueue *wq)
+{
+	return queue_nsubscribers(wq->q);
+}
+
+size_t
+wqueue_prefetch(const struct wqueue *wq)
+{
+	return wq->prefetch;
 }
 
 int
 wqueue_push(struct wqueue *wq, const void *item, size_t len)
 {
+	if (wq->closed) {
+		queue_count_dropped(wq->q);
+		return 0;
+	}
 	if (wq->rq != NULL)
 		return redisq_push(wq->rq, item, len);
 	if (wqueue_push_direct(wq, item, len))
@@ -367,12 +461,138 @@ wqueue_push(struct wqueue *wq, const void *item, size_t len)
 	return wqueue_is_full(wq);
 }
 
+/*
+ * The end of the stream for one subscriber: nothing left for it, and
+ * either the queue was closed or no producer can still produce. A queue
+ * fed from outside has no producer of ours to wait for: only a close
+ * ends it. Nothing ends before wire_open, while autostart producers are
+ * still being counted.
+ */
+static int
+wqueue_no_more(const struct wqueue *wq)
+{
+	if (!wq->wire->open)
+		return 0;
+	if (wq->closed)
+		return 1;
+	return wq->producers == 0 && !wqueue_is_fed_outside(wq) &&
+	    (wq->rq == NULL || redisq_is_ended(wq->rq));
+}
+
 int
 wqueue_is_ended(const struct wqueue *wq, size_t sub)
 {
-	return wq->wire->open && wq->producers == 0 &&
-	    queue_depth(wq->q, sub) == 0 &&
-	    (wq->rq == NULL || redisq_is_ended(wq->rq));
+	return queue_depth(wq->q, sub) == 0 && wqueue_no_more(wq);
+}
+
+void
+wqueue_respec(struct wqueue *wq, const struct queue_spec *qs)
+{
+	wq->declared = qs->producers;
+	/* A queue that lost its last declared producer may end now. */
+	wire_schedule(wq, 0);
+}
+
+/* Close a memory queue: no more items; readers see the end once drained. */
+static void
+wqueue_end(struct wqueue *wq)
+{
+	if (wq->closed)
+		return;
+	wq->closed = 1;
+	wire_schedule(wq, 0);
+	/* Paused producers: their pushes are dropped from now on. */
+	wire_schedule(wq, 1);
+}
+
+int
+wqueue_close(struct wqueue *wq, char **cause)
+{
+	if (wq->rq != NULL) {
+		*cause = xasprintf("queue %s: a Redis queue cannot be closed",
+		    wq->name);
+		return -1;
+	}
+	if (!wq->closed)
+		log_info("queue %s: closed", wq->name);
+	wqueue_end(wq);
+	return 0;
+}
+
+int
+wqueue_is_closed(const struct wqueue *wq)
+{
+	return wq->closed;
+}
+
+int
+wqueue_is_fed_outside(const struct wqueue *wq)
+{
+	return wq->declared == 0 && !wq->unit_fed && wq->rq == NULL;
+}
+
+int
+wqueue_is_starved(const struct wqueue *wq)
+{
+	return wqueue_is_fed_outside(wq) && !wq->closed &&
+	    wq->producers == 0 && queue_counters(wq->q)->depth == 0;
+}
+
+void
+wire_report_open(struct wire *w)
+{
+	struct wqueue	*wq;
+	size_t		 i;
+
+	for (i = 0; i < w->nqueues; i++) {
+		wq = w->queues[i];
+		if (wq->said_open || !wqueue_is_starved(wq) ||
+		    queue_nsubscribers(wq->q) == 0)
+			continue;
+		wq->said_open = 1;
+		log_warnx("%s: open, waiting for producers; close it with "
+		    "\"ctl close %s\"", wq->name, wq->name);
+	}
+}
+
+const char *
+wqueue_state(const struct wqueue *wq)
+{
+	if (queue_counters(wq->q)->depth == 0 && wqueue_no_more(wq))
+		return "ended";
+	return wq->closed ? "closed" : "open";
+}
+
+size_t
+wqueue_producers(const struct wqueue *wq)
+{
+	return wq->producers;
+}
+
+size_t
+wqueue_declared(const struct wqueue *wq)
+{
+	return wq->declared;
+}
+
+char *
+wqueue_consumers_text(const struct wqueue *wq, size_t *count)
+{
+	const struct wq_waiter	*w;
+	struct buf		 b;
+	char			 num[32];
+	size_t			 n = 0;
+
+	buf_init(&b);
+	TAILQ_FOREACH(w, &wq->consumers, centry) {
+		if (n++ > 0)
+			buf_addc(&b, ' ');
+		buf_adds(&b, w->name);
+		(void)snprintf(num, sizeof num, ":%zu", w->ops->held(w));
+		buf_adds(&b, num);
+	}
+	*count = n;
+	return buf_steal(&b);
 }
 
 /* After a pop: wake paused producers once there is room again. */
@@ -521,9 +741,3 @@ wqueue_torn(const struct wqueue *wq)
 	return wq->torn;
 }
 
-/* Producers live now. */
-size_t
-wqueue_producers(const struct wqueue *wq)
-{
-	return wq->producers;
-}

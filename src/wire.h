@@ -24,6 +24,20 @@ struct wqueue;
 struct outlet;
 struct inlet;
 
+struct wq_waiter;
+
+/*
+ * What a consumer of a queue offers the queue (an inlet: a child's
+ * stdin). take: accept an item pushed into the empty share queue now (1)
+ * or decline (0), without writing it; flush: write what take accepted;
+ * held: items taken and not yet read by the child (in flight).
+ */
+struct wq_consumer_ops {
+	int		(*take)(struct wq_waiter *, const void *, size_t);
+	void		(*flush)(struct wq_waiter *);
+	size_t		(*held)(const struct wq_waiter *);
+};
+
 /* Someone waiting for a queue to have items (or end), or to have room. */
 struct wq_waiter {
 	TAILQ_ENTRY(wq_waiter)	 entry;
@@ -31,6 +45,14 @@ struct wq_waiter {
 	int			 writer;
 	void			(*fn)(struct wq_waiter *);
 	void			*arg;
+	/* A consumer only (wqueue_consumer_add); NULL otherwise. */
+	const struct wq_consumer_ops *ops;
+	const char		*name;		/* borrowed: for listings */
+	/* The queue's own: its consumers, and those to flush. */
+	TAILQ_ENTRY(wq_waiter)	 centry;
+	TAILQ_ENTRY(wq_waiter)	 fentry;
+	struct wqueue		*consumer_of;
+	int			 flush_pending;
 };
 
 /* Owner: the caller. */
@@ -39,7 +61,11 @@ struct wire	*wire_new(uv_loop_t *);
 void		 wire_free(struct wire *);
 /* Stop deferring end of stream: every autostart producer is registered. */
 void		 wire_open(struct wire *);
-/* Shutting down: Redis queues stop fetching; local consumers drain. */
+/*
+ * Shutting down: Redis queues stop fetching; local consumers drain;
+ * queues fed from outside are closed; detached outlets deliver what is
+ * in their pipes and close.
+ */
 void		 wire_shutdown(struct wire *);
 /* Write one unit line to fd in one write, as the console shows it. */
 void		 wire_console_line(struct wire *, int fd, const char *prefix,
@@ -50,6 +76,10 @@ void		 wire_reopen_files(struct wire *);
 void		 wire_print_counters(struct wire *, FILE *);
 /* Items still held in all queues. */
 uint64_t	 wire_items_held(struct wire *);
+/* Detached outlets still reading (see outlet_detach). */
+size_t		 wire_tails(const struct wire *);
+/* Call fn(arg) each time the last detached outlet closed. */
+void		 wire_set_tails_fn(struct wire *, void (*)(void *), void *);
 
 struct wqueue	*wire_add_queue(struct wire *, const struct queue_spec *);
 struct wqueue	*wire_find_queue(struct wire *, const char *);
@@ -65,6 +95,37 @@ size_t		 wqueue_subscribe(struct wqueue *);
 /* A producer became live (running or restarting) / ended for good. */
 void		 wqueue_producer_add(struct wqueue *);
 void		 wqueue_producer_del(struct wqueue *);
+/*
+ * How many units of the manifest feed the queue (queue_spec.producers),
+ * after a reload. A queue no unit feeds (none in the manifest, none ever
+ * live) is fed from outside (ctl put): its stream does not end when no
+ * producer is live, only when it is closed.
+ */
+void		 wqueue_respec(struct wqueue *, const struct queue_spec *);
+/*
+ * End the stream by hand (ctl close, the close builtin): consumers drain
+ * what it holds, then see the end; later pushes are dropped (counted).
+ * -1 with *cause for a Redis queue.
+ */
+int		 wqueue_close(struct wqueue *, char **cause);
+int		 wqueue_is_closed(const struct wqueue *);
+int		 wqueue_is_fed_outside(const struct wqueue *);
+/* Open, fed from outside, empty, no live producer: only put or close help. */
+int		 wqueue_is_starved(const struct wqueue *);
+/*
+ * The run waits on its starved queues: say so, once per queue, with how
+ * to end it.
+ */
+void		 wire_report_open(struct wire *);
+/* "open", "closed" or "ended": the stream's state, for listings. */
+const char	*wqueue_state(const struct wqueue *);
+/* Units of the manifest that feed it (wqueue_respec). */
+size_t		 wqueue_declared(const struct wqueue *);
+/*
+ * Consumers as "NAME:IN_FLIGHT" words separated by spaces, one per
+ * consumer (an inlet) in the order they started; caller frees.
+ */
+char		*wqueue_consumers_text(const struct wqueue *, size_t *count);
 /* Push one item; returns 1 when the queue is now full under "block". */
 int		 wqueue_push(struct wqueue *, const void *, size_t);
 int		 wqueue_is_full(const struct wqueue *);
@@ -81,6 +142,13 @@ void		 wqueue_wait_readable(struct wqueue *, struct wq_waiter *);
 /* Call w->fn once, soon, when the queue is no longer full. */
 void		 wqueue_wait_writable(struct wqueue *, struct wq_waiter *);
 void		 wqueue_unwait(struct wq_waiter *);
+/* A consumer starts or stops reading the queue (w->ops set). */
+void		 wqueue_consumer_add(struct wqueue *, struct wq_waiter *);
+void		 wqueue_consumer_del(struct wq_waiter *);
+/* Subscribers of the queue (consumers, tasks reading it). */
+size_t		 wqueue_nsubscribers(const struct wqueue *);
+/* The queue's prefetch key; 0 when not set. */
+size_t		 wqueue_prefetch(const struct wqueue *);
 
 /* Where an outlet's lines go. */
 struct outlet_config {
@@ -109,6 +177,17 @@ void		 outlet_set_line_fn(struct outlet *,
  * (keep_tail) or drop and count it, then close and free.
  */
 void		 outlet_free(struct outlet *, int keep_tail);
+/*
+ * Let go of an outlet whose process (the leader) exited while others of
+ * its group may still write: what is in the pipe now is delivered at
+ * once; the outlet then reads on by itself, lines still prefixed with
+ * the unit's name, until end of file, and frees itself (an unfinished
+ * last line delivered as keep_tail says). Its callbacks are never called
+ * again. It counts as a live producer of its queues until it closes.
+ * It keeps no loop running: wire_shutdown and wire_free close it if
+ * still open; wire_tails counts those open.
+ */
+void		 outlet_detach(struct outlet *, int keep_tail);
 
 /* fd: our end of the child's stdin pipe; owned. */
 /*
@@ -116,8 +195,9 @@ void		 outlet_free(struct outlet *, int keep_tail);
  * the items a dead consumer left unread are known even after its stdin
  * was closed at the end of the stream.
  */
+/* name: the consumer's, for listings; copied. */
 struct inlet	*inlet_new(struct wire *, int fd, int rfd, struct wqueue *,
-		    size_t sub);
+		    size_t sub, const char *name);
 /* Close, putting items the child never read back at the queue's head. */
 void		 inlet_free(struct inlet *);
 int		 inlet_is_closed(const struct inlet *);

@@ -16,14 +16,16 @@
 
 /* Items a queue may hold: beyond this a capacity is surely a typo. */
 #define MANIFEST_MAX_CAPACITY	10000000
+/* Items a consumer may hold unread: a pipe holds no more than this. */
+#define MANIFEST_MAX_PREFETCH	65536
 
 static const char *const yload_queue_keys[] = {
-	"capacity", "mode", "overflow", "backend", "url", "stream", "group",
+	"capacity", "mode", "overflow", "prefetch", "backend", "url", "stream", "group",
 	"claim_after", "connect_timeout", NULL
 };
 
 enum {
-	QK_CAPACITY, QK_MODE, QK_OVERFLOW, QK_BACKEND, QK_URL, QK_STREAM,
+	QK_CAPACITY, QK_MODE, QK_OVERFLOW, QK_PREFETCH, QK_BACKEND, QK_URL, QK_STREAM,
 	QK_GROUP, QK_CLAIM_AFTER, QK_CONNECT_TIMEOUT, QK_COUNT,
 };
 
@@ -206,6 +208,11 @@ yload_queue(struct yload *y, const struct ypair *entry, const char *path)
 			    kpath, yload_overflow_words, &e) == 0)
 				q->overflow = e == 0 ? QUEUE_BLOCK : e == 1 ?
 				    QUEUE_DROP_OLDEST : QUEUE_DROP_NEWEST;
+			break;
+		case QK_PREFETCH:
+			if (yload_uint(y, yload_visit(y, pairs[i].value),
+			    kpath, 1, MANIFEST_MAX_PREFETCH, &u) == 0)
+				q->prefetch = (size_t)u;
 			break;
 		case QK_BACKEND:
 			if (yload_enum(y, yload_visit(y, pairs[i].value),

@@ -315,6 +315,55 @@ static const char *const yload_dep_words[] = {
 	"started", "ready", "succeeded", NULL
 };
 
+static const char *const yload_dep_keys[] = { "condition", "bind", NULL };
+
+/*
+ * One dependency's value: a condition word, or a mapping with condition
+ * (default started) and bind. 0, or -1 when it is wrong (reported).
+ */
+static int
+yload_dep_value(struct yload *y, struct ynode *v, const char *path,
+    struct dep *d)
+{
+	struct ypair	*pairs;
+	char		*kpath;
+	size_t		 i, np;
+	int		 e, r = 0;
+
+	v = yload_visit(y, v);
+	d->cond = DEP_STARTED;
+	if (v->type != YNODE_MAPPING) {
+		if (yload_enum(y, v, path, yload_dep_words, &e) == -1)
+			return -1;
+		d->cond = (enum dep_cond)e;
+		return 0;
+	}
+	pairs = yload_pairs(y, v, path, &np);
+	for (i = 0; i < np && !y->aborted; i++) {
+		kpath = yload_path(path, pairs[i].name);
+		switch (yload_key(y, &pairs[i], path, yload_dep_keys)) {
+		case 0:
+			if (yload_enum(y, yload_visit(y, pairs[i].value), kpath,
+			    yload_dep_words, &e) == 0)
+				d->cond = (enum dep_cond)e;
+			else
+				r = -1;
+			break;
+		case 1:
+			if (yload_bool(y, yload_visit(y, pairs[i].value), kpath,
+			    &d->bind) == -1)
+				r = -1;
+			break;
+		default:
+			r = -1;
+			break;
+		}
+		free(kpath);
+	}
+	free(pairs);
+	return r;
+}
+
 /* Order dependencies by name, then by position, to find duplicates. */
 static int
 yload_dep_cmp(const void *a, const void *b)
@@ -343,7 +392,6 @@ yload_deps(struct yload *y, struct ynode *n, const char *path,
 	struct dep	*deps, **sorted;
 	char		*kpath, *name;
 	size_t		 i, j, np, nd = 0;
-	int		 e;
 
 	n = yload_visit(y, n);
 	if (yload_is_null(n))
@@ -353,10 +401,9 @@ yload_deps(struct yload *y, struct ynode *n, const char *path,
 		deps = xcalloc(np + 1, sizeof *deps);
 		for (i = 0; i < np && !y->aborted; i++) {
 			kpath = yload_path(path, pairs[i].name);
-			if (yload_enum(y, yload_visit(y, pairs[i].value), kpath,
-			    yload_dep_words, &e) == 0) {
+			if (yload_dep_value(y, pairs[i].value, kpath,
+			    &deps[nd]) == 0) {
 				deps[nd].name = xstrdup(pairs[i].name);
-				deps[nd].cond = (enum dep_cond)e;
 				deps[nd].loc.line = pairs[i].key->line;
 				deps[nd].loc.col = pairs[i].key->col;
 				nd++;

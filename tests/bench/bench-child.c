@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define CHUNK	(64 * 1024)
@@ -26,7 +27,7 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	fputs("usage: bench-child exit [N] | tick FILE | sleep | "
-	    "produce LINES LEN | count\n", stderr);
+	    "produce LINES LEN | count | work MS\n", stderr);
 	exit(2);
 }
 
@@ -108,6 +109,30 @@ do_produce(unsigned long long lines, size_t len)
 		used += len;
 	}
 	write_all(STDOUT_FILENO, buf, used);
+	return 0;
+}
+
+/*
+ * A worker of a job queue: each line of stdin is a job of MS
+ * milliseconds; print how many it did when stdin ends.
+ */
+static int
+do_work(unsigned long long ms)
+{
+	struct timespec	ts;
+	char		line[4096];
+	unsigned long long jobs = 0;
+
+	ts.tv_sec = (time_t)(ms / 1000);
+	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+	while (fgets(line, sizeof line, stdin) != NULL) {
+		while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+			;
+		ts.tv_sec = (time_t)(ms / 1000);
+		ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+		jobs++;
+	}
+	printf("%llu\n", jobs);
 	return 0;
 }
 
@@ -195,5 +220,7 @@ main(int argc, char **argv)
 		return do_produce(num(argv[2]), (size_t)num(argv[3]));
 	if (strcmp(argv[1], "count") == 0)
 		return do_count();
+	if (strcmp(argv[1], "work") == 0 && argc == 3)
+		return do_work(num(argv[2]));
 	usage();
 }

@@ -11,7 +11,8 @@
 # does the timing, the hard timeouts and the killing of leftovers; this
 # script writes the configurations, checks every result and prints the
 # table. Set BENCH_PEERS=0 to skip supervisord and s6, BENCH_ONLY to a
-# space-separated list of workloads (spawn pipe idle stop load restart).
+# space-separated list of workloads (spawn pipe fair fanout idle stop load
+# restart).
 
 set -u
 MODE=${1:-full}
@@ -28,12 +29,14 @@ full)
 	RUNS=${BENCH_RUNS:-5}
 	N_SPAWN=1000 N_LINES=2000000 N_IDLE=100 N_TASKS=10000 IDLE_SECS=10
 	N_STOP=1000 LOAD_MIB=256 N_RESTART=1000 SETTLE=1
+	N_JOBS=400 JOB_MS=10 N_FAN=1000000
 	PEERS=${BENCH_PEERS:-1}
 	;;
 smoke)
 	RUNS=${BENCH_RUNS:-1}
 	N_SPAWN=100 N_LINES=100000 N_IDLE=20 N_TASKS=1000 IDLE_SECS=1
 	N_STOP=100 LOAD_MIB=8 N_RESTART=50 SETTLE=0.2
+	N_JOBS=80 JOB_MS=10 N_FAN=100000
 	PEERS=${BENCH_PEERS:-0}
 	;;
 *)
@@ -41,7 +44,7 @@ smoke)
 	exit 2
 	;;
 esac
-ONLY=${BENCH_ONLY:-spawn pipe idle stop load restart}
+ONLY=${BENCH_ONLY:-spawn pipe fair fanout idle stop load restart}
 LINE_LEN=64
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/pyt-bench.XXXXXX") || exit 2
@@ -607,6 +610,63 @@ stderr_logfile=NONE"
 	have_s6 && note "restart: s6-supervise waits at least one second between two starts of a service by design; s6 is timed over $k_s6 runs, from its start."
 }
 
+# fair: N_JOBS jobs of JOB_MS each from a queue over 8 replicas (a
+# job queue), against the ideal N_JOBS x JOB_MS / 8; each worker must
+# have taken some. The timing is the whole run, start-up included.
+bench_fair() {
+	row fair t s ">=0.5" "fair $N_JOBS jobs x ${JOB_MS}ms over 8 replicas"
+	cat >"$T/fair.yaml" <<EOF
+version: 1
+queues:
+  jobs: {}
+processes:
+  gen: {cmd: [$CHILD, produce, "$N_JOBS", 8], stdout: jobs}
+  worker: {cmd: [$CHILD, work, "$JOB_MS"], replicas: 8, stdin: jobs}
+EOF
+	ideal=$(awk -v n="$N_JOBS" -v ms="$JOB_MS" 'BEGIN { printf "%.6f", n * ms / 8 / 1000 }')
+	r=1
+	while [ "$r" -le "$RUNS" ]; do
+		record fair base "$ideal"
+		if tool run -T 120 -o "$T/fair.out" -- "$PYT" "$T/fair.yaml" &&
+		    [ "$(awk '/^worker\.[1-8] \| [1-9]/ { s += $3; n++ } END { print n, s }' "$T/fair.out")" = "8 $N_JOBS" ]; then
+			record fair pyt "$(get wall)"
+		else
+			err fair pyt "not every worker took a share: $(tr '\n' ' ' <"$T/fair.out")"
+		fi
+		r=$((r + 1))
+	done
+}
+
+# fanout: N_FAN lines of 8 bytes into a queue read by 4 counting
+# replicas, against the same run with one consumer.
+bench_fanout() {
+	row fanout t s ">=0.5" "fan-out $N_FAN lines to 4 replicas vs 1"
+	for k in 1 4; do
+		cat >"$T/fan$k.yaml" <<EOF
+version: 1
+queues:
+  lines: {}
+processes:
+  gen: {cmd: [$CHILD, produce, "$N_FAN", 8], stdout: lines}
+  cons: {cmd: [$CHILD, count], replicas: $k, stdin: lines}
+EOF
+	done
+	r=1
+	while [ "$r" -le "$RUNS" ]; do
+		for k in 1 4; do
+			sys=pyt
+			[ "$k" = 1 ] && sys=base
+			if tool run -T 120 -o "$T/fan.out" -- "$PYT" "$T/fan$k.yaml" &&
+			    [ "$(awk '/^cons(\.[1-4])? \| / { s += $3 } END { print s }' "$T/fan.out")" = "$N_FAN" ]; then
+				record fanout "$sys" "$(get wall)"
+			else
+				err fanout "$sys" "lines lost: $(tr '\n' ' ' <"$T/fan.out")"
+			fi
+		done
+		r=$((r + 1))
+	done
+}
+
 # ---------------------------------------------------------------- main
 
 echo "pytasking-run benchmarks ($MODE, $RUNS run(s) each): $(nproc) CPUs," \
@@ -617,7 +677,7 @@ if [ "$PEERS" = 1 ]; then
 	command -v supervisord >/dev/null 2>&1 || note "supervisord: not installed, skipped (Debian package supervisor)."
 	command -v s6-svscan >/dev/null 2>&1 || note "s6: not installed, skipped (Debian package s6)."
 fi
-for w in spawn pipe idle stop load restart; do
+for w in spawn pipe fair fanout idle stop load restart; do
 	want "$w" || continue
 	printf '%s... ' "$w"
 	"bench_$w"

@@ -39,14 +39,14 @@ wait_for 10 test -S "$SOCK" || fail "no socket"
 
 # queues: every counter of every queue.
 ctl queues >"$T/q" || fail "queues"
-head -n 1 "$T/q" | grep -Eq '^NAME +MODE +IN +OUT +REDELIVERED +DROPPED +DEPTH +HIGH WATER$' ||
+head -n 1 "$T/q" | grep -Eq '^NAME +MODE +STATE +IN +OUT +REDELIVERED +DROPPED +DEPTH +HIGH WATER$' ||
     fail "queues header: $(head -n 1 "$T/q")"
-grep -Eq '^work +share +0 +0 +0 +0 +0 +0$' "$T/q" || fail "work row"
+grep -Eq '^work +share +open +0 +0 +0 +0 +0 +0$' "$T/q" || fail "work row: $(cat "$T/q")"
 grep -Eq '^fan +broadcast ' "$T/q" || fail "fan row"
 [ "$(ctl --json queues | js '[q["name"] for q in d["queues"]]')" = \
     '["work", "fan", "odd"]' ] || fail "queues json"
 [ "$(ctl --json queues | js 'sorted(d["queues"][0].keys())')" = \
-    '["capacity", "consumers", "depth", "depth_history", "dropped", "high_water", "in", "in_flight", "in_per_s", "mode", "name", "out", "out_per_s", "producers", "producers_pending", "redelivered", "torn"]' ] ||
+    '["capacity", "consumers", "declared", "depth", "depth_history", "dropped", "high_water", "in", "in_flight", "in_flight_each", "in_per_s", "mode", "name", "out", "out_per_s", "producers", "producers_pending", "redelivered", "state", "torn"]' ] ||
     fail "queue fields"
 
 # put LINE...: each argument an item; a newline inside makes two.

@@ -1300,13 +1300,15 @@ test_warn_flow(void **state)
 	    "  a: {cmd: [x], stdout: sink}\n"
 	    "  b: {cmd: [x], stdin: source}\n",
 	    "t.yaml:3:3: warning: queues.orphan: no producer: no stdout, "
-	    "stderr or put names this queue\n"
+	    "stderr or put names this queue: it is fed from outside (ctl "
+	    "put) and stays open until \"ctl close orphan\"\n"
 	    "t.yaml:3:3: warning: queues.orphan: no consumer: no stdin, get "
 	    "or for names this queue\n"
 	    "t.yaml:4:3: warning: queues.sink: no consumer: no stdin, get or "
 	    "for names this queue\n"
 	    "t.yaml:5:3: warning: queues.source: no producer: no stdout, "
-	    "stderr or put names this queue\n");
+	    "stderr or put names this queue: it is fed from outside (ctl "
+	    "put) and stays open until \"ctl close source\"\n");
 	/* Tasks count: put and stdout produce, get and for consume. */
 	expect_warnings(
 	    "version: 1\n"

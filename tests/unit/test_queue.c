@@ -815,6 +815,23 @@ test_random_small(void **state)
 	queue_free(q);
 }
 
+/* Items refused by a closed queue count as dropped, nothing else moves. */
+static void
+test_count_dropped(void **state)
+{
+	struct queue	*q;
+
+	(void)state;
+	q = queue_new(4, QUEUE_SHARE, QUEUE_BLOCK);
+	queue_push(q, "a", 1);
+	queue_count_dropped(q);
+	queue_count_dropped(q);
+	assert_int_equal(queue_counters(q)->dropped, 2);
+	assert_int_equal(queue_counters(q)->in, 1);
+	assert_int_equal(queue_counters(q)->depth, 1);
+	queue_free(q);
+}
+
 int
 main(void)
 {
@@ -837,6 +854,7 @@ main(void)
 		cmocka_unit_test(test_unshift_layouts),
 		cmocka_unit_test(test_random_model),
 		cmocka_unit_test(test_random_small),
+		cmocka_unit_test(test_count_dropped),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

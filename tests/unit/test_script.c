@@ -357,6 +357,25 @@ test_put(void **state)
 }
 
 static void
+test_close(void **state)
+{
+	struct step	st;
+
+	parse_ok("close jobs", &st);
+	assert_int_equal(st.builtin, BUILTIN_CLOSE);
+	assert_string_equal(st.queue, "jobs");
+	assert_string_equal(script_builtin_name(st.builtin), "close");
+	script_step_release(&st);
+
+	CMD_ERR("close",
+	    "close: expected 1 argument (QUEUE), got 0", 0);
+	CMD_ERR("close a b",
+	    "close: expected 1 argument (QUEUE), got 2", 8);
+	CMD_ERR("close $q",
+	    "close: queue names in steps are literal; got \"${q}\"", 6);
+}
+
+static void
 test_get(void **state)
 {
 	struct step	st;
@@ -818,6 +837,7 @@ main(void)
 		cmocka_unit_test(test_unknown),
 		cmocka_unit_test(test_sleep),
 		cmocka_unit_test(test_put),
+		cmocka_unit_test(test_close),
 		cmocka_unit_test(test_get),
 		cmocka_unit_test(test_units),
 		cmocka_unit_test(test_signal),

@@ -72,16 +72,16 @@ in_state(enum unit_state s)
  * restart: on-failure, no dependencies, and a run that exits 0.
  */
 static const enum unit_state table[UNIT_NSTATES][UEV_NEVENTS] = {
-	/*		 START		RESTART		STOP		REMOVE		RESPEC	DEPS_MET	DEPS_FAILED	READY		UNHEALTHY	TIMER		EXIT */
-	[UNIT_IDLE] =	{ UNIT_STARTING, UNIT_STARTING,	X,		UNIT_REMOVED,	X,	X,		X,		X,		X,		X,		X },
-	[UNIT_WAITING] = { X,		X,		UNIT_EXITED,	UNIT_REMOVED,	X,	UNIT_STARTING,	UNIT_FAILED,	X,		X,		X,		X },
-	[UNIT_STARTING] = { X,		UNIT_STOPPING,	UNIT_STOPPING,	UNIT_STOPPING,	UNIT_STOPPING, X,	X,		UNIT_RUNNING,	X,		UNIT_STOPPING,	UNIT_EXITED },
-	[UNIT_RUNNING] = { X,		UNIT_STOPPING,	UNIT_STOPPING,	UNIT_STOPPING,	UNIT_STOPPING, X,	X,		X,		UNIT_STOPPING,	X,		UNIT_EXITED },
-	[UNIT_STOPPING] = { UNIT_STOPPING, UNIT_STOPPING, X,		UNIT_STOPPING,	X,	X,		X,		X,		X,		X,		UNIT_EXITED },
-	[UNIT_BACKOFF] = { UNIT_STARTING, UNIT_STARTING, UNIT_EXITED,	UNIT_REMOVED,	X,	X,		X,		X,		X,		UNIT_STARTING,	X },
-	[UNIT_EXITED] =	{ UNIT_STARTING, UNIT_STARTING,	X,		UNIT_REMOVED,	X,	X,		X,		X,		X,		X,		X },
-	[UNIT_FAILED] =	{ UNIT_STARTING, UNIT_STARTING,	X,		UNIT_REMOVED,	X,	X,		X,		X,		X,		X,		X },
-	[UNIT_REMOVED] = { X,		X,		X,		X,		X,	X,		X,		X,		X,		X,		X },
+	/*		 START		RESTART		STOP		REMOVE		RESPEC	DEPS_MET	DEPS_FAILED	READY		UNHEALTHY	UNBOUND		TIMER		EXIT */
+	[UNIT_IDLE] =	{ UNIT_STARTING, UNIT_STARTING,	X,		UNIT_REMOVED,	X,	X,		X,		X,		X,		X,		X,		X },
+	[UNIT_WAITING] = { X,		X,		UNIT_EXITED,	UNIT_REMOVED,	X,	UNIT_STARTING,	UNIT_FAILED,	X,		X,		X,		X,		X },
+	[UNIT_STARTING] = { X,		UNIT_STOPPING,	UNIT_STOPPING,	UNIT_STOPPING,	UNIT_STOPPING, X,	X,		UNIT_RUNNING,	X,		UNIT_STOPPING,	UNIT_STOPPING,	UNIT_EXITED },
+	[UNIT_RUNNING] = { X,		UNIT_STOPPING,	UNIT_STOPPING,	UNIT_STOPPING,	UNIT_STOPPING, X,	X,		X,		UNIT_STOPPING,	UNIT_STOPPING,	X,		UNIT_EXITED },
+	[UNIT_STOPPING] = { UNIT_STOPPING, UNIT_STOPPING, X,		UNIT_STOPPING,	X,	X,		X,		X,		X,		X,		X,		UNIT_EXITED },
+	[UNIT_BACKOFF] = { UNIT_STARTING, UNIT_STARTING, UNIT_EXITED,	UNIT_REMOVED,	X,	X,		X,		X,		X,		UNIT_WAITING,	UNIT_STARTING,	X },
+	[UNIT_EXITED] =	{ UNIT_STARTING, UNIT_STARTING,	X,		UNIT_REMOVED,	X,	X,		X,		X,		X,		X,		X,		X },
+	[UNIT_FAILED] =	{ UNIT_STARTING, UNIT_STARTING,	X,		UNIT_REMOVED,	X,	X,		X,		X,		X,		X,		X,		X },
+	[UNIT_REMOVED] = { X,		X,		X,		X,		X,	X,		X,		X,		X,		X,		X,		X },
 };
 
 /* Every state x event pair: the next state, and the actions that fit it. */
@@ -314,6 +314,17 @@ test_start_while_stopping(void **state)
 	unit_step(&sm, UEV_RESPEC, NULL, &p, 0, &o);
 	assert_false(o.ignored);
 	unit_step(&sm, UEV_EXIT, &x, &p, 0, &o);
+	assert_int_equal(sm.state, UNIT_STARTING);
+
+	/* Bound to a dependency that went: stop, then wait for it again. */
+	sm = in_state(UNIT_RUNNING);
+	unit_step(&sm, UEV_UNBOUND, NULL, &p, 0, &o);
+	assert_int_equal(sm.state, UNIT_STOPPING);
+	assert_int_equal(sm.pending, UNIT_PEND_WAIT);
+	unit_step(&sm, UEV_EXIT, &x, &p, 0, &o);
+	assert_int_equal(sm.state, UNIT_WAITING);
+	assert_int_equal(o.end, END_STOPPED);
+	unit_step(&sm, UEV_DEPS_MET, NULL, &p, 0, &o);
 	assert_int_equal(sm.state, UNIT_STARTING);
 
 	/* Shutting down: a pending start is dropped, nothing restarts. */
