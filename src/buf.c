@@ -166,36 +166,59 @@ buf_utf8_len(const unsigned char *p, size_t len)
 }
 
 /*
- * A JSON string of len bytes: valid UTF-8 passes as it is, quotes,
- * backslashes and control characters are escaped, and each byte that is
- * not part of valid UTF-8 becomes U+FFFD. The one JSON writer of strings,
- * for the log and for ctl alike.
+ * A JSON string of len bytes into out, quotes included, in at most cap
+ * bytes (cap >= 2; a string too long for it is cut at a whole character):
+ * valid UTF-8 passes as it is, quotes, backslashes and control
+ * characters are escaped, and each byte that is not part of valid UTF-8
+ * becomes U+FFFD. The one JSON writer of strings, for the log and for ctl
+ * alike; it allocates nothing, so that fatal() may use it. Returns the
+ * bytes written.
  */
+size_t
+buf_json_write(char *out, size_t cap, const char *s, size_t len)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	char			 esc[8];
+	const char		*piece;
+	size_t			 i, n, k, o = 0;
+
+	if (cap < 2)
+		return 0;
+	out[o++] = '"';
+	for (i = 0; i < len; i += n) {
+		n = buf_utf8_len(p + i, len - i);
+		piece = esc;
+		if (n == 0) {
+			piece = "\\ufffd";
+			n = 1;
+		} else if (p[i] == '"' || p[i] == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)p[i];
+			esc[2] = '\0';
+		} else if (p[i] == '\n')
+			piece = "\\n";
+		else if (p[i] == '\t')
+			piece = "\\t";
+		else if (p[i] == '\r')
+			piece = "\\r";
+		else if (p[i] < 0x20 || p[i] == 0x7f)
+			(void)snprintf(esc, sizeof esc, "\\u%04x", p[i]);
+		else
+			piece = NULL;
+		k = piece != NULL ? strlen(piece) : n;
+		if (o + k + 1 > cap)
+			break;
+		memcpy(out + o, piece != NULL ? piece : (const char *)p + i, k);
+		o += k;
+	}
+	out[o++] = '"';
+	return o;
+}
+
 void
 buf_add_json_string(struct buf *b, const char *s, size_t len)
 {
-	const unsigned char	*p = (const unsigned char *)s;
-	size_t			 i, n;
-
-	buf_addc(b, '"');
-	for (i = 0; i < len; i += n) {
-		n = buf_utf8_len(p + i, len - i);
-		if (n == 0) {
-			buf_adds(b, "\\ufffd");
-			n = 1;
-		} else if (p[i] == '"' || p[i] == '\\') {
-			buf_addc(b, '\\');
-			buf_addc(b, (char)p[i]);
-		} else if (p[i] == '\n')
-			buf_adds(b, "\\n");
-		else if (p[i] == '\t')
-			buf_adds(b, "\\t");
-		else if (p[i] == '\r')
-			buf_adds(b, "\\r");
-		else if (p[i] < 0x20 || p[i] == 0x7f)
-			buf_addf(b, "\\u%04x", p[i]);
-		else
-			buf_add(b, p + i, n);
-	}
-	buf_addc(b, '"');
+	/* Six bytes at most for one of s ("\ufffd"), and the quotes. */
+	buf_reserve(b, len * 6 + 2);
+	b->len += buf_json_write(b->data + b->len, b->cap - b->len, s, len);
 }

@@ -32,6 +32,8 @@ const char *buf_ptr(const struct buf *);
  * control characters escaped.
  */
 void	 buf_add_json_string(struct buf *, const char *, size_t);
+/* The same into out, at most cap bytes; no allocation. The bytes used. */
+size_t	 buf_json_write(char *out, size_t cap, const char *, size_t);
 /* NUL-terminate and hand the bytes to the caller, who frees them. */
 char	*buf_steal(struct buf *);
 

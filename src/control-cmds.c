@@ -25,8 +25,13 @@
 #include "wire.h"
 #include "xmalloc.h"
 
-/* Unsent reply bytes before a follower that does not read is cut off. */
-#define CONTROL_MAX_BACKLOG	(8 * 1024 * 1024)
+/*
+ * What a follower's unsent output may cost (its buffer as allocated and
+ * the write in flight, beyond the history it was sent first) before a
+ * follower that does not read is cut off: 60 such followers cost 60 MiB
+ * at most, not their lines' payload times the cost of a write each.
+ */
+#define CONTROL_MAX_BACKLOG	(1024 * 1024)
 
 /* One record of a unit, with what the sampler measured of it. */
 static void
@@ -95,9 +100,9 @@ conn_line_cb(const char *unit, uint64_t time_ms, const char *line,
 	ctlproto_frame_finish(&fr, &c->out);
 	if (c->state == CONN_FOLLOW) {
 		/* A follower that does not read loses its connection. */
-		if (uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) >
-		    CONTROL_MAX_BACKLOG) {
-			log_debug("control: a follower does not read: closed");
+		if (conn_backlog(c) > c->backlog_base + CONTROL_MAX_BACKLOG) {
+			log_info("control: a follower of %s does not read: "
+			    "closed", unit);
 			conn_doom(c);
 			return;
 		}
@@ -135,6 +140,8 @@ conn_get(struct conn *c)
 	r = wqueue_pop_copy(wq, 0, &item, &len);
 	if (r == 1) {
 		c->state = CONN_GET;
+		if (conn_wait_begin(c) == -1)
+			return;
 		wqueue_wait_readable(wq, &c->waiter);
 		return;
 	}
@@ -143,7 +150,9 @@ conn_get(struct conn *c)
 		ctlproto_frame_adds(&fr, "ok");
 		ctlproto_frame_strs(&fr, "queue", c->queue);
 		ctlproto_frame_str(&fr, "item", item, len);
-		free(item);
+		/* Held until written: put back if it cannot be (control.c). */
+		c->held = item;
+		c->held_len = len;
 	} else {
 		msg = xasprintf("end of stream: %s", c->queue);
 		ctlproto_frame_adds(&fr, "err");
@@ -165,6 +174,7 @@ conn_put_pump(struct conn *c)
 {
 	struct ctl_frame	 fr;
 	struct wqueue		*wq;
+	uint64_t		 dropped;
 
 	if ((wq = supervisor_queue(c->ctl->sv, c->queue)) == NULL) {
 		conn_fail_cause(c, xasprintf("no such queue: %s", c->queue));
@@ -176,15 +186,23 @@ conn_put_pump(struct conn *c)
 	}
 	while (c->next < c->items.n) {
 		if (wqueue_is_full(wq)) {
+			if (conn_wait_begin(c) == -1)
+				return 1;
 			conn_read_pause(c);
 			wqueue_wait_writable(wq, &c->waiter);
+			/* Not reading: look for its end of file otherwise. */
+			conn_watch_hangup(c);
 			return 1;
 		}
+		dropped = wqueue_counters(wq)->dropped;
 		(void)wqueue_push(wq, c->items.f[c->next],
 		    c->items.len[c->next]);
+		/* drop-newest: the item was not stored; drop-oldest: another. */
+		c->ndropped += wqueue_counters(wq)->dropped - dropped;
 		c->next++;
 		c->nput++;
 	}
+	conn_wait_end(c);
 	ctlproto_msg_release(&c->items);
 	c->next = 0;
 	if (c->stream)
@@ -193,6 +211,7 @@ conn_put_pump(struct conn *c)
 	ctlproto_frame_adds(&fr, "ok");
 	ctlproto_frame_strs(&fr, "queue", c->queue);
 	ctlproto_frame_int(&fr, "put", (int64_t)c->nput);
+	ctlproto_frame_int(&fr, "dropped", (int64_t)c->ndropped);
 	conn_finish(c, &fr);
 	return 1;
 }
@@ -529,6 +548,9 @@ conn_logs(struct conn *c, const struct ctl_request *req, int follow)
 	const char		*name = req->name;
 	char			*cause = NULL;
 
+	/* A follower waits: refused before any line if too many do. */
+	if (follow && conn_wait_begin(c) == -1)
+		return;
 	if (conn_logs_recent(c, req, &cause) == -1) {
 		buf_clear(&c->out);
 		conn_fail_cause(c, cause);
@@ -549,6 +571,7 @@ conn_logs(struct conn *c, const struct ctl_request *req, int follow)
 		return;
 	}
 	c->state = CONN_FOLLOW;
+	c->backlog_base = buf_used(&c->out);
 	conn_flush(c);
 }
 

@@ -38,7 +38,9 @@ struct conn {
 	enum conn_state		 state;
 	struct buf		 in;		/* received, not yet parsed */
 	struct buf		 out;		/* frames not yet written */
-	size_t			 nwrites;	/* writes in flight */
+	size_t			 nwrites;	/* writes in flight (0 or 1) */
+	size_t			 inflight;	/* bytes of the write in flight */
+	size_t			 backlog_base;	/* follow: the history's bytes */
 	int			 reading;
 	int			 done;		/* final reply sent: close */
 	int			 closing;
@@ -48,6 +50,10 @@ struct conn {
 	size_t			 next;		/* put: next item in items */
 	int			 stream;	/* put: frames of items follow */
 	uint64_t		 nput;
+	uint64_t		 ndropped;	/* put: lost to drop-newest */
+	int			 waiting;	/* counted in nwaiting */
+	char			*held;		/* get: item sent, not delivered */
+	size_t			 held_len;
 	struct wq_waiter	 waiter;
 	void			*follow;	/* supervisor_follow token */
 	void			*wait;		/* stop/restart/remove: a wait */
@@ -64,6 +70,7 @@ struct control {
 	TAILQ_HEAD(, conn)	 conns;
 	size_t			 nconns;
 	struct sampler		*sampler;	/* rates and metrics; or NULL */
+	size_t			 nwaiting;	/* conns waiting on a queue or following */
 };
 
 /* control.c: a connection's replies, writes and reads. */
@@ -74,6 +81,10 @@ void	conn_flush(struct conn *);
 void	conn_doom(struct conn *);
 void	conn_read_pause(struct conn *);
 void	conn_process(struct conn *);
+int	conn_wait_begin(struct conn *);
+void	conn_wait_end(struct conn *);
+void	conn_watch_hangup(struct conn *);
+size_t	conn_backlog(const struct conn *);
 
 /* control-cmds.c: the requests, and a queue waiter's wake-up. */
 int	conn_put_pump(struct conn *);

@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -36,6 +37,14 @@
 #define CONTROL_READ_CHUNK	(64 * 1024)
 /* Connections served at once; more are answered with an error. */
 #define CONTROL_MAX_CONNS	64
+/*
+ * Of those, how many may wait (a get or a put waiting on a queue, a
+ * follower): the rest are kept for new requests, so clients that wait
+ * can never take the socket away from list, stop or shutdown.
+ */
+#define CONTROL_MAX_WAITING	48
+/* How often a put paused for room looks whether its client is gone. */
+#define CONTROL_HANGUP_CHECK_MS	200
 /* A peer must send its whole request, and read its reply, in this time. */
 #define CONTROL_REQUEST_TIMEOUT_MS	10000
 
@@ -46,6 +55,7 @@ struct wreq {
 };
 
 static void	conn_read_cb(uv_stream_t *, ssize_t, const uv_buf_t *);
+static void	conn_timer_cb(uv_timer_t *);
 
 /* Free the control once the listener and every connection are closed. */
 static void
@@ -72,6 +82,7 @@ conn_close_cb(uv_handle_t *h)
 	buf_release(&c->out);
 	ctlproto_msg_release(&c->items);
 	free(c->queue);
+	free(c->held);
 	free(c);
 	control_maybe_free(ctl);
 }
@@ -81,12 +92,61 @@ conn_close_cb(uv_handle_t *h)
  * of the supervisor's (a follower's line, a queue waiter) uses conn_doom,
  * so the supervisor never sees an unfollow while it calls its followers.
  */
+/*
+ * A get's item whose reply was not delivered (the write failed, or the
+ * connection closed before it was written) goes back to the queue's head.
+ */
+static void
+conn_put_back(struct conn *c)
+{
+	struct wqueue	*wq;
+
+	if (c->held == NULL)
+		return;
+	wq = c->queue != NULL ? supervisor_queue(c->ctl->sv, c->queue) : NULL;
+	if (wq != NULL && wqueue_unpop(wq, 0, c->held, c->held_len) == 0)
+		log_debug("control: get: reply not delivered; the item went "
+		    "back to %s", c->queue);
+	else
+		log_warnx("control: get: reply not delivered; an item of %s "
+		    "is lost", c->queue != NULL ? c->queue : "?");
+	free(c->held);
+	c->held = NULL;
+}
+
+/* Count c among the waiting connections; -1 (c answered) if full. */
+int
+conn_wait_begin(struct conn *c)
+{
+	if (c->waiting)
+		return 0;
+	if (c->ctl->nwaiting >= CONTROL_MAX_WAITING) {
+		conn_fail_cause(c, xasprintf("too many control connections "
+		    "waiting (%d): try again later", CONTROL_MAX_WAITING));
+		return -1;
+	}
+	c->waiting = 1;
+	c->ctl->nwaiting++;
+	return 0;
+}
+
+void
+conn_wait_end(struct conn *c)
+{
+	if (!c->waiting)
+		return;
+	c->waiting = 0;
+	c->ctl->nwaiting--;
+}
+
 static void
 conn_close(struct conn *c)
 {
 	if (c->closing)
 		return;
 	c->closing = 1;
+	conn_wait_end(c);
+	conn_put_back(c);
 	if (c->reading)
 		(void)uv_read_stop((uv_stream_t *)&c->pipe);
 	c->reading = 0;
@@ -105,6 +165,37 @@ conn_close(struct conn *c)
 
 static void	conn_fail(struct conn *, const char *);
 
+/*
+ * Has the peer closed its end? A put paused for room does not read (that
+ * is the back-pressure), so its end of file would not be seen until
+ * room came: poll(2) says it now, without reading.
+ */
+static int
+conn_is_hung_up(struct conn *c)
+{
+	struct pollfd	pfd;
+	uv_os_fd_t	fd;
+
+	if (uv_fileno((uv_handle_t *)&c->pipe, &fd) != 0)
+		return 1;
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	if (poll(&pfd, 1, 0) == -1)
+		return 0;
+	return (pfd.revents & (POLLHUP | POLLERR)) != 0;
+}
+
+/* While a put waits for room, look every so often whether its peer left. */
+void
+conn_watch_hangup(struct conn *c)
+{
+	if (c->closing || c->done)
+		return;
+	(void)uv_timer_start(&c->timer, conn_timer_cb,
+	    CONTROL_HANGUP_CHECK_MS, CONTROL_HANGUP_CHECK_MS);
+}
+
 static void
 conn_timer_cb(uv_timer_t *t)
 {
@@ -112,6 +203,19 @@ conn_timer_cb(uv_timer_t *t)
 
 	if (c->doomed) {
 		conn_close(c);
+		return;
+	}
+	if (c->state == CONN_PUT) {
+		if (c->reading) {
+			(void)uv_timer_stop(&c->timer);
+			return;
+		}
+		if (conn_is_hung_up(c)) {
+			log_debug("control: a put's client left while it "
+			    "waited for room (%llu items put)",
+			    (unsigned long long)c->nput);
+			conn_close(c);
+		}
 		return;
 	}
 	/* The request did not arrive in time: a slow or idle peer. */
@@ -137,16 +241,41 @@ conn_write_cb(uv_write_t *req, int status)
 
 	free(w);
 	c->nwrites--;
+	c->inflight = 0;
 	if (c->closing)
 		return;
 	if (status < 0) {
 		log_debug("control: write: %s", uv_strerror(status));
 		conn_close(c);
-	} else if (c->done && c->nwrites == 0 && buf_used(&c->out) == 0)
+		return;
+	}
+	if (buf_used(&c->out) > 0) {
+		conn_flush(c);
+		return;
+	}
+	if (c->done) {
+		/* Written to the socket: a get's item is delivered. */
+		free(c->held);
+		c->held = NULL;
 		conn_close(c);
+	}
 }
 
-/* Write what c->out holds. */
+/*
+ * What a connection's unsent output costs: the buffer as allocated and
+ * the write in flight (one at a time, so a follower's lines are one
+ * write, not one request each).
+ */
+size_t
+conn_backlog(const struct conn *c)
+{
+	return c->out.cap + c->inflight;
+}
+
+/*
+ * Write what c->out holds, as one write; with one in flight already, its
+ * callback writes the rest. A large buffer is given back once emptied.
+ */
 void
 conn_flush(struct conn *c)
 {
@@ -155,12 +284,15 @@ conn_flush(struct conn *c)
 	size_t		 len = buf_used(&c->out);
 	int		 error;
 
-	if (c->closing || len == 0)
+	if (c->closing || len == 0 || c->nwrites > 0)
 		return;
 	w = xmalloc(sizeof *w + len);
 	w->c = c;
 	memcpy(w->data, buf_ptr(&c->out), len);
-	buf_clear(&c->out);
+	if (c->out.cap > CONTROL_READ_CHUNK)
+		buf_release(&c->out);
+	else
+		buf_clear(&c->out);
 	b = uv_buf_init(w->data, (unsigned int)len);
 	if ((error = uv_write(&w->req, (uv_stream_t *)&c->pipe, &b, 1,
 	    conn_write_cb)) != 0) {
@@ -170,6 +302,7 @@ conn_flush(struct conn *c)
 		return;
 	}
 	c->nwrites++;
+	c->inflight = len;
 }
 
 /* Send the final reply: the connection closes once it is written. */
@@ -178,6 +311,7 @@ conn_finish(struct conn *c, struct ctl_frame *fr)
 {
 	ctlproto_frame_finish(fr, &c->out);
 	c->done = 1;
+	conn_wait_end(c);
 	if (c->reading)
 		(void)uv_read_stop((uv_stream_t *)&c->pipe);
 	c->reading = 0;
@@ -368,6 +502,13 @@ conn_read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 		if (n == UV_EOF && !c->done && buf_used(&c->in) > 0 &&
 		    (c->state == CONN_VERSION || c->state == CONN_REQUEST))
 			conn_fail(c, "malformed request: truncated");
+		else if (n == UV_EOF && !c->done && c->state == CONN_PUT &&
+		    c->stream)
+			/* The stream ended without its end frame. */
+			conn_fail_cause(c, xasprintf("put: the stream was cut "
+			    "%s; %llu items were put",
+			    buf_used(&c->in) > 0 ? "in the middle of a frame" :
+			    "before its end", (unsigned long long)c->nput));
 		else if (!c->done || c->nwrites == 0)
 			conn_close(c);
 		return;

@@ -54,7 +54,12 @@
  *
  * The write end is non-blocking: a guardian that stops reading (stopped
  * by SIGSTOP) must not block the supervisor. Records it cannot take yet
- * wait in a bounded buffer; past the bound we give up on the guardian.
+ * wait in a bounded buffer; past the bound the guardian is replaced.
+ *
+ * A guardian that dies (any process of our user may kill it) or stops
+ * reading is replaced: a new one is forked and told every group still
+ * recorded, so a later SIGKILL of the supervisor is covered again. The
+ * one that stopped reading is SIGKILLed; the reaper reaps it.
  */
 #define GUARD_PID_LIMIT		(1 << 22)	/* PID_MAX_LIMIT on 64-bit */
 #define GUARD_MAX_PENDING	(64 * 1024)	/* records waiting for room */
@@ -67,6 +72,7 @@ struct guard_group {
 
 struct guard {
 	pid_t			 pid;
+	int			 failing;	/* a replacement failed, said */
 	int			 fd;		/* write end; -1 once given up */
 	struct guard_group	*groups;
 	size_t			 ngroups;
@@ -260,33 +266,47 @@ guard_main(int rfd)
 	_exit(0);
 }
 
-struct guard *
-guard_start(void)
+/* Fork a guardian; its pid and our write end, or -1 (logged). */
+static pid_t
+guard_fork(int *wfd)
 {
-	struct guard	*g;
-	int		 p[2];
-	pid_t		 pid;
+	int	p[2];
+	pid_t	pid;
 
 	if (pipe2(p, O_CLOEXEC) == -1) {
 		log_warn("guardian: pipe");
-		return NULL;
+		return -1;
 	}
 	switch (pid = fork()) {
 	case -1:
 		log_warn("guardian: fork");
 		(void)close(p[0]);
 		(void)close(p[1]);
-		return NULL;
+		return -1;
 	case 0:
 		guard_main(p[0]);
 	default:
 		break;
 	}
 	(void)close(p[0]);
-	(void)fcntl(p[1], F_SETFL, fcntl(p[1], F_GETFL) | O_NONBLOCK);
+	if (fcntl(p[1], F_SETFL, fcntl(p[1], F_GETFL) | O_NONBLOCK) == -1)
+		log_warn("guardian: non-blocking pipe");
+	*wfd = p[1];
+	return pid;
+}
+
+struct guard *
+guard_start(void)
+{
+	struct guard	*g;
+	int		 fd;
+	pid_t		 pid;
+
+	if ((pid = guard_fork(&fd)) == -1)
+		return NULL;
 	g = xcalloc(1, sizeof *g);
 	g->pid = pid;
-	g->fd = p[1];
+	g->fd = fd;
 	return g;
 }
 
@@ -296,17 +316,73 @@ guard_pid(const struct guard *g)
 	return g != NULL ? g->pid : -1;
 }
 
-/* Stop talking to the guardian: it still kills what it knows at exit. */
+static void	guard_send(struct guard *, int32_t);
+
+/*
+ * Replace the guardian: SIGKILL the old one if it lives (the reaper
+ * reaps it, or guard_check), fork a new one and tell it every group
+ * still recorded. A failed fork leaves no guardian: said once, tried
+ * again at the next guard_check.
+ */
+static void
+guard_replace(struct guard *g, const char *why)
+{
+	pid_t	pid;
+	size_t	i;
+	int	fd;
+
+	if (g->pid > 0) {
+		log_warnx("guardian (pid %ld) %s: replacing it", (long)g->pid,
+		    why);
+		(void)kill(g->pid, SIGKILL);
+	}
+	if (g->fd != -1)
+		(void)close(g->fd);
+	g->fd = -1;
+	g->npending = 0;
+	if ((pid = guard_fork(&fd)) == -1) {
+		if (!g->failing)
+			log_warnx("no guardian: processes would outlive a "
+			    "SIGKILL of the supervisor; trying again");
+		g->failing = 1;
+		g->pid = -1;
+		return;
+	}
+	if (g->failing)
+		log_warnx("guardian running again (pid %ld)", (long)pid);
+	g->failing = 0;
+	g->pid = pid;
+	g->fd = fd;
+	for (i = 0; i < g->ngroups; i++)
+		guard_send(g, (int32_t)g->groups[i].pgid);
+}
+
+/* The guardian cannot take what we send: replace it. */
 static void
 guard_give_up(struct guard *g, const char *why)
 {
-	log_warnx("guardian: %s; process groups are no longer reported to it",
-	    why);
-	(void)close(g->fd);
-	g->fd = -1;
-	free(g->pending);
-	g->pending = NULL;
-	g->npending = g->pendcap = 0;
+	guard_replace(g, why);
+}
+
+void
+guard_check(struct guard *g)
+{
+	siginfo_t	si;
+	int		error;
+
+	if (g == NULL)
+		return;
+	if (g->pid <= 0) {
+		guard_replace(g, "missing");
+		return;
+	}
+	memset(&si, 0, sizeof si);
+	do
+		error = waitid(P_PID, (id_t)g->pid, &si, WEXITED | WNOHANG);
+	while (error == -1 && errno == EINTR);
+	if (error == -1 || si.si_pid != g->pid)
+		return;
+	guard_replace(g, si.si_code == CLD_EXITED ? "exited" : "was killed");
 }
 
 /* Write what waits; 0 when all is written, -1 when some must wait more. */
@@ -322,8 +398,10 @@ guard_flush(struct guard *g)
 		if (n == -1 && errno == EAGAIN)
 			return -1;
 		if (n == -1) {
-			guard_give_up(g, strerror(errno));
-			return -1;
+			/* EPIPE: it died; the replacement was sent everything. */
+			guard_give_up(g, errno == EPIPE ? "is gone" :
+			    strerror(errno));
+			return g->fd == -1 ? -1 : guard_flush(g);
 		}
 		g->npending -= (size_t)n;
 		memmove(g->pending, (char *)g->pending + n, g->npending);
@@ -339,7 +417,8 @@ guard_send(struct guard *g, int32_t rec)
 		return;
 	if (g->npending + sizeof rec > g->pendcap) {
 		if (g->pendcap >= GUARD_MAX_PENDING * sizeof rec) {
-			guard_give_up(g, "not reading");
+			/* The new one gets every group, this one with them. */
+			guard_give_up(g, "is not reading");
 			return;
 		}
 		g->pendcap = g->pendcap == 0 ? 64 * sizeof rec :
@@ -468,7 +547,8 @@ guard_stop(struct guard *g)
 	(void)guard_flush(g);
 	if (g->fd != -1)
 		(void)close(g->fd);
-	r = guard_wait(g->pid, &status);
+	/* No guardian (a replacement failed): nothing to wait for. */
+	r = g->pid > 0 ? guard_wait(g->pid, &status) : -1;
 	if (r == 0) {
 		log_warnx("guardian (pid %ld) did not exit: killing it",
 		    (long)g->pid);

@@ -16,7 +16,11 @@ struct guard;
  * supervisor then runs without it).
  */
 struct guard	*guard_start(void);
-/* The guardian's pid (a child of ours that only guard_stop reaps). */
+/*
+ * The guardian's pid (a child of ours that only guard_check and
+ * guard_stop reap), or -1 while there is none; it changes when the
+ * guardian is replaced.
+ */
 pid_t		 guard_pid(const struct guard *);
 /* Watch process group pgid; calls nest (one guard_del per guard_add). */
 void		 guard_add(struct guard *, pid_t pgid);
@@ -28,6 +32,11 @@ void		 guard_add(struct guard *, pid_t pgid);
  * we die.
  */
 void		 guard_del(struct guard *, pid_t pgid);
+/*
+ * Reap the guardian if it died, and replace it: a new one is forked and
+ * told every group (also done when it stops reading). Call on SIGCHLD.
+ */
+void		 guard_check(struct guard *);
 /* Forget let-go groups that have no member left. */
 void		 guard_sweep(struct guard *);
 /*

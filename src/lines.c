@@ -50,6 +50,7 @@ lines_scan(struct lines *l, const char *p, size_t n, lines_cb cb, void *arg,
 		nl = memchr(p, '\n', n);
 		len = nl != NULL ? (size_t)(nl - p) : n;
 		while (len > l->max_item) {
+			l->cut = 1;
 			stop = cb(p, l->max_item, arg);
 			l->split++;
 			p += l->max_item;
@@ -62,6 +63,7 @@ lines_scan(struct lines *l, const char *p, size_t n, lines_cb cb, void *arg,
 			*tail = len;
 			return (size_t)(p - start) + len;
 		}
+		l->cut = 0;
 		stop = cb(p, len, arg);
 		p += len + 1;
 		n -= len + 1;
@@ -89,6 +91,7 @@ lines_feed(struct lines *l, const char *p, size_t n, lines_cb cb, void *arg)
 		nl = memchr(p, '\n', lim);
 		if (nl != NULL) {
 			buf_add(&l->partial, p, (size_t)(nl - p));
+			l->cut = 0;
 			stop = cb(buf_ptr(&l->partial), buf_used(&l->partial),
 			    arg);
 			buf_clear(&l->partial);
@@ -99,6 +102,7 @@ lines_feed(struct lines *l, const char *p, size_t n, lines_cb cb, void *arg)
 		} else {
 			/* The byte after a full piece is not '\n': cut. */
 			buf_add(&l->partial, p, room);
+			l->cut = 1;
 			stop = cb(buf_ptr(&l->partial), buf_used(&l->partial),
 			    arg);
 			l->split++;
@@ -134,6 +138,7 @@ lines_finish(struct lines *l, int keep, lines_cb cb, void *arg)
 {
 	size_t	pend = buf_used(&l->partial);
 
+	l->cut = 0;
 	if (pend > 0 && keep)
 		cb(buf_ptr(&l->partial), pend, arg);
 	buf_release(&l->partial);

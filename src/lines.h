@@ -21,6 +21,8 @@ struct lines {
 	struct buf	partial;	/* bytes of an unfinished line */
 	size_t		max_item;	/* longer lines are split here */
 	uint64_t	split;		/* pieces cut from over-long lines */
+	int		cut;		/* the item handed out is a piece of a
+					   longer line: no '\n' ends it */
 };
 
 void	lines_init(struct lines *, size_t max_item);

@@ -17,6 +17,8 @@
 #include "buf.h"
 #include "log.h"
 
+#define LOG_TIME_MAX	48	/* a timestamp and its NUL, with room */
+
 static const char	*log_progname = "pytasking-run";
 static int		 log_level;
 static int		 log_timestamps;
@@ -33,18 +35,31 @@ log_set_output(int timestamps, int colour_out, int colour_err,
 	log_format = format;
 }
 
-/* "2026-11-25T19:00:00.123Z" in local-independent UTC. */
+/*
+ * "2026-11-25T19:00:00.123Z" in local-independent UTC, into out (at
+ * least LOG_TIME_MAX bytes). No allocation: fatal() on out-of-memory
+ * uses it.
+ */
 static void
-log_time(struct buf *b)
+log_time_str(char *out, size_t len)
 {
 	struct timeval	tv;
 	struct tm	tm;
-	char		s[32];
+	char		s[24];
 
 	(void)gettimeofday(&tv, NULL);
 	(void)gmtime_r(&tv.tv_sec, &tm);
 	(void)strftime(s, sizeof s, "%Y-%m-%dT%H:%M:%S", &tm);
-	buf_addf(b, "%s.%03dZ", s, (int)(tv.tv_usec / 1000));
+	(void)snprintf(out, len, "%s.%03dZ", s, (int)(tv.tv_usec / 1000));
+}
+
+static void
+log_time(struct buf *b)
+{
+	char	s[LOG_TIME_MAX];
+
+	log_time_str(s, sizeof s);
+	buf_adds(b, s);
 }
 
 /* One of six colours, the same for a name every time. */
@@ -107,49 +122,55 @@ static void	log_vemit_text(const char *, va_list, int, int);
 /*
  * One message of ours as a JSON object: time, level, what it is about
  * when known (unit, replica, pid, event, status, signal), and msg, the
- * text the console would show.
+ * text the console would show. Built on the stack and written with one
+ * write(2): it allocates nothing, so that fatal() on out-of-memory cannot
+ * recurse into xmalloc.
  */
 static void
 log_vemit_json(const char *level, const struct log_event *ev,
     const char *fmt, va_list ap, int with_errno, int saved_errno)
 {
-	struct buf	b, msg;
+	char		 msg[4096], t[LOG_TIME_MAX];
+	char		 out[sizeof msg * 6 + 512];
+	size_t		 len, n = 0;
+	int		 m;
 
-	buf_init(&b);
-	buf_init(&msg);
-	{
-		char	 line[4096];
-		int	 m;
-
-		m = vsnprintf(line, sizeof line, fmt, ap);
-		buf_add(&msg, line, m < 0 ? 0 : strnlen(line, sizeof line));
-	}
-	if (with_errno)
-		buf_addf(&msg, ": %s", strerror(saved_errno));
-	buf_adds(&b, "{\"time\":\"");
-	log_time(&b);
-	buf_addf(&b, "\",\"level\":\"%s\",", level);
+	m = vsnprintf(msg, sizeof msg, fmt, ap);
+	len = m < 0 ? 0 : strnlen(msg, sizeof msg);
+	if (with_errno && len < sizeof msg)
+		(void)snprintf(msg + len, sizeof msg - len, ": %s",
+		    strerror(saved_errno));
+	len = strnlen(msg, sizeof msg);
+	log_time_str(t, sizeof t);
+	m = snprintf(out, sizeof out, "{\"time\":\"%s\",\"level\":\"%s\",", t,
+	    level);
+	n = m < 0 ? 0 : (size_t)m;
 	if (ev != NULL && ev->unit != NULL) {
-		buf_adds(&b, "\"unit\":");
-		buf_add_json_string(&b, ev->unit, strlen(ev->unit));
-		buf_addc(&b, ',');
+		n += (size_t)snprintf(out + n, sizeof out - n, "\"unit\":");
+		n += buf_json_write(out + n, sizeof out - n - 256, ev->unit,
+		    strnlen(ev->unit, 256));
+		out[n++] = ',';
 		if (ev->replica > 0)
-			buf_addf(&b, "\"replica\":%u,", ev->replica);
+			n += (size_t)snprintf(out + n, sizeof out - n,
+			    "\"replica\":%u,", ev->replica);
 	}
 	if (ev != NULL && ev->pid > 0)
-		buf_addf(&b, "\"pid\":%ld,", ev->pid);
+		n += (size_t)snprintf(out + n, sizeof out - n, "\"pid\":%ld,",
+		    ev->pid);
 	if (ev != NULL && ev->event != NULL)
-		buf_addf(&b, "\"event\":\"%s\",", ev->event);
+		n += (size_t)snprintf(out + n, sizeof out - n,
+		    "\"event\":\"%s\",", ev->event);
 	if (ev != NULL && ev->has_status)
-		buf_addf(&b, "\"status\":%d,", ev->status);
+		n += (size_t)snprintf(out + n, sizeof out - n, "\"status\":%d,",
+		    ev->status);
 	if (ev != NULL && ev->signal > 0)
-		buf_addf(&b, "\"signal\":%d,", ev->signal);
-	buf_adds(&b, "\"msg\":");
-	buf_add_json_string(&b, buf_ptr(&msg), buf_used(&msg));
-	buf_adds(&b, "}\n");
-	(void)!write(STDERR_FILENO, buf_ptr(&b), buf_used(&b));
-	buf_release(&msg);
-	buf_release(&b);
+		n += (size_t)snprintf(out + n, sizeof out - n, "\"signal\":%d,",
+		    ev->signal);
+	n += (size_t)snprintf(out + n, sizeof out - n, "\"msg\":");
+	n += buf_json_write(out + n, sizeof out - n - 2, msg, len);
+	out[n++] = '}';
+	out[n++] = '\n';
+	(void)!write(STDERR_FILENO, out, n);
 }
 
 /* Format one message in the chosen format and write it at once. */
@@ -171,46 +192,48 @@ log_vemit_level(const char *level, const char *fmt, va_list ap,
 }
 
 /*
- * Format one message and write it with a single write(2). A message of
- * several lines (a refused reload lists every problem) gets the prefix
- * on each, so that every line says whose it is.
+ * Format one message and write it with a single write(2), allocating
+ * nothing. A message of several lines (a refused reload lists every
+ * problem) gets the prefix on each, so that every line says whose it is.
  */
 static void
 log_vemit_text(const char *fmt, va_list ap, int with_errno, int saved_errno)
 {
-	struct buf	 b, prefix;
-	char		 msg[4096];
+	char		 msg[4096], prefix[LOG_TIME_MAX + 64];
+	char		 out[sizeof msg * 2];
 	const char	*p, *nl, *end;
+	size_t		 len, plen, n = 0, k;
 	int		 m;
-	size_t		 len;
 
-	buf_init(&prefix);
 	if (log_timestamps) {
-		log_time(&prefix);
-		buf_addc(&prefix, ' ');
-	}
-	buf_addf(&prefix, "%s: ", log_progname);
+		char	t[LOG_TIME_MAX];
+
+		log_time_str(t, sizeof t);
+		m = snprintf(prefix, sizeof prefix, "%s %s: ", t, log_progname);
+	} else
+		m = snprintf(prefix, sizeof prefix, "%s: ", log_progname);
+	plen = m < 0 ? 0 : strnlen(prefix, sizeof prefix);
 	m = vsnprintf(msg, sizeof msg, fmt, ap);
 	len = m < 0 ? 0 : strnlen(msg, sizeof msg);
-	if (with_errno)
-		len += (size_t)snprintf(msg + len, sizeof msg - len, ": %s",
+	if (with_errno && len < sizeof msg)
+		(void)snprintf(msg + len, sizeof msg - len, ": %s",
 		    strerror(saved_errno));
-	if (len > sizeof msg - 1)
-		len = sizeof msg - 1;
-	buf_init(&b);
+	len = strnlen(msg, sizeof msg);
 	end = msg + len;
 	for (p = msg;; p = nl + 1) {
 		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
 			nl = end;
-		buf_add(&b, buf_ptr(&prefix), buf_used(&prefix));
-		buf_add(&b, p, (size_t)(nl - p));
-		buf_addc(&b, '\n');
+		k = (size_t)(nl - p);
+		if (n + plen + k + 1 > sizeof out)
+			break;
+		memcpy(out + n, prefix, plen);
+		memcpy(out + n + plen, p, k);
+		n += plen + k;
+		out[n++] = '\n';
 		if (nl == end)
 			break;
 	}
-	(void)!write(STDERR_FILENO, buf_ptr(&b), buf_used(&b));
-	buf_release(&b);
-	buf_release(&prefix);
+	(void)!write(STDERR_FILENO, out, n);
 }
 
 void

@@ -157,7 +157,7 @@ reload_manifest(void *arg, char **cause)
 	size_t		 len = 0;
 
 	diag_init(&d, arg);
-	m = manifest_load(arg, &d);
+	m = manifest_reload(arg, &d);
 	if (m == NULL) {
 		if ((fp = open_memstream(&text, &len)) != NULL) {
 			diag_print(&d, fp);
@@ -308,6 +308,7 @@ run(struct manifest *m, const char *path, const char *sock, int keep,
 	reaper_stop_orphans(reaper, REAPER_STOP_TIMEOUT_MS);
 	(void)uv_run(&loop, UV_RUN_DEFAULT);
 	status = supervisor_exit_status(sv);
+	supervisor_report_left(sv);
 	if (verbose)
 		supervisor_report(sv);
 	metrics_http_free(mh);

@@ -240,6 +240,7 @@ pack_script(struct pack *p, const struct script *sc)
 		return NULL;
 	c = PACK_ARRAY(p, sc, 1, struct script);
 	c->steps = PACK_ARRAY(p, sc->steps, sc->nsteps, struct step);
+	c->capsteps = 0;	/* in the pack: never grown */
 	for (i = 0; i < sc->nsteps; i++)
 		pack_step(p, &c->steps[i], &sc->steps[i]);
 	return c;

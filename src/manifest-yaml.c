@@ -9,7 +9,10 @@
  */
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #ifdef HAVE_MALLOC_TRIM
 #include <malloc.h>
 #endif
@@ -83,14 +86,49 @@ yload_offset_position(const struct yload *y, size_t off, size_t *line,
 	}
 }
 
+/*
+ * libyaml takes a plain key of more than 1024 characters for a value and
+ * then balks at its ':' ("mapping values are not allowed in this
+ * context"). Is the text before the ':' at offset off, from the start of
+ * its line, such a key? Its length in characters, or 0.
+ */
+static size_t
+yload_long_key(const struct yload *y, size_t off)
+{
+	size_t	start, end, i, chars = 0;
+
+	if (off >= y->len || y->data[off] != ':')
+		return 0;
+	for (start = off; start > 0 && y->data[start - 1] != '\n'; start--)
+		;
+	while (start < off && (y->data[start] == ' ' ||
+	    y->data[start] == '-'))
+		start++;
+	for (end = off; end > start && y->data[end - 1] == ' '; end--)
+		;
+	for (i = start; i < end; i++)
+		if (((unsigned char)y->data[i] & 0xc0) != 0x80)
+			chars++;
+	return chars > 1024 ? chars : 0;
+}
+
 /* libyaml's own message, at its problem mark. */
 static void
 yload_syntax_error(struct yload *y, const yaml_parser_t *p)
 {
 	const char	*problem = p->problem != NULL ? p->problem :
 			    "invalid YAML";
-	size_t		 line, col;
+	size_t		 line, col, n;
 
+	if (p->error == YAML_SCANNER_ERROR && p->problem != NULL &&
+	    strcmp(p->problem, "mapping values are not allowed in this "
+	    "context") == 0 &&
+	    (n = yload_long_key(y, p->problem_mark.index)) > 0) {
+		diag_error(y->d, p->problem_mark.line + 1,
+		    p->problem_mark.column + 1, "a key of %zu characters: "
+		    "YAML allows at most 1024 in a key", n);
+		return;
+	}
 	if (p->error == YAML_READER_ERROR) {
 		yload_offset_position(y, p->problem_offset, &line, &col);
 		diag_error(y->d, line, col, "%s", problem);
@@ -584,20 +622,59 @@ manifest_dir(const char *path)
 
 /*
  * Read and load the manifest at path. The read stops one byte past the
- * size limit, so a huge (or endless) file costs no more than that.
+ * size limit, so a huge (or endless) file costs no more than that. The
+ * open never blocks (a FIFO without a writer); with regular_only,
+ * anything but a regular file is refused before a byte is read.
  */
-struct manifest *
-manifest_load(const char *path, struct diag *d)
+static struct manifest *
+manifest_load_path(const char *path, struct diag *d, int regular_only)
 {
 	struct manifest	*m;
 	struct buf	 b;
+	struct stat	 st;
 	FILE		*fp;
 	char		 chunk[65536], *dir;
 	size_t		 n;
-	int		 saved;
+	int		 fd, saved;
 
-	if ((fp = fopen(path, "rb")) == NULL) {
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC |
+	    O_NOCTTY)) == -1) {
 		diag_error(d, 0, 0, "cannot read: %s", strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) == -1) {
+		saved = errno;
+		(void)close(fd);
+		diag_error(d, 0, 0, "cannot read: %s", strerror(saved));
+		return NULL;
+	}
+	if (regular_only && !S_ISREG(st.st_mode)) {
+		(void)close(fd);
+		diag_error(d, 0, 0, "cannot read: not a regular file (a "
+		    "running supervisor reads only regular files)");
+		return NULL;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		(void)close(fd);
+		diag_error(d, 0, 0, "cannot read: %s", strerror(EISDIR));
+		return NULL;
+	}
+	/*
+	 * A pipe at start-up, before the loop runs: open it again, blocking
+	 * (a FIFO opened without blocking reads end-of-file until a writer
+	 * comes).
+	 */
+	if (!S_ISREG(st.st_mode)) {
+		(void)close(fd);
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
+			diag_error(d, 0, 0, "cannot read: %s", strerror(errno));
+			return NULL;
+		}
+	}
+	if ((fp = fdopen(fd, "rb")) == NULL) {
+		saved = errno;
+		(void)close(fd);
+		diag_error(d, 0, 0, "cannot read: %s", strerror(saved));
 		return NULL;
 	}
 	buf_init(&b);
@@ -639,4 +716,16 @@ manifest_load(const char *path, struct diag *d)
 	malloc_trim(0);
 #endif
 	return m;
+}
+
+struct manifest *
+manifest_load(const char *path, struct diag *d)
+{
+	return manifest_load_path(path, d, 0);
+}
+
+struct manifest *
+manifest_reload(const char *path, struct diag *d)
+{
+	return manifest_load_path(path, d, 1);
 }

@@ -245,8 +245,14 @@ struct manifest {
 	size_t			 nqueues;
 };
 
-/* manifest-yaml.c: read and check a file; NULL when diag has errors. */
+/*
+ * manifest-yaml.c: read and check a file; NULL when diag has errors. Any
+ * readable file at start-up (a pipe from <(...) too, before the loop
+ * runs); manifest_reload reads only a regular file, so a FIFO put in the
+ * manifest's place never blocks the running supervisor.
+ */
 struct manifest	*manifest_load(const char *path, struct diag *);
+struct manifest	*manifest_reload(const char *path, struct diag *);
 /* Same, from bytes in memory (fuzzing, unit tests); name is for messages. */
 struct manifest	*manifest_load_buffer(const char *name, const char *data,
 		    size_t len, struct diag *);

@@ -20,6 +20,13 @@
 #include "wire-int.h"
 #include "xmalloc.h"
 
+/*
+ * A line longer than a queue's item limit is cut into pieces for queues;
+ * files get its bytes unchanged, and the console gets it whole, up to
+ * this bound on what is held (then in parts of this size).
+ */
+#define OUTLET_CONSOLE_MAX_LINE	(16 * 1024 * 1024)
+
 static void	outlet_poll_cb(uv_poll_t *, int, int);
 static void	outlet_close(struct outlet *, int);
 static void	outlet_resume_cb(struct wq_waiter *);
@@ -34,19 +41,33 @@ static int
 outlet_line_cb(const char *line, size_t len, void *arg)
 {
 	struct outlet	*o = arg;
-	size_t		 i;
+	const char	*whole = line;
+	size_t		 i, wlen = len;
+	int		 cut = o->lines.cut;
 
 	if (o->line_fn != NULL)
 		o->line_fn(o->arg, line, len);
 	if (o->console_fd != -1) {
-		log_format_unit_line(&o->console, o->console_fd, o->prefix,
-		    line, len);
-		if (o->console_fn != NULL)
-			o->console_fn(o->arg, line, len);
+		/* A cut line is held until its end, to reach the console whole. */
+		if (cut || buf_used(&o->longline) > 0) {
+			buf_add(&o->longline, line, len);
+			whole = buf_ptr(&o->longline);
+			wlen = buf_used(&o->longline);
+		}
+		if (!cut || wlen >= OUTLET_CONSOLE_MAX_LINE) {
+			log_format_unit_line(&o->console, o->console_fd,
+			    o->prefix, whole, wlen);
+			if (o->console_fn != NULL)
+				o->console_fn(o->arg, whole, wlen);
+			if (buf_used(&o->longline) > 0)
+				buf_release(&o->longline);
+		}
 	}
 	if (o->nfiles > 0) {
+		/* The piece of a cut line as it was: no '\n' after it. */
 		buf_add(&o->file, line, len);
-		buf_addc(&o->file, '\n');
+		if (!cut)
+			buf_addc(&o->file, '\n');
 	}
 	for (i = 0; i < o->nqueues; i++)
 		(void)wqueue_push(o->queues[i], line, len);
@@ -93,11 +114,11 @@ outlet_feed(struct outlet *o, const char *p, size_t n)
 	size_t		i, used;
 
 	used = lines_feed(&o->lines, p, n, outlet_line_cb, o);
-	if (o->lines.split != split) {
+	if (o->lines.split != split && o->nqueues > 0) {
 		for (i = 0; i < o->nqueues; i++)
 			o->queues[i]->split += o->lines.split - split;
-		log_warnx("%s: a line longer than %d bytes was split",
-		    o->prefix, QUEUE_MAX_ITEM);
+		log_warnx("%s: a line longer than %d bytes was split into "
+		    "queue items", o->prefix, QUEUE_MAX_ITEM);
 	}
 	outlet_flush(o);
 	for (i = 0; i < o->nqueues; i++)
@@ -239,6 +260,7 @@ outlet_new(struct wire *w, const struct outlet_config *c)
 	lines_init(&o->lines, QUEUE_MAX_ITEM);
 	buf_init(&o->held);
 	buf_init(&o->console);
+	buf_init(&o->longline);
 	buf_init(&o->file);
 	if ((error = uv_poll_init(w->loop, &o->poll, o->fd)) != 0)
 		fatalx("uv_poll_init: %s", uv_strerror(error));
@@ -275,6 +297,7 @@ outlet_close_cb(uv_handle_t *h)
 	lines_release(&o->lines);
 	buf_release(&o->held);
 	buf_release(&o->console);
+	buf_release(&o->longline);
 	buf_release(&o->file);
 	free(o);
 }
@@ -321,6 +344,12 @@ outlet_close(struct outlet *o, int keep_tail)
 			break;
 	}
 	dropped = lines_finish(&o->lines, keep_tail, outlet_line_cb, o);
+	/* A cut line whose end never came: the console gets what there was. */
+	if (buf_used(&o->longline) > 0 && o->console_fd != -1) {
+		log_format_unit_line(&o->console, o->console_fd, o->prefix,
+		    buf_ptr(&o->longline), buf_used(&o->longline));
+		buf_release(&o->longline);
+	}
 	outlet_flush(o);
 	if (dropped > 0) {
 		for (i = 0; i < o->nqueues; i++)

@@ -2,7 +2,8 @@
  * Readiness probes polled on libuv: exec (a command exits 0), tcp (a
  * connect succeeds) and http (GET answers 2xx). One attempt at a time,
  * polling stops at the first success. Knows nothing of units, the
- * supervisor or ready_timeout; proc.c runs the exec probe's command.
+ * supervisor or ready_timeout; proc.c runs the exec probe's command, as
+ * its unit, through the chain loader.
  */
 #include "config.h"
 
@@ -13,10 +14,12 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "chainload.h"
 #include "log.h"
 #include "proc.h"
 #include "ready.h"
@@ -26,14 +29,20 @@
 #define PROBE_DEFAULT_INTERVAL_MS	1000
 /* Enough for any status line; an answer without one here is a failure. */
 #define PROBE_HTTP_READ_MAX		1024
+/* What is kept of a failing exec probe's output: its last bytes, lines. */
+#define PROBE_TAIL_MAX			1024
+#define PROBE_TAIL_LINES		5
 
 struct probe {
 	uv_loop_t		*loop;
 	enum ready_kind		 kind;
 	uint64_t		 interval_ms;
 	char			*unit;
-	char			**argv;		/* exec */
+	char			**argv;		/* exec: the command */
+	char			**chain;	/* argv under the chain loader, or NULL */
 	char			**env;		/* exec; NULL: ours */
+	char			*cwd;		/* exec; NULL: ours */
+	struct guard		*guard;		/* exec; NULL: none */
 	char			*host;		/* tcp, http: without [] */
 	char			*port;
 	char			*request;	/* http */
@@ -51,6 +60,14 @@ struct probe {
 	struct addrinfo		*ai_cur;	/* next address to try */
 	struct addrinfo		 num_ai;	/* the numeric address as a list */
 	struct proc		*proc;		/* a running exec probe */
+	uv_pipe_t		 out;		/* its stdout and stderr */
+	int			 out_open;
+	int64_t			 exit_status;
+	int			 exit_signal;
+	char			 tail[PROBE_TAIL_MAX];	/* its last output */
+	size_t			 tlen;
+	char			 said[PROBE_TAIL_MAX];	/* the tail last logged */
+	size_t			 slen;
 	char			 rbuf[PROBE_HTTP_READ_MAX];
 	size_t			 rlen;
 
@@ -76,6 +93,11 @@ static void	probe_timer_cb(uv_timer_t *);
 static void	probe_close_cb(uv_handle_t *);
 static void	probe_exec_start(struct probe *);
 static void	probe_exec_exit_cb(struct proc *, int64_t, int, void *);
+static void	probe_exec_settle(struct probe *);
+static void	probe_out_alloc_cb(uv_handle_t *, size_t, uv_buf_t *);
+static void	probe_out_read_cb(uv_stream_t *, ssize_t, const uv_buf_t *);
+static void	probe_out_close(struct probe *);
+static void	probe_out_close_cb(uv_handle_t *);
 static void	probe_resolve(struct probe *);
 static void	probe_gai_cb(uv_getaddrinfo_t *, int, struct addrinfo *);
 static void	probe_connect_next(struct probe *);
@@ -144,8 +166,8 @@ probe_has_ctl(const char *s, int space_ok)
 
 /* Check the spec and copy what the probe needs; -1 with *why if unfit. */
 static int
-probe_setup(struct probe *p, const struct ready_spec *r, char **env,
-    const char **why)
+probe_setup(struct probe *p, const struct ready_spec *r,
+    const struct probe_ident *id, const char **why)
 {
 	const char	*path, *errstr;
 	uint64_t	 portnum;
@@ -158,8 +180,14 @@ probe_setup(struct probe *p, const struct ready_spec *r, char **env,
 			*why = "no command";
 			return -1;
 		}
+		/* The unit's limits, umask, user and group, as its process. */
 		p->argv = probe_copy_strv(r->argv);
-		p->env = probe_copy_strv(env);
+		if (id->ps != NULL)
+			p->chain = chainload_argv(p->unit, id->ps, p->argv);
+		if (id->ps != NULL && id->ps->cwd != NULL)
+			p->cwd = xstrdup(id->ps->cwd);
+		p->env = probe_copy_strv(id->env);
+		p->guard = id->guard;
 		return 0;
 	}
 	if (r->host == NULL || r->host[0] == '\0') {
@@ -229,8 +257,10 @@ static void
 probe_release(struct probe *p)
 {
 	free(p->unit);
+	chainload_argv_free(p->chain);
 	probe_free_strv(p->argv);
 	probe_free_strv(p->env);
+	free(p->cwd);
 	free(p->host);
 	free(p->port);
 	free(p->request);
@@ -240,8 +270,8 @@ probe_release(struct probe *p)
 }
 
 struct probe *
-probe_start(uv_loop_t *loop, const struct ready_spec *r, char **env,
-    const char *unit_name, probe_ready_fn fn, void *arg)
+probe_start(uv_loop_t *loop, const struct ready_spec *r,
+    const struct probe_ident *id, probe_ready_fn fn, void *arg)
 {
 	struct probe	*p;
 	const char	*why = NULL;
@@ -250,7 +280,7 @@ probe_start(uv_loop_t *loop, const struct ready_spec *r, char **env,
 	p = xcalloc(1, sizeof *p);
 	p->loop = loop;
 	p->kind = r->kind;
-	p->unit = xstrdup(unit_name != NULL ? unit_name : "?");
+	p->unit = xstrdup(id->unit != NULL ? id->unit : "?");
 	p->interval_ms = r->interval_ms > 0 ? r->interval_ms :
 	    PROBE_DEFAULT_INTERVAL_MS;
 	p->ready_fn = fn;
@@ -259,7 +289,7 @@ probe_start(uv_loop_t *loop, const struct ready_spec *r, char **env,
 	case READY_EXEC:
 	case READY_TCP:
 	case READY_HTTP:
-		if (probe_setup(p, r, env, &why) == 0)
+		if (probe_setup(p, r, id, &why) == 0)
 			break;
 		log_warnx("%s: ready %s probe: %s", p->unit,
 		    probe_kind_name(r->kind), why);
@@ -409,6 +439,8 @@ probe_abort(struct probe *p)
 		probe_tcp_close(p);
 	if (p->proc != NULL)
 		proc_kill_now(p->proc);
+	if (p->out_open)
+		probe_out_close(p);
 }
 
 /* Stop polling, then tell the owner (who may free the probe). */
@@ -424,64 +456,217 @@ probe_succeed(struct probe *p)
 		p->ready_fn(p->arg);
 }
 
-/* exec: run the command with stdio on /dev/null in its own group. */
+/*
+ * exec: run the command in its own group as its unit, stdin on
+ * /dev/null, stdout and stderr into one pipe whose last bytes we keep.
+ * The attempt ends when the command exited and the pipe is closed (at
+ * its end, or at the abort of an attempt that outlived the interval,
+ * which also covers a grandchild that keeps the pipe open).
+ */
 static void
 probe_exec_start(struct probe *p)
 {
 	struct proc_spawn_args	 a;
-	int			 fd, error;
+	int			 fd, pfd[2], error;
 
-	if ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1) {
+	if ((fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1) {
 		log_warn("%s: ready probe: /dev/null", p->unit);
 		probe_attempt_end(p);
 		return;
 	}
+	if (pipe2(pfd, O_CLOEXEC) == -1) {
+		log_warn("%s: ready probe: pipe", p->unit);
+		(void)close(fd);
+		probe_attempt_end(p);
+		return;
+	}
+	if ((error = uv_pipe_init(p->loop, &p->out, 0)) != 0) {
+		(void)close(pfd[0]);
+		(void)close(pfd[1]);
+		(void)close(fd);
+		probe_failed(p, "pipe", error);
+		probe_attempt_end(p);
+		return;
+	}
+	if ((error = uv_pipe_open(&p->out, pfd[0])) != 0) {
+		(void)close(pfd[0]);
+		(void)close(pfd[1]);
+		(void)close(fd);
+		probe_failed(p, "pipe", error);
+		/* The handle is initialised: its close ends the attempt. */
+		p->out.data = p;
+		p->out_open = 1;
+		p->refs++;
+		p->exit_status = -1;
+		p->exit_signal = 0;
+		probe_out_close(p);
+		return;
+	}
+	p->out.data = p;
+	p->out_open = 1;
+	p->refs++;
+	p->tlen = 0;
 	memset(&a, 0, sizeof a);
-	a.file = p->argv[0];
-	a.argv = p->argv;
+	a.argv = p->chain != NULL ? p->chain : p->argv;
+	a.file = a.argv[0];
 	a.env = p->env;
-	a.fds[0] = a.fds[1] = a.fds[2] = fd;
+	a.cwd = p->cwd;
+	a.guard = p->guard;
+	a.fds[0] = fd;
+	a.fds[1] = a.fds[2] = pfd[1];
 	a.extra_fd = -1;
 	a.exit_fn = probe_exec_exit_cb;
 	a.arg = p;
 	error = proc_spawn(p->loop, &a, &p->proc);
 	(void)close(fd);
+	(void)close(pfd[1]);
 	if (error != 0) {
+		p->proc = NULL;
 		probe_failed(p, p->argv[0], error);
-		probe_attempt_end(p);
+		/* The attempt ends when the pipe is closed. */
+		p->exit_status = -1;
+		p->exit_signal = 0;
+		probe_out_close(p);
 		return;
 	}
 	p->refs++;
+	if ((error = uv_read_start((uv_stream_t *)&p->out, probe_out_alloc_cb,
+	    probe_out_read_cb)) != 0) {
+		probe_failed(p, "pipe", error);
+		probe_out_close(p);
+	}
 }
 
 static void
 probe_exec_exit_cb(struct proc *proc, int64_t status, int sig, void *arg)
 {
 	struct probe	*p = arg;
-	char		 name[16];
 
 	/* A probe leaves nothing behind: its group goes with it. */
 	proc_kill_now(proc);
 	proc_free(proc);
 	p->proc = NULL;
 	p->refs--;
+	p->exit_status = status;
+	p->exit_signal = sig;
+	probe_exec_settle(p);
+}
+
+/*
+ * With -v, log a failed attempt's last PROBE_TAIL_LINES lines of output,
+ * one message each, when they differ from what the previous failure said
+ * (a probe polled every 50ms that says the same thing says it once).
+ */
+static void
+probe_log_tail(struct probe *p, const char *how)
+{
+	const char	*s = p->tail, *end = p->tail + p->tlen, *nl;
+	size_t		 lines = 0;
+
+	if (p->tlen == 0 || log_verbose() < 1)
+		return;
+	if (p->tlen == p->slen && memcmp(p->tail, p->said, p->tlen) == 0)
+		return;
+	memcpy(p->said, p->tail, p->tlen);
+	p->slen = p->tlen;
+	log_info("%s: ready probe %s; its last output:", p->unit, how);
+	if (end[-1] == '\n')
+		end--;
+	for (nl = end; nl > s; nl--)
+		if (nl[-1] == '\n' && ++lines == PROBE_TAIL_LINES)
+			break;
+	s = nl;
+	while (s < end) {
+		nl = memchr(s, '\n', (size_t)(end - s));
+		if (nl == NULL)
+			nl = end;
+		log_info("%s: ready probe output: %.*s", p->unit,
+		    (int)(nl - s), s);
+		s = nl + 1;
+	}
+}
+
+/* Both the exit and the pipe's close are in: judge the attempt. */
+static void
+probe_exec_settle(struct probe *p)
+{
+	char	name[16], how[48];
+
+	if (p->proc != NULL || p->out_open)
+		return;
 	if (p->freed) {
 		probe_maybe_free(p);
 		return;
 	}
-	if (!p->aborting && sig == 0 && status == 0) {
+	if (!p->aborting && p->exit_signal == 0 && p->exit_status == 0) {
 		p->busy = 0;
 		probe_succeed(p);
 		return;
 	}
 	if (p->aborting)
-		log_debug("%s: ready probe killed", p->unit);
-	else if (sig != 0)
-		log_debug("%s: ready probe died of SIG%s", p->unit,
-		    util_signal_name(sig, name, sizeof name));
+		snprintf(how, sizeof how, "killed");
+	else if (p->exit_signal != 0)
+		snprintf(how, sizeof how, "died of SIG%s",
+		    util_signal_name(p->exit_signal, name, sizeof name));
 	else
-		log_debug("%s: ready probe exited %" PRId64, p->unit, status);
+		snprintf(how, sizeof how, "exited %" PRId64, p->exit_status);
+	if (p->exit_status != -1 || p->aborting) {
+		log_debug("%s: ready probe %s", p->unit, how);
+		probe_log_tail(p, how);
+	}
 	probe_attempt_end(p);
+}
+
+static void
+probe_out_alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *b)
+{
+	struct probe	*p = h->data;
+
+	*b = uv_buf_init(p->rbuf, sizeof p->rbuf);
+}
+
+/* Keep the last PROBE_TAIL_MAX bytes; the end closes the pipe. */
+static void
+probe_out_read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
+{
+	struct probe	*p = s->data;
+	size_t		 len, keep;
+
+	if (n < 0) {
+		probe_out_close(p);
+		return;
+	}
+	len = (size_t)n;
+	if (len >= sizeof p->tail) {
+		memcpy(p->tail, b->base + len - sizeof p->tail,
+		    sizeof p->tail);
+		p->tlen = sizeof p->tail;
+		return;
+	}
+	if (p->tlen + len > sizeof p->tail) {
+		keep = sizeof p->tail - len;
+		memmove(p->tail, p->tail + p->tlen - keep, keep);
+		p->tlen = keep;
+	}
+	memcpy(p->tail + p->tlen, b->base, len);
+	p->tlen += len;
+}
+
+static void
+probe_out_close(struct probe *p)
+{
+	if (!uv_is_closing((uv_handle_t *)&p->out))
+		uv_close((uv_handle_t *)&p->out, probe_out_close_cb);
+}
+
+static void
+probe_out_close_cb(uv_handle_t *h)
+{
+	struct probe	*p = h->data;
+
+	p->out_open = 0;
+	p->refs--;
+	probe_exec_settle(p);
 }
 
 /* tcp, http by name: resolve on each attempt (addresses may change). */

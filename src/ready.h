@@ -8,6 +8,7 @@
 
 #include <uv.h>
 
+#include "guard.h"
 #include "manifest.h"
 
 struct probe;
@@ -16,15 +17,28 @@ struct probe;
 typedef void (*probe_ready_fn)(void *arg);
 
 /*
+ * Who a probe's command runs as, and where: exactly its unit. Built by
+ * the caller from the unit's proc_spec (user, group, umask, limits and
+ * cwd are taken from ps, applied by the chain loader as for the unit's
+ * own process), with the unit's environment. Borrowed for the call.
+ */
+struct probe_ident {
+	const char		 *unit;		/* names the probe in messages */
+	const struct proc_spec	 *ps;
+	char			**env;		/* NULL-terminated "K=V"; NULL: ours */
+	struct guard		 *guard;	/* NULL, or told of each group */
+};
+
+/*
  * Start polling now, then every spec->interval_ms (0: 1s), until success
- * or probe_free. Handles READY_EXEC, READY_TCP and READY_HTTP. env is a
- * NULL-terminated "K=V" list for the exec probe (copied; NULL: ours);
- * unit_name only names the probe in log messages. Returns NULL and logs
- * if the spec cannot be probed. Owner: the caller, who calls probe_free.
+ * or probe_free. Handles READY_EXEC, READY_TCP and READY_HTTP; an exec
+ * probe's command runs as id says (tcp and http run no command: the
+ * supervisor connects). A failed exec probe's last lines of output are
+ * logged at debug level (-v). Returns NULL and logs if the spec cannot be
+ * probed. Owner: the caller, who calls probe_free.
  */
 struct probe	*probe_start(uv_loop_t *, const struct ready_spec *,
-		    char **env, const char *unit_name, probe_ready_fn,
-		    void *arg);
+		    const struct probe_ident *id, probe_ready_fn, void *arg);
 /* Did the probe succeed? */
 int		 probe_is_ready(const struct probe *);
 /*

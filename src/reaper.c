@@ -47,6 +47,14 @@
  * after a bound, and keeps the loop alive only until the last is reaped.
  */
 #define REAPER_RESCAN_MS	100	/* while stopping, and after a peek */
+/*
+ * Between SIGCHLDs. A re-parenting raises no SIGCHLD: a double-forked
+ * daemon whose unit lives on would never be listed, and the guardian
+ * would never learn its group. So we also look every REAPER_POLL_MS: an
+ * orphan is known to the guardian at most that long after it was made
+ * (one read of /proc/self/task/PID/children, and a walk of our handles).
+ */
+#define REAPER_POLL_MS		250
 
 struct orphan {
 	pid_t	pid;
@@ -58,10 +66,10 @@ struct orphan {
 struct reaper {
 	uv_loop_t	*loop;
 	struct guard	*guard;
-	pid_t		 guard_pid;
 	pid_t		 own_pgid;
 	uv_signal_t	 sig;
 	uv_timer_t	 scan;		/* coalesces a storm of SIGCHLD */
+	uv_timer_t	 poll;		/* every REAPER_POLL_MS */
 	uv_timer_t	 timer;		/* rescans while stopping, escalation */
 	int		 open_handles;
 	int		 fd;		/* /proc/self/task/PID/children, or -1 */
@@ -116,7 +124,7 @@ reaper_collect_ours(struct reaper *r)
 static int
 reaper_is_ours(const struct reaper *r, pid_t pid)
 {
-	if (pid == r->guard_pid)
+	if (pid == guard_pid(r->guard))
 		return 1;
 	return r->nours > 0 && bsearch(&pid, r->ours, r->nours,
 	    sizeof *r->ours, reaper_pid_cmp) != NULL;
@@ -150,7 +158,7 @@ reaper_try_reap(struct reaper *r, pid_t pid)
 static int
 reaper_group_ok(const struct reaper *r, pid_t pgid)
 {
-	return pgid > 1 && pgid != r->own_pgid && pgid != r->guard_pid;
+	return pgid > 1 && pgid != r->own_pgid && pgid != guard_pid(r->guard);
 }
 
 static void
@@ -185,12 +193,12 @@ reaper_note(struct reaper *r, pid_t pid)
 	if (!reaper_group_ok(r, o->pgid))
 		o->pgid = 0;
 	/*
-	 * A daemon that made a group of its own (setsid): the guardian is
-	 * told of it, and told it is gone once we reaped it, its leader (so
-	 * guard_del's contract holds). A member of another group is covered
-	 * by whoever leads it.
+	 * The guardian is told of the orphan's group, whoever leads it (a
+	 * daemon that made a group of its own with setsid, or a member of a
+	 * group whose leader is gone), and let go of it once we reaped the
+	 * orphan; guard_del keeps a group recorded while a member lives.
 	 */
-	o->guarded = o->pgid == pid;
+	o->guarded = o->pgid != 0;
 	if (o->guarded)
 		guard_add(r->guard, o->pgid);
 	log_debug("adopted process %ld (group %ld)", (long)pid, (long)o->pgid);
@@ -276,11 +284,15 @@ reaper_close_cb(uv_handle_t *h)
 	free(r);
 }
 
+/*
+ * The stop's deadline is checked at every look, whatever started it: a
+ * timer restarted by each SIGCHLD (an orphan that ignores SIGTERM and
+ * keeps forking short-lived children) would never reach it.
+ */
 static void
-reaper_timer_cb(uv_timer_t *t)
+reaper_escalate(struct reaper *r)
 {
-	struct reaper	*r = t->data;
-	size_t		 i;
+	size_t	i;
 
 	if (r->stopping && !r->killing && uv_now(r->loop) >= r->deadline &&
 	    r->norphans > 0) {
@@ -290,7 +302,12 @@ reaper_timer_cb(uv_timer_t *t)
 		for (i = 0; i < r->norphans; i++)
 			reaper_signal(r, &r->orphans[i], SIGKILL);
 	}
-	reaper_scan(r);
+}
+
+static void
+reaper_timer_cb(uv_timer_t *t)
+{
+	reaper_scan(t->data);
 }
 
 static void
@@ -311,6 +328,7 @@ reaper_scan(struct reaper *r)
 	long		 v;
 	int		 again = 0;
 
+	guard_check(r->guard);
 	reaper_collect_ours(r);
 	if (r->fd != -1 && reaper_read_children(r) == 0) {
 		for (p = r->buf; *p != '\0'; p = end) {
@@ -327,13 +345,14 @@ reaper_scan(struct reaper *r)
 	} else
 		again = reaper_peek(r);
 	guard_sweep(r->guard);
+	reaper_escalate(r);
 
 	if (r->stopping && r->norphans == 0 && !again) {
 		(void)uv_timer_stop(&r->timer);
 		uv_unref((uv_handle_t *)&r->sig);
 		return;
 	}
-	if (r->stopping || again) {
+	if ((r->stopping || again) && !uv_is_active((uv_handle_t *)&r->timer)) {
 		if (uv_timer_start(&r->timer, reaper_timer_cb, REAPER_RESCAN_MS,
 		    0) != 0)
 			fatalx("uv_timer_start failed");
@@ -368,7 +387,6 @@ reaper_start(uv_loop_t *loop, struct guard *g)
 	r = xcalloc(1, sizeof *r);
 	r->loop = loop;
 	r->guard = g;
-	r->guard_pid = guard_pid(g);
 	r->own_pgid = getpgrp();
 	(void)snprintf(path, sizeof path, "/proc/self/task/%ld/children",
 	    (long)getpid());
@@ -379,12 +397,17 @@ reaper_start(uv_loop_t *loop, struct guard *g)
 	r->buf = xmalloc(r->bufsize);
 	if ((error = uv_signal_init(loop, &r->sig)) != 0 ||
 	    (error = uv_timer_init(loop, &r->scan)) != 0 ||
-	    (error = uv_timer_init(loop, &r->timer)) != 0)
+	    (error = uv_timer_init(loop, &r->timer)) != 0 ||
+	    (error = uv_timer_init(loop, &r->poll)) != 0)
 		fatalx("reaper: %s", uv_strerror(error));
-	r->sig.data = r->scan.data = r->timer.data = r;
-	r->open_handles = 3;
+	r->sig.data = r->scan.data = r->timer.data = r->poll.data = r;
+	r->open_handles = 4;
 	uv_unref((uv_handle_t *)&r->scan);
 	uv_unref((uv_handle_t *)&r->timer);
+	if ((error = uv_timer_start(&r->poll, reaper_scan_cb, REAPER_POLL_MS,
+	    REAPER_POLL_MS)) != 0)
+		fatalx("reaper: uv_timer_start: %s", uv_strerror(error));
+	uv_unref((uv_handle_t *)&r->poll);
 	if ((error = uv_signal_start(&r->sig, reaper_sig_cb, SIGCHLD)) != 0)
 		fatalx("reaper: uv_signal_start: %s", uv_strerror(error));
 	uv_unref((uv_handle_t *)&r->sig);
@@ -436,4 +459,5 @@ reaper_free(struct reaper *r)
 	uv_close((uv_handle_t *)&r->sig, reaper_close_cb);
 	uv_close((uv_handle_t *)&r->scan, reaper_close_cb);
 	uv_close((uv_handle_t *)&r->timer, reaper_close_cb);
+	uv_close((uv_handle_t *)&r->poll, reaper_close_cb);
 }

@@ -388,13 +388,20 @@ script_free(struct script *sc)
 	free(sc);
 }
 
-/* Grow by one: scripts are a handful of steps, built once at load. */
+/*
+ * Append a step, growing the array by doubling: a script of 60,000 steps
+ * (ctl add task) must not cost 60,000 copies of a growing array.
+ */
 struct step *
 script_add_step(struct script *sc)
 {
 	struct step	*st;
 
-	sc->steps = xreallocarray(sc->steps, sc->nsteps + 1, sizeof *sc->steps);
+	if (sc->nsteps == sc->capsteps) {
+		sc->capsteps = sc->capsteps == 0 ? 4 : sc->capsteps * 2;
+		sc->steps = xreallocarray(sc->steps, sc->capsteps,
+		    sizeof *sc->steps);
+	}
 	st = &sc->steps[sc->nsteps++];
 	memset(st, 0, sizeof *st);
 	return st;

@@ -86,6 +86,7 @@ struct step {
 struct script {
 	struct step	*steps;
 	size_t		 nsteps;
+	size_t		 capsteps;	/* allocated; 0 when packed */
 };
 
 /* Owner: the caller; script_free(NULL) is a no-op. */

@@ -1198,10 +1198,10 @@ run_open_output(struct unit *u, const struct output *o, int console_fd,
 			break;
 		case DEST_FILE:
 			f = filesink_open(u->name, d->name, d->max_size,
-			    d->backups);
+			    d->backups, u->ps->user, u->ps->group);
 			if (f == NULL) {
-				log_warn("%s: cannot open output file %s",
-				    u->name, d->name);
+				log_warnx("%s: cannot open output file %s: %s",
+				    u->name, d->name, filesink_strerror(errno));
 				break;
 			}
 			files = xreallocarray(files, nfiles + 1, sizeof *files);
@@ -1418,6 +1418,7 @@ static void
 run_watch_ready(struct unit *u, char **env)
 {
 	const struct ready_spec	*r = &u->ps->ready;
+	struct probe_ident	 id;
 
 	switch (r->kind) {
 	case READY_NONE:
@@ -1426,8 +1427,13 @@ run_watch_ready(struct unit *u, char **env)
 	case READY_EXEC:
 	case READY_TCP:
 	case READY_HTTP:
-		u->pr->probe = probe_start(u->sv->loop, r, env, u->name,
-		    run_probe_cb, u);
+		/* The probe runs as the unit: its identity and settings. */
+		id.unit = u->name;
+		id.ps = u->ps;
+		id.env = env;
+		id.guard = u->sv->guard;
+		u->pr->probe = probe_start(u->sv->loop, r, &id, run_probe_cb,
+		    u);
 		break;
 	default:
 		break;
@@ -1689,10 +1695,10 @@ run_spawn_task(struct unit *u)
 		if (o->dests[i].kind != DEST_FILE)
 			continue;
 		f = filesink_open(u->name, o->dests[i].name,
-		    o->dests[i].max_size, o->dests[i].backups);
+		    o->dests[i].max_size, o->dests[i].backups, NULL, NULL);
 		if (f == NULL) {
-			log_warn("%s: cannot open output file %s", u->name,
-			    o->dests[i].name);
+			log_warnx("%s: cannot open output file %s: %s", u->name,
+			    o->dests[i].name, filesink_strerror(errno));
 			continue;
 		}
 		u->sinks = xreallocarray(u->sinks, u->nsinks + 1,
@@ -2776,6 +2782,26 @@ supervisor_reload(struct supervisor *sv, char **cause)
 }
 
 /* ------------------------------------------------------------ freeing */
+
+void
+supervisor_report_left(const struct supervisor *sv)
+{
+	const struct queue_counters	*k;
+	struct wqueue			**qs;
+	size_t				  n, i;
+
+	if (sv->drain_expired)
+		return;
+	n = wire_queues(sv->wire, &qs);
+	for (i = 0; i < n; i++) {
+		k = wqueue_counters(qs[i]);
+		if (k->depth > 0)
+			log_warnx("queue %s: %llu item%s left undelivered at "
+			    "the end, discarded", wqueue_name(qs[i]),
+			    (unsigned long long)k->depth,
+			    k->depth == 1 ? "" : "s");
+	}
+}
 
 static void
 sv_handle_close_cb(uv_handle_t *h)

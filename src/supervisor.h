@@ -26,6 +26,11 @@ void			 supervisor_shutdown(struct supervisor *);
 int			 supervisor_exit_status(const struct supervisor *);
 /* Print queue counters and totals (for -v). */
 void			 supervisor_report(const struct supervisor *);
+/*
+ * Say, as a warning, how many items each queue still held when the run
+ * ended, which are discarded (the drain timeout has said it already).
+ */
+void		 supervisor_report_left(const struct supervisor *);
 /* Close everything; run the loop afterwards to let close callbacks finish. */
 void			 supervisor_free(struct supervisor *);
 

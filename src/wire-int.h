@@ -86,6 +86,7 @@ struct outlet {
 	struct buf	  held;		/* read, not fed: a queue filled */
 	int		  taking_all;	/* the end: past full queues too */
 	struct buf	  console;	/* prefixed lines of this chunk */
+	struct buf	  longline;	/* console: pieces of a long line */
 	struct buf	  file;		/* plain lines of this chunk */
 	struct wq_waiter  waiter;	/* paused on a full queue */
 	int		  eof;

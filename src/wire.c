@@ -622,6 +622,16 @@ wqueue_pop_copy(struct wqueue *wq, size_t sub, char **item, size_t *len)
 	return 0;
 }
 
+int
+wqueue_unpop(struct wqueue *wq, size_t sub, const void *item, size_t len)
+{
+	if (wq->rq != NULL)
+		return -1;
+	queue_unshift(wq->q, sub, item, len);
+	wire_schedule(wq, 0);
+	return 0;
+}
+
 static void
 wqueue_wait(struct wqueue *wq, struct wq_waiter *w, int writer)
 {

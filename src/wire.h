@@ -137,6 +137,13 @@ int		 wqueue_is_ended(const struct wqueue *, size_t sub);
  */
 int		 wqueue_pop_copy(struct wqueue *, size_t sub, char **item,
 		    size_t *len);
+/*
+ * Put an item taken with wqueue_pop_copy back at the head of sub's ring
+ * (its taker could not deliver it): counted as redelivered. Memory
+ * queues only: 0, or -1 for a Redis queue, whose item is acknowledged.
+ */
+int		 wqueue_unpop(struct wqueue *, size_t sub, const void *,
+		    size_t);
 /* Call w->fn once, soon, when sub may have an item or the queue ended. */
 void		 wqueue_wait_readable(struct wqueue *, struct wq_waiter *);
 /* Call w->fn once, soon, when the queue is no longer full. */

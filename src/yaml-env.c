@@ -67,6 +67,27 @@ yload_resolve(const struct yload *y, char *path)
 	return abs;
 }
 
+/*
+ * A variable name as sh(1) knows one: letters, digits and underscores,
+ * not starting with a digit. Anything else (a space, a tab, '-', '=',
+ * bytes beyond ASCII) could not be set or read by a shell.
+ */
+static int
+yload_env_name_ok(const char *s, size_t len)
+{
+	size_t	i;
+
+	if (len == 0 || !((*s >= 'A' && *s <= 'Z') ||
+	    (*s >= 'a' && *s <= 'z') || *s == '_'))
+		return 0;
+	for (i = 1; i < len; i++)
+		if (!((s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return 0;
+	return 1;
+}
+
 /* env: a mapping of variable names to scalars. */
 void
 yload_env(struct yload *y, struct ynode *n, const char *path,
@@ -86,10 +107,12 @@ yload_env(struct yload *y, struct ynode *n, const char *path,
 	pairs = yload_pairs(y, n, path, &np);
 	*env = xcalloc(np + 1, sizeof **env);
 	for (i = 0; i < np && !y->aborted; i++) {
-		if (*pairs[i].name == '\0' || strchr(pairs[i].name, '=')) {
+		if (!yload_env_name_ok(pairs[i].name,
+		    strlen(pairs[i].name))) {
 			q = manifest_quote(pairs[i].name, 60);
 			yload_error(y, pairs[i].key, path, "invalid variable "
-			    "name %s", q);
+			    "name %s: letters, digits and _ only, not starting "
+			    "with a digit", q);
 			free(q);
 			continue;
 		}
@@ -254,7 +277,16 @@ yload_env_read(struct yload *y, const struct ynode *n, const char *path,
 		    &errstr)) == NULL)
 			yload_error(y, n, path, "%s:%zu: %s", file, lineno,
 			    errstr);
-		else
+		else if (!yload_env_name_ok(key, keylen)) {
+			q = xstrndup(key, keylen);
+			free(value);
+			value = manifest_quote(q, 60);
+			yload_error(y, n, path, "%s:%zu: invalid variable name "
+			    "%s: letters, digits and _ only, not starting with "
+			    "a digit", file, lineno, value);
+			free(value);
+			free(q);
+		} else
 			yload_env_set(env, nenv, cap, key, keylen, value);
 	}
 	buf_release(&b);

@@ -52,7 +52,7 @@ grep -Eq '^fan +broadcast ' "$T/q" || fail "fan row"
 # put LINE...: each argument an item; a newline inside makes two.
 ctl put work first second || fail "put"
 [ "$(ctl --json put work "third" | js 'd')" = \
-    '{"ok": true, "queue": "work", "put": 1}' ] || fail "put --json"
+    '{"ok": true, "queue": "work", "put": 1, "dropped": 0}' ] || fail "put --json"
 depth_is work 3 || fail "depth 3"
 [ "$(qfield work in)" = 3 ] || fail "in 3"
 

@@ -6,6 +6,10 @@
 
 #include <sys/stat.h>
 
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -56,7 +60,7 @@ test_append_and_rotate(void **state)
 	char		*path;
 
 	path = xasprintf("%s/log", dir);
-	s = filesink_open("u", path, 10, 2);
+	s = filesink_open("u", path, 10, 2, NULL, NULL);
 	assert_non_null(s);
 	assert_int_equal(filesink_write(s, "aaaa\n", 5), 0);
 	assert_int_equal(filesink_write(s, "bbbb\n", 5), 0);
@@ -90,7 +94,7 @@ test_reopen(void **state)
 
 	path = xasprintf("%s/r", dir);
 	moved = xasprintf("%s/r.old", dir);
-	s = filesink_open("u", path, 0, 5);
+	s = filesink_open("u", path, 0, 5, NULL, NULL);
 	assert_non_null(s);
 	assert_int_equal(filesink_write(s, "one\n", 4), 0);
 	assert_int_equal(rename(path, moved), 0);
@@ -107,8 +111,142 @@ test_reopen(void **state)
 static void
 test_unopenable(void **state)
 {
-	assert_null(filesink_open("u", "/nonexistent/dir/x", 0, 0));
+	assert_null(filesink_open("u", "/nonexistent/dir/x", 0, 0, NULL,
+	    NULL));
 	filesink_free(NULL);
+}
+
+/* A link as the last component is never followed, on open or reopen. */
+static void
+test_symlink_refused(void **state)
+{
+	struct filesink	*s;
+	char		*path, *target;
+
+	path = xasprintf("%s/link", dir);
+	target = xasprintf("%s/target", dir);
+	assert_int_equal(symlink(target, path), 0);
+	assert_null(filesink_open("u", path, 0, 0, NULL, NULL));
+	assert_int_equal(errno, ELOOP);
+	check_file("target", "<none>");
+	assert_int_equal(unlink(path), 0);
+
+	/* Replaced by a link while open: reopen refuses, rotation too. */
+	s = filesink_open("u", path, 8, 0, NULL, NULL);
+	assert_non_null(s);
+	assert_int_equal(filesink_write(s, "aaaa\n", 5), 0);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(symlink(target, path), 0);
+	assert_int_equal(filesink_reopen(s), -1);
+	check_file("target", "<none>");
+	filesink_free(s);
+	assert_int_equal(unlink(path), 0);
+	free(path);
+	free(target);
+}
+
+/* Rotation without backups truncates the open file, not the name. */
+static void
+test_truncate_by_fd(void **state)
+{
+	struct filesink	*s;
+	char		*path, *target, *moved;
+	FILE		*fp;
+
+	path = xasprintf("%s/t", dir);
+	target = xasprintf("%s/secret", dir);
+	moved = xasprintf("%s/t.moved", dir);
+	fp = fopen(target, "w");
+	assert_non_null(fp);
+	fputs("keep\n", fp);
+	fclose(fp);
+	s = filesink_open("u", path, 8, 0, NULL, NULL);
+	assert_non_null(s);
+	assert_int_equal(filesink_write(s, "aaaa\n", 5), 0);
+	/* The name now points elsewhere: a truncate(PATH) would hit it. */
+	assert_int_equal(rename(path, moved), 0);
+	assert_int_equal(symlink(target, path), 0);
+	assert_int_equal(filesink_write(s, "bbbb\n", 5), 0);
+	check_file("secret", "keep\n");
+	check_file("t.moved", "bbbb\n");
+	filesink_free(s);
+	free(path);
+	free(target);
+	free(moved);
+}
+
+/* A FIFO is refused at once, with or without a reader; a device is fine. */
+static void
+test_fifo_refused(void **state)
+{
+	struct filesink	*s;
+	char		*path;
+	int		 rfd;
+
+	path = xasprintf("%s/fifo", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_null(filesink_open("u", path, 0, 0, NULL, NULL));
+	rfd = open(path, O_RDONLY | O_NONBLOCK);
+	assert_true(rfd >= 0);
+	assert_null(filesink_open("u", path, 0, 0, NULL, NULL));
+	assert_int_equal(errno, EINVAL);
+	assert_string_equal(filesink_strerror(EINVAL),
+	    "not a regular file or character device");
+	close(rfd);
+	s = filesink_open("u", "/dev/null", 10, 3, NULL, NULL);
+	assert_non_null(s);
+	assert_int_equal(filesink_write(s, "0123456789abcdef\n", 17), 0);
+	assert_int_equal(filesink_write(s, "0123456789abcdef\n", 17), 0);
+	filesink_free(s);
+	free(path);
+}
+
+/*
+ * As root for a unit of user nobody: a root-only file is refused (it
+ * could not have opened it), a file in its own directory is fine, and
+ * rotation renames only what nobody could rename.
+ */
+static void
+test_as_user(void **state)
+{
+	struct filesink	*s;
+	struct passwd	*pw;
+	char		*secret, *sub, *path;
+	FILE		*fp;
+
+	if (geteuid() != 0 || (pw = getpwnam("nobody")) == NULL)
+		skip();
+	secret = xasprintf("%s/rootonly", dir);
+	fp = fopen(secret, "w");
+	assert_non_null(fp);
+	fputs("root\n", fp);
+	fclose(fp);
+	assert_int_equal(chmod(secret, 0600), 0);
+	assert_int_equal(chmod(dir, 0755), 0);
+	assert_null(filesink_open("u", secret, 0, 0, "nobody", NULL));
+	assert_int_equal(errno, EACCES);
+	/* Not even by a hard link in a directory nobody owns. */
+	sub = xasprintf("%s/nobody", dir);
+	assert_int_equal(mkdir(sub, 0755), 0);
+	assert_int_equal(chown(sub, pw->pw_uid, pw->pw_gid), 0);
+	path = xasprintf("%s/nobody/out", dir);
+	assert_int_equal(link(secret, path), 0);
+	assert_null(filesink_open("u", path, 0, 0, "nobody", NULL));
+	assert_int_equal(unlink(path), 0);
+	/* Its own file: created as nobody, rotated as nobody. */
+	s = filesink_open("u", path, 8, 1, "nobody", NULL);
+	assert_non_null(s);
+	assert_int_equal(filesink_write(s, "aaaa\n", 5), 0);
+	assert_int_equal(filesink_write(s, "bbbb\n", 5), 0);
+	check_file("nobody/out", "bbbb\n");
+	check_file("nobody/out.1", "aaaa\n");
+	check_file("rootonly", "root\n");
+	/* And we are root again afterwards. */
+	assert_int_equal(access(secret, W_OK), 0);
+	filesink_free(s);
+	free(secret);
+	free(sub);
+	free(path);
 }
 
 int
@@ -118,6 +256,10 @@ main(void)
 		cmocka_unit_test(test_append_and_rotate),
 		cmocka_unit_test(test_reopen),
 		cmocka_unit_test(test_unopenable),
+		cmocka_unit_test(test_symlink_refused),
+		cmocka_unit_test(test_truncate_by_fd),
+		cmocka_unit_test(test_fifo_refused),
+		cmocka_unit_test(test_as_user),
 	};
 	char	cmd[64];
 	int	rc;

@@ -374,6 +374,41 @@ test_stop_and_refeed(void **state)
 	buf_release(&got.out);
 }
 
+/* Record each item's cut flag: 'c' for a piece, 'l' for a line's end. */
+static int
+cut_cb(const char *item, size_t len, void *arg)
+{
+	struct lines	*l = ((void **)arg)[0];
+	struct buf	*b = ((void **)arg)[1];
+
+	(void)item;
+	(void)len;
+	buf_addc(b, l->cut ? 'c' : 'l');
+	return 0;
+}
+
+/* A piece cut from a long line says so; its last piece does not. */
+static void
+test_cut_flag(void **state)
+{
+	struct lines	 l;
+	struct buf	 b;
+	void		*arg[2] = { &l, &b };
+
+	buf_init(&b);
+	lines_init(&l, 2);
+	/* In one chunk, and across chunks through the partial buffer. */
+	assert_int_equal(lines_feed(&l, "aaaaa\nb\n", 8, cut_cb, arg), 8);
+	assert_int_equal(lines_feed(&l, "cc", 2, cut_cb, arg), 2);
+	assert_int_equal(lines_feed(&l, "cc", 2, cut_cb, arg), 2);
+	assert_int_equal(lines_feed(&l, "c\n", 2, cut_cb, arg), 2);
+	assert_int_equal(lines_finish(&l, 1, cut_cb, arg), 0);
+	buf_addc(&b, '\0');
+	assert_string_equal(buf_ptr(&b), "ccllccl");
+	lines_release(&l);
+	buf_release(&b);
+}
+
 int
 main(void)
 {
@@ -387,6 +422,7 @@ main(void)
 		cmocka_unit_test(test_finish),
 		cmocka_unit_test(test_no_limit),
 		cmocka_unit_test(test_stop_and_refeed),
+		cmocka_unit_test(test_cut_flag),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

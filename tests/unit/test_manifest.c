@@ -838,7 +838,8 @@ test_bad_values(void **state)
 	    "got \"inherit\"\n");
 	expect_diag("version: 1\nprocesses:\n  w: {shell: x, env: {\"A=B\": 1, "
 	    "C: ~}}\n",
-	    "t.yaml:3:23: processes.w.env: invalid variable name \"A=B\"\n"
+	    "t.yaml:3:23: processes.w.env: invalid variable name \"A=B\": "
+	    "letters, digits and _ only, not starting with a digit\n"
 	    "t.yaml:3:36: processes.w.env.C: expected a string; got null\n");
 }
 

@@ -305,6 +305,18 @@ tcp_spec(char *host, int port, uint64_t interval_ms)
 	return r;
 }
 
+/* Who a probe runs as: ourselves, with env, or as ps says. */
+static struct probe_ident	the_ident;
+
+static const struct probe_ident *
+ident(const char *unit, char **env)
+{
+	memset(&the_ident, 0, sizeof the_ident);
+	the_ident.unit = unit;
+	the_ident.env = env;
+	return &the_ident;
+}
+
 static struct ready_spec
 exec_spec(char **argv, uint64_t interval_ms)
 {
@@ -330,7 +342,7 @@ test_tcp_ready(void **state)
 	assert_int_equal(uv_loop_init(&loop), 0);
 	assert_int_equal(server_start(&loop, &srv, "127.0.0.1", 0, NULL), 0);
 	r = tcp_spec(host4, srv.port, 50);
-	c.p = probe_start(&loop, &r, NULL, "db", ready_cb, &c);
+	c.p = probe_start(&loop, &r, ident("db", NULL), ready_cb, &c);
 	assert_non_null(c.p);
 	assert_true(run_until(&loop, &c.ready, 1, WAIT_MS));
 	assert_true(probe_is_ready(c.p));
@@ -352,7 +364,7 @@ test_tcp_refused(void **state)
 
 	assert_int_equal(uv_loop_init(&loop), 0);
 	r = tcp_spec(host4, free_port(&loop), 20);
-	c.p = probe_start(&loop, &r, NULL, "db", ready_cb, &c);
+	c.p = probe_start(&loop, &r, ident("db", NULL), ready_cb, &c);
 	assert_non_null(c.p);
 	assert_false(run_until(&loop, &c.ready, 1, 5 * 20));
 	assert_false(probe_is_ready(c.p));
@@ -373,7 +385,7 @@ test_tcp_late_listener(void **state)
 	assert_int_equal(uv_loop_init(&loop), 0);
 	port = free_port(&loop);
 	r = tcp_spec(host4, port, 20);
-	c.p = probe_start(&loop, &r, NULL, "db", ready_cb, &c);
+	c.p = probe_start(&loop, &r, ident("db", NULL), ready_cb, &c);
 	assert_non_null(c.p);
 	assert_false(run_until(&loop, &c.ready, 1, 5 * 20));
 	assert_int_equal(server_start(&loop, &srv, "127.0.0.1", port, NULL),
@@ -398,7 +410,7 @@ test_tcp_hostname(void **state)
 	assert_int_equal(uv_loop_init(&loop), 0);
 	assert_int_equal(server_start(&loop, &srv, "127.0.0.1", 0, NULL), 0);
 	r = tcp_spec(host, srv.port, 50);
-	c.p = probe_start(&loop, &r, NULL, "db", ready_cb, &c);
+	c.p = probe_start(&loop, &r, ident("db", NULL), ready_cb, &c);
 	assert_non_null(c.p);
 	assert_true(run_until(&loop, &c.ready, 1, WAIT_MS));
 	probe_free(c.p);
@@ -421,7 +433,7 @@ test_tcp_ipv6(void **state)
 		skip();
 	}
 	r = tcp_spec(host, srv.port, 50);
-	c.p = probe_start(&loop, &r, NULL, "db", ready_cb, &c);
+	c.p = probe_start(&loop, &r, ident("db", NULL), ready_cb, &c);
 	assert_non_null(c.p);
 	assert_true(run_until(&loop, &c.ready, 1, WAIT_MS));
 	probe_free(c.p);
@@ -440,10 +452,10 @@ test_free_at_once(void **state)
 
 	assert_int_equal(uv_loop_init(&loop), 0);
 	r = tcp_spec(host4, free_port(&loop), 50);
-	c.p = probe_start(&loop, &r, NULL, "a", ready_cb, &c);
+	c.p = probe_start(&loop, &r, ident("a", NULL), ready_cb, &c);
 	assert_non_null(c.p);
 	r = tcp_spec(host, 9, 50);
-	d.p = probe_start(&loop, &r, NULL, "b", ready_cb, &d);
+	d.p = probe_start(&loop, &r, ident("b", NULL), ready_cb, &d);
 	assert_non_null(d.p);
 	probe_free(c.p);
 	probe_free(d.p);
@@ -477,7 +489,7 @@ test_http_ok(void **state)
 	assert_int_equal(server_start(&loop, &srv, "127.0.0.1", 0,
 	    "HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n"), 0);
 	r = http_spec(srv.port, path, 50);
-	c.p = probe_start(&loop, &r, NULL, "web", ready_cb, &c);
+	c.p = probe_start(&loop, &r, ident("web", NULL), ready_cb, &c);
 	assert_non_null(c.p);
 	assert_true(run_until(&loop, &c.ready, 1, WAIT_MS));
 	snprintf(want, sizeof want, "GET /health HTTP/1.0\r\n"
@@ -501,7 +513,7 @@ test_http_503(void **state)
 	assert_int_equal(server_start(&loop, &srv, "127.0.0.1", 0,
 	    "HTTP/1.0 503 Service Unavailable\r\n\r\n"), 0);
 	r = http_spec(srv.port, NULL, 20);
-	c.p = probe_start(&loop, &r, NULL, "web", ready_cb, &c);
+	c.p = probe_start(&loop, &r, ident("web", NULL), ready_cb, &c);
 	assert_non_null(c.p);
 	assert_true(run_until(&loop, &srv.nserved, 3, WAIT_MS));
 	assert_int_equal(c.ready, 0);
@@ -526,7 +538,7 @@ test_http_garbage(void **state)
 	assert_int_equal(server_start(&loop, &srv, "127.0.0.1", 0,
 	    "SSH-2.0-OpenSSH_9.6 200\r\n"), 0);
 	r = http_spec(srv.port, NULL, 20);
-	c.p = probe_start(&loop, &r, NULL, "web", ready_cb, &c);
+	c.p = probe_start(&loop, &r, ident("web", NULL), ready_cb, &c);
 	assert_non_null(c.p);
 	assert_true(run_until(&loop, &srv.nserved, 2, WAIT_MS));
 	assert_int_equal(c.ready, 0);
@@ -548,7 +560,7 @@ test_exec_ok(void **state)
 	assert_int_equal(uv_loop_init(&loop), 0);
 	r = exec_spec(argv, 50);
 	c.free_in_cb = 1;
-	c.p = probe_start(&loop, &r, NULL, "db", ready_cb, &c);
+	c.p = probe_start(&loop, &r, ident("db", NULL), ready_cb, &c);
 	assert_non_null(c.p);
 	assert_true(run_until(&loop, &c.ready, 1, WAIT_MS));
 	assert_null(c.p);
@@ -566,7 +578,7 @@ test_exec_false(void **state)
 
 	assert_int_equal(uv_loop_init(&loop), 0);
 	r = exec_spec(argv, 20);
-	c.p = probe_start(&loop, &r, NULL, "db", ready_cb, &c);
+	c.p = probe_start(&loop, &r, ident("db", NULL), ready_cb, &c);
 	assert_non_null(c.p);
 	assert_false(run_until(&loop, &c.ready, 1, 5 * 20));
 	probe_free(c.p);
@@ -611,7 +623,7 @@ test_exec_retries(void **state)
 	env[1] = xasprintf("COUNT=%s", file);
 	env[2] = NULL;
 	r = exec_spec(argv, 100);
-	c.p = probe_start(&loop, &r, env, "db", ready_cb, &c);
+	c.p = probe_start(&loop, &r, ident("db", env), ready_cb, &c);
 	/* The probe copied the environment. */
 	free(env[0]);
 	free(env[1]);
@@ -664,7 +676,7 @@ test_exec_slow_killed(void **state)
 	snprintf(script, sizeof script,
 	    "sleep 30 & echo $! > %s; wait", file);
 	r = exec_spec(argv, 50);
-	c.p = probe_start(&loop, &r, NULL, "db", ready_cb, &c);
+	c.p = probe_start(&loop, &r, ident("db", NULL), ready_cb, &c);
 	assert_non_null(c.p);
 	/*
 	 * Run intervals until some run wrote its grandchild's pid: on a
@@ -691,6 +703,46 @@ test_exec_slow_killed(void **state)
 	assert_true(pid_gone(pid));
 }
 
+/* The probe runs in its unit's directory (cwd: of its proc_spec). */
+static void
+test_exec_cwd(void **state)
+{
+	uv_loop_t		loop;
+	struct ready_spec	r;
+	struct proc_spec	ps;
+	struct ctx		c = { 0 };
+	char			dir[] = "/tmp/test_ready.XXXXXX";
+	char			*argv[] = { "sh", "-c", "test -e here", NULL };
+	char			*here;
+	int			fd;
+
+	assert_int_equal(uv_loop_init(&loop), 0);
+	assert_non_null(mkdtemp(dir));
+	memset(&ps, 0, sizeof ps);
+	ps.umask = -1;
+	ps.cwd = dir;
+	r = exec_spec(argv, 20);
+	c.p = probe_start(&loop, &r, ident("db", NULL), ready_cb, &c);
+	assert_non_null(c.p);
+	/* Not ready in our directory... */
+	assert_false(run_until(&loop, &c.ready, 1, 3 * 20));
+	probe_free(c.p);
+	the_ident.ps = &ps;
+	c.p = probe_start(&loop, &r, &the_ident, ready_cb, &c);
+	assert_non_null(c.p);
+	assert_false(run_until(&loop, &c.ready, 1, 3 * 20));
+	/* ...ready in the unit's once the file is there. */
+	here = xasprintf("%s/here", dir);
+	assert_true((fd = open(here, O_CREAT | O_WRONLY, 0600)) != -1);
+	close(fd);
+	assert_true(run_until(&loop, &c.ready, 1, WAIT_MS));
+	probe_free(c.p);
+	finish(&loop);
+	unlink(here);
+	rmdir(dir);
+	free(here);
+}
+
 /* A command that cannot be run is a failed attempt, polled again. */
 static void
 test_exec_missing(void **state)
@@ -702,7 +754,7 @@ test_exec_missing(void **state)
 
 	assert_int_equal(uv_loop_init(&loop), 0);
 	r = exec_spec(argv, 20);
-	c.p = probe_start(&loop, &r, NULL, "db", ready_cb, &c);
+	c.p = probe_start(&loop, &r, ident("db", NULL), ready_cb, &c);
 	assert_non_null(c.p);
 	assert_false(run_until(&loop, &c.ready, 1, 5 * 20));
 	probe_free(c.p);
@@ -724,18 +776,18 @@ test_bad_specs(void **state)
 	memset(&r, 0, sizeof r);
 	r.kind = READY_LINE;
 	r.regex = re;
-	assert_null(probe_start(&loop, &r, NULL, "x", ready_cb, &c));
+	assert_null(probe_start(&loop, &r, ident("x", NULL), ready_cb, &c));
 	r = exec_spec(NULL, 10);
-	assert_null(probe_start(&loop, &r, NULL, "x", ready_cb, &c));
+	assert_null(probe_start(&loop, &r, ident("x", NULL), ready_cb, &c));
 	r = tcp_spec(NULL, 80, 10);
-	assert_null(probe_start(&loop, &r, NULL, "x", ready_cb, &c));
+	assert_null(probe_start(&loop, &r, ident("x", NULL), ready_cb, &c));
 	r = tcp_spec(bad_host, 80, 10);
-	assert_null(probe_start(&loop, &r, NULL, "x", ready_cb, &c));
+	assert_null(probe_start(&loop, &r, ident("x", NULL), ready_cb, &c));
 	r = tcp_spec(host4, 80, 10);
 	r.port = NULL;
-	assert_null(probe_start(&loop, &r, NULL, "x", ready_cb, &c));
+	assert_null(probe_start(&loop, &r, ident("x", NULL), ready_cb, &c));
 	r = http_spec(80, bad_path, 10);
-	assert_null(probe_start(&loop, &r, NULL, "x", ready_cb, &c));
+	assert_null(probe_start(&loop, &r, ident("x", NULL), ready_cb, &c));
 	probe_free(NULL);
 	finish(&loop);
 }
@@ -758,6 +810,7 @@ main(void)
 		cmocka_unit_test(test_exec_retries),
 		cmocka_unit_test(test_exec_slow_killed),
 		cmocka_unit_test(test_exec_missing),
+		cmocka_unit_test(test_exec_cwd),
 		cmocka_unit_test(test_bad_specs),
 	};
 

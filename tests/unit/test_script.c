@@ -821,6 +821,26 @@ test_tree_free(void **state)
 	script_step_release(&st);
 }
 
+/* 60,000 steps: the array grows by doubling, never one step at a time. */
+static void
+test_many_steps(void **state)
+{
+	struct script	*sc = script_new();
+	size_t		 i, grows = 0, cap = 0;
+
+	for (i = 0; i < 60000; i++) {
+		(void)script_add_step(sc);
+		if (sc->capsteps != cap) {
+			cap = sc->capsteps;
+			grows++;
+		}
+	}
+	assert_int_equal(sc->nsteps, 60000);
+	assert_true(sc->capsteps >= 60000 && sc->capsteps < 2 * 60000);
+	assert_true(grows <= 16);
+	script_free(sc);
+}
+
 int
 main(void)
 {
@@ -849,6 +869,7 @@ main(void)
 		cmocka_unit_test(test_block_errors),
 		cmocka_unit_test(test_walk_refs),
 		cmocka_unit_test(test_tree_free),
+		cmocka_unit_test(test_many_steps),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

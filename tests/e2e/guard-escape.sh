@@ -1,0 +1,76 @@
+# Processes must not outlive the supervisor (issue 13): double-forked
+# daemons whose unit lives on (re-parented to us without a SIGCHLD) are
+# found by the periodic look and their groups told to the guardian; a
+# killed guardian is replaced; an adopted orphan that ignores SIGTERM and
+# keeps forking is SIGKILLed at the 5s bound all the same.
+. "$(dirname "$0")/lib.sh"
+
+N=10
+# Our processes: those carrying this test's socket variable.
+ours() {
+	for e in /proc/[0-9]*/environ; do
+		tr '\0' '\n' <"$e" 2>/dev/null | grep -q "^PYTASKING_SOCKET=$T/" &&
+		    echo "${e#/proc/}" | cut -d/ -f1
+	done
+}
+count_ours() { [ "$(ours | wc -l)" -ge "$1" ]; }
+none_ours() { [ -z "$(ours)" ]; }
+guardian_of() {
+	ps -o pid=,comm= --ppid "$1" | awk '$2 == "pyt-guardian" { print $1 }'
+}
+
+manifest d.yaml <<EOF2
+version: 1
+processes:
+  d:
+    shell: '(setsid sh -c "sleep 300 & exec sleep 301" &); exec sleep 302'
+    replicas: $N
+EOF2
+
+# 1. Double-forked daemons: 3 processes a replica, one orphan each.
+start_pyt -vv "$T/d.yaml"
+sup=$BGPID
+wait_for 10 count_ours $((3 * N)) || fail "the daemons did not start"
+wait_for 10 [ "$(count_lines "$T/err" 'adopted process')" -ge $N ] ||
+    fail "orphans not adopted without a SIGCHLD"
+kill -KILL "$sup"
+wait "$sup" 2>/dev/null
+BGPID=
+wait_for 5 none_ours || {
+	ps -o pid,ppid,pgid,sid,comm -p "$(ours | tr '\n' ',')0" >&2
+	fail "$(ours | wc -l) processes outlived the SIGKILLed supervisor"
+}
+
+# 2. The guardian killed: replaced, and the next SIGKILL is covered.
+start_pyt -vv "$T/d.yaml"
+sup=$BGPID
+wait_for 10 count_ours $((3 * N)) || fail "the daemons did not start (2)"
+wait_for 10 [ "$(count_lines "$T/err" 'adopted process')" -ge $N ] ||
+    fail "orphans not adopted (2)"
+old=$(guardian_of "$sup")
+[ -n "$old" ] || fail "no guardian"
+kill -KILL "$old"
+wait_line 10 "$T/err" "guardian \\(pid $old\\) was killed: replacing it"
+new=$(guardian_of "$sup")
+[ -n "$new" ] && [ "$new" != "$old" ] || fail "no new guardian"
+kill -KILL "$sup"
+wait "$sup" 2>/dev/null
+BGPID=
+wait_for 5 none_ours || fail "$(ours | wc -l) processes outlived the supervisor after its guardian was replaced"
+
+# 3. An adopted orphan that ignores SIGTERM and every 20ms makes a
+#    short-lived orphan (a SIGCHLD of ours each time): the supervisor
+#    still ends, at the 5s bound and a little more.
+manifest f.yaml <<EOF2
+version: 1
+processes:
+  f:
+    shell: '(setsid sh -c "trap \"\" TERM; while :; do (sleep 0.01 &); sleep 0.02; done" &); exit 0'
+EOF2
+start_pyt "$T/f.yaml"
+wait_line 10 "$T/err" 'f: exited with status 0'
+wait_line 10 "$T/err" 'stopping [0-9]+ adopted process'
+wait_pyt 15
+wait_line 1 "$T/err" 'adopted process(es)? still alive: killing'
+wait_for 5 none_ours || fail "the forking orphan outlived the supervisor"
+exit 0
