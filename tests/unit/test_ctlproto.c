@@ -749,6 +749,27 @@ test_json_string(void **state)
 	json_is("\xc3" "A", 2, "\"\\ufffdA\"");
 }
 
+/* Into a fixed buffer: cut at a whole character, always closed. */
+static void
+test_json_write(void **state)
+{
+	char	out[16];
+	size_t	n;
+
+	n = buf_json_write(out, sizeof out, "Malm\xc3\xb6", 6);
+	assert_int_equal(n, 8);
+	assert_memory_equal(out, "\"Malm\xc3\xb6\"", 8);
+	/* One é fits in 5 bytes with the quotes; a second would not. */
+	n = buf_json_write(out, 5, "\xc3\xa9\xc3\xa9", 4);
+	assert_int_equal(n, 4);
+	assert_memory_equal(out, "\"\xc3\xa9\"", 4);
+	/* An escape is never cut in two. */
+	n = buf_json_write(out, 7, "a\x01", 2);
+	assert_int_equal(n, 3);
+	assert_memory_equal(out, "\"a\"", 3);
+	assert_int_equal(buf_json_write(out, 1, "a", 1), 0);
+}
+
 static void
 test_json_value(void **state)
 {
@@ -964,6 +985,7 @@ main(void)
 		cmocka_unit_test(test_reply_round_trip),
 		cmocka_unit_test(test_reply_bad),
 		cmocka_unit_test(test_json_string),
+		cmocka_unit_test(test_json_write),
 		cmocka_unit_test(test_json_value),
 		cmocka_unit_test(test_default_dir),
 		cmocka_unit_test(test_random_bytes),
