@@ -190,6 +190,9 @@ manifest_proc_equal(const struct proc_spec *a, const struct proc_spec *b)
 	    a->min_uptime_ms != b->min_uptime_ms ||
 	    !manifest_deps_equal(a->deps, a->ndeps, b->deps, b->ndeps) ||
 	    !manifest_ready_equal(&a->ready, &b->ready) ||
+	    !manifest_ready_equal(&a->liveness.probe, &b->liveness.probe) ||
+	    a->liveness.failures != b->liveness.failures ||
+	    a->liveness.initial_delay_ms != b->liveness.initial_delay_ms ||
 	    a->umask != b->umask || !manifest_str_equal(a->user, b->user) ||
 	    !manifest_str_equal(a->group, b->group) ||
 	    a->log_buffer != b->log_buffer)

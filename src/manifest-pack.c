@@ -270,6 +270,11 @@ pack_proc(struct pack *p, struct proc_spec *dst, const struct proc_spec *src)
 	dst->ready.host = pack_str(p, src->ready.host);
 	dst->ready.port = pack_str(p, src->ready.port);
 	dst->ready.path = pack_str(p, src->ready.path);
+	dst->liveness.probe.argv = pack_argv(p, src->liveness.probe.argv,
+	    SIZE_MAX);
+	dst->liveness.probe.host = pack_str(p, src->liveness.probe.host);
+	dst->liveness.probe.port = pack_str(p, src->liveness.probe.port);
+	dst->liveness.probe.path = pack_str(p, src->liveness.probe.path);
 	dst->success_codes = PACK_ARRAY(p, src->success_codes, src->nsuccess,
 	    int);
 	dst->user = pack_str(p, src->user);

@@ -189,13 +189,30 @@ manifest_hostport(const char *host, const char *port)
 }
 
 /* ready (null when none) and ready_timeout. */
+static void	manifest_print_probe(FILE *, const char *,
+		    const struct ready_spec *, const struct liveness_spec *);
+
 static void
 manifest_print_ready(FILE *fp, const struct ready_spec *r)
+{
+	manifest_print_probe(fp, "ready", r, NULL);
+	fputs("    ready_timeout: ", fp);
+	manifest_print_duration(fp, r->timeout_ms);
+	fputc('\n', fp);
+}
+
+/*
+ * KEY: the probe (null when none) with its interval, on one line; for
+ * liveness, its timeout, failures and initial delay too.
+ */
+static void
+manifest_print_probe(FILE *fp, const char *key, const struct ready_spec *r,
+    const struct liveness_spec *l)
 {
 	char	*hp, *s;
 	size_t	 i;
 
-	fputs("    ready: ", fp);
+	fprintf(fp, "    %s: ", key);
 	switch (r->kind) {
 	case READY_NONE:
 		fputs("null", fp);
@@ -236,10 +253,15 @@ manifest_print_ready(FILE *fp, const struct ready_spec *r)
 	    r->kind == READY_HTTP) {
 		fputs(", interval: ", fp);
 		manifest_print_duration(fp, r->interval_ms);
+		if (l != NULL) {
+			fputs(", timeout: ", fp);
+			manifest_print_duration(fp, r->timeout_ms);
+			fprintf(fp, ", failures: %llu, initial_delay: ",
+			    (unsigned long long)l->failures);
+			manifest_print_duration(fp, l->initial_delay_ms);
+		}
 		fputc('}', fp);
 	}
-	fputs("\n    ready_timeout: ", fp);
-	manifest_print_duration(fp, r->timeout_ms);
 	fputc('\n', fp);
 }
 
@@ -360,6 +382,7 @@ manifest_print_proc(FILE *fp, const struct proc_spec *p)
 	fputc('\n', fp);
 	manifest_print_deps(fp, p->deps, p->ndeps);
 	manifest_print_ready(fp, &p->ready);
+	manifest_print_probe(fp, "liveness", &p->liveness.probe, &p->liveness);
 	manifest_print_limits(fp, p->limits);
 	if (p->umask >= 0)
 		fprintf(fp, "    umask: \"%04o\"\n", (unsigned)p->umask);

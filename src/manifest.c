@@ -110,6 +110,10 @@ manifest_proc_release(struct proc_spec *p)
 	free(p->ready.host);
 	free(p->ready.port);
 	free(p->ready.path);
+	manifest_argv_free(p->liveness.probe.argv);
+	free(p->liveness.probe.host);
+	free(p->liveness.probe.port);
+	free(p->liveness.probe.path);
 	free(p->user);
 	free(p->group);
 	free(p->success_codes);

@@ -117,6 +117,21 @@ struct ready_spec {
 	struct loc	 loc;
 };
 
+/*
+ * liveness: a probe of the same kinds as ready (exec, tcp, http), run
+ * every interval (probe.interval_ms) once the process is ready, each
+ * given probe.timeout_ms; failures in a row make the run a failure.
+ */
+struct liveness_spec {
+	struct ready_spec	probe;		/* kind READY_NONE: none */
+	uint64_t		failures;	/* in a row; default 3 */
+	uint64_t		initial_delay_ms;	/* from ready; default 0 */
+};
+
+#define MANIFEST_DEFAULT_LIVENESS_INTERVAL_MS	10000
+#define MANIFEST_DEFAULT_LIVENESS_TIMEOUT_MS	1000
+#define MANIFEST_DEFAULT_LIVENESS_FAILURES	3
+
 /* limits: applied in the child before exec; a missing one is not set. */
 enum limit_kind {
 	LIMIT_NOFILE,
@@ -181,6 +196,7 @@ struct proc_spec {
 	struct dep		*deps;
 	size_t			 ndeps;
 	struct ready_spec	 ready;
+	struct liveness_spec	 liveness;
 	struct limit		 limits[LIMIT_COUNT];
 	int			 umask;		/* -1: inherit ours */
 	char			*user;		/* NULL: ours */

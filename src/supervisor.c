@@ -62,6 +62,9 @@ static void	unit_set_spec(struct unit *, struct manifest *,
 		    const struct proc_spec *, const struct task_spec *);
 static void	unit_timer_cb(struct sched_alarm *);
 static void	run_drain_cb(struct sched_alarm *);
+static void	run_live_cb(struct sched_alarm *);
+static void	run_live_start(struct unit *);
+static void	run_live_stop(struct unit *);
 static void	sv_hold(struct supervisor *);
 static void	sv_release(struct supervisor *);
 static void	sv_tails_done(void *);
@@ -296,6 +299,7 @@ unit_set_spec(struct unit *u, struct manifest *m, const struct proc_spec *ps,
 			u->pr = xcalloc(1, sizeof *u->pr);
 			u->pr->unit = u;
 			sched_alarm_init(&u->pr->drain, run_drain_cb);
+			sched_alarm_init(&u->pr->live_alarm, run_live_cb);
 		}
 		unit_add_output_queues(u, &ps->out);
 		unit_add_output_queues(u, &ps->err);
@@ -621,6 +625,13 @@ sv_handle(struct unit *u, enum unit_event ev, const struct unit_exit *x)
 	}
 	if (o.actions & UACT_STOP)
 		run_stop(u);
+	/* Liveness is probed while the run is up and ready. */
+	if (u->pr != NULL && from != UNIT_RUNNING &&
+	    u->sm.state == UNIT_RUNNING)
+		run_live_start(u);
+	else if (u->pr != NULL && from == UNIT_RUNNING &&
+	    u->sm.state != UNIT_RUNNING)
+		run_live_stop(u);
 	/*
 	 * A reload's new spec is taken as soon as no run uses the old one:
 	 * when the run ended, or whenever the unit has none.
@@ -1452,6 +1463,7 @@ run_proc_end(struct unit *u)
 	int			 keep_tail;
 
 	sched_alarm_stop(u->sv->sched, &pr->drain);
+	run_live_stop(u);
 	memset(&x, 0, sizeof x);
 	x.spawn_failed = pr->proc == NULL;
 	x.exit_status = pr->exit_status;
@@ -1538,6 +1550,99 @@ run_outlets_done(const struct unit *u)
 	    (u->pr->err == NULL || outlet_is_eof(u->pr->err));
 }
 
+/*
+ * Liveness: once ready (and initial_delay later), one probe every
+ * interval, each given its timeout; failures in a row stop the run as a
+ * failure (unhealthy), and the restart policy decides. The probe is the
+ * readiness prober's, given a polling interval longer than the timeout,
+ * so that exactly one attempt counts; the alarm times each.
+ */
+static void
+run_live_start(struct unit *u)
+{
+	const struct liveness_spec	*l = &u->ps->liveness;
+
+	if (l->probe.kind == READY_NONE)
+		return;
+	u->pr->live_fails = 0;
+	sched_alarm_start(u->sv->sched, &u->pr->live_alarm,
+	    l->initial_delay_ms);
+}
+
+static void
+run_live_stop(struct unit *u)
+{
+	sched_alarm_stop(u->sv->sched, &u->pr->live_alarm);
+	if (u->pr->live != NULL) {
+		probe_free(u->pr->live);
+		u->pr->live = NULL;
+	}
+}
+
+/* The probe succeeded within its timeout: the next one in interval. */
+static void
+run_live_ok_cb(void *arg)
+{
+	struct unit	*u = arg;
+
+	run_live_stop(u);
+	if (u->pr->live_fails > 0)
+		log_info("%s: liveness probe succeeded again", u->name);
+	u->pr->live_fails = 0;
+	sched_alarm_start(u->sv->sched, &u->pr->live_alarm,
+	    u->ps->liveness.probe.interval_ms);
+}
+
+static void
+run_live_cb(struct sched_alarm *a)
+{
+	struct unit_proc		*pr = (struct unit_proc *)((char *)a -
+	    offsetof(struct unit_proc, live_alarm));
+	struct unit			*u = pr->unit;
+	const struct liveness_spec	*l = &u->ps->liveness;
+	struct ready_spec		 once;
+	struct probe_ident		 id;
+	char				 d[32], **env;
+
+	if (u->sm.state != UNIT_RUNNING)
+		return;
+	if (pr->live == NULL) {
+		once = l->probe;
+		once.interval_ms = l->probe.timeout_ms + l->probe.interval_ms;
+		/* As the unit, with its environment (copied by the probe). */
+		env = run_env(u);
+		id.unit = u->name;
+		id.ps = u->ps;
+		id.env = env;
+		id.guard = u->sv->guard;
+		pr->live = probe_start(u->sv->loop, &once, &id, run_live_ok_cb,
+		    u);
+		sv_free_env(env);
+		if (pr->live == NULL)
+			return;		/* said why; no probing */
+		sched_alarm_start(u->sv->sched, &pr->live_alarm,
+		    l->probe.timeout_ms);
+		return;
+	}
+	/* No success within the timeout: a failed probe. */
+	probe_free(pr->live);
+	pr->live = NULL;
+	pr->live_fails++;
+	util_format_duration(l->probe.timeout_ms, d, sizeof d);
+	if (pr->live_fails < l->failures) {
+		log_warnx("%s: liveness probe failed (no success within %s; "
+		    "%llu of %llu in a row)", u->name, d,
+		    (unsigned long long)pr->live_fails,
+		    (unsigned long long)l->failures);
+		sched_alarm_start(u->sv->sched, &pr->live_alarm,
+		    l->probe.interval_ms);
+		return;
+	}
+	log_warnx("%s: liveness probe failed %llu times in a row: stopping it",
+	    u->name, (unsigned long long)pr->live_fails);
+	(void)sv_post(u, UEV_UNHEALTHY);
+}
+
 /* The bounded wait for a dead leader's pipes is over: end the run. */
 static void
 run_drain_cb(struct sched_alarm *a)
@@ -1573,6 +1678,8 @@ run_exit_cb(struct proc *p, int64_t status, int sig, void *arg)
 		    SV_DRAIN_AFTER_EXIT_MS);
 		return;
 	}
+	/* The group that may still write: its leader's pid is its id. */
+	u->pr->tail_pgid = proc_pid(p);
 	outlet_detach(u->pr->out, sig == 0);
 	outlet_detach(u->pr->err, sig == 0);
 	u->pr->out = u->pr->err = NULL;
@@ -2399,6 +2506,32 @@ sv_maybe_notify_ready(struct supervisor *sv)
 		log_warn("sd_notify READY=1");
 }
 
+/*
+ * Is output of an exited leader's group still coming, from a group that
+ * still has members? A pipe held only by a process that left the group
+ * (a daemon in a session of its own) keeps no one up: such orphans are
+ * stopped once every unit has ended (reaper.c).
+ */
+static int
+sv_tails_alive(struct supervisor *sv)
+{
+	struct unit_proc	*pr;
+	size_t			 i;
+	int			 alive = 0;
+
+	if (wire_tails(sv->wire) == 0)
+		return 0;
+	for (i = 0; i < sv->nunits; i++) {
+		if ((pr = sv->units[i]->pr) == NULL || pr->tail_pgid <= 0)
+			continue;
+		if (kill(-pr->tail_pgid, 0) == -1 && errno == ESRCH)
+			pr->tail_pgid = 0;
+		else
+			alive = 1;
+	}
+	return alive;
+}
+
 /* The last output tail of an exited leader's group ended. */
 static void
 sv_tails_done(void *arg)
@@ -2451,7 +2584,7 @@ sv_maybe_done(struct supervisor *sv)
 			return;
 		}
 	/* Output of exited leaders' groups still comes (outlet_detach). */
-	if (wire_tails(sv->wire) > 0)
+	if (sv_tails_alive(sv))
 		return;
 	sv->done = 1;
 	for (i = 0; i < sv->nsigs; i++)
@@ -2836,6 +2969,7 @@ supervisor_free(struct supervisor *sv)
 			inlet_free(u->pr->in);
 			proc_free(u->pr->proc);
 			run_unwatch_ready(u);
+			run_live_stop(u);
 			sched_alarm_stop(sv->sched, &u->pr->drain);
 		}
 		run_close_sinks(u);

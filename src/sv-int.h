@@ -55,6 +55,10 @@ struct unit_proc {
 	struct probe		*probe;		/* exec, tcp, http */
 	char			*spawn_error;	/* why the last spawn failed */
 	struct sched_alarm	 drain;		/* exited; pipes still open */
+	pid_t			 tail_pgid;	/* exited leader's group, writing */
+	struct probe		*live;		/* the liveness probe in flight */
+	struct sched_alarm	 live_alarm;	/* next probe, or its timeout */
+	uint64_t		 live_fails;	/* failed probes in a row */
 };
 
 /*

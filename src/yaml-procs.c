@@ -281,6 +281,91 @@ yload_ready(struct yload *y, struct ynode *n, const char *path,
 	}
 }
 
+static const char *const yload_liveness_keys[] = {
+	"exec", "tcp", "http", "interval", "timeout", "failures",
+	"initial_delay", NULL
+};
+
+enum {
+	LK_EXEC, LK_TCP, LK_HTTP, LK_INTERVAL, LK_TIMEOUT, LK_FAILURES,
+	LK_INITIAL_DELAY,
+};
+
+/*
+ * liveness: exactly one probe of exec, tcp or http, as for ready, with
+ * interval, timeout, failures and initial_delay. null means none.
+ */
+static void
+yload_liveness(struct yload *y, struct ynode *n, const char *path,
+    struct liveness_spec *l)
+{
+	struct ready_spec	 scratch, *into, *r = &l->probe;
+	struct ypair		*pairs;
+	struct ynode		*v;
+	char			*kpath;
+	uint64_t		*ms;
+	size_t			 i, np, nkinds = 0;
+	int			 k, unknown = 0;
+
+	n = yload_visit(y, n);
+	if (yload_is_null(n))
+		return;
+	if (n->type != YNODE_MAPPING) {
+		yload_expected(y, n, path, NULL, "a mapping with one of exec, "
+		    "tcp or http", NULL);
+		return;
+	}
+	pairs = yload_pairs(y, n, path, &np);
+	for (i = 0; i < np && !y->aborted; i++) {
+		kpath = yload_path(path, pairs[i].name);
+		v = yload_visit(y, pairs[i].value);
+		switch ((k = yload_key(y, &pairs[i], path,
+		    yload_liveness_keys))) {
+		case LK_EXEC:
+		case LK_TCP:
+		case LK_HTTP:
+			/* Only the first kind is kept; all are checked. */
+			memset(&scratch, 0, sizeof scratch);
+			into = nkinds++ == 0 ? r : &scratch;
+			if (k == LK_EXEC) {
+				if (yload_argv(y, v, kpath, "[curl, -fs, "
+				    "http://127.0.0.1:8080/health]", "a probe "
+				    "runs without a shell", &into->argv,
+				    NULL) == 0)
+					into->kind = READY_EXEC;
+			} else if (k == LK_TCP)
+				(void)yload_ready_tcp(y, v, kpath, into);
+			else
+				(void)yload_ready_http(y, v, kpath, into);
+			yload_ready_clear(&scratch);
+			break;
+		case LK_INTERVAL:
+		case LK_TIMEOUT:
+			ms = k == LK_INTERVAL ? &r->interval_ms : &r->timeout_ms;
+			if (yload_duration(y, v, kpath, ms) == 0 && *ms == 0)
+				yload_expected(y, v, kpath, NULL, "a duration "
+				    "greater than 0", NULL);
+			break;
+		case LK_FAILURES:
+			(void)yload_uint(y, v, kpath, 1, 1000, &l->failures);
+			break;
+		case LK_INITIAL_DELAY:
+			(void)yload_duration(y, v, kpath, &l->initial_delay_ms);
+			break;
+		default:
+			unknown = 1;
+			break;
+		}
+		free(kpath);
+	}
+	free(pairs);
+	if (y->aborted)
+		return;
+	if (nkinds > 1 || (nkinds == 0 && !unknown))
+		yload_error(y, n, path, "exactly one of exec, tcp and http is "
+		    "required");
+}
+
 static const char *const yload_limit_keys[] = {
 	"nofile", "nproc", "core", "as", "cpu", "fsize", NULL
 };
@@ -459,8 +544,8 @@ static const char *const yload_proc_keys[] = {
 	"cmd", "shell", "cwd", "env", "autostart", "restart", "backoff",
 	"max_restarts", "stop_signal", "stop_timeout", "stdout", "stderr",
 	"stdin", "replicas", "depends_on", "ready", "ready_timeout", "limits",
-	"umask", "user", "group", "success_codes", "min_uptime", "env_file",
-	"log_buffer", NULL
+	"umask", "user", "group", "success_codes", "min_uptime", "liveness",
+	"env_file", "log_buffer", NULL
 };
 
 enum {
@@ -468,7 +553,8 @@ enum {
 	PK_BACKOFF, PK_MAX_RESTARTS, PK_STOP_SIGNAL, PK_STOP_TIMEOUT,
 	PK_STDOUT, PK_STDERR, PK_STDIN, PK_REPLICAS, PK_DEPENDS_ON, PK_READY,
 	PK_READY_TIMEOUT, PK_LIMITS, PK_UMASK, PK_USER, PK_GROUP,
-	PK_SUCCESS_CODES, PK_MIN_UPTIME, PK_ENV_FILE, PK_LOG_BUFFER,
+	PK_SUCCESS_CODES, PK_MIN_UPTIME, PK_LIVENESS, PK_ENV_FILE,
+	PK_LOG_BUFFER,
 };
 
 /* One process: processes.NAME. */
@@ -500,6 +586,10 @@ yload_proc(struct yload *y, const struct ypair *entry, const char *path)
 	p->ready.kind = READY_NONE;
 	p->ready.interval_ms = MANIFEST_DEFAULT_READY_INTERVAL_MS;
 	p->ready.timeout_ms = MANIFEST_DEFAULT_READY_TIMEOUT_MS;
+	p->liveness.probe.kind = READY_NONE;
+	p->liveness.probe.interval_ms = MANIFEST_DEFAULT_LIVENESS_INTERVAL_MS;
+	p->liveness.probe.timeout_ms = MANIFEST_DEFAULT_LIVENESS_TIMEOUT_MS;
+	p->liveness.failures = MANIFEST_DEFAULT_LIVENESS_FAILURES;
 	p->ready.loc = p->loc;
 	p->umask = -1;
 	p->log_buffer = y->log_buffer;
@@ -622,6 +712,9 @@ yload_proc(struct yload *y, const struct ypair *entry, const char *path)
 		case PK_MIN_UPTIME:
 			yload_duration(y, yload_visit(y, v), kpath,
 			    &p->min_uptime_ms);
+			break;
+		case PK_LIVENESS:
+			yload_liveness(y, v, kpath, &p->liveness);
 			break;
 		default:
 			break;

@@ -60,12 +60,13 @@ wait_for 5 none_ours || fail "$(ours | wc -l) processes outlived the supervisor 
 
 # 3. An adopted orphan that ignores SIGTERM and every 20ms makes a
 #    short-lived orphan (a SIGCHLD of ours each time): the supervisor
-#    still ends, at the 5s bound and a little more.
+#    still ends, at the 5s bound and a little more. The leader exits once
+#    the orphan ignores SIGTERM: it is stopped as soon as the unit ends.
 manifest f.yaml <<EOF2
 version: 1
 processes:
   f:
-    shell: '(setsid sh -c "trap \"\" TERM; while :; do (sleep 0.01 &); sleep 0.02; done" &); exit 0'
+    shell: '(setsid sh -c "trap \"\" TERM; : >$T/trapped; while :; do (sleep 0.01 &); sleep 0.02; done" &); while [ ! -e $T/trapped ]; do sleep 0.01; done; exit 0'
 EOF2
 start_pyt "$T/f.yaml"
 wait_line 10 "$T/err" 'f: exited with status 0'
