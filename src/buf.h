@@ -27,6 +27,13 @@ void	 buf_consume(struct buf *, size_t);
 void	 buf_clear(struct buf *);
 size_t	 buf_used(const struct buf *);
 const char *buf_ptr(const struct buf *);
+/*
+ * Append s as a JSON string: UTF-8 as it is, invalid bytes as \ufffd,
+ * control characters escaped.
+ */
+void	 buf_add_json_string(struct buf *, const char *, size_t);
+/* The same into out, at most cap bytes; no allocation. The bytes used. */
+size_t	 buf_json_write(char *out, size_t cap, const char *, size_t);
 /* NUL-terminate and hand the bytes to the caller, who frees them. */
 char	*buf_steal(struct buf *);
 

@@ -21,6 +21,7 @@
 #include "manifest.h"
 #include "sampler.h"
 #include "supervisor.h"
+#include "util.h"
 #include "wire.h"
 #include "xmalloc.h"
 
@@ -76,7 +77,8 @@ frame_unit(struct buf *out, const struct sv_unit_info *u,
 
 /* One line of a unit's output, as a record. */
 static void
-conn_line_cb(const char *unit, const char *line, size_t len, void *arg)
+conn_line_cb(const char *unit, uint64_t time_ms, const char *line,
+    size_t len, void *arg)
 {
 	struct conn		*c = arg;
 	struct ctl_frame	 fr;
@@ -93,6 +95,7 @@ conn_line_cb(const char *unit, const char *line, size_t len, void *arg)
 	ctlproto_frame_adds(&fr, "rec");
 	ctlproto_frame_adds(&fr, "lines");
 	ctlproto_frame_strs(&fr, "unit", unit);
+	ctlproto_frame_int(&fr, "time", (int64_t)time_ms);
 	ctlproto_frame_str(&fr, "line", line, len);
 	ctlproto_frame_finish(&fr, &c->out);
 	if (c->state == CONN_FOLLOW) {
@@ -431,16 +434,124 @@ conn_metrics(struct conn *c)
 	conn_finish(c, &fr);
 }
 
+/* The recent lines of "ctl logs", gathered to be merged by time. */
+struct logs_line {
+	uint64_t	 time_ms;
+	uint64_t	 seq;		/* the order of arrival */
+	size_t		 unit;		/* offsets into the bytes */
+	size_t		 line;
+	size_t		 len;
+};
+
+struct logs {
+	struct logs_line	*lines;
+	size_t			 n;
+	size_t			 cap;
+	struct buf		 bytes;
+	struct buf		 notes;		/* "dropped" frames: first */
+};
+
 static void
-conn_logs(struct conn *c, const char *name, int follow)
+logs_line_cb(const char *unit, uint64_t time_ms, uint64_t seq,
+    const char *line, size_t len, void *arg)
+{
+	struct logs		*l = arg;
+	struct logs_line	*x;
+
+	if (l->n == l->cap) {
+		l->cap = l->cap == 0 ? 256 : l->cap * 2;
+		l->lines = xreallocarray(l->lines, l->cap, sizeof *l->lines);
+	}
+	x = &l->lines[l->n];
+	x->time_ms = time_ms;
+	x->seq = seq;
+	l->n++;
+	x->unit = buf_used(&l->bytes);
+	buf_add(&l->bytes, unit, strlen(unit) + 1);
+	x->line = buf_used(&l->bytes);
+	x->len = len;
+	buf_add(&l->bytes, line, len);
+}
+
+/* A ring that dropped lines from its head says so, with its size. */
+static void
+logs_dropped_cb(const char *unit, uint64_t lines, uint64_t size, void *arg)
+{
+	struct logs		*l = arg;
+	struct ctl_frame	 fr;
+
+	ctlproto_frame_init(&fr);
+	ctlproto_frame_adds(&fr, "rec");
+	ctlproto_frame_adds(&fr, "dropped");
+	ctlproto_frame_strs(&fr, "unit", unit);
+	ctlproto_frame_int(&fr, "lines", (int64_t)lines);
+	ctlproto_frame_int(&fr, "log_buffer", (int64_t)size);
+	ctlproto_frame_finish(&fr, &l->notes);
+}
+
+static int
+logs_line_cmp(const void *a, const void *b)
+{
+	const struct logs_line	*x = a, *y = b;
+
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/*
+ * The recent lines of one unit or of all, in the order they arrived
+ * (the clock may have stepped back between two), those since
+ * since_ms ago only (0: all), the last n only (has_lines), as records.
+ */
+static int
+conn_logs_recent(struct conn *c, const struct ctl_request *req,
+    char **cause)
+{
+	struct logs	 l;
+	uint64_t	 from = 0;
+	size_t		 i, first = 0;
+	const char	*p;
+
+	memset(&l, 0, sizeof l);
+	buf_init(&l.bytes);
+	buf_init(&l.notes);
+	if (supervisor_logs(c->ctl->sv, req->name, logs_line_cb,
+	    logs_dropped_cb, &l, cause) == -1) {
+		buf_release(&l.bytes);
+		buf_release(&l.notes);
+		return -1;
+	}
+	if (l.n > 1)
+		qsort(l.lines, l.n, sizeof *l.lines, logs_line_cmp);
+	if (req->since_ms > 0 && util_now_ms() > req->since_ms)
+		from = util_now_ms() - req->since_ms;
+	while (first < l.n && l.lines[first].time_ms < from)
+		first++;
+	if (req->has_lines && l.n - first > req->lines)
+		first = l.n - (size_t)req->lines;
+	/* Lost lines matter when the oldest held were asked for. */
+	if (first == 0 && buf_used(&l.notes) > 0)
+		buf_add(&c->out, buf_ptr(&l.notes), buf_used(&l.notes));
+	p = buf_ptr(&l.bytes);
+	for (i = first; i < l.n; i++)
+		conn_line_cb(p + l.lines[i].unit, l.lines[i].time_ms,
+		    p + l.lines[i].line, l.lines[i].len, c);
+	free(l.lines);
+	buf_release(&l.bytes);
+	buf_release(&l.notes);
+	return 0;
+}
+
+static void
+conn_logs(struct conn *c, const struct ctl_request *req, int follow)
 {
 	struct ctl_frame	 fr;
+	const char		*name = req->name;
 	char			*cause = NULL;
 
 	/* A follower waits: refused before any line if too many do. */
 	if (follow && conn_wait_begin(c) == -1)
 		return;
-	if (supervisor_logs(c->ctl->sv, name, conn_line_cb, c, &cause) == -1) {
+	if (conn_logs_recent(c, req, &cause) == -1) {
 		buf_clear(&c->out);
 		conn_fail_cause(c, cause);
 		return;
@@ -602,10 +713,14 @@ conn_dispatch(struct conn *c, struct ctl_msg *m, struct ctl_request *req)
 		break;
 	case CTL_LOGS:
 	case CTL_FOLLOW:
-		conn_logs(c, req->name, req->cmd == CTL_FOLLOW);
+		conn_logs(c, req, req->cmd == CTL_FOLLOW);
 		break;
 	case CTL_RELOAD:
-		r = supervisor_reload(sv, &cause);
+		/* Logged as a reload on SIGHUP is: the log tells both apart. */
+		log_info("ctl reload: reloading");
+		if ((r = supervisor_reload(sv, &cause)) == -1)
+			log_warnx("reload refused, everything keeps running: "
+			    "%s", cause);
 		break;
 	case CTL_SHUTDOWN:
 		/*

@@ -28,6 +28,7 @@ struct record {
 /* What the user asked for, and what came back. */
 struct ctl {
 	int		 json;
+	int		 timestamps;	/* logs --timestamps */
 	const char	*cmd;		/* the user's word */
 	enum ctl_cmd	 req;
 	const char	*set;		/* the collection the command lists */

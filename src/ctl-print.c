@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "buf.h"
 #include "ctl-int.h"
@@ -70,7 +71,7 @@ json_fields(struct buf *b, const struct record *rec, int first)
 	for (i = 0; i < rec->n; i++) {
 		if (!first || i > 0)
 			buf_addc(b, ',');
-		ctlproto_json_string(b, rec->f[i].key, strlen(rec->f[i].key));
+		buf_add_json_string(b, rec->f[i].key, strlen(rec->f[i].key));
 		buf_addc(b, ':');
 		kv.type = rec->f[i].type;
 		kv.key = rec->f[i].key;
@@ -115,7 +116,7 @@ ctl_print_json(struct ctl *c)
 		if (record_get(&c->final, sets[j]) != NULL)
 			continue;
 		buf_addc(&b, ',');
-		ctlproto_json_string(&b, sets[j], strlen(sets[j]));
+		buf_add_json_string(&b, sets[j], strlen(sets[j]));
 		buf_adds(&b, ":[");
 		first = 1;
 		for (k = 0; k < c->nrecs; k++) {
@@ -295,12 +296,64 @@ ctl_print_table(struct ctl *c, const char *set)
 	free(right);
 }
 
-/* A line of a unit's output, printed as soon as it arrives. */
+/* "2026-11-25T19:00:00.123Z", UTC, from ms since the epoch. */
+static void
+format_time(uint64_t ms, char *out, size_t len)
+{
+	struct tm	tm;
+	time_t		sec = (time_t)(ms / 1000);
+	char		s[32];
+
+	if (gmtime_r(&sec, &tm) == NULL ||
+	    strftime(s, sizeof s, "%Y-%m-%dT%H:%M:%S", &tm) == 0) {
+		snprintf(out, len, "%llu", (unsigned long long)ms);
+		return;
+	}
+	snprintf(out, len, "%s.%03uZ", s, (unsigned)(ms % 1000));
+}
+
+/* A ring's size as the manifest writes it: 1MiB, 64KiB, or bytes. */
+static void
+format_size(uint64_t v, char *out, size_t len)
+{
+	if (v % (1024 * 1024) == 0)
+		snprintf(out, len, "%lluMiB", (unsigned long long)(v >> 20));
+	else if (v % 1024 == 0)
+		snprintf(out, len, "%lluKiB", (unsigned long long)(v >> 10));
+	else
+		snprintf(out, len, "%llu", (unsigned long long)v);
+}
+
+/* The integer value of a field, or 0. */
+static uint64_t
+field_uint(const struct field *f)
+{
+	return f != NULL ? strtoull(f->val, NULL, 10) : 0;
+}
+
+/*
+ * A line of a unit's output, printed as soon as it arrives; a ring that
+ * dropped lines from its head is said on stderr, once, before them.
+ */
 void
 ctl_print_line(struct ctl *c, const struct record *rec)
 {
 	const struct field	*unit, *line;
 	struct buf		 b;
+	char			 t[48];
+
+	if (!c->json && rec->set != NULL &&
+	    strcmp(rec->set, "dropped") == 0) {
+		unit = record_get(rec, "unit");
+		format_size(field_uint(record_get(rec, "log_buffer")), t,
+		    sizeof t);
+		fflush(stdout);
+		fprintf(stderr, "pytasking-run: %s: %llu older lines were "
+		    "dropped (log_buffer: %s)\n", unit != NULL ? unit->val :
+		    "?", (unsigned long long)field_uint(record_get(rec,
+		    "lines")), t);
+		return;
+	}
 
 	if (c->json) {
 		/* Following never ends: one JSON object per line. */
@@ -312,6 +365,11 @@ ctl_print_line(struct ctl *c, const struct record *rec)
 	} else {
 		unit = record_get(rec, "unit");
 		line = record_get(rec, "line");
+		if (c->timestamps) {
+			format_time(field_uint(record_get(rec, "time")), t,
+			    sizeof t);
+			printf("%s ", t);
+		}
 		if (unit != NULL)
 			printf("%s | ", unit->val);
 		if (line != NULL)

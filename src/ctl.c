@@ -16,6 +16,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,12 +66,17 @@ ctl_usage(FILE *fp)
 	    "  queues                      state, counters and rates of every queue\n"
 	    "  metrics                     every figure in the Prometheus text format\n"
 	    "  top [-b] [-n N] [-d DURATION]  a live view of units and queues\n"
-	    "  logs UNIT [-f]              recent output of a unit; -f: follow it\n"
+	    "  logs [UNIT] [-f] [-n N] [--since DURATION] [--timestamps]\n"
+	    "                              recent output of a unit, or of every unit\n"
+	    "                              in time order; -f: follow; -n: the last N\n"
+	    "                              lines; --since: that recent only;\n"
+	    "                              --timestamps: with each line's arrival\n"
 	    "  reload                      read the manifest again\n"
 	    "  shutdown                    stop everything, and wait until it has stopped\n"
 	    "\n"
 	    "  -s, --socket PATH   the control socket (default: $PYTASKING_SOCKET, else\n"
-	    "                      the only supervisor in the default directory)\n"
+	    "                      the only supervisor in the default directory, or\n"
+	    "                      of several the one of a manifest in this directory)\n"
 	    "  -j, --json          print one JSON document\n"
 	    "  -h, --help          show this help\n"
 	    "\n"
@@ -98,7 +104,7 @@ ctl_fail(struct ctl *c, const char *msg, size_t len)
 	if (c->json) {
 		buf_init(&b);
 		buf_adds(&b, "{\"ok\":false,\"error\":");
-		ctlproto_json_string(&b, msg, len);
+		buf_add_json_string(&b, msg, len);
 		buf_adds(&b, "}\n");
 		fwrite(buf_ptr(&b), 1, buf_used(&b), stdout);
 		buf_release(&b);
@@ -180,9 +186,9 @@ connect_default(char **cause)
 	struct stat	 st;
 	struct buf	 names;
 	DIR		*d;
-	char		*dir, *path, *why = NULL;
-	size_t		 len, nlive = 0;
-	int		 fd, found = -1, absent;
+	char		*dir, *path, *why = NULL, here[32];
+	size_t		 len, nlive = 0, nhere = 0;
+	int		 fd, found = -1, here_fd = -1, absent;
 
 	if ((dir = ctlproto_default_dir(0, cause)) == NULL) {
 		if (errno == ENOENT) {
@@ -197,6 +203,9 @@ connect_default(char **cause)
 		free(dir);
 		return -1;
 	}
+	/* Of several, the one of a manifest in this directory, as compose. */
+	snprintf(here, sizeof here, "-%08" PRIx32 ".sock",
+	    ctlproto_dir_mark("./-"));
 	buf_init(&names);
 	while ((e = readdir(d)) != NULL) {
 		len = strlen(e->d_name);
@@ -211,6 +220,9 @@ connect_default(char **cause)
 			continue;
 		}
 		buf_addf(&names, "%s%s", nlive > 0 ? ", " : "", e->d_name);
+		if (len > strlen(here) && strcmp(e->d_name + len -
+		    strlen(here), here) == 0 && nhere++ == 0)
+			here_fd = dup(fd);
 		if (nlive++ == 0)
 			found = fd;
 		else
@@ -218,6 +230,12 @@ connect_default(char **cause)
 		free(path);
 	}
 	closedir(d);
+	if (nlive > 1 && nhere == 1 && here_fd != -1) {
+		close(found);
+		found = here_fd;
+		nlive = 1;
+	} else if (here_fd != -1)
+		close(here_fd);
 	if (nlive == 1) {
 		buf_release(&names);
 		free(dir);
@@ -237,7 +255,10 @@ connect_default(char **cause)
 	return -1;
 }
 
-/* -s, else $PYTASKING_SOCKET, else the only one in the default place. */
+/*
+ * -s, else $PYTASKING_SOCKET, else the only one in the default place (or
+ * of several, the one of a manifest in the working directory).
+ */
 static int
 ctl_connect(const char *opt, char **cause)
 {
@@ -588,12 +609,67 @@ ctl_build_add(struct ctl *c, struct ctl_frame *fr, int argc, char **argv)
 	return 0;
 }
 
+/*
+ * logs [UNIT] [-f] [-n N] [--since DURATION] [--timestamps]: without a
+ * unit, every unit's lines merged in time order.
+ */
+static int
+ctl_build_logs(struct ctl *c, struct ctl_frame *fr, int argc, char **argv)
+{
+	const char	*unit = NULL, *lines = "", *errstr, *opt;
+	char		 since[32];
+	uint64_t	 u;
+	int		 i, follow = 0;
+
+	since[0] = '\0';
+	for (i = 0; i < argc; i++) {
+		opt = argv[i];
+		if (strcmp(opt, "-f") == 0 || strcmp(opt, "--follow") == 0)
+			follow = 1;
+		else if (strcmp(opt, "-t") == 0 ||
+		    strcmp(opt, "--timestamps") == 0)
+			c->timestamps = 1;
+		else if (strcmp(opt, "-n") == 0 ||
+		    strcmp(opt, "--lines") == 0) {
+			if (++i == argc)
+				return ctl_bad_usage("logs: %s needs a number",
+				    opt);
+			if (util_parse_uint(argv[i], 0, UINT32_MAX, &u,
+			    &errstr) == -1)
+				return ctl_bad_usage("logs: -n: expected a "
+				    "number of lines; got %s", argv[i]);
+			lines = argv[i];
+		} else if (strcmp(opt, "--since") == 0) {
+			if (++i == argc)
+				return ctl_bad_usage("logs: %s needs a "
+				    "duration", opt);
+			if (util_parse_duration(argv[i], &u, &errstr) == -1 ||
+			    u == 0)
+				return ctl_bad_usage("logs: --since: expected "
+				    "a duration such as 10m; got %s", argv[i]);
+			snprintf(since, sizeof since, "%llu",
+			    (unsigned long long)u);
+		} else if (unit == NULL && opt[0] != '-')
+			unit = opt;
+		else
+			return ctl_bad_usage("logs: unexpected argument %s",
+			    opt);
+	}
+	c->req = follow ? CTL_FOLLOW : CTL_LOGS;
+	c->set = "lines";
+	ctlproto_frame_adds(fr, follow ? "logs-follow" : "logs");
+	ctlproto_frame_adds(fr, unit != NULL ? unit : "");
+	ctlproto_frame_adds(fr, lines);
+	ctlproto_frame_adds(fr, since);
+	return 0;
+}
+
 /* The request for the command words in argv; 0, or a usage status. */
 static int
 ctl_build(struct ctl *c, struct ctl_frame *fr, int argc, char **argv)
 {
 	const char	*cmd = argv[0], *unit = NULL, *hint;
-	int		 i, follow = 0;
+	int		 i, nowait = 0;
 
 	argc--;
 	argv++;
@@ -621,7 +697,7 @@ ctl_build(struct ctl *c, struct ctl_frame *fr, int argc, char **argv)
 	    strcmp(cmd, "cancel") == 0 || strcmp(cmd, "remove") == 0) {
 		for (i = 0; i < argc; i++) {
 			if (strcmp(argv[i], "--no-wait") == 0)
-				follow = 1;
+				nowait = 1;
 			else if (unit == NULL && argv[i][0] != '-')
 				unit = argv[i];
 			else
@@ -632,7 +708,7 @@ ctl_build(struct ctl *c, struct ctl_frame *fr, int argc, char **argv)
 			return ctl_bad_usage("%s takes a unit", cmd);
 		ctlproto_frame_adds(fr, cmd);
 		ctlproto_frame_adds(fr, unit);
-		if (follow)
+		if (nowait)
 			ctlproto_frame_adds(fr, "nowait");
 		c->req = CTL_STOP;
 		return 0;
@@ -690,25 +766,8 @@ ctl_build(struct ctl *c, struct ctl_frame *fr, int argc, char **argv)
 			frame_add_lines(fr, argv[i]);
 		return 0;
 	}
-	if (strcmp(cmd, "logs") == 0) {
-		for (i = 0; i < argc; i++) {
-			if (strcmp(argv[i], "-f") == 0 ||
-			    strcmp(argv[i], "--follow") == 0)
-				follow = 1;
-			else if (unit == NULL && argv[i][0] != '-')
-				unit = argv[i];
-			else
-				return ctl_bad_usage("logs: unexpected "
-				    "argument %s", argv[i]);
-		}
-		if (unit == NULL)
-			return ctl_bad_usage("%s needs a unit", cmd);
-		c->req = follow ? CTL_FOLLOW : CTL_LOGS;
-		c->set = "lines";
-		ctlproto_frame_adds(fr, follow ? "logs-follow" : "logs");
-		ctlproto_frame_adds(fr, unit);
-		return 0;
-	}
+	if (strcmp(cmd, "logs") == 0)
+		return ctl_build_logs(c, fr, argc, argv);
 	hint = util_did_you_mean(cmd, ctl_words);
 	if (hint != NULL) {
 		fprintf(stderr, "pytasking-run: ctl: unknown command %s; did "
@@ -856,7 +915,7 @@ ctl_main(int argc, char **argv)
 
 			buf_init(&b);
 			buf_adds(&b, "{\"ok\":false,\"error\":");
-			ctlproto_json_string(&b, c.error, c.errlen);
+			buf_add_json_string(&b, c.error, c.errlen);
 			json_fields(&b, &c.final, 0);
 			buf_adds(&b, "}\n");
 			fwrite(buf_ptr(&b), 1, buf_used(&b), stdout);

@@ -290,8 +290,8 @@ static const struct {
 	{ "get", "get", CTL_GET, 1, 1 },
 	{ "close", "close", CTL_CLOSE, 1, 1 },
 	{ "queues", "queues", CTL_QUEUES, 0, 0 },
-	{ "logs", "logs", CTL_LOGS, 1, 1 },
-	{ "logs-follow", "logs -f", CTL_FOLLOW, 1, 1 },
+	{ "logs", "logs", CTL_LOGS, 1, 3 },
+	{ "logs-follow", "logs -f", CTL_FOLLOW, 1, 3 },
 	{ "reload", "reload", CTL_RELOAD, 0, 0 },
 	{ "shutdown", "shutdown", CTL_SHUTDOWN, 0, 0 },
 	{ "metrics", "metrics", CTL_METRICS, 0, 0 },
@@ -327,7 +327,7 @@ quote(const char *s, size_t len, size_t max)
 	struct buf	b;
 
 	buf_init(&b);
-	ctlproto_json_string(&b, s, len > max ? max : len);
+	buf_add_json_string(&b, s, len > max ? max : len);
 	if (len > max)
 		buf_adds(&b, "...");
 	return buf_steal(&b);
@@ -459,11 +459,34 @@ ctlproto_request_parse(const struct ctl_msg *m, struct ctl_request *req,
 		return 0;
 	case CTL_STATUS:
 	case CTL_START:
-	case CTL_LOGS:
-	case CTL_FOLLOW:
 		if (req_name(m, 1, "unit", cause) == -1)
 			return -1;
 		req->name = m->f[1];
+		return 0;
+	case CTL_LOGS:
+	case CTL_FOLLOW:
+		/* UNIT ("": every unit) [LINES [SINCE_MS]], "" for none. */
+		if (m->len[1] > 0) {
+			if (req_name(m, 1, "unit", cause) == -1)
+				return -1;
+			req->name = m->f[1];
+		}
+		if (nargs >= 2 && m->len[2] > 0) {
+			if (strlen(m->f[2]) != m->len[2] ||
+			    util_parse_uint(m->f[2], 0, UINT32_MAX, &req->lines,
+			    &errstr) == -1) {
+				*cause = xstrdup("logs: bad number of lines");
+				return -1;
+			}
+			req->has_lines = 1;
+		}
+		if (nargs >= 3 && m->len[3] > 0 &&
+		    (strlen(m->f[3]) != m->len[3] ||
+		    util_parse_uint(m->f[3], 1, UINT64_MAX - 1, &req->since_ms,
+		    &errstr) == -1)) {
+			*cause = xstrdup("logs: bad duration");
+			return -1;
+		}
 		return 0;
 	case CTL_SIGNAL:
 		if (req_name(m, 1, "unit", cause) == -1)
@@ -696,71 +719,12 @@ ctlproto_reply_release(struct ctl_reply *r)
 	memset(r, 0, sizeof *r);
 }
 
-/* Length of the valid UTF-8 sequence at p (at most len bytes), or 0. */
-static size_t
-utf8_len(const unsigned char *p, size_t len)
-{
-	size_t	n, i;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		n = 2;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		n = 3;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	if (n > len)
-		return 0;
-	for (i = 1; i < n; i++)
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-	/* Overlong forms, UTF-16 surrogates, beyond U+10FFFF. */
-	if ((n == 3 && p[0] == 0xe0 && p[1] < 0xa0) ||
-	    (n == 3 && p[0] == 0xed && p[1] >= 0xa0) ||
-	    (n == 4 && p[0] == 0xf0 && p[1] < 0x90) ||
-	    (n == 4 && p[0] == 0xf4 && p[1] >= 0x90))
-		return 0;
-	return n;
-}
-
-void
-ctlproto_json_string(struct buf *b, const char *s, size_t len)
-{
-	const unsigned char	*p = (const unsigned char *)s;
-	size_t			 i, n;
-
-	buf_addc(b, '"');
-	for (i = 0; i < len; i += n) {
-		n = utf8_len(p + i, len - i);
-		if (n == 0) {
-			buf_adds(b, "\\ufffd");
-			n = 1;
-		} else if (p[i] == '"' || p[i] == '\\') {
-			buf_addc(b, '\\');
-			buf_addc(b, (char)p[i]);
-		} else if (p[i] == '\n')
-			buf_adds(b, "\\n");
-		else if (p[i] == '\t')
-			buf_adds(b, "\\t");
-		else if (p[i] == '\r')
-			buf_adds(b, "\\r");
-		else if (p[i] < 0x20 || p[i] == 0x7f)
-			buf_addf(b, "\\u%04x", p[i]);
-		else
-			buf_add(b, p + i, n);
-	}
-	buf_addc(b, '"');
-}
-
 void
 ctlproto_json_value(struct buf *b, const struct ctl_kv *kv)
 {
 	switch (kv->type) {
 	case CTL_T_STR:
-		ctlproto_json_string(b, kv->val, kv->vlen);
+		buf_add_json_string(b, kv->val, kv->vlen);
 		break;
 	case CTL_T_INT:
 	case CTL_T_BOOL:
@@ -822,6 +786,37 @@ fail:
 	return NULL;
 }
 
+/*
+ * A short mark of the directory that holds the manifest: FNV-1a of its
+ * real path, so that x.yaml, ./x.yaml and /abs/x.yaml agree, and two
+ * x.yaml of two directories do not.
+ */
+uint32_t
+ctlproto_dir_mark(const char *manifest)
+{
+	const char	*slash = strrchr(manifest, '/');
+	char		*dir, *real;
+	uint32_t	 h = 2166136261u;
+	const char	*p;
+
+	if (slash == NULL)
+		dir = xstrdup(".");
+	else if (slash == manifest)
+		dir = xstrdup("/");
+	else
+		dir = xstrndup(manifest, (size_t)(slash - manifest));
+	if ((real = realpath(dir, NULL)) != NULL) {
+		free(dir);
+		dir = real;
+	}
+	for (p = dir; *p != '\0'; p++) {
+		h ^= (unsigned char)*p;
+		h *= 16777619u;
+	}
+	free(dir);
+	return h;
+}
+
 char *
 ctlproto_default_path(const char *manifest, int create, char **cause)
 {
@@ -845,7 +840,8 @@ ctlproto_default_path(const char *manifest, int create, char **cause)
 		base = "pytasking-run";
 		len = strlen(base);
 	}
-	path = xasprintf("%s/%.*s.sock", dir, (int)len, base);
+	path = xasprintf("%s/%.*s-%08" PRIx32 ".sock", dir, (int)len, base,
+	    ctlproto_dir_mark(manifest));
 	free(dir);
 	return path;
 }

@@ -106,6 +106,9 @@ struct ctl_request {
 	char			**args;		/* argv, steps or items */
 	size_t			*lens;
 	size_t			 nargs;
+	int			 has_lines;	/* logs: the last lines only */
+	uint64_t		 lines;
+	uint64_t		 since_ms;	/* logs: 0, or this recent only */
 };
 
 /* The wire name of a command ("add-proc"). */
@@ -151,11 +154,6 @@ int	ctlproto_reply_parse(const struct ctl_msg *, struct ctl_reply *,
 	    const char **errstr);
 void	ctlproto_reply_release(struct ctl_reply *);
 
-/*
- * s as a JSON string: quotes, backslash and control bytes escaped, and
- * each byte that is not part of valid UTF-8 replaced by U+FFFD.
- */
-void	ctlproto_json_string(struct buf *, const char *, size_t);
 /* A value of a record as JSON. */
 void	ctlproto_json_value(struct buf *, const struct ctl_kv *);
 
@@ -166,7 +164,13 @@ void	ctlproto_json_value(struct buf *, const struct ctl_kv *);
  * symbolic link). Returns it allocated, or NULL with *cause.
  */
 char	*ctlproto_default_dir(int create, char **cause);
-/* DIR/NAME.sock, NAME the manifest's file name less .yaml or .yml. */
+/*
+ * DIR/NAME-MARK.sock: NAME the manifest's file name less .yaml or .yml,
+ * MARK eight hex digits from its directory's real path (two manifests of
+ * one name in two directories run at once).
+ */
+/* MARK: of the directory that holds the file at path (real path). */
+uint32_t ctlproto_dir_mark(const char *path);
 char	*ctlproto_default_path(const char *manifest, int create,
 	    char **cause);
 

@@ -62,28 +62,6 @@ log_time(struct buf *b)
 	buf_adds(b, s);
 }
 
-/* A JSON string: quotes, backslashes and every control byte escaped. */
-static void
-log_json_string(struct buf *b, const char *p, size_t len)
-{
-	size_t	i;
-
-	buf_addc(b, '"');
-	for (i = 0; i < len; i++) {
-		unsigned char	c = (unsigned char)p[i];
-
-		if (c == '"' || c == '\\') {
-			buf_addc(b, '\\');
-			buf_addc(b, (char)c);
-		} else if (c < 0x20 || c == 0x7f || c >= 0x80)
-			/* Bytes, not text: non-ASCII is escaped as it came. */
-			buf_addf(b, "\\u%04x", c);
-		else
-			buf_addc(b, (char)c);
-	}
-	buf_addc(b, '"');
-}
-
 /* One of six colours, the same for a name every time. */
 static int
 log_colour_of(const char *unit)
@@ -100,17 +78,14 @@ log_format_unit_line(struct buf *b, int fd, const char *unit,
     const char *line, size_t len)
 {
 	if (log_format == LOG_FORMAT_JSON) {
-		buf_adds(b, "{");
-		if (log_timestamps) {
-			buf_adds(b, "\"time\":\"");
-			log_time(b);
-			buf_adds(b, "\",");
-		}
-		buf_adds(b, "\"unit\":");
-		log_json_string(b, unit, strlen(unit));
+		/* A machine reads it: the time is always there. */
+		buf_adds(b, "{\"time\":\"");
+		log_time(b);
+		buf_adds(b, "\",\"unit\":");
+		buf_add_json_string(b, unit, strlen(unit));
 		buf_adds(b, fd == 2 ? ",\"stream\":\"stderr\",\"line\":" :
 		    ",\"stream\":\"stdout\",\"line\":");
-		log_json_string(b, line, len);
+		buf_add_json_string(b, line, len);
 		buf_adds(b, "}\n");
 		return;
 	}
@@ -145,17 +120,19 @@ log_verbose(void)
 static void	log_vemit_text(const char *, va_list, int, int);
 
 /*
- * One message of ours as a JSON object: {"time","level","msg"}, built on
- * the stack and written with one write(2). It allocates nothing, so that
- * fatal() on out-of-memory cannot recurse into xmalloc.
+ * One message of ours as a JSON object: time, level, what it is about
+ * when known (unit, replica, pid, event, status, signal), and msg, the
+ * text the console would show. Built on the stack and written with one
+ * write(2): it allocates nothing, so that fatal() on out-of-memory cannot
+ * recurse into xmalloc.
  */
 static void
-log_vemit_json(const char *level, const char *fmt, va_list ap,
-    int with_errno, int saved_errno)
+log_vemit_json(const char *level, const struct log_event *ev,
+    const char *fmt, va_list ap, int with_errno, int saved_errno)
 {
 	char		 msg[4096], t[LOG_TIME_MAX];
-	char		 out[sizeof msg * 6 + 128];
-	size_t		 len, n = 0, i;
+	char		 out[sizeof msg * 6 + 512];
+	size_t		 len, n = 0;
 	int		 m;
 
 	m = vsnprintf(msg, sizeof msg, fmt, ap);
@@ -164,26 +141,33 @@ log_vemit_json(const char *level, const char *fmt, va_list ap,
 		(void)snprintf(msg + len, sizeof msg - len, ": %s",
 		    strerror(saved_errno));
 	len = strnlen(msg, sizeof msg);
-	t[0] = '\0';
-	if (log_timestamps)
-		log_time_str(t, sizeof t);
-	m = snprintf(out, sizeof out, "{%s%s%s\"level\":\"%s\",\"msg\":\"",
-	    t[0] != '\0' ? "\"time\":\"" : "", t, t[0] != '\0' ? "\"," : "",
+	log_time_str(t, sizeof t);
+	m = snprintf(out, sizeof out, "{\"time\":\"%s\",\"level\":\"%s\",", t,
 	    level);
 	n = m < 0 ? 0 : (size_t)m;
-	for (i = 0; i < len && n + 8 < sizeof out; i++) {
-		unsigned char	c = (unsigned char)msg[i];
-
-		if (c == '"' || c == '\\') {
-			out[n++] = '\\';
-			out[n++] = (char)c;
-		} else if (c < 0x20 || c == 0x7f || c >= 0x80)
+	if (ev != NULL && ev->unit != NULL) {
+		n += (size_t)snprintf(out + n, sizeof out - n, "\"unit\":");
+		n += buf_json_write(out + n, sizeof out - n - 256, ev->unit,
+		    strnlen(ev->unit, 256));
+		out[n++] = ',';
+		if (ev->replica > 0)
 			n += (size_t)snprintf(out + n, sizeof out - n,
-			    "\\u%04x", c);
-		else
-			out[n++] = (char)c;
+			    "\"replica\":%u,", ev->replica);
 	}
-	out[n++] = '"';
+	if (ev != NULL && ev->pid > 0)
+		n += (size_t)snprintf(out + n, sizeof out - n, "\"pid\":%ld,",
+		    ev->pid);
+	if (ev != NULL && ev->event != NULL)
+		n += (size_t)snprintf(out + n, sizeof out - n,
+		    "\"event\":\"%s\",", ev->event);
+	if (ev != NULL && ev->has_status)
+		n += (size_t)snprintf(out + n, sizeof out - n, "\"status\":%d,",
+		    ev->status);
+	if (ev != NULL && ev->signal > 0)
+		n += (size_t)snprintf(out + n, sizeof out - n, "\"signal\":%d,",
+		    ev->signal);
+	n += (size_t)snprintf(out + n, sizeof out - n, "\"msg\":");
+	n += buf_json_write(out + n, sizeof out - n - 2, msg, len);
 	out[n++] = '}';
 	out[n++] = '\n';
 	(void)!write(STDERR_FILENO, out, n);
@@ -191,43 +175,65 @@ log_vemit_json(const char *level, const char *fmt, va_list ap,
 
 /* Format one message in the chosen format and write it at once. */
 static void
-log_vemit_level(const char *level, const char *fmt, va_list ap,
-    int with_errno, int saved_errno)
+log_vemit_event(const char *level, const struct log_event *ev,
+    const char *fmt, va_list ap, int with_errno, int saved_errno)
 {
 	if (log_format == LOG_FORMAT_JSON)
-		log_vemit_json(level, fmt, ap, with_errno, saved_errno);
+		log_vemit_json(level, ev, fmt, ap, with_errno, saved_errno);
 	else
 		log_vemit_text(fmt, ap, with_errno, saved_errno);
 }
 
-/* Format one line and write it with a single write(2). */
+static void
+log_vemit_level(const char *level, const char *fmt, va_list ap,
+    int with_errno, int saved_errno)
+{
+	log_vemit_event(level, NULL, fmt, ap, with_errno, saved_errno);
+}
+
+/*
+ * Format one message and write it with a single write(2), allocating
+ * nothing. A message of several lines (a refused reload lists every
+ * problem) gets the prefix on each, so that every line says whose it is.
+ */
 static void
 log_vemit_text(const char *fmt, va_list ap, int with_errno, int saved_errno)
 {
-	char	 line[4096];
-	int	 n, m;
-	size_t	 len;
+	char		 msg[4096], prefix[LOG_TIME_MAX + 64];
+	char		 out[sizeof msg * 2];
+	const char	*p, *nl, *end;
+	size_t		 len, plen, n = 0, k;
+	int		 m;
 
 	if (log_timestamps) {
 		char	t[LOG_TIME_MAX];
 
 		log_time_str(t, sizeof t);
-		n = snprintf(line, sizeof line, "%s %s: ", t, log_progname);
+		m = snprintf(prefix, sizeof prefix, "%s %s: ", t, log_progname);
 	} else
-		n = snprintf(line, sizeof line, "%s: ", log_progname);
-	if (n < 0 || (size_t)n >= sizeof line)
-		n = 0;
-	m = vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
-	if (m < 0)
-		m = 0;
-	len = strnlen(line, sizeof line - 2);
-	if (with_errno)
-		len += (size_t)snprintf(line + len, sizeof line - 2 - len,
-		    ": %s", strerror(saved_errno));
-	if (len > sizeof line - 2)
-		len = sizeof line - 2;
-	line[len++] = '\n';
-	(void)!write(STDERR_FILENO, line, len);
+		m = snprintf(prefix, sizeof prefix, "%s: ", log_progname);
+	plen = m < 0 ? 0 : strnlen(prefix, sizeof prefix);
+	m = vsnprintf(msg, sizeof msg, fmt, ap);
+	len = m < 0 ? 0 : strnlen(msg, sizeof msg);
+	if (with_errno && len < sizeof msg)
+		(void)snprintf(msg + len, sizeof msg - len, ": %s",
+		    strerror(saved_errno));
+	len = strnlen(msg, sizeof msg);
+	end = msg + len;
+	for (p = msg;; p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			nl = end;
+		k = (size_t)(nl - p);
+		if (n + plen + k + 1 > sizeof out)
+			break;
+		memcpy(out + n, prefix, plen);
+		memcpy(out + n + plen, p, k);
+		n += plen + k;
+		out[n++] = '\n';
+		if (nl == end)
+			break;
+	}
+	(void)!write(STDERR_FILENO, out, n);
 }
 
 void
@@ -259,6 +265,18 @@ log_info(const char *fmt, ...)
 
 	va_start(ap, fmt);
 	log_vemit_level("info", fmt, ap, 0, 0);
+	va_end(ap);
+}
+
+void
+log_event(enum log_level level, const struct log_event *ev,
+    const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	log_vemit_event(level == LOG_LEVEL_WARNING ? "warning" : "info", ev,
+	    fmt, ap, 0, 0);
 	va_end(ap);
 }
 

@@ -33,6 +33,25 @@ struct buf;
 void	log_format_unit_line(struct buf *, int fd, const char *unit,
 	    const char *line, size_t len);
 int	log_verbose(void);
+/*
+ * What a message of the supervisor is about, for --log-format json, which
+ * gives each member its own field; the text shows the message only.
+ */
+struct log_event {
+	const char	*unit;		/* "web", "web.2"; NULL: none */
+	unsigned	 replica;	/* 1..N of a replicated process; 0 */
+	long		 pid;		/* 0: none */
+	const char	*event;		/* "started", "exited", ...; NULL */
+	int		 has_status;
+	int		 status;	/* exit status */
+	int		 signal;	/* 0: none */
+};
+enum log_level {
+	LOG_LEVEL_INFO,
+	LOG_LEVEL_WARNING,
+};
+void	log_event(enum log_level, const struct log_event *, const char *, ...)
+	    PRINTFLIKE(3, 4);
 void	log_warn(const char *, ...) PRINTFLIKE(1, 2);
 void	log_warnx(const char *, ...) PRINTFLIKE(1, 2);
 void	log_info(const char *, ...) PRINTFLIKE(1, 2);

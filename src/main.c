@@ -431,7 +431,14 @@ main(int argc, char **argv)
 
 	diag_init(&d, argv[0]);
 	m = manifest_load(argv[0], &d);
+	/* -c also checks what the run would find wrong on this machine. */
+	if (m != NULL && check)
+		manifest_check_host(m, &d);
 	diag_print(&d, stderr);
+	if (m != NULL && diag_has_errors(&d)) {
+		manifest_free(m);
+		m = NULL;
+	}
 	diag_release(&d);
 	if (m == NULL)
 		return 2;

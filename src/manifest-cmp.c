@@ -132,6 +132,19 @@ manifest_script_equal(const struct script *a, const struct script *b)
 	return 1;
 }
 
+/* Equal lists of n variables, in order. */
+static int
+manifest_env_equal(const struct env_var *a, const struct env_var *b, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(a[i].name, b[i].name) != 0 ||
+		    strcmp(a[i].value, b[i].value) != 0)
+			return 0;
+	return 1;
+}
+
 /* The same exit statuses count as success (none given: only 0). */
 static int
 manifest_codes_equal(const struct proc_spec *a, const struct proc_spec *b)
@@ -181,14 +194,13 @@ manifest_proc_equal(const struct proc_spec *a, const struct proc_spec *b)
 	    a->liveness.failures != b->liveness.failures ||
 	    a->liveness.initial_delay_ms != b->liveness.initial_delay_ms ||
 	    a->umask != b->umask || !manifest_str_equal(a->user, b->user) ||
-	    !manifest_str_equal(a->group, b->group))
+	    !manifest_str_equal(a->group, b->group) ||
+	    a->log_buffer != b->log_buffer)
+		return 0;
+	if (!manifest_env_equal(a->env, b->env, a->nenv))
 		return 0;
 	if (!manifest_codes_equal(a, b))
 		return 0;
-	for (i = 0; i < a->nenv; i++)
-		if (strcmp(a->env[i].name, b->env[i].name) != 0 ||
-		    strcmp(a->env[i].value, b->env[i].value) != 0)
-			return 0;
 	for (i = 0; i < LIMIT_COUNT; i++)
 		if (a->limits[i].set != b->limits[i].set ||
 		    (a->limits[i].set &&
@@ -208,7 +220,9 @@ manifest_task_equal(const struct task_spec *a, const struct task_spec *b)
 	    manifest_restart_equal(&a->restart, &b->restart) &&
 	    a->cancel_timeout_ms == b->cancel_timeout_ms &&
 	    manifest_output_equal(&a->out, &b->out) &&
-	    manifest_deps_equal(a->deps, a->ndeps, b->deps, b->ndeps);
+	    manifest_deps_equal(a->deps, a->ndeps, b->deps, b->ndeps) &&
+	    a->nenv == b->nenv && manifest_env_equal(a->env, b->env, a->nenv) &&
+	    a->log_buffer == b->log_buffer;
 }
 
 /* Is queue a specified exactly as b? */

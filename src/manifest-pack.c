@@ -285,11 +285,18 @@ pack_proc(struct pack *p, struct proc_spec *dst, const struct proc_spec *src)
 static void
 pack_task(struct pack *p, struct task_spec *dst, const struct task_spec *src)
 {
+	size_t	i;
+
 	dst->name = pack_str(p, src->name);
 	dst->run = pack_script(p, src->run);
 	dst->on_cancel = pack_script(p, src->on_cancel);
 	dst->out = pack_output(p, &src->out);
 	dst->deps = pack_deps(p, src->deps, src->ndeps);
+	dst->env = PACK_ARRAY(p, src->env, src->nenv, struct env_var);
+	for (i = 0; i < src->nenv; i++) {
+		dst->env[i].name = pack_str(p, src->env[i].name);
+		dst->env[i].value = pack_str(p, src->env[i].value);
+	}
 }
 
 /* One queue, into dst (already a copy by value of src). */

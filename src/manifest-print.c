@@ -301,6 +301,26 @@ manifest_print_opt(FILE *fp, const char *key, const char *value)
 	fputc('\n', fp);
 }
 
+/* env: with every variable (env_file's included), or {}. */
+static void
+manifest_print_env(FILE *fp, const struct env_var *env, size_t nenv)
+{
+	size_t	i;
+
+	if (nenv == 0) {
+		fputs("    env: {}\n", fp);
+		return;
+	}
+	fputs("    env:\n", fp);
+	for (i = 0; i < nenv; i++) {
+		fputs("      ", fp);
+		manifest_print_str(fp, env[i].name);
+		fputs(": ", fp);
+		manifest_print_str(fp, env[i].value);
+		fputc('\n', fp);
+	}
+}
+
 /* One process with every key, defaults included. */
 static void
 manifest_print_proc(FILE *fp, const struct proc_spec *p)
@@ -330,18 +350,7 @@ manifest_print_proc(FILE *fp, const struct proc_spec *p)
 	else
 		fputs("null", fp);
 	fputc('\n', fp);
-	if (p->nenv == 0)
-		fputs("    env: {}\n", fp);
-	else {
-		fputs("    env:\n", fp);
-		for (i = 0; i < p->nenv; i++) {
-			fputs("      ", fp);
-			manifest_print_str(fp, p->env[i].name);
-			fputs(": ", fp);
-			manifest_print_str(fp, p->env[i].value);
-			fputc('\n', fp);
-		}
-	}
+	manifest_print_env(fp, p->env, p->nenv);
 	fprintf(fp, "    autostart: %s\n", p->autostart ? "true" : "false");
 	manifest_print_restart(fp, &p->restart);
 	fprintf(fp, "    stop_signal: %s\n", util_signal_name(p->stop_signal,
@@ -381,6 +390,9 @@ manifest_print_proc(FILE *fp, const struct proc_spec *p)
 		fputs("    umask: null\n", fp);
 	manifest_print_opt(fp, "user", p->user);
 	manifest_print_opt(fp, "group", p->group);
+	fputs("    log_buffer: ", fp);
+	manifest_print_size(fp, p->log_buffer);
+	fputc('\n', fp);
 }
 
 /* One task with every key, defaults included. */
@@ -406,6 +418,10 @@ manifest_print_task(FILE *fp, const struct task_spec *t)
 	manifest_print_duration(fp, t->cancel_timeout_ms);
 	fputc('\n', fp);
 	manifest_print_deps(fp, t->deps, t->ndeps);
+	manifest_print_env(fp, t->env, t->nenv);
+	fputs("    log_buffer: ", fp);
+	manifest_print_size(fp, t->log_buffer);
+	fputc('\n', fp);
 }
 
 /* One queue with every key, defaults included. */

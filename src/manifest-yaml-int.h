@@ -73,6 +73,10 @@ struct yload {
 	size_t		  bytes;	/* of scalars visited, aliases expanded */
 	int		  aborted;
 	struct manifest	 *m;
+	const char	 *dir;		/* the manifest's, absolute; or NULL */
+	struct env_var	 *env;		/* the top level's env_file: */
+	size_t		  nenv;
+	uint64_t	  log_buffer;	/* the top level's, or the default */
 };
 
 /* yaml-values.c: the typed readers over the tree. */
@@ -80,6 +84,7 @@ void		 yload_error(struct yload *, const struct ynode *, const char *,
 		    const char *, ...) __attribute__((format(printf, 4, 5)));
 struct ynode	*yload_visit(struct yload *, struct ynode *);
 int		 yload_is_null(const struct ynode *);
+void		 yload_loc(struct loc *, const struct ynode *);
 void		 yload_expected(struct yload *, const struct ynode *,
 		    const char *, const char *, const char *, const char *);
 int		 yload_text(struct yload *, const struct ynode *, const char *,
@@ -107,6 +112,7 @@ struct ypair	*yload_pairs(struct yload *, struct ynode *, const char *,
 		    size_t *);
 int		 yload_key(struct yload *, const struct ypair *, const char *,
 		    const char *const *);
+int		 yload_has_synonym(const struct ypair *, size_t, const char *);
 
 /* yaml-specs.c: what processes and tasks share. */
 void		 yload_output_default(struct output *, const struct loc *);
@@ -117,6 +123,18 @@ int		 yload_restart_key(struct yload *, const char *, struct ynode *,
 void		 yload_restart_default(struct restart_spec *);
 void		 yload_deps(struct yload *, struct ynode *, const char *,
 		    struct dep **, size_t *);
+int		 yload_log_buffer(struct yload *, struct ynode *, const char *,
+		    uint64_t *);
+
+/* yaml-env.c: env:, env_file: and paths relative to the manifest. */
+char		*yload_resolve(const struct yload *, char *);
+void		 yload_env(struct yload *, struct ynode *, const char *,
+		    struct env_var **, size_t *);
+void		 yload_env_file(struct yload *, struct ynode *, const char *,
+		    struct env_var **, size_t *);
+void		 yload_env_under(struct env_var **, size_t *,
+		    const struct env_var *, size_t);
+void		 yload_env_free(struct env_var *, size_t);
 
 /* yaml-procs.c, yaml-tasks.c, yaml-queues.c: one entry of each section. */
 void		 yload_proc(struct yload *, const struct ypair *, const char *);

@@ -358,6 +358,9 @@ yload_release(struct yload *y)
 {
 	arena_free(y->tree);
 	y->tree = NULL;
+	yload_env_free(y->env, y->nenv);
+	y->env = NULL;
+	y->nenv = 0;
 }
 
 /* ---------------------------------------------------------------- top */
@@ -422,12 +425,12 @@ yload_section(struct yload *y, struct ynode *n, enum ysection which)
 
 static const char *const yload_top_keys[] = {
 	"version", "drain_timeout", "queues", "processes", "tasks", "metrics",
-	NULL
+	"env_file", "log_buffer", NULL
 };
 
 enum {
 	TOP_VERSION, TOP_DRAIN_TIMEOUT, TOP_QUEUES, TOP_PROCESSES, TOP_TASKS,
-	TOP_METRICS,
+	TOP_METRICS, TOP_ENV_FILE, TOP_LOG_BUFFER,
 };
 
 /* metrics: "HOST:PORT", checked here so that -c sees a bad one. */
@@ -475,8 +478,20 @@ yload_root(struct yload *y)
 		return;
 	}
 	pairs = yload_pairs(y, n, NULL, &np);
+	/* Every unit's environment starts from it, wherever it is. */
+	for (i = 0; i < np; i++) {
+		if (strcmp(pairs[i].name, "env_file") == 0)
+			yload_env_file(y, yload_visit(y, pairs[i].value),
+			    "env_file", &y->env, &y->nenv);
+		else if (strcmp(pairs[i].name, "log_buffer") == 0)
+			yload_log_buffer(y, yload_visit(y, pairs[i].value),
+			    "log_buffer", &y->log_buffer);
+	}
 	for (i = 0; i < np && !y->aborted; i++) {
 		v = pairs[i].value;
+		/* x-NAME: free for the user's anchors, as compose allows. */
+		if (strncmp(pairs[i].name, "x-", 2) == 0)
+			continue;
 		switch (yload_key(y, &pairs[i], NULL, yload_top_keys)) {
 		case TOP_VERSION:
 			has_version = 1;
@@ -526,6 +541,14 @@ struct manifest *
 manifest_yaml_load(const char *name, const char *data, size_t len,
     struct diag *d)
 {
+	return manifest_yaml_load_at(name, NULL, data, len, d);
+}
+
+/* The same, with relative paths resolved from dir (NULL: left as they are). */
+struct manifest *
+manifest_yaml_load_at(const char *name, const char *dir, const char *data,
+    size_t len, struct diag *d)
+{
 	struct yload	 y;
 	struct manifest	*m;
 
@@ -539,6 +562,8 @@ manifest_yaml_load(const char *name, const char *data, size_t len,
 	y.data = data;
 	y.len = len;
 	y.tree = arena_new();
+	y.dir = dir;
+	y.log_buffer = MANIFEST_DEFAULT_LOG_BUFFER;
 	m = manifest_new(name);
 	y.m = m;
 	if (yload_parse(&y) == 0) {
@@ -572,6 +597,30 @@ manifest_load_buffer(const char *name, const char *data, size_t len,
 }
 
 /*
+ * The absolute directory of the manifest at path, where its relative paths
+ * start (as compose does), or NULL when the working directory is unknown.
+ * Not resolved further: a symbolic link on the way stays as written.
+ */
+static char *
+manifest_dir(const char *path)
+{
+	const char	*slash = strrchr(path, '/');
+	char		*cwd, *dir;
+
+	if (path[0] == '/')
+		return slash == path ? xstrdup("/") :
+		    xstrndup(path, (size_t)(slash - path));
+	if ((cwd = getcwd(NULL, 0)) == NULL)
+		return NULL;
+	if (slash == NULL)
+		return cwd;
+	dir = xasprintf("%s%s%.*s", cwd, strcmp(cwd, "/") == 0 ? "" : "/",
+	    (int)(slash - path), path);
+	free(cwd);
+	return dir;
+}
+
+/*
  * Read and load the manifest at path. The read stops one byte past the
  * size limit, so a huge (or endless) file costs no more than that. The
  * open never blocks (a FIFO without a writer); with regular_only,
@@ -584,7 +633,7 @@ manifest_load_path(const char *path, struct diag *d, int regular_only)
 	struct buf	 b;
 	struct stat	 st;
 	FILE		*fp;
-	char		 chunk[65536];
+	char		 chunk[65536], *dir;
 	size_t		 n;
 	int		 fd, saved;
 
@@ -648,9 +697,13 @@ manifest_load_path(const char *path, struct diag *d, int regular_only)
 		    MANIFEST_MAX_FILE_SIZE);
 		return NULL;
 	}
-	m = manifest_load_buffer(path, buf_used(&b) > 0 ? buf_ptr(&b) : "",
-	    buf_used(&b), d);
+	dir = manifest_dir(path);
+	m = manifest_yaml_load_at(path, dir, buf_used(&b) > 0 ? buf_ptr(&b) :
+	    "", buf_used(&b), d);
+	free(dir);
 	buf_release(&b);
+	if (m != NULL)
+		m = manifest_pack(m);
 #ifdef HAVE_MALLOC_TRIM
 	/*
 	 * All the heap the load took is free now (the tree had an arena,

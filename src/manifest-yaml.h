@@ -16,5 +16,8 @@
  */
 struct manifest	*manifest_yaml_load(const char *name, const char *data,
 		    size_t len, struct diag *);
+/* The same, with relative paths resolved from dir (absolute, or NULL). */
+struct manifest	*manifest_yaml_load_at(const char *name, const char *dir,
+		    const char *data, size_t len, struct diag *);
 
 #endif

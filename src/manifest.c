@@ -74,6 +74,19 @@ manifest_argv_free(char **argv)
 }
 
 /* Free what one process spec owns. */
+/* Free a list of variables. */
+static void
+manifest_env_free(struct env_var *env, size_t nenv)
+{
+	size_t	i;
+
+	for (i = 0; i < nenv; i++) {
+		free(env[i].name);
+		free(env[i].value);
+	}
+	free(env);
+}
+
 static void
 manifest_proc_release(struct proc_spec *p)
 {
@@ -87,11 +100,7 @@ manifest_proc_release(struct proc_spec *p)
 	}
 	free(p->shell);
 	free(p->cwd);
-	for (i = 0; i < p->nenv; i++) {
-		free(p->env[i].name);
-		free(p->env[i].value);
-	}
-	free(p->env);
+	manifest_env_free(p->env, p->nenv);
 	output_release(&p->out);
 	output_release(&p->err);
 	free(p->stdin_queue);
@@ -142,6 +151,7 @@ manifest_free(struct manifest *m)
 		script_free(m->tasks[i].on_cancel);
 		output_release(&m->tasks[i].out);
 		manifest_deps_free(m->tasks[i].deps, m->tasks[i].ndeps);
+		manifest_env_free(m->tasks[i].env, m->tasks[i].nenv);
 	}
 	free(m->tasks);
 	for (i = 0; i < m->nqueues; i++) {

@@ -29,6 +29,9 @@
 #define MANIFEST_DEFAULT_CLAIM_AFTER_MS		30000
 #define MANIFEST_DEFAULT_CONNECT_TIMEOUT_MS	10000
 #define MANIFEST_REDIS_DEFAULT_PORT		6379
+#define MANIFEST_DEFAULT_LOG_BUFFER		(1024 * 1024)
+#define MANIFEST_MIN_LOG_BUFFER			1024
+#define MANIFEST_MAX_LOG_BUFFER			(1024 * 1024 * 1024)
 
 /* Loader limits: a hostile file fails fast with a clear error. */
 #define MANIFEST_MAX_FILE_SIZE	(4 * 1024 * 1024)
@@ -174,8 +177,8 @@ struct proc_spec {
 	char			**argv;		/* cmd: NULL-terminated, or NULL */
 	size_t			 argc;
 	char			*shell;		/* shell: or NULL */
-	char			*cwd;		/* NULL: ours */
-	struct env_var		*env;
+	char			*cwd;		/* NULL: ours; else absolute */
+	struct env_var		*env;		/* env_file:s, then env: */
 	size_t			 nenv;
 	int			 autostart;
 	struct restart_spec	 restart;
@@ -198,6 +201,12 @@ struct proc_spec {
 	int			 umask;		/* -1: inherit ours */
 	char			*user;		/* NULL: ours */
 	char			*group;
+	uint64_t		 log_buffer;	/* bytes of recent output kept */
+	/* Where cmd (or shell), cwd, user and group were given. */
+	struct loc		 cmd_loc;
+	struct loc		 cwd_loc;
+	struct loc		 user_loc;
+	struct loc		 group_loc;
 };
 
 struct task_spec {
@@ -211,6 +220,10 @@ struct task_spec {
 	struct output		 out;		/* where echo goes; default inherit */
 	struct dep		*deps;
 	size_t			 ndeps;
+	/* Variables of its steps, before the supervisor's environment. */
+	struct env_var		*env;
+	size_t			 nenv;
+	uint64_t		 log_buffer;	/* bytes of recent output kept */
 };
 
 struct queue_spec {
@@ -280,6 +293,12 @@ struct manifest	*manifest_pack(struct manifest *m);
 /* Cross-checks once parsed: unique names, queue references, producers
  * and consumers, cycles of queues. Errors and warnings go to diag. */
 void		 manifest_check(struct manifest *, struct diag *);
+/*
+ * manifest-host.c: what the run would refuse on this machine (a user or
+ * group that does not exist, an output file that cannot be written) as
+ * errors; a program not in PATH and a missing cwd as warnings.
+ */
+void		 manifest_check_host(const struct manifest *, struct diag *);
 struct proc_spec	*manifest_find_proc(const struct manifest *, const char *);
 struct task_spec	*manifest_find_task(const struct manifest *, const char *);
 struct queue_spec	*manifest_find_queue(const struct manifest *, const char *);

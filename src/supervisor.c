@@ -13,6 +13,7 @@
 #include "config.h"
 
 #include <sys/queue.h>
+#include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -444,12 +445,29 @@ sv_restart_note(const struct unit *u, uint64_t delay, char *buf, size_t len)
 		    (unsigned long long)rs->max_restarts);
 }
 
+/* The fields of a message about u for the JSON log: event, and pid. */
+static void
+unit_log_event(const struct unit *u, struct log_event *ev, const char *event)
+{
+	memset(ev, 0, sizeof *ev);
+	/* As its output lines name it: "web.2" for a replica. */
+	ev->unit = u->name;
+	if (strcmp(u->name, u->base) != 0)
+		ev->replica = (unsigned)strtoul(u->name + strlen(u->base) + 1,
+		    NULL, 10);
+	ev->event = event;
+	if (u->pr != NULL && u->pr->proc != NULL)
+		ev->pid = (long)proc_pid(u->pr->proc);
+}
+
 /* One line saying how a run ended and what comes next. */
 static void
 sv_log_end(const struct unit *u, const struct unit_out *o,
     const struct unit_exit *x)
 {
-	char	what[160], next[96], sig[16], tmo[32];
+	struct log_event	 ev;
+	const char		*event;
+	char			 what[160], next[96], sig[16], tmo[32];
 
 	next[0] = '\0';
 	switch (o->end) {
@@ -508,7 +526,25 @@ sv_log_end(const struct unit *u, const struct unit_out *o,
 		snprintf(next, sizeof next, "; gave up after %llu restart%s",
 		    (unsigned long long)u->sm.hist.restarts,
 		    u->sm.hist.restarts == 1 ? "" : "s");
-	log_info("%s: %s%s", u->name, what, next);
+	/* For the JSON log: what happened, and how it ended. */
+	if (u->sm.state == UNIT_BACKOFF)
+		event = "restarting";
+	else if (o->end == END_SPAWN_FAILED)
+		event = "spawn-failed";
+	else if (o->end == END_STOPPED)
+		event = u->ps != NULL ? "stopped" : "cancelled";
+	else if (o->end == END_STOP_KILLED || o->end == END_KILLED)
+		event = "killed";
+	else
+		event = "exited";
+	unit_log_event(u, &ev, event);
+	if (x->term_signal != 0)
+		ev.signal = x->term_signal;
+	else if (!x->spawn_failed) {
+		ev.has_status = 1;
+		ev.status = (int)x->exit_status;
+	}
+	log_event(LOG_LEVEL_INFO, &ev, "%s: %s%s", u->name, what, next);
 }
 
 /* --------------------------------------------------- the one writer */
@@ -973,6 +1009,7 @@ static void
 unit_forget(struct unit *u)
 {
 	struct supervisor	*sv = u->sv;
+	struct log_event	 ev;
 	struct follower		*f;
 	struct sv_op		*op;
 	size_t			 i;
@@ -987,13 +1024,14 @@ unit_forget(struct unit *u)
 	sv->nunits--;
 	/* Followers of a name nothing means any more hear the end. */
 	LIST_FOREACH(f, &sv->followers, entry) {
-		if (!sv_unit_is_named(u, f->name))
+		/* A follower of every unit never hears the end. */
+		if (f->name == NULL || !sv_unit_is_named(u, f->name))
 			continue;
 		for (i = 0; i < sv->nunits; i++)
 			if (sv_unit_is_named(sv->units[i], f->name))
 				break;
 		if (i == sv->nunits)
-			f->fn(u->name, NULL, 0, f->arg);
+			f->fn(u->name, 0, NULL, 0, f->arg);
 	}
 	LIST_FOREACH(op, &sv->ops, entry)
 		for (i = 0; i < op->n; i++)
@@ -1009,7 +1047,8 @@ unit_forget(struct unit *u)
 	}
 	unit_wake_waiters(u);
 	sched_alarm_stop(sv->sched, &u->timer);
-	log_info("%s: removed", u->name);
+	unit_log_event(u, &ev, "removed");
+	log_event(LOG_LEVEL_INFO, &ev, "%s: removed", u->name);
 	sv->dead = xreallocarray(sv->dead, sv->ndead + 1, sizeof *sv->dead);
 	sv->dead[sv->ndead++] = u;
 	sched_turn_start(sv->sched, &sv->reap);
@@ -1120,18 +1159,21 @@ unit_console_cb(void *arg, const char *line, size_t len)
 {
 	struct unit	*u = arg;
 	struct follower	*f, *next;
+	uint64_t	 now = util_now_ms();
+	size_t		 max = u->ps != NULL ? u->ps->log_buffer :
+			    u->ts->log_buffer;
 
 	/* Made at the first line: a unit that never prints costs no ring. */
 	if (u->log == NULL) {
 		u->log = xmalloc(sizeof *u->log);
-		logring_init(u->log, LOGRING_DEFAULT_SIZE);
-	}
-	logring_add(u->log, line, len);
-	logring_add(u->log, "\n", 1);
+		logring_init(u->log, max);
+	} else if (u->log->max != max && max != 0)
+		logring_resize(u->log, max);	/* a reload changed it */
+	logring_add(u->log, now, u->sv->log_seq++, line, len);
 	for (f = LIST_FIRST(&u->sv->followers); f != NULL; f = next) {
 		next = LIST_NEXT(f, entry);
-		if (sv_unit_is_named(u, f->name))
-			f->fn(u->name, line, len, f->arg);
+		if (f->name == NULL || sv_unit_is_named(u, f->name))
+			f->fn(u->name, now, line, len, f->arg);
 	}
 }
 
@@ -1319,8 +1361,12 @@ run_ready(struct unit *u)
 			u->pr->probe = NULL;
 		}
 	}
-	if (u->ps != NULL && u->ps->ready.kind != READY_NONE)
-		log_info("%s: ready", u->name);
+	if (u->ps != NULL && u->ps->ready.kind != READY_NONE) {
+		struct log_event	ev;
+
+		unit_log_event(u, &ev, "ready");
+		log_event(LOG_LEVEL_INFO, &ev, "%s: ready", u->name);
+	}
 	(void)sv_post(u, UEV_READY);
 }
 
@@ -1443,10 +1489,8 @@ run_proc_end(struct unit *u)
 
 /* A spawn that failed counts as a failed run for the restart policy. */
 static void
-run_spawn_failed(struct unit *u, const char *why)
+run_spawn_ended(struct unit *u, const char *why)
 {
-	log_warnx("%s: cannot start %s: %s", u->name,
-	    u->ps->shell != NULL ? "/bin/sh" : u->ps->argv[0], why);
 	u->pr->exited = 1;
 	u->pr->exit_status = 127;
 	u->pr->term_signal = 0;
@@ -1455,6 +1499,48 @@ run_spawn_failed(struct unit *u, const char *why)
 	u->started_ms = uv_now(u->sv->loop);
 	u->pr->proc = NULL;
 	run_proc_end(u);
+}
+
+static void
+run_spawn_failed(struct unit *u, const char *why)
+{
+	struct log_event	ev;
+
+	unit_log_event(u, &ev, "spawn-failed");
+	log_event(LOG_LEVEL_WARNING, &ev, "%s: cannot start %s: %s", u->name,
+	    u->ps->shell != NULL ? "/bin/sh" : u->ps->argv[0], why);
+	run_spawn_ended(u, why);
+}
+
+/*
+ * Can the child enter its working directory? If not, say that it is the
+ * directory (the spawn would blame the program) and end the run: -1.
+ */
+static int
+run_check_cwd(struct unit *u)
+{
+	struct log_event ev;
+	struct stat	 st;
+	char		*why;
+	int		 error = 0;
+
+	if (u->ps->cwd == NULL)
+		return 0;
+	if (stat(u->ps->cwd, &st) == -1)
+		error = errno;
+	else if (!S_ISDIR(st.st_mode))
+		error = ENOTDIR;
+	else if (access(u->ps->cwd, X_OK) == -1)
+		error = errno;
+	if (error == 0)
+		return 0;
+	why = xasprintf("cwd %s: %s", u->ps->cwd,
+	    uv_strerror(uv_translate_sys_error(error)));
+	unit_log_event(u, &ev, "spawn-failed");
+	log_event(LOG_LEVEL_WARNING, &ev, "%s: cannot start: %s", u->name, why);
+	run_spawn_ended(u, why);
+	free(why);
+	return -1;
 }
 
 static int
@@ -1637,6 +1723,8 @@ run_spawn_proc(struct unit *u)
 	u->pr->exited = 0;
 	u->pr->out = u->pr->err = NULL;
 	u->pr->in = NULL;
+	if (run_check_cwd(u) == -1)
+		return;
 	if (u->pr->stdin_wq != NULL) {
 		if (pipe2(p, O_CLOEXEC) == -1) {
 			run_spawn_failed(u, strerror(errno));
@@ -1686,7 +1774,13 @@ run_spawn_proc(struct unit *u)
 		return;
 	}
 	u->started_ms = uv_now(u->sv->loop);
-	log_info("%s: started (pid %ld)", u->name, (long)proc_pid(u->pr->proc));
+	{
+		struct log_event	ev;
+
+		unit_log_event(u, &ev, "started");
+		log_event(LOG_LEVEL_INFO, &ev, "%s: started (pid %ld)", u->name,
+		    (long)proc_pid(u->pr->proc));
+	}
 	run_watch_ready(u, env);
 	sv_free_env(env);
 }
@@ -1732,7 +1826,12 @@ run_spawn_task(struct unit *u)
 	u->task = task_new(u->sv->sched, u->ts, &u->sv->host, u, u->args,
 	    u->nargs);
 	u->started_ms = uv_now(u->sv->loop);
-	log_info("%s: started", u->name);
+	{
+		struct log_event	ev;
+
+		unit_log_event(u, &ev, "started");
+		log_event(LOG_LEVEL_INFO, &ev, "%s: started", u->name);
+	}
 	task_start(u->task);
 	/* A task is ready once started. */
 	run_ready(u);
@@ -2122,6 +2221,77 @@ supervisor_new(uv_loop_t *loop, struct manifest *m)
 
 /* -------------------------------------------------- start and stop */
 
+/*
+ * Signals with no meaning of their own here, passed on to every running
+ * process's group, as tini does for its one child (real-time signals
+ * too). Faults (ILL, ABRT, FPE, SEGV, BUS, TRAP, SYS) are not caught:
+ * one of ours is a bug to die of.
+ */
+static const int	sv_forwarded[] = {
+	SIGUSR2, SIGWINCH, SIGALRM, SIGVTALRM, SIGPROF, SIGIO, SIGPWR,
+	SIGXCPU, SIGXFSZ, SIGURG, SIGSTKFLT,
+};
+
+/* Send sig to the group of every process that runs. */
+static void
+sv_forward(struct supervisor *sv, int sig)
+{
+	struct proc	*p;
+	size_t		 i;
+	int		 error;
+
+	for (i = 0; i < sv->nunits; i++) {
+		if ((p = unit_child(sv->units[i])) == NULL ||
+		    proc_has_exited(p))
+			continue;
+		if ((error = proc_signal(p, sig)) != 0)
+			log_warnx("%s: cannot signal process group %ld: %s",
+			    sv->units[i]->name, (long)proc_pid(p),
+			    uv_strerror(error));
+	}
+}
+
+/*
+ * Job control and forwarding, before our own signals: a stop from the
+ * terminal (Control-Z) stops every process group, which are not in the
+ * terminal's, and then us; SIGCONT resumes them all.
+ */
+static int
+sv_signal_pass(struct supervisor *sv, int signum)
+{
+	const char	*nm;
+	char		 buf[16], name[24];
+	size_t		 i;
+
+	/* TERM, or SIG49 for one without a name. */
+	nm = util_signal_name(signum, buf, sizeof buf);
+	snprintf(name, sizeof name, "%s", nm == buf ? nm + 3 : nm);
+	if (signum == SIGTSTP || signum == SIGTTIN || signum == SIGTTOU) {
+		log_info("received SIG%s: suspending every process", name);
+		sv_forward(sv, SIGSTOP);
+		(void)raise(SIGSTOP);
+		return 1;
+	}
+	if (signum == SIGCONT) {
+		log_info("received SIGCONT: resuming every process");
+		sv_forward(sv, SIGCONT);
+		return 1;
+	}
+	for (i = 0; i < sizeof sv_forwarded / sizeof sv_forwarded[0]; i++)
+		if (sv_forwarded[i] == signum)
+			break;
+	if (i == sizeof sv_forwarded / sizeof sv_forwarded[0] &&
+	    (signum < SIGRTMIN || signum > SIGRTMAX))
+		return 0;
+	/* A terminal's WINCH comes at every resize: not worth a line. */
+	if (signum == SIGWINCH)
+		log_debug("received SIG%s: passed on to every process", name);
+	else
+		log_info("received SIG%s: passed on to every process", name);
+	sv_forward(sv, signum);
+	return 1;
+}
+
 static void
 sv_signal_cb(uv_signal_t *h, int signum)
 {
@@ -2129,6 +2299,8 @@ sv_signal_cb(uv_signal_t *h, int signum)
 	size_t			 i, j;
 	char			*cause = NULL, name[16];
 
+	if (sv_signal_pass(sv, signum))
+		return;
 	if (signum == SIGUSR1) {
 		log_info("received SIGUSR1: reopening output files");
 		wire_reopen_files(sv->wire);
@@ -2161,23 +2333,54 @@ sv_signal_cb(uv_signal_t *h, int signum)
 	}
 }
 
+/*
+ * Watch one more signal with sv_signal_cb. One that is only passed on
+ * may be refused (valgrind keeps a real-time signal for itself): then it
+ * is not watched, which is no reason not to run. The handle is closed
+ * with the others either way.
+ */
+static int
+sv_watch_signal(struct supervisor *sv, int signum, int passed_on)
+{
+	uv_signal_t	*h;
+	char		 buf[16];
+	int		 error;
+
+	if (sv->nsigs == SV_MAX_SIGNALS)
+		return 0;
+	h = &sv->sigs[sv->nsigs];
+	if ((error = uv_signal_init(sv->loop, h)) != 0)
+		return error;
+	h->data = sv;
+	sv->nsigs++;
+	if ((error = uv_signal_start(h, sv_signal_cb, signum)) != 0 &&
+	    passed_on) {
+		log_debug("cannot watch %s: %s", util_signal_name(signum, buf,
+		    sizeof buf), uv_strerror(error));
+		return 0;
+	}
+	return error;
+}
+
 int
 supervisor_start(struct supervisor *sv)
 {
-	static const int	 signals[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
+	static const int	 signals[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1,
+				    SIGQUIT, SIGTSTP, SIGTTIN, SIGTTOU, SIGCONT };
 	struct unit		**v;
 	size_t			 i, n;
-	int			 error, autostart;
+	int			 error, autostart, signum;
 
-	for (i = 0; i < sizeof signals / sizeof signals[0]; i++) {
-		if ((error = uv_signal_init(sv->loop, &sv->sigs[i])) != 0)
+	for (i = 0; i < sizeof signals / sizeof signals[0]; i++)
+		if ((error = sv_watch_signal(sv, signals[i], 0)) != 0)
 			return error;
-		sv->sigs[i].data = sv;
-		sv->nsigs++;
-		if ((error = uv_signal_start(&sv->sigs[i], sv_signal_cb,
-		    signals[i])) != 0)
+	/* No signal a user may send kills us uncleanly: pass them on. */
+	for (i = 0; i < sizeof sv_forwarded / sizeof sv_forwarded[0]; i++)
+		if ((error = sv_watch_signal(sv, sv_forwarded[i], 1)) != 0)
 			return error;
-	}
+	for (signum = SIGRTMIN; signum <= SIGRTMAX; signum++)
+		if ((error = sv_watch_signal(sv, signum, 1)) != 0)
+			return error;
 	/*
 	 * Count every autostart producer live before anyone can see the end
 	 * of a stream. A copy of the array: starts may forget units.

@@ -123,19 +123,33 @@ size_t	supervisor_queues(struct supervisor *, struct wqueue ***out);
 /* The manifest in force (the latest reload's); borrowed. */
 const struct manifest *supervisor_manifest(const struct supervisor *);
 
-/* Recent output lines of a unit (a bounded ring); fn called per line. */
-int	supervisor_logs(struct supervisor *, const char *,
-	    void (*fn)(const char *unit, const char *line, size_t len,
-	    void *arg), void *arg, char **cause);
 /*
- * Follow the output of what a name means, instances added by a reload or
- * a scale included: fn is called for each new line until
- * supervisor_unfollow; once a removal leaves nothing the name means, fn
- * is called with a NULL line. Returns a token, or NULL with *cause.
+ * A line of a unit's output as "ctl logs" gets it: the unit, the time
+ * the line arrived (ms since the epoch), its bytes.
  */
-void	*supervisor_follow(struct supervisor *, const char *,
-	    void (*fn)(const char *unit, const char *line, size_t len,
-	    void *arg), void *arg, char **cause);
+typedef void	sv_line_fn(const char *unit, uint64_t time_ms,
+		    const char *line, size_t len, void *arg);
+/*
+ * Recent output lines of a unit, or of every unit when the name is NULL
+ * (each unit's lines in order; the caller merges them by seq, their
+ * order of arrival): fn per line; then, for each unit whose ring had
+ * to drop lines from its head, dropped_fn with their count and the
+ * ring's size. 0, or -1 with *cause.
+ */
+int	supervisor_logs(struct supervisor *, const char *,
+	    void (*fn)(const char *unit, uint64_t time_ms, uint64_t seq,
+	    const char *line, size_t len, void *arg),
+	    void (*dropped_fn)(const char *unit, uint64_t lines,
+	    uint64_t size, void *arg), void *arg, char **cause);
+/*
+ * Follow the output of what a name means, or of every unit when it is
+ * NULL, instances added by a reload or a scale included: fn is called
+ * for each new line until supervisor_unfollow; once a removal leaves
+ * nothing the name means, fn is called with a NULL line. Returns a
+ * token, or NULL with *cause.
+ */
+void	*supervisor_follow(struct supervisor *, const char *, sv_line_fn *fn,
+	    void *arg, char **cause);
 void	 supervisor_unfollow(struct supervisor *, void *);
 
 /*

@@ -477,57 +477,76 @@ supervisor_queues(struct supervisor *sv, struct wqueue ***out)
 
 struct sv_lines_arg {
 	const char	*unit;
-	size_t		 skip;
-	void		(*fn)(const char *, const char *, size_t, void *);
+	void		(*fn)(const char *, uint64_t, uint64_t, const char *,
+			    size_t, void *);
 	void		*arg;
 };
 
 static void
-sv_log_line_cb(const char *line, size_t len, void *arg)
+sv_log_line_cb(uint64_t time_ms, uint64_t seq, const char *line, size_t len,
+    void *arg)
 {
 	struct sv_lines_arg	*a = arg;
 
-	if (len >= a->skip)
-		a->fn(a->unit, line + a->skip, len - a->skip, a->arg);
+	a->fn(a->unit, time_ms, seq, line, len, a->arg);
+}
+
+/* The units of name, or every unit when it is NULL (caller frees). */
+static size_t
+sv_log_units(struct supervisor *sv, const char *name, struct unit ***v,
+    char **cause)
+{
+	if (name != NULL)
+		return sv_ctl_units(sv, name, v, cause);
+	*v = xreallocarray(NULL, sv->nunits + 1, sizeof **v);
+	if (sv->nunits > 0)
+		memcpy(*v, sv->units, sv->nunits * sizeof **v);
+	return sv->nunits;
 }
 
 int
 supervisor_logs(struct supervisor *sv, const char *name,
-    void (*fn)(const char *, const char *, size_t, void *), void *arg,
-    char **cause)
+    void (*fn)(const char *, uint64_t, uint64_t, const char *, size_t,
+    void *), void (*dropped_fn)(const char *, uint64_t, uint64_t, void *),
+    void *arg, char **cause)
 {
 	struct sv_lines_arg	 a;
 	struct unit		**v;
 	size_t			 n, i;
 
-	if ((n = sv_ctl_units(sv, name, &v, cause)) == 0)
+	if ((n = sv_log_units(sv, name, &v, cause)) == 0 && name != NULL)
 		return -1;
 	for (i = 0; i < n; i++) {
 		a.unit = v[i]->name;
-		a.skip = 0;
 		a.fn = fn;
 		a.arg = arg;
 		if (v[i]->log != NULL)
 			logring_lines(v[i]->log, sv_log_line_cb, &a);
 	}
+	for (i = 0; i < n; i++)
+		if (v[i]->log != NULL && logring_dropped(v[i]->log) > 0)
+			dropped_fn(v[i]->name, logring_dropped(v[i]->log),
+			    v[i]->log->max, arg);
 	free(v);
 	return 0;
 }
 
 void *
-supervisor_follow(struct supervisor *sv, const char *name,
-    void (*fn)(const char *, const char *, size_t, void *), void *arg,
-    char **cause)
+supervisor_follow(struct supervisor *sv, const char *name, sv_line_fn *fn,
+    void *arg, char **cause)
 {
 	struct follower	*f;
 	struct unit	**v;
 	size_t		  n;
 
-	if ((n = sv_ctl_units(sv, name, &v, cause)) == 0)
-		return NULL;
-	free(v);
+	/* NULL: every unit, those added later too. */
+	if (name != NULL) {
+		if ((n = sv_ctl_units(sv, name, &v, cause)) == 0)
+			return NULL;
+		free(v);
+	}
 	f = xcalloc(1, sizeof *f);
-	f->name = xstrdup(name);
+	f->name = name != NULL ? xstrdup(name) : NULL;
 	f->fn = fn;
 	f->arg = arg;
 	LIST_INSERT_HEAD(&sv->followers, f, entry);

@@ -121,9 +121,8 @@ struct unit {
  */
 struct follower {
 	LIST_ENTRY(follower)	 entry;
-	char			*name;
-	void			(*fn)(const char *, const char *, size_t,
-				    void *);
+	char			*name;		/* NULL: every unit */
+	sv_line_fn		*fn;
 	void			*arg;
 };
 LIST_HEAD(followers, follower);
@@ -147,13 +146,16 @@ struct sv_op {
 	int			 armed;	/* the command was given */
 };
 
+/* Signal handles: ours, the forwarded ones, the real-time ones. */
+#define SV_MAX_SIGNALS	64
+
 struct supervisor {
 	uv_loop_t		*loop;
 	struct manifest		*m;		/* the current manifest (a ref) */
 	struct wire		*wire;
 	struct unit		**units;
 	size_t			 nunits;
-	uv_signal_t		 sigs[4];
+	uv_signal_t		 sigs[SV_MAX_SIGNALS];
 	size_t			 nsigs;
 	uv_timer_t		 drain_timer;
 	int			 shutting_down;
@@ -186,6 +188,7 @@ struct supervisor {
 	char			*exit_from;	/* --exit-code-from UNIT */
 	int			 exit_from_done;
 	int			 exit_from_status;
+	uint64_t		 log_seq;	/* console lines seen, in order */
 };
 
 /* supervisor.c: the core. */

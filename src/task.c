@@ -153,8 +153,9 @@ task_vars_free(struct task *t)
 
 /*
  * Append the value of $name: $index of the innermost repeat, the task's
- * own variables, $0 (the task's name) and $1... (its args), then the
- * supervisor's environment; anything else is empty.
+ * own variables, $0 (the task's name) and $1... (its args), then its
+ * env: and env_file:, then the supervisor's environment; anything else
+ * is empty.
  */
 static void
 task_lookup(struct task *t, const char *name, struct buf *b)
@@ -194,6 +195,12 @@ task_lookup(struct task *t, const char *name, struct buf *b)
 		else if (n <= t->nargs)
 			buf_adds(b, t->args[n - 1]);
 		return;
+	}
+	for (i = 0; i < t->spec->nenv; i++) {
+		if (strcmp(t->spec->env[i].name, name) == 0) {
+			buf_adds(b, t->spec->env[i].value);
+			return;
+		}
 	}
 	if ((s = getenv(name)) != NULL)
 		buf_adds(b, s);

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -342,4 +343,14 @@ util_proc_stat(pid_t pid, pid_t *ppid, pid_t *pgrp)
 	*ppid = (pid_t)pp;
 	*pgrp = (pid_t)pg;
 	return 0;
+}
+
+uint64_t
+util_now_ms(void)
+{
+	struct timespec	ts;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) == -1)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }

@@ -30,6 +30,8 @@ int		 util_parse_size(const char *, uint64_t *, const char **);
 /* Does the name match [A-Za-z0-9_.-]+ ? */
 int		 util_is_valid_name(const char *);
 /* The closest of the NULL-terminated candidates, or NULL if none is close. */
+/* The wall-clock time in ms since the epoch. */
+uint64_t	 util_now_ms(void);
 const char	*util_did_you_mean(const char *, const char *const *);
 /* Edit distance between two strings. */
 size_t		 util_edit_distance(const char *, const char *);

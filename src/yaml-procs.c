@@ -27,63 +27,6 @@ yload_cmd(struct yload *y, struct ynode *n, const char *path,
 	    "command line", &p->argv, &p->argc);
 }
 
-/*
- * A variable name as sh(1) knows one: letters, digits and underscores,
- * not starting with a digit. Anything else (a space, a tab, '-', '=',
- * bytes beyond ASCII) could not be set or read by a shell.
- */
-static int
-yload_env_name_ok(const char *s)
-{
-	if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
-	    *s == '_'))
-		return 0;
-	for (s++; *s != '\0'; s++)
-		if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
-		    (*s >= '0' && *s <= '9') || *s == '_'))
-			return 0;
-	return 1;
-}
-
-/* env: a mapping of variable names to scalars. */
-static void
-yload_env(struct yload *y, struct ynode *n, const char *path,
-    struct proc_spec *p)
-{
-	struct ypair	*pairs;
-	char		*kpath, *value, *q;
-	size_t		 i, np;
-
-	if (yload_is_null(n))
-		return;
-	if (n->type != YNODE_MAPPING) {
-		yload_expected(y, n, path, NULL, "a mapping of names to "
-		    "values", NULL);
-		return;
-	}
-	pairs = yload_pairs(y, n, path, &np);
-	p->env = xcalloc(np + 1, sizeof *p->env);
-	for (i = 0; i < np && !y->aborted; i++) {
-		if (!yload_env_name_ok(pairs[i].name)) {
-			q = manifest_quote(pairs[i].name, 60);
-			yload_error(y, pairs[i].key, path, "invalid variable "
-			    "name %s: letters, digits and _ only, not starting "
-			    "with a digit", q);
-			free(q);
-			continue;
-		}
-		kpath = yload_path(path, pairs[i].name);
-		if (yload_string(y, yload_visit(y, pairs[i].value), kpath,
-		    &value) == 0) {
-			p->env[p->nenv].name = xstrdup(pairs[i].name);
-			p->env[p->nenv].value = value;
-			p->nenv++;
-		}
-		free(kpath);
-	}
-	free(pairs);
-}
-
 /* stdin: a queue name, or null (the default). */
 static void
 yload_stdin(struct yload *y, struct ynode *n, const char *path,
@@ -602,7 +545,7 @@ static const char *const yload_proc_keys[] = {
 	"max_restarts", "stop_signal", "stop_timeout", "stdout", "stderr",
 	"stdin", "replicas", "depends_on", "ready", "ready_timeout", "limits",
 	"umask", "user", "group", "success_codes", "min_uptime", "liveness",
-	NULL
+	"env_file", "log_buffer", NULL
 };
 
 enum {
@@ -610,7 +553,8 @@ enum {
 	PK_BACKOFF, PK_MAX_RESTARTS, PK_STOP_SIGNAL, PK_STOP_TIMEOUT,
 	PK_STDOUT, PK_STDERR, PK_STDIN, PK_REPLICAS, PK_DEPENDS_ON, PK_READY,
 	PK_READY_TIMEOUT, PK_LIMITS, PK_UMASK, PK_USER, PK_GROUP,
-	PK_SUCCESS_CODES, PK_MIN_UPTIME, PK_LIVENESS,
+	PK_SUCCESS_CODES, PK_MIN_UPTIME, PK_LIVENESS, PK_ENV_FILE,
+	PK_LOG_BUFFER,
 };
 
 /* One process: processes.NAME. */
@@ -621,9 +565,10 @@ yload_proc(struct yload *y, const struct ypair *entry, const char *path)
 	struct proc_spec	*p;
 	struct ypair		*pairs;
 	struct ynode		*n, *v;
+	struct env_var		*fenv = NULL;
 	char			*kpath;
 	uint64_t		 u;
-	size_t			 i, np;
+	size_t			 i, np, nfenv = 0;
 	int			 has_cmd = 0, has_shell = 0;
 
 	p = &m->procs[m->nprocs++];
@@ -647,6 +592,7 @@ yload_proc(struct yload *y, const struct ypair *entry, const char *path)
 	p->liveness.failures = MANIFEST_DEFAULT_LIVENESS_FAILURES;
 	p->ready.loc = p->loc;
 	p->umask = -1;
+	p->log_buffer = y->log_buffer;
 
 	n = yload_visit(y, entry->value);
 	if (n->type != YNODE_MAPPING) {
@@ -661,12 +607,16 @@ yload_proc(struct yload *y, const struct ypair *entry, const char *path)
 		switch (yload_key(y, &pairs[i], path, yload_proc_keys)) {
 		case PK_CMD:
 			has_cmd = 1;
-			yload_cmd(y, yload_visit(y, v), kpath, p);
+			v = yload_visit(y, v);
+			yload_loc(&p->cmd_loc, v->type == YNODE_SEQUENCE &&
+			    v->nkids > 0 ? v->kids[0] : v);
+			yload_cmd(y, v, kpath, p);
 			break;
 		case PK_SHELL:
 			has_shell = 1;
 			/* Verbatim: /bin/sh expands its own variables. */
 			v = yload_visit(y, v);
+			yload_loc(&p->cmd_loc, v);
 			if (v->type != YNODE_SCALAR || yload_is_null(v) ||
 			    v->len == 0)
 				yload_expected(y, v, kpath, NULL, "a command "
@@ -676,11 +626,22 @@ yload_proc(struct yload *y, const struct ypair *entry, const char *path)
 			break;
 		case PK_CWD:
 			v = yload_visit(y, v);
-			if (!yload_is_null(v))
-				yload_string(y, v, kpath, &p->cwd);
+			yload_loc(&p->cwd_loc, v);
+			if (!yload_is_null(v) &&
+			    yload_string(y, v, kpath, &p->cwd) == 0)
+				p->cwd = yload_resolve(y, p->cwd);
 			break;
 		case PK_ENV:
-			yload_env(y, yload_visit(y, v), kpath, p);
+			yload_env(y, yload_visit(y, v), kpath, &p->env,
+			    &p->nenv);
+			break;
+		case PK_LOG_BUFFER:
+			yload_log_buffer(y, yload_visit(y, v), kpath,
+			    &p->log_buffer);
+			break;
+		case PK_ENV_FILE:
+			yload_env_file(y, yload_visit(y, v), kpath, &fenv,
+			    &nfenv);
 			break;
 		case PK_AUTOSTART:
 			yload_bool(y, yload_visit(y, v), kpath, &p->autostart);
@@ -734,11 +695,15 @@ yload_proc(struct yload *y, const struct ypair *entry, const char *path)
 			yload_umask(y, yload_visit(y, v), kpath, &p->umask);
 			break;
 		case PK_USER:
-			yload_account(y, yload_visit(y, v), kpath, "a user name "
+			v = yload_visit(y, v);
+			yload_loc(&p->user_loc, v);
+			yload_account(y, v, kpath, "a user name "
 			    "or a numeric id", &p->user);
 			break;
 		case PK_GROUP:
-			yload_account(y, yload_visit(y, v), kpath, "a group "
+			v = yload_visit(y, v);
+			yload_loc(&p->group_loc, v);
+			yload_account(y, v, kpath, "a group "
 			    "name or a numeric id", &p->group);
 			break;
 		case PK_SUCCESS_CODES:
@@ -756,6 +721,13 @@ yload_proc(struct yload *y, const struct ypair *entry, const char *path)
 		}
 		free(kpath);
 	}
+	/* env: over the process's env_file: over the top level's. */
+	yload_env_under(&fenv, &nfenv, y->env, y->nenv);
+	yload_env_under(&p->env, &p->nenv, fenv, nfenv);
+	yload_env_free(fenv, nfenv);
+	/* "command:" was reported as such: no need to ask for cmd too. */
+	if (has_cmd + has_shell == 0 && yload_has_synonym(pairs, np, "cmd"))
+		has_cmd = 1;
 	free(pairs);
 	if (has_cmd + has_shell != 1 && !y->aborted)
 		yload_error(y, entry->key, path, "exactly one of cmd and "

@@ -104,9 +104,27 @@ yload_dest_file(struct yload *y, struct ynode *n, const char *path,
 		free(file);
 		return -1;
 	}
-	dst = yload_add_dest(o, DEST_FILE, file, n);
+	dst = yload_add_dest(o, DEST_FILE, yload_resolve(y, file), n);
 	dst->max_size = max_size;
 	dst->backups = (unsigned)backups;
+	return 0;
+}
+
+/* log_buffer: a size from 1KiB to 1GiB. */
+int
+yload_log_buffer(struct yload *y, struct ynode *n, const char *path,
+    uint64_t *out)
+{
+	static const char	*what = "a size from 1KiB to 1GiB such as 1MiB";
+	uint64_t		 u;
+
+	if (yload_size(y, n, path, what, &u) == -1)
+		return -1;
+	if (u < MANIFEST_MIN_LOG_BUFFER || u > MANIFEST_MAX_LOG_BUFFER) {
+		yload_expected(y, n, path, NULL, what, NULL);
+		return -1;
+	}
+	*out = u;
 	return 0;
 }
 
@@ -144,7 +162,8 @@ yload_dest(struct yload *y, struct ynode *n, const char *path,
 		yload_add_dest(o, DEST_NULL, NULL, n);
 		free(text);
 	} else if (strncmp(text, "file:", 5) == 0 && text[5] != '\0') {
-		yload_add_dest(o, DEST_FILE, xstrdup(text + 5), n);
+		yload_add_dest(o, DEST_FILE, yload_resolve(y,
+		    xstrdup(text + 5)), n);
 		free(text);
 	} else if (*text == '\0' || strncmp(text, "file:", 5) == 0) {
 		yload_expected(y, n, path, text, what, NULL);

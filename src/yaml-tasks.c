@@ -92,12 +92,14 @@ yload_steps(struct yload *y, struct ynode *n, const char *path,
 
 static const char *const yload_task_keys[] = {
 	"run", "on_cancel", "autostart", "restart", "backoff", "max_restarts",
-	"stdout", "cancel_timeout", "depends_on", NULL
+	"stdout", "cancel_timeout", "depends_on", "env", "env_file", "log_buffer",
+	NULL
 };
 
 enum {
 	TK_RUN, TK_ON_CANCEL, TK_AUTOSTART, TK_RESTART, TK_BACKOFF,
-	TK_MAX_RESTARTS, TK_STDOUT, TK_CANCEL_TIMEOUT, TK_DEPENDS_ON,
+	TK_MAX_RESTARTS, TK_STDOUT, TK_CANCEL_TIMEOUT, TK_DEPENDS_ON, TK_ENV,
+	TK_ENV_FILE, TK_LOG_BUFFER,
 };
 
 /* One task: tasks.NAME. */
@@ -108,8 +110,9 @@ yload_task(struct yload *y, const struct ypair *entry, const char *path)
 	struct task_spec	*t;
 	struct ypair		*pairs;
 	struct ynode		*n, *v;
+	struct env_var		*fenv = NULL;
 	char			*kpath;
-	size_t			 i, np;
+	size_t			 i, np, nfenv = 0;
 	int			 has_run = 0;
 
 	t = &m->tasks[m->ntasks++];
@@ -121,6 +124,7 @@ yload_task(struct yload *y, const struct ypair *entry, const char *path)
 	yload_restart_default(&t->restart);
 	t->cancel_timeout_ms = MANIFEST_DEFAULT_CANCEL_TIMEOUT_MS;
 	yload_output_default(&t->out, &t->loc);
+	t->log_buffer = y->log_buffer;
 
 	n = yload_visit(y, entry->value);
 	if (n->type != YNODE_MAPPING) {
@@ -173,12 +177,30 @@ yload_task(struct yload *y, const struct ypair *entry, const char *path)
 		case TK_DEPENDS_ON:
 			yload_deps(y, v, kpath, &t->deps, &t->ndeps);
 			break;
+		case TK_ENV:
+			yload_env(y, yload_visit(y, v), kpath, &t->env,
+			    &t->nenv);
+			break;
+		case TK_LOG_BUFFER:
+			yload_log_buffer(y, yload_visit(y, v), kpath,
+			    &t->log_buffer);
+			break;
+		case TK_ENV_FILE:
+			yload_env_file(y, yload_visit(y, v), kpath, &fenv,
+			    &nfenv);
+			break;
 		default:
 			break;
 		}
 		free(kpath);
 	}
+	if (!has_run && yload_has_synonym(pairs, np, "run"))
+		has_run = 1;
 	free(pairs);
+	/* env: over the task's env_file: over the top level's. */
+	yload_env_under(&fenv, &nfenv, y->env, y->nenv);
+	yload_env_under(&t->env, &t->nenv, fenv, nfenv);
+	yload_env_free(fenv, nfenv);
 	if (!has_run && !y->aborted)
 		yload_error(y, entry->key, path, "missing key \"run\" (the "
 		    "steps of the task)");

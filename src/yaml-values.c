@@ -76,6 +76,14 @@ yload_visit(struct yload *y, struct ynode *n)
 	return n;
 }
 
+/* The place of node n. */
+void
+yload_loc(struct loc *loc, const struct ynode *n)
+{
+	loc->line = n->line;
+	loc->col = n->col;
+}
+
 /* Is n a YAML null: ~, null, an empty plain scalar, or tagged !!null? */
 int
 yload_is_null(const struct ynode *n)
@@ -436,22 +444,74 @@ yload_pair_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Is key the merge key "<<" (plain: a quoted one is a name)? */
+static int
+yload_is_merge_key(const struct ynode *key)
+{
+	return key->type == YNODE_SCALAR && key->plain && key->tag != YTAG_STR &&
+	    strcmp(key->value, "<<") == 0;
+}
+
+/*
+ * Add the entries of the mappings that a merge key's value names (one,
+ * or a list: the first wins) to pairs, but those it has already: keys of
+ * the mapping itself win over merged ones. Merged entries keep their own
+ * places in the file, where their errors are reported.
+ */
+static struct ypair *
+yload_merge(struct yload *y, struct ynode *v, const char *path,
+    struct ypair *pairs, size_t *np)
+{
+	struct ynode	*src, *one;
+	struct ypair	*more;
+	size_t		 i, j, k, nmore, nsrc;
+
+	src = yload_visit(y, v);
+	nsrc = src->type == YNODE_SEQUENCE ? src->nkids : 1;
+	for (i = 0; i < nsrc && !y->aborted; i++) {
+		one = src->type == YNODE_SEQUENCE ?
+		    yload_visit(y, src->kids[i]) : src;
+		if (one->type != YNODE_MAPPING) {
+			yload_expected(y, one, path, NULL, "a mapping or a list "
+			    "of mappings to merge (<<: *anchor)", NULL);
+			continue;
+		}
+		more = yload_pairs(y, one, path, &nmore);
+		pairs = xreallocarray(pairs, *np + nmore + 1, sizeof *pairs);
+		for (j = 0; j < nmore; j++) {
+			for (k = 0; k < *np; k++)
+				if (strcmp(pairs[k].name, more[j].name) == 0)
+					break;
+			if (k == *np)
+				pairs[(*np)++] = more[j];
+		}
+		free(more);
+	}
+	return pairs;
+}
+
 /*
  * The entries of mapping n with string keys, in file order, without
- * duplicates (each reported, pointing at the first). Sorting rather than
- * comparing every pair keeps a huge mapping cheap. Caller frees.
+ * duplicates (each reported, pointing at the first), then those of the
+ * mappings merged in with "<<". Sorting rather than comparing every pair
+ * keeps a huge mapping cheap. Caller frees.
  */
 struct ypair *
 yload_pairs(struct yload *y, struct ynode *n, const char *path, size_t *np)
 {
 	struct ypair	*pairs, **sorted, *first;
-	struct ynode	*key;
-	size_t		 i, k = 0, j;
+	struct ynode	*key, **merges;
+	size_t		 i, k = 0, j, nmerges = 0;
 	char		*got;
 
 	pairs = xcalloc(n->nkids / 2 + 1, sizeof *pairs);
+	merges = xcalloc(n->nkids / 2 + 1, sizeof *merges);
 	for (i = 0; i + 1 < n->nkids; i += 2) {
 		key = yload_visit(y, n->kids[i]);
+		if (yload_is_merge_key(key)) {
+			merges[nmerges++] = n->kids[i + 1];
+			continue;
+		}
 		if (key->type != YNODE_SCALAR || strlen(key->value) !=
 		    key->len) {
 			got = yload_got(key, NULL);
@@ -484,7 +544,110 @@ yload_pairs(struct yload *y, struct ynode *n, const char *path, size_t *np)
 		if (pairs[i].name != NULL)
 			pairs[j++] = pairs[i];
 	*np = j;
+	for (i = 0; i < nmerges && !y->aborted; i++)
+		pairs = yload_merge(y, merges[i], path, pairs, np);
+	free(merges);
 	return pairs;
+}
+
+/*
+ * The names people bring from docker compose, process-compose,
+ * supervisord and systemd, and ours for them. A synonym is suggested only
+ * where its key is one of the mapping's (stop_timeout is a task's
+ * cancel_timeout); a name without a counterpart may get a note instead.
+ */
+static const struct {
+	const char	*theirs;
+	const char	*ours;		/* NULL: note says why there is none */
+	const char	*note;
+} yload_synonyms[] = {
+	{ "command", "cmd", NULL },
+	{ "entrypoint", "cmd", NULL },
+	{ "environment", "env", NULL },
+	{ "Environment", "env", NULL },
+	{ "EnvironmentFile", "env_file", NULL },
+	{ "environment_file", "env_file", NULL },
+	{ "working_dir", "cwd", NULL },
+	{ "working_directory", "cwd", NULL },
+	{ "workdir", "cwd", NULL },
+	{ "directory", "cwd", NULL },
+	{ "WorkingDirectory", "cwd", NULL },
+	{ "depends-on", "depends_on", NULL },
+	{ "dependencies", "depends_on", NULL },
+	{ "requires", "depends_on", NULL },
+	{ "after", "depends_on", NULL },
+	{ "restart_policy", "restart", NULL },
+	{ "autorestart", "restart", NULL },
+	{ "availability", "restart", NULL },
+	{ "Restart", "restart", NULL },
+	{ "startretries", "max_restarts", NULL },
+	{ "max_retries", "max_restarts", NULL },
+	{ "stopsignal", "stop_signal", NULL },
+	{ "stop-signal", "stop_signal", NULL },
+	{ "KillSignal", "stop_signal", NULL },
+	{ "stop_grace_period", "stop_timeout", NULL },
+	{ "stopwaitsecs", "stop_timeout", NULL },
+	{ "TimeoutStopSec", "stop_timeout", NULL },
+	{ "stop_timeout", "cancel_timeout", NULL },
+	{ "numprocs", "replicas", NULL },
+	{ "scale", "replicas", NULL },
+	{ "healthcheck", "ready", NULL },
+	{ "readiness_probe", "ready", NULL },
+	{ "stdout_logfile", "stdout", NULL },
+	{ "log_location", "stdout", NULL },
+	{ "stderr_logfile", "stderr", NULL },
+	{ "ulimits", "limits", NULL },
+	{ "services", "processes", NULL },
+	{ "programs", "processes", NULL },
+	{ "steps", "run", NULL },
+	{ "script", "run", NULL },
+	{ "maxsize", "capacity", NULL },
+	{ "size", "capacity", NULL },
+	{ "startsecs", "min_uptime", NULL },
+	{ "exitcodes", "success_codes", NULL },
+	{ "success_exit_status", "success_codes", NULL },
+};
+
+/* Our name for a key from another tool, if it is one of keys; or a note. */
+static const char *
+yload_synonym(const char *name, const char *const *keys, const char **note)
+{
+	size_t	i;
+	int	k;
+
+	*note = NULL;
+	for (i = 0; i < sizeof yload_synonyms / sizeof yload_synonyms[0];
+	    i++) {
+		if (strcmp(name, yload_synonyms[i].theirs) != 0)
+			continue;
+		if (yload_synonyms[i].ours == NULL) {
+			*note = yload_synonyms[i].note;
+			continue;
+		}
+		for (k = 0; keys[k] != NULL; k++)
+			if (strcmp(keys[k], yload_synonyms[i].ours) == 0)
+				return keys[k];
+	}
+	return NULL;
+}
+
+/*
+ * Is one of the n pairs another tool's name for ours? Then its "unknown
+ * key" said it all, and "missing key" need not be said too.
+ */
+int
+yload_has_synonym(const struct ypair *pairs, size_t n, const char *ours)
+{
+	size_t	i, j;
+
+	for (i = 0; i < n; i++)
+		for (j = 0; j < sizeof yload_synonyms / sizeof yload_synonyms[0];
+		    j++)
+			if (yload_synonyms[j].ours != NULL &&
+			    strcmp(yload_synonyms[j].ours, ours) == 0 &&
+			    strcmp(yload_synonyms[j].theirs, pairs[i].name) == 0)
+				return 1;
+	return 0;
 }
 
 /* The index of a pair's key in keys, or -1 with "unknown key" reported. */
@@ -492,7 +655,7 @@ int
 yload_key(struct yload *y, const struct ypair *pair, const char *path,
     const char *const *keys)
 {
-	const char	*hint;
+	const char	*hint, *note;
 	char		*q;
 	int		 i;
 
@@ -500,7 +663,14 @@ yload_key(struct yload *y, const struct ypair *pair, const char *path,
 		if (strcmp(pair->name, keys[i]) == 0)
 			return i;
 	q = manifest_quote(pair->name, 60);
-	if ((hint = util_did_you_mean(pair->name, keys)) != NULL)
+	if ((hint = yload_synonym(pair->name, keys, &note)) == NULL &&
+	    note != NULL) {
+		yload_error(y, pair->key, path, "unknown key %s (%s)", q, note);
+		free(q);
+		return -1;
+	}
+	if (hint != NULL || (hint = util_did_you_mean(pair->name,
+	    keys)) != NULL)
 		yload_error(y, pair->key, path, "unknown key %s (did you mean "
 		    "\"%s\"?)", q, hint);
 	else

@@ -19,6 +19,7 @@ layer() {
   case $1 in
   arena|xmalloc|log|util|buf|diag|interp|logring|filesink|guard) echo 0 ;;
   manifest|manifest-check|manifest-print|manifest-cmp|manifest-pack) echo 1 ;;
+  manifest-host) echo 1 ;;
   queue|lines|unit|script|ctlproto|rstream|rates|metrics|gauge) echo 1 ;;
   manifest-yaml-int|yaml-*) echo 2 ;;
   manifest-yaml|proc|task|task-*|scheduler|loop|notify|ready|reaper|chainload|redisq|redisq-*|rconn) echo 2 ;;

@@ -6,12 +6,15 @@
 [ -x "$PYT" ] || exit 77
 BAD=${PYT_FIXTURES:-$(dirname "$0")/../fixtures}/bad
 [ -d "$BAD" ] || fail "no fixtures in $BAD"
+BADDIR=$(cd "$BAD" && pwd -P)
 
 # check NAME WANT_FILE: run --check on NAME from inside $BAD; compare.
 check() {
 	STATUS=0
-	(cd "$BAD" && exec "$PYT" --check "$1") >"$T/out" 2>"$T/err" ||
+	(cd "$BAD" && exec "$PYT" --check "$1") >"$T/out" 2>"$T/err.raw" ||
 	    STATUS=$?
+	# Relative paths resolve from the manifest's directory: @BAD@ there.
+	sed "s#$BADDIR/#@BAD@/#g" "$T/err.raw" >"$T/err"
 	if [ "$STATUS" != 2 ]; then
 		echo "FAIL: $1: exit status $STATUS, expected 2" >&2
 		return 1
@@ -57,6 +60,6 @@ printf '%s\n' "$T/big.yaml: file too large (more than 4194304 bytes)" \
     >"$T/want"
 check "$T/big.yaml" "$T/want" || failed=$((failed + 1))
 
-rm -f "$T/out" "$T/err"
+rm -f "$T/out" "$T/err" "$T/err.raw"
 [ "$failed" = 0 ] || fail "$failed of $n bad manifests gave other diagnostics"
 exit 0

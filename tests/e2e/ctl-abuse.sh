@@ -28,6 +28,9 @@ processes:
   spew:
     shell: 'while :; do echo "line of output that a follower should see but never reads at all........"; done'
     autostart: false
+    # The bound checked is the followers' backlog: keep the history each
+    # one gets first as small as the ring was (log_buffer: 1MiB by default).
+    log_buffer: 16KiB
 EOF2
 start_pyt --keep -s "$SOCK" "$T/abuse.yaml"
 wait_for 10 listening || fail "no socket"

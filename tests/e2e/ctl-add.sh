@@ -30,7 +30,8 @@ processes:
 EOF2
 # No -s: the default socket in \$XDG_RUNTIME_DIR (lib.sh gives each test its own).
 start_pyt --keep "$T/add.yaml"
-SOCK=$T/pytasking-run/add.sock
+wait_for 10 sh -c "ls '$T'/pytasking-run/add-*.sock" || fail "no default socket"
+SOCK=$(ls "$T"/pytasking-run/add-*.sock)
 ctl() { "$PYT" ctl -s "$SOCK" "$@"; }
 
 wait_line 10 "$T/out" 'parent \| unit=parent$'

@@ -12,7 +12,6 @@ processes:
   z: {cmd: ["$PYT_HELPER", sleep, "1000"]}
 EOF2
 DIR=$T/pytasking-run
-DEF=$DIR/sock.sock
 listening() { "$PYT" ctl -s "$1" list >/dev/null 2>&1; }
 
 # Nobody listens: clear errors, exit 1.
@@ -29,6 +28,11 @@ grep -q "no supervisor listening on $T/none.sock" "$T/e" || fail "env: $(cat "$T
 
 # The default socket, its directory and their modes.
 start_pyt --keep "$T/sock.yaml"
+# The default name: the manifest's, and a mark of its directory.
+wait_for 10 sh -c "ls '$DIR'/sock-*.sock" || fail "no socket in $DIR"
+DEF=$(ls "$DIR"/sock-*.sock)
+case $DEF in "$DIR"/sock-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f].sock) ;;
+*) fail "default name $DEF" ;; esac
 wait_for 10 listening "$DEF" || fail "no socket at $DEF"
 [ "$(stat -c %a "$DIR")" = 700 ] || fail "directory mode $(stat -c %a "$DIR")"
 [ "$(stat -c %a "$DEF")" = 600 ] || fail "socket mode $(stat -c %a "$DEF")"
@@ -58,6 +62,31 @@ grep -q "2 supervisors listen in $DIR (.*): choose one with -s PATH" "$T/e" ||
 kill -TERM "$pid2"
 wait "$pid2"
 [ ! -e "$DIR/other.sock" ] || fail "other socket left at exit"
+
+# The same file name in another directory: a socket of its own; both run.
+mkdir "$T/sub" || fail "mkdir"
+cat >"$T/sub/sock.yaml" <<EOF2
+version: 1
+processes:
+  other: {cmd: ["$PYT_HELPER", sleep, "1000"]}
+EOF2
+"$PYT" --keep "$T/sub/sock.yaml" >"$T/out4" 2>"$T/err4" &
+pid3=$!
+two() { [ "$(ls "$DIR"/sock-*.sock | wc -l)" -eq 2 ]; }
+wait_for 10 two || fail "same name: $(cat "$T/err4")"
+SUB=$(ls "$DIR"/sock-*.sock | grep -vx "$DEF")
+wait_for 10 listening "$SUB" || fail "same name: not listening"
+listening "$DEF" || fail "same name: the first stopped listening"
+# Of the two, ctl takes the one of a manifest in its working directory.
+(cd "$T/sub" && "$PYT" ctl list) | grep -Eq '^process +other ' ||
+    fail "ctl in sub/ did not find sub/sock.yaml's supervisor"
+(cd "$T" && "$PYT" ctl list) | grep -Eq '^process +z ' ||
+    fail "ctl in \$T did not find sock.yaml's supervisor"
+(cd / && "$PYT" ctl list) 2>"$T/e" && fail "ctl in / chose one"
+grep -q "2 supervisors listen in" "$T/e" || fail "in /: $(cat "$T/e")"
+kill -TERM "$pid3"
+wait "$pid3"
+[ ! -e "$SUB" ] || fail "same name: socket left at exit"
 
 # The socket is removed at exit.
 kill -TERM "$BGPID"

@@ -21,9 +21,41 @@ if command -v python3 >/dev/null; then
 import json, sys
 out = [json.loads(l) for l in open(sys.argv[1])]
 err = [json.loads(l) for l in open(sys.argv[2])]
+import re
+iso = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+for e in out + err:
+    assert iso.match(e.pop("time")), e
 assert out == [{"unit": "a", "stream": "stdout", "line": 'quote " tab\t and \x01 byte'}], out
 assert {"unit": "a", "stream": "stderr", "line": "oops"} in err, err
-assert any(e.get("msg") == "a: exited with status 0" and e["level"] == "info" for e in err), err
+ex = [e for e in err if e.get("event") == "exited"]
+assert len(ex) == 1 and ex[0]["msg"] == "a: exited with status 0", err
+assert ex[0]["level"] == "info" and ex[0]["unit"] == "a" and ex[0]["status"] == 0, ex
+st = [e for e in err if e.get("event") == "started"]
+assert len(st) == 1 and st[0]["pid"] > 0 and st[0]["unit"] == "a", err
+EOF2
+fi
+
+# Events of replicas, with their number; UTF-8 passes as UTF-8, and only
+# bytes that are not UTF-8 are replaced (U+FFFD).
+manifest r.yaml <<EOF2
+version: 1
+processes:
+  w:
+    shell: 'printf "Malm\303\266 \377 end\n"; exit 3'
+    replicas: 2
+EOF2
+run_pyt 20 --log-format json "$T/r.yaml"
+expect_status 1
+grep -q 'Malmö' "$T/out" || fail "UTF-8 escaped: $(head -1 "$T/out")"
+if command -v python3 >/dev/null; then
+	python3 - "$T/out" "$T/err" <<'EOF2' || fail "replica JSON"
+import json, sys
+out = [json.loads(l) for l in open(sys.argv[1])]
+err = [json.loads(l) for l in open(sys.argv[2])]
+assert all(o["line"] == "Malm\u00f6 \ufffd end" for o in out), out
+ex = sorted((e["replica"], e["status"]) for e in err if e.get("event") == "exited")
+assert ex == [(1, 3), (2, 3)], err
+assert sorted(e["unit"] for e in err if e.get("event") == "exited") == ["w.1", "w.2"], err
 EOF2
 fi
 STATUS=0; "$PYT" --log-format xml "$T/f.yaml" 2>"$T/err" || STATUS=$?

@@ -33,6 +33,22 @@ printf 'version: 1\nprocesses: [oops\n' >"$T/m.yaml"
 kill -HUP "$BGPID"
 wait_line 10 "$T/err" 'reload refused'
 kill -0 "$keep_pid" || fail "a refused reload stopped keep"
+
+# Refused through ctl: the supervisor logs it too, and a message of several
+# lines has the prefix on every line.
+cat >"$T/m.yaml" <<EOF2
+version: 1
+processes:
+  keep: {cmd: ["$PYT_HELPER", sleep, "1000"], restart: sometimes}
+  other: {cmd: ["$PYT_HELPER", sleep, "1000"], stop_signal: NOPE}
+EOF2
+"$PYT" ctl reload 2>"$T/ctl.err" && fail "ctl reload of a bad manifest succeeded"
+grep -q 'processes.keep.restart' "$T/ctl.err" || fail "ctl: $(cat "$T/ctl.err")"
+wait_line 10 "$T/err" 'ctl reload: reloading'
+wait_line 10 "$T/err" '^pytasking-run: .*processes.other.stop_signal'
+grep -q '^pytasking-run: reload refused, everything keeps running: .*processes.keep.restart' \
+    "$T/err" || fail "refused ctl reload not logged: $(tail -5 "$T/err")"
+kill -0 "$keep_pid" || fail "a refused ctl reload stopped keep"
 kill -TERM "$BGPID"
 wait_pyt 30
 expect_status 0

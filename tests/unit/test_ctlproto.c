@@ -717,7 +717,7 @@ json_is(const char *s, size_t len, const char *want)
 	struct buf	b;
 
 	buf_init(&b);
-	ctlproto_json_string(&b, s, len);
+	buf_add_json_string(&b, s, len);
 	buf_addc(&b, '\0');
 	assert_string_equal(buf_ptr(&b), want);
 	buf_release(&b);
@@ -747,6 +747,27 @@ test_json_string(void **state)
 	json_is("\xe2\x82", 2, "\"\\ufffd\\ufffd\"");		/* truncated */
 	json_is("\xc3", 1, "\"\\ufffd\"");
 	json_is("\xc3" "A", 2, "\"\\ufffdA\"");
+}
+
+/* Into a fixed buffer: cut at a whole character, always closed. */
+static void
+test_json_write(void **state)
+{
+	char	out[16];
+	size_t	n;
+
+	n = buf_json_write(out, sizeof out, "Malm\xc3\xb6", 6);
+	assert_int_equal(n, 8);
+	assert_memory_equal(out, "\"Malm\xc3\xb6\"", 8);
+	/* One é fits in 5 bytes with the quotes; a second would not. */
+	n = buf_json_write(out, 5, "\xc3\xa9\xc3\xa9", 4);
+	assert_int_equal(n, 4);
+	assert_memory_equal(out, "\"\xc3\xa9\"", 4);
+	/* An escape is never cut in two. */
+	n = buf_json_write(out, 7, "a\x01", 2);
+	assert_int_equal(n, 3);
+	assert_memory_equal(out, "\"a\"", 3);
+	assert_int_equal(buf_json_write(out, 1, "a", 1), 0);
 }
 
 static void
@@ -785,7 +806,7 @@ static void
 test_default_dir(void **state)
 {
 	char		 tmpl[] = "/tmp/test_ctlproto.XXXXXX", *d, *cause = NULL;
-	char		*p, *want;
+	char		*p, *q, *want;
 	struct stat	 st;
 
 	assert_non_null(mkdtemp(tmpl));
@@ -807,17 +828,27 @@ test_default_dir(void **state)
 	p = ctlproto_default_path("/some/where/jobs.yaml", 1, &cause);
 	assert_non_null(p);
 	free(want);
-	want = xasprintf("%s/pytasking-run/jobs.sock", tmpl);
-	assert_string_equal(p, want);
+	want = xasprintf("%s/pytasking-run/jobs-", tmpl);
+	assert_int_equal(strncmp(p, want, strlen(want)), 0);
+	assert_int_equal(strlen(p), strlen(want) + 8 + 5);
+	assert_string_equal(p + strlen(p) - 5, ".sock");
+	/* Same name, another directory: another socket. */
+	q = ctlproto_default_path("/some/else/jobs.yaml", 0, &cause);
+	assert_string_not_equal(p, q);
+	free(q);
 	free(p);
+	/* The same directory, however spelled: the same socket. */
 	p = ctlproto_default_path("x.yml", 0, &cause);
-	assert_non_null(strstr(p, "/x.sock"));
+	assert_non_null(strstr(p, "/x-"));
+	q = ctlproto_default_path("./x.yml", 0, &cause);
+	assert_string_equal(p, q);
+	free(q);
 	free(p);
 	p = ctlproto_default_path("conf", 0, &cause);
-	assert_non_null(strstr(p, "/conf.sock"));
+	assert_non_null(strstr(p, "/conf-"));
 	free(p);
 	p = ctlproto_default_path(".yaml", 0, &cause);
-	assert_non_null(strstr(p, "/.yaml.sock"));
+	assert_non_null(strstr(p, "/.yaml-"));
 	free(p);
 
 	/* Open to others: refused. */
@@ -954,6 +985,7 @@ main(void)
 		cmocka_unit_test(test_reply_round_trip),
 		cmocka_unit_test(test_reply_bad),
 		cmocka_unit_test(test_json_string),
+		cmocka_unit_test(test_json_write),
 		cmocka_unit_test(test_json_value),
 		cmocka_unit_test(test_default_dir),
 		cmocka_unit_test(test_random_bytes),

@@ -15,13 +15,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "buf.h"
 #include "diag.h"
 #include "manifest.h"
+#include "manifest-yaml.h"
 #include "script.h"
+#include "xmalloc.h"
 
 /* Load text as "t.yaml"; the diag is left for the caller to inspect. */
 static struct manifest *
@@ -2453,6 +2456,133 @@ test_equal(void **state)
 	free(base);
 }
 
+/* <<: merges anchored mappings; the mapping's own keys win, then the first. */
+static void
+test_merge_keys(void **state)
+{
+	struct manifest		*m;
+	struct proc_spec	*p;
+
+	m = load_ok(
+	    "version: 1\n"
+	    "x-base: &base {restart: on-failure, stop_timeout: 30s, "
+	    "env: {A: \"1\"}}\n"
+	    "x-fast: &fast {stop_timeout: 5s, autostart: false}\n"
+	    "processes:\n"
+	    "  web:\n"
+	    "    <<: *base\n"
+	    "    cmd: [\"true\"]\n"
+	    "    restart: always\n"
+	    "  api:\n"
+	    "    <<: [*fast, *base]\n"
+	    "    cmd: [\"true\"]\n");
+	p = manifest_find_proc(m, "web");
+	assert_int_equal(p->restart.policy, RESTART_ALWAYS);
+	assert_int_equal(p->stop_timeout_ms, 30000);
+	assert_int_equal(p->nenv, 1);
+	p = manifest_find_proc(m, "api");
+	assert_int_equal(p->stop_timeout_ms, 5000);
+	assert_int_equal(p->autostart, 0);
+	assert_int_equal(p->restart.policy, RESTART_ON_FAILURE);
+	manifest_free(m);
+	/* A merged value's error is at its own place, under the unit. */
+	expect_diag(
+	    "version: 1\n"
+	    "x-d: &d {restart: sometimes}\n"
+	    "processes:\n"
+	    "  w: {<<: *d, cmd: [\"true\"]}\n"
+	    "  v: {<<: [3], cmd: [\"true\"]}\n",
+	    "t.yaml:2:19: processes.w.restart: expected one of never, "
+	    "on-failure, always; got \"sometimes\"\n"
+	    "t.yaml:5:12: processes.v: expected a mapping or a list of "
+	    "mappings to merge (<<: *anchor); got 3\n");
+}
+
+/* log_buffer: per unit, the top level's by default, 1MiB without it. */
+static void
+test_log_buffer(void **state)
+{
+	struct manifest	*m;
+
+	m = load_ok(
+	    "version: 1\n"
+	    "processes:\n"
+	    "  a: {cmd: [\"true\"]}\n");
+	assert_int_equal(m->procs[0].log_buffer, 1024 * 1024);
+	manifest_free(m);
+	m = load_ok(
+	    "version: 1\n"
+	    "processes:\n"
+	    "  a: {cmd: [\"true\"]}\n"
+	    "  b: {cmd: [\"true\"], log_buffer: 64KiB}\n"
+	    "tasks:\n"
+	    "  t: {run: [echo]}\n"
+	    "log_buffer: 4KiB\n");
+	assert_int_equal(manifest_find_proc(m, "a")->log_buffer, 4096);
+	assert_int_equal(manifest_find_proc(m, "b")->log_buffer, 65536);
+	assert_int_equal(manifest_find_task(m, "t")->log_buffer, 4096);
+	manifest_free(m);
+	expect_diag(
+	    "version: 1\n"
+	    "processes:\n"
+	    "  a: {cmd: [\"true\"], log_buffer: 10}\n",
+	    "t.yaml:3:34: processes.a.log_buffer: expected a size from 1KiB "
+	    "to 1GiB such as 1MiB; got 10\n");
+}
+
+/* Relative paths resolve from the manifest's directory; env_file reads. */
+static void
+test_paths_env_file(void **state)
+{
+	char		 dir[] = "/tmp/test_manifest.XXXXXX", *envpath;
+	const char	*text;
+	struct manifest	*m;
+	struct diag	 d;
+	FILE		*fp;
+
+	assert_non_null(mkdtemp(dir));
+	envpath = xasprintf("%s/.env", dir);
+	fp = fopen(envpath, "w");
+	assert_non_null(fp);
+	fputs("# comment\nA=file\nB=\"q \\\"x\\\"\" # c\nC='$lit'\n"
+	    "export D = spaced value  \n", fp);
+	fclose(fp);
+	text = "version: 1\n"
+	    "processes:\n"
+	    "  a:\n"
+	    "    cmd: [\"true\"]\n"
+	    "    cwd: ./sub\n"
+	    "    stdout: file:logs/a.log\n"
+	    "    env_file: .env\n"
+	    "    env: {A: env}\n";
+	diag_init(&d, "t.yaml");
+	m = manifest_yaml_load_at("t.yaml", dir, text, strlen(text), &d);
+	assert_non_null(m);
+	assert_int_equal(d.nitems, 0);
+	{
+		char	*cwd = xasprintf("%s/sub", dir);
+		char	*log = xasprintf("%s/logs/a.log", dir);
+
+		assert_string_equal(m->procs[0].cwd, cwd);
+		assert_string_equal(m->procs[0].out.dests[0].name, log);
+		free(cwd);
+		free(log);
+	}
+	assert_int_equal(m->procs[0].nenv, 4);
+	assert_string_equal(m->procs[0].env[0].name, "B");
+	assert_string_equal(m->procs[0].env[0].value, "q \"x\"");
+	assert_string_equal(m->procs[0].env[1].value, "$lit");
+	assert_string_equal(m->procs[0].env[2].name, "D");
+	assert_string_equal(m->procs[0].env[2].value, "spaced value");
+	assert_string_equal(m->procs[0].env[3].name, "A");
+	assert_string_equal(m->procs[0].env[3].value, "env");
+	manifest_free(m);
+	diag_release(&d);
+	assert_int_equal(unlink(envpath), 0);
+	assert_int_equal(rmdir(dir), 0);
+	free(envpath);
+}
+
 int
 main(void)
 {
@@ -2505,6 +2635,9 @@ main(void)
 		cmocka_unit_test(test_parse_addresses),
 		cmocka_unit_test(test_print_orchestration),
 		cmocka_unit_test(test_equal),
+		cmocka_unit_test(test_merge_keys),
+		cmocka_unit_test(test_log_buffer),
+		cmocka_unit_test(test_paths_env_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
