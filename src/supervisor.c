@@ -339,10 +339,15 @@ sv_unit_new(struct supervisor *sv, struct manifest *m,
 {
 	struct unit	*u;
 	const char	*base = ps != NULL ? ps->name : ts->name;
-	size_t		 i, at = sv->nunits;
+	size_t		 i, at = sv->nunits, len;
 
-	u = xcalloc(1, sizeof *u);
-	u->name = idx > 0 ? xasprintf("%s.%u", base, idx) : xstrdup(base);
+	/* The name in the same allocation: a unit is never renamed. */
+	len = strlen(base) + (idx > 0 ? 12 : 1);
+	u = xcalloc(1, sizeof *u + len);
+	if (idx > 0)
+		(void)snprintf(u->name, len, "%s.%u", base, idx);
+	else
+		memcpy(u->name, base, strlen(base) + 1);
 	u->sv = sv;
 	u->idx = idx;
 	unit_sm_init(&u->sm);
@@ -382,7 +387,6 @@ unit_free(struct unit *u)
 		free(u->pr->spawn_error);
 	free(u->pr);
 	free(u->qwaiter);
-	free(u->name);
 	free(u);
 }
 

@@ -112,7 +112,7 @@ struct unit {
 	/* Control: recent console output. */
 	struct logring		*log;		/* made at the first line */
 	int			 added;		/* by ctl add, not the manifest */
-	char			*name;		/* "web", or "web.2" */
+	char			 name[];	/* "web", or "web.2" */
 };
 
 /*

@@ -19,7 +19,8 @@ wait_line 10 "$T/err" 'p: exited with status 0; restarting in .* \(restart 3\)'
 n0=$(ls "/proc/$BGPID/fd" | wc -l)
 wait_line 20 "$T/err" 'p: exited with status 0; restarting in .* \(restart 60\)'
 n1=$(ls "/proc/$BGPID/fd" | wc -l)
-[ "$n1" -le $((n0 + 4)) ] || fail "descriptors grew from $n0 to $n1 over 57 runs"
+# The leak was one pipe a run (+57); a run in flight holds a few.
+[ "$n1" -le $((n0 + 16)) ] || fail "descriptors grew from $n0 to $n1 over 57 runs"
 kill -TERM "$BGPID"
 wait_pyt 20
 exit 0
