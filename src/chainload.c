@@ -22,6 +22,7 @@
 
 #include "buf.h"
 #include "chainload.h"
+#include "util.h"
 #include "xmalloc.h"
 
 /*
@@ -147,21 +148,6 @@ chainload_argv_free(char **v)
 	free(v);
 }
 
-/* A numeric id: all digits, below (id_t)-1. */
-static int
-chainload_id(const char *s, unsigned long *id)
-{
-	char	*end;
-
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	*id = strtoul(s, &end, 10);
-	if (*end != '\0' || errno != 0 || *id >= (unsigned long)(uid_t)-1)
-		return -1;
-	return 0;
-}
-
 /*
  * user and group (either may be NULL) as ids; *name is the user's name
  * for initgroups (NULL when the user has no passwd entry). 0, or -1 with
@@ -178,7 +164,7 @@ chainload_resolve(const char *user, const char *group, uid_t *uid,
 
 	*name = NULL;
 	if (user != NULL) {
-		if (chainload_id(user, &id) == 0) {
+		if (util_parse_id(user, &id) == 0) {
 			*uid = (uid_t)id;
 			pw = getpwuid(*uid);
 		} else if ((pw = getpwnam(user)) == NULL) {
@@ -193,7 +179,7 @@ chainload_resolve(const char *user, const char *group, uid_t *uid,
 		}
 	}
 	if (group != NULL) {
-		if (chainload_id(group, &id) == 0)
+		if (util_parse_id(group, &id) == 0)
 			*gid = (gid_t)id;
 		else if ((gr = getgrnam(group)) == NULL) {
 			snprintf(err, errlen, "no such group \"%s\"", group);

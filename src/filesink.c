@@ -25,6 +25,7 @@
 
 #include "filesink.h"
 #include "log.h"
+#include "util.h"
 #include "xmalloc.h"
 
 /* Supplementary groups kept for the unit's user; more are ignored. */
@@ -51,21 +52,6 @@ struct filesink {
 	int		 nown;
 };
 
-/* A numeric id: all digits, below (id_t)-1. */
-static int
-filesink_id(const char *s, unsigned long *id)
-{
-	char	*end;
-
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	*id = strtoul(s, &end, 10);
-	if (*end != '\0' || errno != 0 || *id >= (unsigned long)(uid_t)-1)
-		return -1;
-	return 0;
-}
-
 /*
  * The identity the unit runs as, as the chain loader gives it: user (a
  * name or a uid), its primary group unless group is given, and the
@@ -86,7 +72,7 @@ filesink_resolve(struct filesink *s, const char *user, const char *group)
 	s->uid = 0;
 	s->gid = 0;
 	if (user != NULL) {
-		if (filesink_id(user, &id) == 0) {
+		if (util_parse_id(user, &id) == 0) {
 			s->uid = (uid_t)id;
 			pw = getpwuid(s->uid);
 		} else if ((pw = getpwnam(user)) == NULL) {
@@ -100,7 +86,7 @@ filesink_resolve(struct filesink *s, const char *user, const char *group)
 		}
 	}
 	if (group != NULL) {
-		if (filesink_id(group, &id) == 0)
+		if (util_parse_id(group, &id) == 0)
 			s->gid = (gid_t)id;
 		else if ((gr = getgrnam(group)) == NULL) {
 			errno = ENOENT;

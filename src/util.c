@@ -354,3 +354,17 @@ util_now_ms(void)
 		return 0;
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
+
+int
+util_parse_id(const char *s, unsigned long *id)
+{
+	char	*end;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	*id = strtoul(s, &end, 10);
+	if (*end != '\0' || errno != 0 || *id >= (unsigned long)(uid_t)-1)
+		return -1;
+	return 0;
+}

@@ -27,6 +27,8 @@ int		 util_parse_uint(const char *, uint64_t, uint64_t, uint64_t *,
 		    const char **);
 /* "10MiB", "512k", "4096" into bytes. */
 int		 util_parse_size(const char *, uint64_t *, const char **);
+/* A numeric user or group id: all digits, below (id_t)-1; 0 or -1. */
+int		 util_parse_id(const char *, unsigned long *);
 /* Does the name match [A-Za-z0-9_.-]+ ? */
 int		 util_is_valid_name(const char *);
 /* The closest of the NULL-terminated candidates, or NULL if none is close. */
