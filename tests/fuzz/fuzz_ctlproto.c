@@ -143,7 +143,7 @@ fuzz_frame(const struct ctl_msg *m)
 		CHECK(errstr != NULL);
 	for (i = 0; i < m->n; i++) {
 		buf_clear(&json);
-		ctlproto_json_string(&json, m->f[i], m->len[i]);
+		buf_add_json_string(&json, m->f[i], m->len[i]);
 		fuzz_check_json(&json);
 	}
 	buf_release(&json);
