@@ -874,9 +874,14 @@ sv_op_is_done(const struct sv_op *op)
 				return 0;
 			break;
 		case UEV_RESTART:
-			if (unit_state_is_active(u->sm.state) &&
-			    (u->runs == op->runs[i] ||
-			    u->sm.state == UNIT_STOPPING))
+			/*
+			 * Started again: a new run, or waiting for its
+			 * dependencies (which may take any time).
+			 */
+			if (u->sm.state == UNIT_STOPPING ||
+			    (unit_state_is_active(u->sm.state) &&
+			    u->sm.state != UNIT_WAITING &&
+			    u->runs == op->runs[i]))
 				return 0;
 			break;
 		default:

@@ -94,7 +94,7 @@ def listing():
 # A unit is a dict: kind, name, and what varies.
 def new_proc(name):
     kind = rng.choice(["sleeper", "sleeper", "flappy", "termslow",
-                       "consumer", "producer"])
+                       "consumer", "producer", "unhealthy", "bound"])
     p = {"kind": "proc", "name": name, "type": kind,
          "restart": rng.choice(["never", "on-failure", "always"]),
          "replicas": rng.choice([None, None, 1, 2, 3]),
@@ -134,6 +134,22 @@ def render(units):
         elif t == "producer":
             lines.append(f"    cmd: [seq, 1, \"{p['arg'] * 100}\"]")
             lines.append("    stdout: [q1, q2]")
+        elif t == "unhealthy":
+            # A liveness probe that fails: stopped and restarted.
+            lines.append(f"    cmd: [{HELPER}, sleep, \"300\"]")
+            lines.append("    liveness: {tcp: \"127.0.0.1:1\", "
+                         f"interval: {p['arg'] * 40}ms, timeout: 50ms, "
+                         "failures: 2}")
+            lines.append("    backoff: {initial: 50ms, max: 200ms}")
+        elif t == "bound":
+            # Bound to the process declared before it, if any.
+            lines.append(f"    cmd: [{HELPER}, sleep, \"300\"]")
+            before = [q["name"] for q in procs[:procs.index(p)]]
+            if before:
+                dep = before[p["arg"] % len(before)]
+                cond = "ready" if p["arg"] % 2 else "started"
+                lines.append(f"    depends_on: {{{dep}: {{condition: "
+                             f"{cond}, bind: true}}}}")
         lines.append(f"    restart: {p['restart']}")
         if p["replicas"] is not None:
             lines.append(f"    replicas: {p['replicas']}")
@@ -347,7 +363,7 @@ def volatile(n):
         return True
     for u in units:
         if u["name"] == base:
-            return u["type"] != "sleeper" and u["type"] != "termslow"
+            return u["type"] not in ("sleeper", "termslow")
     return True
 
 
