@@ -79,6 +79,7 @@ struct guard {
 	size_t			 ngroups;
 	size_t			 cap;
 	size_t			 nlinger;	/* groups with refs == 0 */
+	uint64_t		 added;		/* guard_add calls, ever */
 	int32_t			*pending;	/* records not written yet */
 	size_t			 npending;	/* in bytes */
 	size_t			 pendcap;	/* in bytes */
@@ -464,6 +465,7 @@ guard_add(struct guard *g, pid_t pgid)
 
 	if (g == NULL || pgid <= 1)
 		return;
+	g->added++;
 	if ((gg = guard_find(g, pgid)) != NULL) {
 		if (gg->refs++ == 0)
 			g->nlinger--;
@@ -574,4 +576,10 @@ guard_stop(struct guard *g)
 	free(g->groups);
 	free(g->pending);
 	free(g);
+}
+
+uint64_t
+guard_added(const struct guard *g)
+{
+	return g != NULL ? g->added : 0;
 }

@@ -8,6 +8,8 @@
 
 #include <sys/types.h>
 
+#include <stdint.h>
+
 struct guard;
 
 /*
@@ -32,6 +34,8 @@ void		 guard_add(struct guard *, pid_t pgid);
  * we die.
  */
 void		 guard_del(struct guard *, pid_t pgid);
+/* How many groups were ever added: a change means a new spawn. */
+uint64_t	 guard_added(const struct guard *);
 /*
  * Reap the guardian if it died, and replace it: a new one is forked and
  * told every group (also done when it stops reading). Call on SIGCHLD.

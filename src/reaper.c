@@ -55,6 +55,13 @@
  * (one read of /proc/self/task/PID/children, and a walk of our handles).
  */
 #define REAPER_POLL_MS		250
+/*
+ * Daemons leave their unit right after it started. So the look runs every
+ * REAPER_POLL_MS after a spawn (the guardian was told of a new group) or
+ * an orphan found, and backs off, doubling, to REAPER_POLL_MAX_MS while
+ * nothing changes: an idle supervisor wakes 3 times a minute, not 240.
+ */
+#define REAPER_POLL_MAX_MS	20000
 
 struct orphan {
 	pid_t	pid;
@@ -69,7 +76,10 @@ struct reaper {
 	pid_t		 own_pgid;
 	uv_signal_t	 sig;
 	uv_timer_t	 scan;		/* coalesces a storm of SIGCHLD */
-	uv_timer_t	 poll;		/* every REAPER_POLL_MS */
+	uv_timer_t	 poll;		/* the look between SIGCHLDs */
+	uint64_t	 poll_ms;	/* its interval, backing off */
+	uint64_t	 seen_added;	/* guard_added at the last look */
+	size_t		 seen_orphans;	/* norphans at the last look */
 	uv_timer_t	 timer;		/* rescans while stopping, escalation */
 	int		 open_handles;
 	int		 fd;		/* /proc/self/task/PID/children, or -1 */
@@ -316,6 +326,27 @@ reaper_scan_cb(uv_timer_t *t)
 	reaper_scan(t->data);
 }
 
+/* The look between SIGCHLDs; fast after a change, slower while none. */
+static void
+reaper_poll_cb(uv_timer_t *t)
+{
+	struct reaper	*r = t->data;
+	uint64_t	 added;
+	int		 error;
+
+	reaper_scan(r);
+	added = guard_added(r->guard);
+	if (added != r->seen_added || r->norphans != r->seen_orphans)
+		r->poll_ms = REAPER_POLL_MS;
+	else if ((r->poll_ms *= 2) > REAPER_POLL_MAX_MS)
+		r->poll_ms = REAPER_POLL_MAX_MS;
+	r->seen_added = added;
+	r->seen_orphans = r->norphans;
+	if ((error = uv_timer_start(&r->poll, reaper_poll_cb, r->poll_ms,
+	    0)) != 0)
+		fatalx("reaper: uv_timer_start: %s", uv_strerror(error));
+}
+
 /*
  * Look at every child: reap the exited ones not libuv's, note the live
  * ones. While stopping, look again every REAPER_RESCAN_MS until none is
@@ -404,8 +435,9 @@ reaper_start(uv_loop_t *loop, struct guard *g)
 	r->open_handles = 4;
 	uv_unref((uv_handle_t *)&r->scan);
 	uv_unref((uv_handle_t *)&r->timer);
-	if ((error = uv_timer_start(&r->poll, reaper_scan_cb, REAPER_POLL_MS,
-	    REAPER_POLL_MS)) != 0)
+	r->poll_ms = REAPER_POLL_MS;
+	if ((error = uv_timer_start(&r->poll, reaper_poll_cb, REAPER_POLL_MS,
+	    0)) != 0)
 		fatalx("reaper: uv_timer_start: %s", uv_strerror(error));
 	uv_unref((uv_handle_t *)&r->poll);
 	if ((error = uv_signal_start(&r->sig, reaper_sig_cb, SIGCHLD)) != 0)

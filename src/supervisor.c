@@ -322,15 +322,14 @@ unit_set_spec(struct unit *u, struct manifest *m, const struct proc_spec *ps,
 static void
 unit_take_next_spec(struct unit *u)
 {
-	struct manifest	*m = u->next_m;
+	struct unit_next	*n = u->next;
 
-	if (m == NULL)
+	if (n == NULL)
 		return;
-	u->next_m = NULL;
-	unit_set_spec(u, m, u->next_ps, u->next_ts);
-	manifest_free(m);
-	u->next_ps = NULL;
-	u->next_ts = NULL;
+	u->next = NULL;
+	unit_set_spec(u, n->m, n->ps, n->ts);
+	manifest_free(n->m);
+	free(n);
 }
 
 struct unit *
@@ -351,7 +350,6 @@ sv_unit_new(struct supervisor *sv, struct manifest *m,
 	u->sv = sv;
 	u->idx = idx;
 	unit_sm_init(&u->sm);
-	TAILQ_INIT(&u->waiters);
 	sched_alarm_init(&u->timer, unit_timer_cb);
 	unit_set_spec(u, m, ps, ts);
 	/* Beside its kin, so that listings keep a unit's instances together. */
@@ -381,7 +379,9 @@ unit_free(struct unit *u)
 		logring_release(u->log);
 	free(u->log);
 	manifest_free(u->m);
-	manifest_free(u->next_m);
+	if (u->next != NULL)
+		manifest_free(u->next->m);
+	free(u->next);
 	manifest_free(u->run_m);
 	if (u->pr != NULL)
 		free(u->pr->spawn_error);
@@ -553,18 +553,38 @@ sv_log_end(const struct unit *u, const struct unit_out *o,
 
 /* --------------------------------------------------- the one writer */
 
-/* Wake the tasks waiting in "wait" for u. */
+static void	unit_unwait(struct unit *);
+
+/*
+ * Wake the tasks waiting in "wait" for u. Waits are few and rare: they
+ * live in one list of the supervisor, not in every unit.
+ */
 static void
 unit_wake_waiters(struct unit *u)
 {
-	struct unit	*w;
+	struct unit_wait	*w, *next;
+	struct unit		*t;
 
-	while ((w = TAILQ_FIRST(&u->waiters)) != NULL) {
-		TAILQ_REMOVE(&u->waiters, w, wait_entry);
-		w->waiting_on = NULL;
-		if (w->task != NULL)
-			task_wake(w->task);
+	for (w = TAILQ_FIRST(&u->sv->waits); w != NULL; w = next) {
+		next = TAILQ_NEXT(w, entry);
+		if (w->on != u)
+			continue;
+		t = w->task;
+		unit_unwait(t);
+		if (t->task != NULL)
+			task_wake(t->task);
 	}
+}
+
+/* The task is in "wait" no more. */
+static void
+unit_unwait(struct unit *u)
+{
+	if (u->waiting == NULL)
+		return;
+	TAILQ_REMOVE(&u->sv->waits, u->waiting, entry);
+	free(u->waiting);
+	u->waiting = NULL;
 }
 
 /* Start the dependencies of u that were never started. */
@@ -1050,10 +1070,7 @@ unit_forget(struct unit *u)
 		unit_producing(u, 0);
 	if (u->qwaiter != NULL)
 		wqueue_unwait(u->qwaiter);
-	if (u->waiting_on != NULL) {
-		TAILQ_REMOVE(&u->waiting_on->waiters, u, wait_entry);
-		u->waiting_on = NULL;
-	}
+	unit_unwait(u);
 	unit_wake_waiters(u);
 	sched_alarm_stop(sv->sched, &u->timer);
 	unit_log_event(u, &ev, "removed");
@@ -2101,8 +2118,11 @@ host_wait(void *arg, const char *name, int *status, char **cause)
 			*cause = xasprintf("a task cannot wait for itself");
 			r = -1;
 		} else if (unit_state_is_active(v[i]->sm.state)) {
-			u->waiting_on = v[i];
-			TAILQ_INSERT_TAIL(&v[i]->waiters, u, wait_entry);
+			unit_unwait(u);
+			u->waiting = xmalloc(sizeof *u->waiting);
+			u->waiting->task = u;
+			u->waiting->on = v[i];
+			TAILQ_INSERT_TAIL(&u->sv->waits, u->waiting, entry);
 			r = 1;
 		} else if (v[i]->sm.has_ended && *status == 0)
 			*status = v[i]->last_status;
@@ -2118,10 +2138,7 @@ host_unwait(void *arg)
 
 	if (u->qwaiter != NULL)
 		wqueue_unwait(u->qwaiter);
-	if (u->waiting_on != NULL) {
-		TAILQ_REMOVE(&u->waiting_on->waiters, u, wait_entry);
-		u->waiting_on = NULL;
-	}
+	unit_unwait(u);
 }
 
 /* The run of a task is over: free it, tell the core. */
@@ -2210,6 +2227,7 @@ supervisor_new(uv_loop_t *loop, struct manifest *m)
 	if (sv->rnd == 0)
 		sv->rnd = 1;
 	LIST_INIT(&sv->ops);
+	TAILQ_INIT(&sv->waits);
 	LIST_INIT(&sv->followers);
 	sv->wire = wire_new(loop);
 	wire_set_tails_fn(sv->wire, sv_tails_done, sv);
@@ -2715,10 +2733,13 @@ sv_respec(struct unit *u, struct manifest *nm, const struct proc_spec *nps,
     const struct task_spec *nts)
 {
 	manifest_ref(nm);
-	manifest_free(u->next_m);
-	u->next_m = nm;
-	u->next_ps = nps;
-	u->next_ts = nts;
+	if (u->next == NULL)
+		u->next = xcalloc(1, sizeof *u->next);
+	else
+		manifest_free(u->next->m);
+	u->next->m = nm;
+	u->next->ps = nps;
+	u->next->ts = nts;
 	(void)sv_post(u, UEV_RESPEC);
 }
 

@@ -23,7 +23,14 @@
 #include "wire.h"
 
 struct unit;
-TAILQ_HEAD(unit_waiters, unit);
+
+/* A task in "wait" for a unit to end. */
+struct unit_wait {
+	TAILQ_ENTRY(unit_wait)	 entry;
+	struct unit		*task;
+	struct unit		*on;
+};
+TAILQ_HEAD(unit_waits, unit_wait);
 
 /* A queue a task reads, with its subscriber id. */
 struct unit_sub {
@@ -61,6 +68,13 @@ struct unit_proc {
 	uint64_t		 live_fails;	/* failed probes in a row */
 };
 
+/* A reload's spec for a unit, taken once no run uses the old one. */
+struct unit_next {
+	struct manifest		*m;		/* a reference */
+	const struct proc_spec	*ps;
+	const struct task_spec	*ts;
+};
+
 /*
  * One unit: a process instance or a task. Its life is sm, written only
  * by the core's sv_post through unit_step; everything else here is what
@@ -72,24 +86,23 @@ struct unit {
 	struct supervisor	*sv;
 	const char		*base;		/* the spec's name */
 	unsigned		 idx;		/* replica number; 0: none */
+	uint32_t		 runs;		/* runs started (wraps) */
 	struct unit_sm		 sm;
 	const struct proc_spec	*ps;		/* exactly one of ps and ts */
 	const struct task_spec	*ts;
 	struct manifest		*m;		/* holds ps or ts (a ref) */
-	const struct proc_spec	*next_ps;	/* reload: the spec to take */
-	const struct task_spec	*next_ts;
-	struct manifest		*next_m;	/* a ref, or NULL */
+	struct unit_next	*next;		/* reload: the spec to take */
 	struct manifest		*run_m;		/* the current run's spec's */
 	struct unit_proc	*pr;		/* processes only; NULL for tasks */
 	int			 last_status;	/* exit code, 128+signal */
-	uint64_t		 runs;		/* runs started, ever */
+	unsigned int		 producing:1;	/* counted by its queues */
+	unsigned int		 added:1;	/* by ctl add, not the manifest */
 	char			**args;		/* from "start UNIT ARGS" */
 	size_t			 nargs;
 
 	/* Queues this unit feeds (one entry per destination) and reads. */
 	struct wqueue		**produces;
 	size_t			 nproduces;
-	unsigned int		 producing:1;	/* counted by those queues */
 	const char		**starts;	/* tasks: units start/restart */
 	size_t			 nstarts;
 	struct unit_sub		*subs;		/* tasks: get / for */
@@ -102,16 +115,13 @@ struct unit {
 	struct filesink		**sinks;	/* a task's file: outputs */
 	size_t			 nsinks;
 	struct wq_waiter	*qwaiter;	/* task blocked on a queue */
-	struct unit		*waiting_on;	/* task blocked in "wait" */
+	struct unit_wait	*waiting;	/* task blocked in "wait" */
 
-	/* The unit's one timer, and the tasks in "wait" on it. */
+	/* The unit's one timer (backoff, or the ready timeout). */
 	struct sched_alarm	 timer;
-	struct unit_waiters	 waiters;	/* tasks in "wait" on us */
-	TAILQ_ENTRY(unit)	 wait_entry;
 
 	/* Control: recent console output. */
 	struct logring		*log;		/* made at the first line */
-	int			 added;		/* by ctl add, not the manifest */
 	char			 name[];	/* "web", or "web.2" */
 };
 
@@ -139,7 +149,7 @@ struct sv_op {
 	LIST_ENTRY(sv_op)	 entry;
 	enum unit_event		 ev;
 	struct unit		**units;	/* NULL once gone */
-	uint64_t		*runs;		/* each one's runs when asked */
+	uint32_t		*runs;		/* each one's runs when asked */
 	size_t			 n;
 	void			(*fn)(void *);
 	void			*arg;
@@ -184,6 +194,7 @@ struct supervisor {
 	size_t			 nevq, evq_head, evq_cap;
 	int			 posting;
 	LIST_HEAD(, sv_op)	 ops;
+	struct unit_waits	 waits;		/* tasks in "wait" */
 	struct followers	 followers;
 	char			*exit_from;	/* --exit-code-from UNIT */
 	int			 exit_from_done;

@@ -83,8 +83,8 @@ struct unit_exit {
 
 /* What the unit remembers across runs. */
 struct unit_history {
-	uint64_t	restarts;	/* total, for max_restarts */
-	uint64_t	streak;		/* failed runs in a row, for backoff */
+	uint32_t	restarts;	/* total, for max_restarts */
+	uint32_t	streak;		/* failed runs in a row, for backoff */
 };
 
 /* The whole state of a unit's life: only unit_step writes it. */
