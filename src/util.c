@@ -368,3 +368,109 @@ util_parse_id(const char *s, unsigned long *id)
 		return -1;
 	return 0;
 }
+
+/* The estimated tree of a regex: more nodes than this are refused. */
+#define UTIL_REGEX_MAX_NODES	100000
+#define UTIL_REGEX_MAX_LEN	4096
+#define UTIL_REGEX_MAX_DEPTH	32
+
+int
+util_regex_is_tame(const char *re, const char **errstr)
+{
+	uint64_t	 sum[UTIL_REGEX_MAX_DEPTH + 1], last = 0, lo, hi, f;
+	size_t		 i, depth = 0;
+	char		*end;
+
+	if (strlen(re) > UTIL_REGEX_MAX_LEN) {
+		*errstr = "longer than 4096 bytes";
+		return -1;
+	}
+	sum[0] = 0;
+	for (i = 0; re[i] != '\0'; i++) {
+		f = 1;
+		switch (re[i]) {
+		case '\\':
+			if (re[i + 1] != '\0')
+				i++;
+			last = 1;
+			sum[depth] += 1;
+			continue;
+		case '[':
+			/* A bracket expression is one node: skip to its end. */
+			i++;
+			if (re[i] == '^')
+				i++;
+			if (re[i] == ']')
+				i++;
+			while (re[i] != '\0' && re[i] != ']') {
+				if (re[i] == '[' && (re[i + 1] == ':' ||
+				    re[i + 1] == '=' || re[i + 1] == '.')) {
+					end = strchr(re + i + 2, ']');
+					if (end == NULL)
+						break;
+					i = (size_t)(end - re);
+				}
+				i++;
+			}
+			if (re[i] == '\0')
+				i--;
+			last = 1;
+			sum[depth] += 1;
+			continue;
+		case '(':
+			if (depth == UTIL_REGEX_MAX_DEPTH) {
+				*errstr = "groups nested more than 32 deep";
+				return -1;
+			}
+			sum[++depth] = 0;
+			last = 0;
+			continue;
+		case ')':
+			if (depth == 0) {
+				last = 1;
+				sum[0] += 1;
+				continue;
+			}
+			last = sum[depth--] + 1;
+			sum[depth] += last;
+			continue;
+		case '*':
+		case '?':
+			f = 1;
+			break;
+		case '+':
+			f = 2;
+			break;
+		case '{':
+			lo = strtoull(re + i + 1, &end, 10);
+			hi = lo;
+			if (*end == ',')
+				hi = end[1] == '}' ? lo + 1 :
+				    strtoull(end + 1, &end, 10);
+			if (hi > 1000) {
+				*errstr = "a repetition count over 1000";
+				return -1;
+			}
+			if ((end = strchr(re + i, '}')) != NULL)
+				i = (size_t)(end - re);
+			f = hi > 1 ? hi : 1;
+			break;
+		default:
+			last = 1;
+			sum[depth] += 1;
+			continue;
+		}
+		/* A repetition copies what it applies to, f times in all. */
+		if (last > 0 && f > 1) {
+			sum[depth] += last * (f - 1);
+			last *= f;
+		}
+		if (last > UTIL_REGEX_MAX_NODES || sum[depth] >
+		    UTIL_REGEX_MAX_NODES) {
+			*errstr = "too costly to compile (nested or stacked "
+			    "repetitions)";
+			return -1;
+		}
+	}
+	return 0;
+}

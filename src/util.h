@@ -27,6 +27,14 @@ int		 util_parse_uint(const char *, uint64_t, uint64_t, uint64_t *,
 		    const char **);
 /* "10MiB", "512k", "4096" into bytes. */
 int		 util_parse_size(const char *, uint64_t *, const char **);
+/*
+ * Is an extended regular expression cheap to compile? glibc's regcomp
+ * copies the subtree of every repetition (a{n} n times, a+ twice), so
+ * nested or stacked repetitions grow it exponentially: "a++++...", or
+ * "((a{99}){99}){99}". 0, or -1 with *errstr when its estimated size
+ * passes the bound, or it is longer than 4 KiB.
+ */
+int		 util_regex_is_tame(const char *, const char **errstr);
 /* A numeric user or group id: all digits, below (id_t)-1; 0 or -1. */
 int		 util_parse_id(const char *, unsigned long *);
 /* Does the name match [A-Za-z0-9_.-]+ ? */

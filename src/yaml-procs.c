@@ -80,6 +80,7 @@ yload_ready_line(struct yload *y, struct ynode *n, const char *path,
     struct ready_spec *r)
 {
 	static const char	*what = "a regular expression (POSIX ERE)";
+	const char		*errstr;
 	regex_t			 re;
 	char			*text, msg[256];
 	int			 e;
@@ -89,6 +90,11 @@ yload_ready_line(struct yload *y, struct ynode *n, const char *path,
 	if (*text == '\0') {
 		yload_expected(y, n, path, text, what, "it would match every "
 		    "line");
+		free(text);
+		return -1;
+	}
+	if (util_regex_is_tame(text, &errstr) == -1) {
+		yload_expected(y, n, path, text, what, errstr);
 		free(text);
 		return -1;
 	}

@@ -381,6 +381,33 @@ test_did_you_mean(void **state)
 	assert_string_equal(util_did_you_mean("abx", tie), "abc");
 }
 
+/* Regexes whose compiled tree would explode are refused. */
+static void
+test_regex_is_tame(void **state)
+{
+	const char	*errstr;
+	char		 stacked[128];
+
+	(void)state;
+	assert_int_equal(util_regex_is_tame("^up \\$[0-9]+$", &errstr), 0);
+	assert_int_equal(util_regex_is_tame("(ab|cd)+x*y?[]a-z]{2,8}", &errstr),
+	    0);
+	assert_int_equal(util_regex_is_tame("listening on [0-9.:]+ port "
+	    "[0-9]{1,5}", &errstr), 0);
+	/* What the fuzzer found: a stacked + doubles the tree each time. */
+	memset(stacked, '+', sizeof stacked - 1);
+	stacked[0] = 'n';
+	stacked[sizeof stacked - 1] = '\0';
+	assert_int_equal(util_regex_is_tame(stacked, &errstr), -1);
+	assert_int_equal(util_regex_is_tame("((a{99}){99}){99}", &errstr), -1);
+	assert_int_equal(util_regex_is_tame("(a{99}){99}", &errstr), 0);
+	assert_int_equal(util_regex_is_tame("a{1001}", &errstr), -1);
+	assert_string_equal(errstr, "a repetition count over 1000");
+	/* Brackets are one node, whatever they hold. */
+	assert_int_equal(util_regex_is_tame("[+++++++++++++++++++++++++++++++"
+	    "+++++++++++++++]", &errstr), 0);
+}
+
 int
 main(void)
 {
@@ -394,6 +421,7 @@ main(void)
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_edit_distance),
 		cmocka_unit_test(test_did_you_mean),
+		cmocka_unit_test(test_regex_is_tame),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
