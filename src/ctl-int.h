@@ -57,5 +57,7 @@ void	record_release(struct record *);
 void	json_fields(struct buf *, const struct record *, int);
 void	ctl_print_line(struct ctl *, const struct record *);
 void	ctl_print(struct ctl *);
+/* 1234567 ms as "20m34s" (under a second "500ms", 0 "-"). */
+void	ctl_format_uptime(uint64_t ms, char *out, size_t len);
 
 #endif

@@ -136,8 +136,8 @@ ctl_print_json(struct ctl *c)
 }
 
 /* 1234567 ms as "20m34s": two units at most, for people. */
-static void
-format_uptime(uint64_t ms, char *out, size_t len)
+void
+ctl_format_uptime(uint64_t ms, char *out, size_t len)
 {
 	uint64_t	s = ms / 1000;
 
@@ -174,7 +174,7 @@ cell_text(const struct field *f)
 		return xstrdup(f->val[0] == 't' ? "yes" : "no");
 	if (f->type == CTL_T_INT && klen > 3 &&
 	    strcmp(f->key + klen - 3, "_ms") == 0) {
-		format_uptime(strtoull(f->val, NULL, 10), tmp, sizeof tmp);
+		ctl_format_uptime(strtoull(f->val, NULL, 10), tmp, sizeof tmp);
 		return xstrdup(tmp);
 	}
 	s = xmalloc(f->vlen + 1);

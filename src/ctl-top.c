@@ -320,27 +320,11 @@ top_fetch(struct top *t, char **cause)
 	return 0;
 }
 
-/* "42s", "3m05s", "2h03m", "3d04h". */
+/* Uptime as ctl list shows it; "-" for none. */
 static void
 top_duration(int64_t ms, char *out, size_t len)
 {
-	uint64_t	s = ms > 0 ? (uint64_t)ms / 1000 : 0;
-
-	if (ms <= 0)
-		snprintf(out, len, "-");
-	else if (s < 60)
-		snprintf(out, len, "%llus", (unsigned long long)s);
-	else if (s < 3600)
-		snprintf(out, len, "%llum%02llus", (unsigned long long)s / 60,
-		    (unsigned long long)s % 60);
-	else if (s < 86400)
-		snprintf(out, len, "%lluh%02llum",
-		    (unsigned long long)s / 3600,
-		    (unsigned long long)(s % 3600) / 60);
-	else
-		snprintf(out, len, "%llud%02lluh",
-		    (unsigned long long)s / 86400,
-		    (unsigned long long)(s % 86400) / 3600);
+	ctl_format_uptime(ms > 0 ? (uint64_t)ms : 0, out, len);
 }
 
 /* "980K", "12.3M", "1.2G". */
