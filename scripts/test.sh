@@ -7,20 +7,29 @@
 #     UndefinedBehaviorSanitizer and LeakSanitizer (clang, from the tarball);
 #  5. the end-to-end suite with the supervisor under valgrind memcheck:
 #     zero errors and zero definite or indirect leaks;
-#  6. "make fuzz": each libFuzzer target for FUZZ_SECONDS (60) seconds;
+#  6. "make fuzz": each libFuzzer target for FUZZ_SECONDS (60) seconds
+#     from the fixed seed FUZZ_SEED;
 #  7. "make chaos": random operations against the supervisor built with
-#     sanitizers, for CHAOS_SECONDS (60) seconds from a fresh seed (printed);
+#     sanitizers, for CHAOS_SECONDS (60) seconds from the fixed seed
+#     CHAOS_SEED.
+# The seeds are fixed so that CI judges the change, not the luck of the
+# draw: a run explores what the same seeds explored before the change was
+# pushed. Fresh seeds are for developers, long before pushing: "make fuzz"
+# and "make chaos" draw one when none is given, and print it.
 #  8. "make bench-smoke": the benchmarks, once, at a small size.
 # Each phase prints its name and duration; a summary closes the run. Exits
 # non-zero on the first failure, printing the logs of the failed tests.
 # Usage: scripts/test.sh   (extra configure options: CONFIGURE_FLAGS=...;
-# FUZZ_SECONDS=N; CHAOS_SECONDS=N; SKIP="san valgrind fuzz chaos bench"
+# FUZZ_SECONDS=N; FUZZ_SEED=N; CHAOS_SECONDS=N; CHAOS_SEED=N;
+# SKIP="san valgrind fuzz chaos bench"
 # leaves phases out)
 set -eu
 cd "$(dirname "$0")/.."
 top=$(pwd)
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 CHAOS_SECONDS=${CHAOS_SECONDS:-60}
+FUZZ_SEED=${FUZZ_SEED:-20261206}
+CHAOS_SEED=${CHAOS_SEED:-20261206}
 SKIP=${SKIP:-}
 summary=
 t_all=$(date +%s)
@@ -184,14 +193,16 @@ EOF
 fi
 
 if ! skipped fuzz; then
-	phase "make fuzz FUZZ_SECONDS=$FUZZ_SECONDS"
-	make fuzz FUZZ_SECONDS="$FUZZ_SECONDS" || die "make fuzz failed"
+	phase "make fuzz FUZZ_SECONDS=$FUZZ_SECONDS FUZZ_SEED=$FUZZ_SEED"
+	FUZZ_SEED=$FUZZ_SEED make fuzz FUZZ_SECONDS="$FUZZ_SECONDS" ||
+	    die "make fuzz failed"
 	done_phase
 fi
 
 if ! skipped chaos; then
-	phase "make chaos CHAOS_SECONDS=$CHAOS_SECONDS"
-	make chaos CHAOS_SECONDS="$CHAOS_SECONDS" || die "make chaos failed"
+	phase "make chaos CHAOS_SECONDS=$CHAOS_SECONDS CHAOS_SEED=$CHAOS_SEED"
+	CHAOS_SEED=$CHAOS_SEED make chaos CHAOS_SECONDS="$CHAOS_SECONDS" ||
+	    die "make chaos failed"
 	done_phase
 fi
 

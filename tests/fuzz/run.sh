@@ -4,9 +4,13 @@
 # For each TARGET (a binary WORKDIR/TARGET): replay every input kept in
 # SRCDIR/tests/fuzz/regress/TARGET, then fuzz for SECONDS from the seed
 # corpus, keeping new inputs in WORKDIR/corpus-TARGET (never in SRCDIR).
+# FUZZ_SEED=N in the environment fixes libFuzzer's random seed (CI does,
+# so that a run explores what the same seed explored on a developer's
+# machine); without it libFuzzer draws one. Either way it is printed.
 # Any crash, leak, timeout or sanitizer report fails; the input is left
 # as WORKDIR/TARGET-crash-* (or -leak-, -timeout-) to be copied into
-# tests/fuzz/regress/TARGET/ with a note of what it found.
+# tests/fuzz/regress/TARGET/ with a note of what it found, and printed
+# in base64, so that a failure seen only in a log can be replayed.
 set -u
 [ $# -ge 4 ] || { echo "usage: run.sh WORKDIR SECONDS SRCDIR TARGET..." >&2; exit 2; }
 work=$1 secs=$2 srcdir=$3
@@ -84,28 +88,50 @@ for t in "$@"; do
 
 	mkdir -p "$work/corpus-$t"
 	start=$(date +%s)
-	# shellcheck disable=SC2046 # options and seeds split on purpose
-	"$bin" $(options "$t") -max_total_time="$secs" -timeout=10 \
+	seedopt=
+	[ -n "${FUZZ_SEED:-}" ] && seedopt=-seed=$FUZZ_SEED
+	# Inputs left by an earlier run are older than this.
+	: >"$work/$t.stamp"
+	# shellcheck disable=SC2046,SC2086 # options and seeds split on purpose
+	"$bin" $(options "$t") $seedopt -max_total_time="$secs" -timeout=10 \
 	    -rss_limit_mb=2048 -print_final_stats=1 \
 	    -artifact_prefix="$work/$t-" "$work/corpus-$t" $(seeds "$t") \
 	    >"$log" 2>&1
 	rc=$?
 	end=$(date +%s)
 	runs=$(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' "$log" | tail -n 1)
+	seed=$(sed -n 's/^INFO: Seed: \([0-9]*\).*/\1/p' "$log" | head -n 1)
 	cov=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1)
 	if [ "$rc" -ne 0 ]; then
-		echo "fuzz: $t: FAILED (exit $rc) after $((end - start))s:" >&2
-		# The report, less libFuzzer's progress lines and dictionary.
-		grep -v -E '^(#[0-9]+|INFO:|Dictionary:|"|###|stat::)' "$log" |
-		    tail -n 80 >&2
-		ls "$work/$t"-* 2>/dev/null | grep -v '\.log$' >&2
+		echo "fuzz: $t: FAILED (exit $rc) after $((end - start))s," \
+		    "seed ${seed:-?}:" >&2
+		# The report, less libFuzzer's progress lines and dictionary:
+		# its head (the target's own words, the first frames) and its
+		# tail (the summary).
+		grep -v -E '^(#[0-9]+|INFO:|Dictionary:|"|###|stat::)' "$log" \
+		    >"$log.report"
+		if [ "$(wc -l <"$log.report")" -gt 160 ]; then
+			head -n 100 "$log.report" >&2
+			echo "[...]" >&2
+			tail -n 40 "$log.report" >&2
+		else
+			cat "$log.report" >&2
+		fi
+		find "$work" -maxdepth 1 -type f -newer "$work/$t.stamp" \
+		    \( -name "$t-crash-*" -o -name "$t-leak-*" -o \
+		    -name "$t-timeout-*" -o -name "$t-oom-*" -o \
+		    -name "$t-slow-unit-*" \) | while read -r f; do
+			echo "fuzz: $f, $(wc -c <"$f") bytes, in base64" \
+			    "(base64 -d to replay it):" >&2
+			head -c 16384 "$f" | base64 >&2
+		done
 		echo "fuzz: keep the input above as" \
 		    "tests/fuzz/regress/$t/NAME (see tests/fuzz/README)" >&2
 		status=1
 		continue
 	fi
 	echo "fuzz: $t: ${runs:-?} executions in $((end - start))s," \
-	    "${cov:-cov: ?}, $(ls "$work/corpus-$t" | wc -l) new corpus inputs," \
-	    "no finding"
+	    "seed ${seed:-?}, ${cov:-cov: ?}," \
+	    "$(ls "$work/corpus-$t" | wc -l) new corpus inputs, no finding"
 done
 exit $status
