@@ -246,8 +246,9 @@ manifest_utf8_len(const unsigned char *s)
 
 /*
  * Quote s as a YAML double-quoted scalar, which is also how messages show
- * a value. Control bytes, the Unicode line breaks YAML would fold, and
- * bytes that are not UTF-8 (a value from the environment may hold any) are
+ * a value. Control bytes and C1 controls (a terminal may act on either),
+ * U+FFFE and U+FFFF (which YAML refuses raw), the Unicode line breaks
+ * YAML would fold, and bytes that are not UTF-8 (a value from the environment may hold any) are
  * escaped, so the result always parses. With max > 0, longer text is cut
  * on a character boundary and marked with "...".
  */
@@ -282,6 +283,13 @@ manifest_quote(const char *s, size_t max)
 			buf_addf(&b, "\\x%02x", p[i]);
 		else if (n == 2 && p[i] == 0xc2 && p[i + 1] == 0x85)
 			buf_adds(&b, "\\N");
+		else if (n == 2 && p[i] == 0xc2 && p[i + 1] < 0xa0)
+			/* The other C1 controls: YAML refuses them raw. */
+			buf_addf(&b, "\\x%02x", p[i + 1]);
+		else if (n == 3 && p[i] == 0xef && p[i + 1] == 0xbf &&
+		    p[i + 2] >= 0xbe)
+			/* U+FFFE and U+FFFF: not characters to YAML either. */
+			buf_addf(&b, "\\u%s", p[i + 2] == 0xbe ? "FFFE" : "FFFF");
 		else if (n == 3 && p[i] == 0xe2 && p[i + 1] == 0x80 &&
 		    (p[i + 2] == 0xa8 || p[i + 2] == 0xa9))
 			buf_adds(&b, p[i + 2] == 0xa8 ? "\\L" : "\\P");

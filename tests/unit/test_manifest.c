@@ -602,6 +602,15 @@ test_quote(void **state)
 	q = manifest_quote("\xff\xc3(\xe2\x80\xa8\xe2\x80\xa9\xc2\x85\xe2\x82\xac", 0);
 	assert_string_equal(q, "\"\\xff\\xc3(\\L\\P\\N\xe2\x82\xac\"");
 	free(q);
+	/*
+	 * C1 controls (U+0080 to U+009F), U+FFFE and U+FFFF: YAML refuses
+	 * them raw, so the print of a manifest holding one would not load
+	 * (found by make fuzz); U+00A0 and U+FFFD are characters.
+	 */
+	q = manifest_quote("\xc2\x80\xc2\x9b\xc2\xa0\xef\xbf\xbd\xef\xbf\xbe"
+	    "\xef\xbf\xbf", 0);
+	assert_string_equal(q, "\"\\x80\\x9b\xc2\xa0\xef\xbf\xbd\\uFFFE\\uFFFF\"");
+	free(q);
 }
 
 /* A value from the environment that is not UTF-8 still prints as YAML. */
