@@ -2014,6 +2014,8 @@ host_get(void *arg, const char *queue, char **item, size_t *len,
 /*
  * start: a unit not running starts; one stopping starts again once it
  * has stopped. A spawn that fails at once fails the step that asked.
+ * During a shutdown a task still runs only to drain the queues it reads:
+ * its starts start nothing, and are not its failure either.
  */
 static int
 host_start(void *arg, const char *name, char **args, size_t nargs,
@@ -2023,6 +2025,12 @@ host_start(void *arg, const char *name, char **args, size_t nargs,
 	size_t		 n, i;
 	int		 r = 0;
 
+	if (u->sv->shutting_down) {
+		n = sv_select(u->sv, name, &v);
+		free(v);
+		if (n > 0)
+			return 0;
+	}
 	if (sv_command(u->sv, name, UEV_START, args, nargs, NULL, cause) == -1)
 		return -1;
 	n = sv_select(u->sv, name, &v);
@@ -2429,11 +2437,14 @@ supervisor_start(struct supervisor *sv)
 	return 0;
 }
 
-/* Does this unit read from a queue (so it stops after its producers)? */
+/*
+ * Does this unit read from a queue, so that it stops after its producers:
+ * a process through its stdin, a task through get or for.
+ */
 static int
 unit_is_consumer(const struct unit *u)
 {
-	return u->pr != NULL && u->pr->stdin_wq != NULL;
+	return (u->pr != NULL && u->pr->stdin_wq != NULL) || u->nsubs > 0;
 }
 
 /* Is any active unit depending on u (so u must wait to stop)? */
@@ -2458,11 +2469,11 @@ unit_has_active_dependents(const struct unit *u)
 }
 
 /*
- * One step of the shutdown order. Data flow: producers and tasks stop
- * at once; consumers keep running while their queues drain into them,
- * their stdin closes at the end of the stream and most exit by
- * themselves (wc prints its count); whoever still runs at the drain
- * timeout is stopped. Dependencies: a unit stops only after the units
+ * One step of the shutdown order. Data flow: producers stop at once;
+ * consumers (processes and tasks) keep running while their queues drain
+ * into them, a process's stdin closes at the end of the stream (a task's
+ * get and for see it) and most end by themselves (wc prints its count);
+ * whoever still runs at the drain timeout is stopped. Dependencies: a unit stops only after the units
  * that depend on it have ended. Run again after every batch of events.
  */
 static void
