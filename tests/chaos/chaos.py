@@ -104,7 +104,8 @@ def new_proc(name):
 
 def new_task(name):
     return {"kind": "task", "name": name,
-            "type": rng.choice(["ticker", "starter", "feeder"]),
+            "type": rng.choice(["ticker", "starter", "feeder",
+                                "reader"]),
             "arg": rng.randint(1, 9)}
 
 
@@ -168,10 +169,18 @@ def render(units):
             lines.append(f"          - start {target}")
             lines.append(f"          - sleep {t['arg'] * 20}ms")
             lines.append(f"          - cancel {target}")
+        elif t["type"] == "reader":
+            # A task consumer: a shutdown drains its queue into it.
+            lines.append(f"      - for x in q{1 + t['arg'] % 2}:")
+            lines.append("          - set last $x")
+            lines.append("      - echo reader saw the end")
         else:
             lines.append("      - loop:")
             lines.append("          - put q1 job")
             lines.append(f"          - sleep {t['arg'] * 30}ms")
+            # What a cancelled task says still enters its queue.
+            lines.append("    on_cancel:")
+            lines.append("      - put q1 bye")
     return "\n".join(lines) + "\n"
 
 
