@@ -369,84 +369,130 @@ util_parse_id(const char *s, unsigned long *id)
 	return 0;
 }
 
-/* The estimated tree of a regex: more nodes than this are refused. */
-#define UTIL_REGEX_MAX_NODES	100000
+/*
+ * What glibc's regcomp costs, estimated from the text of an extended
+ * regex. A repetition copies what it applies to (x+ is x x*, x{3} is
+ * x x x), so stacked or nested repetitions grow the tree exponentially,
+ * and the empty transitions of optional parts cost time quadratic in
+ * their number: more than UTIL_REGEX_MAX_NODES nodes are refused (5000
+ * keep regcomp under a tenth of a second on the worst inputs a random
+ * search found). A loop (*, +, {n,}) over what can match nothing, such
+ * as (a*)+, makes a cycle of empty transitions whose copies took seconds
+ * at a few hundred nodes; it never says more than the loop alone, and is
+ * refused, as are two repetition operators in a row (undefined in POSIX).
+ */
+#define UTIL_REGEX_MAX_NODES	5000
 #define UTIL_REGEX_MAX_LEN	4096
 #define UTIL_REGEX_MAX_DEPTH	32
+
+/* A group being read: its nodes, and whether it can match nothing. */
+struct util_regex_group {
+	uint64_t	nodes;
+	int		branch_null;	/* every atom of this branch so far */
+	int		some_null;	/* a finished branch was nullable */
+};
 
 int
 util_regex_is_tame(const char *re, const char **errstr)
 {
-	uint64_t	 sum[UTIL_REGEX_MAX_DEPTH + 1], last = 0, lo, hi, f;
-	size_t		 i, depth = 0;
-	char		*end;
+	struct util_regex_group	 g[UTIL_REGEX_MAX_DEPTH + 1];
+	uint64_t		 last = 0, lo, hi, f;
+	size_t			 i, depth = 0;
+	int			 last_null = 0, last_rep = 0, unbounded;
+	char			*end;
 
 	if (strlen(re) > UTIL_REGEX_MAX_LEN) {
 		*errstr = "longer than 4096 bytes";
 		return -1;
 	}
-	sum[0] = 0;
+	memset(&g[0], 0, sizeof g[0]);
+	g[0].branch_null = 1;
 	for (i = 0; re[i] != '\0'; i++) {
-		f = 1;
-		switch (re[i]) {
-		case '\\':
-			if (re[i + 1] != '\0')
-				i++;
-			last = 1;
-			sum[depth] += 1;
-			continue;
-		case '[':
-			/* A bracket expression is one node: skip to its end. */
-			i++;
-			if (re[i] == '^')
-				i++;
-			if (re[i] == ']')
-				i++;
-			while (re[i] != '\0' && re[i] != ']') {
-				if (re[i] == '[' && (re[i + 1] == ':' ||
-				    re[i + 1] == '=' || re[i + 1] == '.')) {
-					end = strchr(re + i + 2, ']');
-					if (end == NULL)
-						break;
-					i = (size_t)(end - re);
-				}
-				i++;
-			}
-			if (re[i] == '\0')
-				i--;
-			last = 1;
-			sum[depth] += 1;
-			continue;
-		case '(':
-			if (depth == UTIL_REGEX_MAX_DEPTH) {
-				*errstr = "groups nested more than 32 deep";
-				return -1;
-			}
-			sum[++depth] = 0;
+		if (re[i] == '|') {
+			if (last > 0)
+				g[depth].branch_null &= last_null;
+			g[depth].some_null |= g[depth].branch_null;
+			g[depth].branch_null = 1;
 			last = 0;
+			last_rep = 0;
 			continue;
-		case ')':
-			if (depth == 0) {
-				last = 1;
-				sum[0] += 1;
+		}
+		if (re[i] == ')' && depth > 0) {
+			if (last > 0)
+				g[depth].branch_null &= last_null;
+			last = g[depth].nodes + 1;
+			last_null = g[depth].branch_null || g[depth].some_null;
+			depth--;
+			g[depth].nodes += last;
+			last_rep = 0;
+			continue;
+		}
+		if (strchr("*?+{", re[i]) == NULL) {
+			/* An atom (a lone ")" too): the one before is done. */
+			if (last > 0)
+				g[depth].branch_null &= last_null;
+			last_rep = 0;
+			if (re[i] == '(') {
+				if (depth == UTIL_REGEX_MAX_DEPTH) {
+					*errstr = "groups nested more than 32 "
+					    "deep";
+					return -1;
+				}
+				depth++;
+				memset(&g[depth], 0, sizeof g[depth]);
+				g[depth].branch_null = 1;
+				last = 0;
 				continue;
 			}
-			last = sum[depth--] + 1;
-			sum[depth] += last;
+			if (re[i] == '\\' && re[i + 1] != '\0')
+				i++;
+			else if (re[i] == '[') {
+				/* A bracket expression is one node. */
+				i++;
+				if (re[i] == '^')
+					i++;
+				if (re[i] == ']')
+					i++;
+				while (re[i] != '\0' && re[i] != ']') {
+					if (re[i] == '[' && (re[i + 1] == ':' ||
+					    re[i + 1] == '=' ||
+					    re[i + 1] == '.')) {
+						end = strchr(re + i + 2, ']');
+						if (end == NULL)
+							break;
+						i = (size_t)(end - re);
+					}
+					i++;
+				}
+				if (re[i] == '\0')
+					i--;
+			}
+			last = 1;
+			last_null = 0;
+			g[depth].nodes += 1;
 			continue;
-		case '*':
-		case '?':
-			f = 1;
-			break;
-		case '+':
-			f = 2;
-			break;
-		case '{':
+		}
+
+		/* A repetition of the last atom (none: a literal to regcomp). */
+		if (last_rep) {
+			*errstr = "two repetition operators in a row (undefined "
+			    "in POSIX: write one)";
+			return -1;
+		}
+		lo = re[i] == '+' ? 1 : 0;
+		unbounded = re[i] != '?';
+		f = re[i] == '+' ? 2 : 1;
+		if (re[i] == '{') {
 			lo = strtoull(re + i + 1, &end, 10);
 			hi = lo;
-			if (*end == ',')
-				hi = end[1] == '}' ? lo + 1 :
-				    strtoull(end + 1, &end, 10);
+			unbounded = 0;
+			if (*end == ',') {
+				if (end[1] == '}') {
+					hi = lo + 1;
+					unbounded = 1;
+				} else
+					hi = strtoull(end + 1, &end, 10);
+			}
 			if (hi > 1000) {
 				*errstr = "a repetition count over 1000";
 				return -1;
@@ -454,18 +500,23 @@ util_regex_is_tame(const char *re, const char **errstr)
 			if ((end = strchr(re + i, '}')) != NULL)
 				i = (size_t)(end - re);
 			f = hi > 1 ? hi : 1;
-			break;
-		default:
-			last = 1;
-			sum[depth] += 1;
-			continue;
 		}
-		/* A repetition copies what it applies to, f times in all. */
-		if (last > 0 && f > 1) {
-			sum[depth] += last * (f - 1);
+		if (last == 0)
+			continue;
+		last_rep = 1;
+		if (unbounded && last_null) {
+			*errstr = "a loop (*, + or {n,}) over what can match "
+			    "nothing, such as (a*)+: write it without one of "
+			    "the two";
+			return -1;
+		}
+		if (f > 1) {
+			g[depth].nodes += last * (f - 1);
 			last *= f;
 		}
-		if (last > UTIL_REGEX_MAX_NODES || sum[depth] >
+		if (lo == 0)
+			last_null = 1;
+		if (last > UTIL_REGEX_MAX_NODES || g[depth].nodes >
 		    UTIL_REGEX_MAX_NODES) {
 			*errstr = "too costly to compile (nested or stacked "
 			    "repetitions)";

@@ -400,9 +400,38 @@ test_regex_is_tame(void **state)
 	stacked[sizeof stacked - 1] = '\0';
 	assert_int_equal(util_regex_is_tame(stacked, &errstr), -1);
 	assert_int_equal(util_regex_is_tame("((a{99}){99}){99}", &errstr), -1);
-	assert_int_equal(util_regex_is_tame("(a{99}){99}", &errstr), 0);
+	assert_int_equal(util_regex_is_tame("(a{50}){50}", &errstr), 0);
 	assert_int_equal(util_regex_is_tame("a{1001}", &errstr), -1);
 	assert_string_equal(errstr, "a repetition count over 1000");
+	/* Two repetitions in a row: undefined in POSIX, and explosive. */
+	assert_int_equal(util_regex_is_tame("listenin*++++;++", &errstr), -1);
+	assert_string_equal(errstr, "two repetition operators in a row "
+	    "(undefined in POSIX: write one)");
+	assert_int_equal(util_regex_is_tame("a**", &errstr), -1);
+	assert_int_equal(util_regex_is_tame("a{2}{3}", &errstr), -1);
+	/*
+	 * A loop over what can match nothing: copies of its cycle of empty
+	 * transitions took regcomp seconds ("((n*)+){500}", "(.{0,3}|b*)+"
+	 * in a group repeated 20 times: 18 s). A loop alone, or a bounded
+	 * repetition of an optional part, is fine.
+	 */
+	assert_int_equal(util_regex_is_tame("(a*)*", &errstr), -1);
+	assert_string_equal(errstr, "a loop (*, + or {n,}) over what can "
+	    "match nothing, such as (a*)+: write it without one of the two");
+	assert_int_equal(util_regex_is_tame("((n*)+){500}", &errstr), -1);
+	assert_int_equal(util_regex_is_tame("(x|y?)+", &errstr), -1);
+	assert_int_equal(util_regex_is_tame("(|x)*", &errstr), -1);
+	assert_int_equal(util_regex_is_tame("(a?b?){1,}", &errstr), -1);
+	assert_int_equal(util_regex_is_tame("(a?b)+", &errstr), 0);
+	assert_int_equal(util_regex_is_tame("(a*){200}", &errstr), 0);
+	assert_int_equal(util_regex_is_tame("(a?){1000}", &errstr), 0);
+	assert_int_equal(util_regex_is_tame("((a|b)+c)*(x|y)+z*", &errstr), 0);
+	/* Nodes: optional copies cost quadratic time (a random search). */
+	assert_int_equal(util_regex_is_tame("((n*(.{5}|.{0,3}){100}|.?n?))"
+	    "{100}", &errstr), -1);
+	assert_string_equal(errstr, "too costly to compile (nested or stacked "
+	    "repetitions)");
+	assert_int_equal(util_regex_is_tame("[0-9a-f]{1,1000}", &errstr), 0);
 	/* Brackets are one node, whatever they hold. */
 	assert_int_equal(util_regex_is_tame("[+++++++++++++++++++++++++++++++"
 	    "+++++++++++++++]", &errstr), 0);
