@@ -1,8 +1,9 @@
 /*
  * Private to the control socket server's own files (control.c and
- * control-*.c): the control and connection structs, and the functions
- * those files call across each other. Only they may include it; everyone
- * else uses control.h.
+ * control-*.c): the control and connection structs, and the transport's
+ * functions (control.c) that the commands (control-cmds.c) call; calls go
+ * that way only, and frames come up through control->dispatch. Only they
+ * may include it; everyone else uses control.h.
  */
 #ifndef PYT_CONTROL_INT_H
 #define PYT_CONTROL_INT_H

@@ -1,7 +1,8 @@
 /*
  * Private to the ctl client's own files (ctl.c and ctl-*.c): the request
- * and reply structs, and the functions those files call across each
- * other. Only they may include it; everyone else uses ctl.h.
+ * and reply structs, and the functions of the lower files (ctl-conn.c,
+ * ctl-print.c) that the upper ones (ctl.c, ctl-top.c) call. Only they may
+ * include it; everyone else uses ctl.h.
  */
 #ifndef PYT_CTL_INT_H
 #define PYT_CTL_INT_H
