@@ -1,9 +1,11 @@
 /*
  * The control socket's commands: what each request does once control.c
- * has read and checked it (list, status, start and the other unit
- * commands, put, get, queues, logs, reload, shutdown) and the records of
- * the replies. The listener, the peer's uid, reading and writing are
- * control.c's; nothing here knows the client (ctl.c).
+ * has read it (list, status, start and the other unit commands, put,
+ * get, queues, logs, reload, shutdown), the records of the replies, and
+ * what a request waits on (a put's room and a get's item in a queue, a
+ * follow, a stop). Starts the control socket with its one entry point,
+ * conn_frame_cb. The listener, the peer's uid, framing, reading and
+ * writing are control.c's; nothing here knows the client (ctl.c).
  */
 #include "config.h"
 
@@ -169,7 +171,7 @@ conn_get(struct conn *c)
  * paused: the client's writes block, which is the back-pressure) or when
  * the reply was sent, 0 when every item is pushed and more may follow.
  */
-int
+static int
 conn_put_pump(struct conn *c)
 {
 	struct ctl_frame	 fr;
@@ -216,8 +218,30 @@ conn_put_pump(struct conn *c)
 	return 1;
 }
 
+/* put: one frame of a stream of items; the empty frame ends it. */
+static int
+conn_put_frame(struct conn *c, struct ctl_msg *m)
+{
+	const char	*errstr;
+
+	if (m->n == 0) {
+		c->stream = 0;
+		c->items = *m;
+		(void)conn_put_pump(c);
+		return 1;
+	}
+	if (ctlproto_items_check(m->f, m->len, m->n, &errstr) == -1) {
+		ctlproto_msg_release(m);
+		conn_fail_cause(c, xasprintf("put: %s", errstr));
+		return 1;
+	}
+	c->items = *m;
+	c->next = 0;
+	return conn_put_pump(c);
+}
+
 /* A queue this connection waits on may be ready. */
-void
+static void
 conn_waiter_cb(struct wq_waiter *w)
 {
 	struct conn	*c = w->arg;
@@ -226,8 +250,12 @@ conn_waiter_cb(struct wq_waiter *w)
 		return;
 	if (c->state == CONN_GET)
 		conn_get(c);
-	else if (c->state == CONN_PUT)
+	else if (c->state == CONN_PUT) {
+		/* The items that waited for room first, then more frames. */
+		if (c->items.n > 0 && conn_put_pump(c))
+			return;
 		conn_process(c);
+	}
 }
 
 static void
@@ -624,7 +652,7 @@ conn_unit_wait(struct conn *c, const struct ctl_request *req)
 }
 
 /* Act on a checked request; m is ours (freed or kept for put). */
-void
+static void
 conn_dispatch(struct conn *c, struct ctl_msg *m, struct ctl_request *req)
 {
 	struct supervisor	*sv = c->ctl->sv;
@@ -770,6 +798,42 @@ conn_dispatch(struct conn *c, struct ctl_msg *m, struct ctl_request *req)
 		break;
 	}
 	ctlproto_msg_release(m);
+}
+
+/*
+ * The entry point of control.c: a complete frame, m ours. The first is
+ * the request; a put stream's frames of items follow it. Returns 1 when
+ * c waits or was answered, 0 when control.c may read further frames.
+ */
+static int
+conn_frame_cb(struct conn *c, struct ctl_msg *m)
+{
+	struct ctl_request	 req;
+	char			*cause = NULL;
+
+	if (c->state == CONN_PUT)
+		return conn_put_frame(c, m);
+	if (ctlproto_request_parse(m, &req, &cause) == -1) {
+		ctlproto_msg_release(m);
+		conn_fail_cause(c, cause);
+		return 1;
+	}
+	c->waiter.fn = conn_waiter_cb;
+	c->waiter.arg = c;
+	conn_dispatch(c, m, &req);
+	/* put: the request's own items go in now. */
+	if (c->state == CONN_PUT && !c->closing && !c->done &&
+	    c->items.n > 0)
+		return conn_put_pump(c);
+	return 0;
+}
+
+int
+control_start(uv_loop_t *loop, struct supervisor *sv, const char *path,
+    const char *manifest, struct control **out, char **cause)
+{
+	return control_listen(loop, sv, path, manifest, conn_frame_cb, out,
+	    cause);
 }
 
 /* Rates and metrics come from s from now on. */

@@ -1,8 +1,9 @@
 /*
  * Private to the control socket server's own files (control.c and
- * control-*.c): the control and connection structs, and the functions
- * those files call across each other. Only they may include it; everyone
- * else uses control.h.
+ * control-*.c): the control and connection structs, and the transport's
+ * functions (control.c) that the commands (control-cmds.c) call; calls go
+ * that way only, and frames come up through control->dispatch. Only they
+ * may include it; everyone else uses control.h.
  */
 #ifndef PYT_CONTROL_INT_H
 #define PYT_CONTROL_INT_H
@@ -62,6 +63,13 @@ struct conn {
 struct control {
 	uv_loop_t		*loop;
 	struct supervisor	*sv;
+	/*
+	 * The owner's entry point: a complete frame after the version line
+	 * (the request, then a put stream's frames), m given to it. Returns
+	 * 1 when the connection waits or was answered (read no further
+	 * frames now), 0 to go on.
+	 */
+	int			(*dispatch)(struct conn *, struct ctl_msg *);
 	uv_pipe_t		 listener;
 	int			 listening;	/* listener handle open */
 	char			*path;		/* absolute */
@@ -73,7 +81,14 @@ struct control {
 	size_t			 nwaiting;	/* conns waiting on a queue or following */
 };
 
-/* control.c: a connection's replies, writes and reads. */
+/*
+ * control.c: the transport. control_listen is control_start (control.h)
+ * with the entry point that frames are handed to; then a connection's
+ * replies, writes and reads.
+ */
+int	control_listen(uv_loop_t *, struct supervisor *, const char *path,
+	    const char *manifest, int (*)(struct conn *, struct ctl_msg *),
+	    struct control **, char **cause);
 void	conn_finish(struct conn *, struct ctl_frame *);
 void	conn_fail_cause(struct conn *, char *);
 void	conn_ok(struct conn *, const char *, const char *);
@@ -85,11 +100,5 @@ int	conn_wait_begin(struct conn *);
 void	conn_wait_end(struct conn *);
 void	conn_watch_hangup(struct conn *);
 size_t	conn_backlog(const struct conn *);
-
-/* control-cmds.c: the requests, and a queue waiter's wake-up. */
-int	conn_put_pump(struct conn *);
-void	conn_waiter_cb(struct wq_waiter *);
-void	conn_dispatch(struct conn *, struct ctl_msg *,
-	    struct ctl_request *);
 
 #endif

@@ -1,11 +1,15 @@
 /*
- * The control socket server: accepts `pytasking-run ctl` connections on
- * the supervisor's loop, checks the peer's uid, parses one request per
- * connection with ctlproto.c and hands it to control-cmds.c, which answers
- * through the supervisor's control interface. Every connection has
- * bounded state freed on close; nothing here blocks, so an idle or
- * hostile peer delays nobody. Knows nothing of the client (ctl.c) or of
- * the manifest's file format.
+ * The control socket's transport: listens on the supervisor's loop,
+ * accepts `pytasking-run ctl` connections, checks the peer's uid and the
+ * version line, cuts the input into frames (ctlproto.c) and writes the
+ * replies, one write in flight per connection. Each complete frame (the
+ * request, then a put stream's frames of items) goes up through the one
+ * entry point given to control_listen; what a request does is the
+ * commands' (control-cmds.c). Every connection has bounded state freed on
+ * close, including what a command holds of the supervisor (a get's item,
+ * a follow, a wait); nothing here blocks, so an idle or hostile peer
+ * delays nobody. Knows nothing of the client (ctl.c) or of the manifest's
+ * file format.
  */
 #include "config.h"
 
@@ -396,10 +400,9 @@ conn_read_pause(struct conn *c)
 void
 conn_process(struct conn *c)
 {
-	struct ctl_request	 req;
 	struct ctl_msg		 m;
 	const char		*errstr;
-	char			*cause = NULL, *msg;
+	char			*msg;
 	unsigned		 version;
 	size_t			 used;
 	int			 r;
@@ -440,16 +443,10 @@ conn_process(struct conn *c)
 			}
 			buf_consume(&c->in, used);
 			(void)uv_timer_stop(&c->timer);
-			if (ctlproto_request_parse(&m, &req, &cause) == -1) {
-				ctlproto_msg_release(&m);
-				conn_fail_cause(c, cause);
+			if (c->ctl->dispatch(c, &m))
 				return;
-			}
-			conn_dispatch(c, &m, &req);
 			break;
 		case CONN_PUT:
-			if (c->items.n > 0 && conn_put_pump(c))
-				return;
 			r = ctlproto_frame_parse(buf_ptr(&c->in),
 			    buf_used(&c->in), &used, &m, &errstr);
 			if (r == 0) {
@@ -462,22 +459,8 @@ conn_process(struct conn *c)
 				return;
 			}
 			buf_consume(&c->in, used);
-			if (m.n == 0) {
-				/* The empty frame ends the stream. */
-				c->stream = 0;
-				c->items = m;
-				(void)conn_put_pump(c);
+			if (c->ctl->dispatch(c, &m))
 				return;
-			}
-			if (ctlproto_items_check(m.f, m.len, m.n,
-			    &errstr) == -1) {
-				ctlproto_msg_release(&m);
-				conn_fail_cause(c, xasprintf("put: %s",
-				    errstr));
-				return;
-			}
-			c->items = m;
-			c->next = 0;
 			break;
 		case CONN_GET:
 		case CONN_FOLLOW:
@@ -566,8 +549,6 @@ control_connection_cb(uv_stream_t *server, int status)
 	c->ctl = ctl;
 	buf_init(&c->in);
 	buf_init(&c->out);
-	c->waiter.fn = conn_waiter_cb;
-	c->waiter.arg = c;
 	if (uv_pipe_init(ctl->loop, &c->pipe, 0) != 0 ||
 	    uv_timer_init(ctl->loop, &c->timer) != 0)
 		fatalx("control: cannot initialise a connection");
@@ -677,8 +658,9 @@ control_abspath(const char *path)
 }
 
 int
-control_start(uv_loop_t *loop, struct supervisor *sv, const char *path,
-    const char *manifest, struct control **out, char **cause)
+control_listen(uv_loop_t *loop, struct supervisor *sv, const char *path,
+    const char *manifest, int (*dispatch)(struct conn *, struct ctl_msg *),
+    struct control **out, char **cause)
 {
 	struct sockaddr_un	 sun;
 	struct control		*ctl;
@@ -706,6 +688,7 @@ control_start(uv_loop_t *loop, struct supervisor *sv, const char *path,
 	ctl = xcalloc(1, sizeof *ctl);
 	ctl->loop = loop;
 	ctl->sv = sv;
+	ctl->dispatch = dispatch;
 	ctl->path = control_abspath(path);
 	ctl->rbuf = xmalloc(CONTROL_READ_CHUNK);
 	TAILQ_INIT(&ctl->conns);

@@ -1,7 +1,8 @@
 /*
  * Private to the ctl client's own files (ctl.c and ctl-*.c): the request
- * and reply structs, and the functions those files call across each
- * other. Only they may include it; everyone else uses ctl.h.
+ * and reply structs, and the functions of the lower files (ctl-conn.c,
+ * ctl-print.c) that the upper ones (ctl.c, ctl-top.c) call. Only they may
+ * include it; everyone else uses ctl.h.
  */
 #ifndef PYT_CTL_INT_H
 #define PYT_CTL_INT_H
@@ -41,10 +42,21 @@ struct ctl {
 	size_t		 errlen;
 };
 
-/* ctl.c: one request and its reply, for ctl top. */
-int	ctl_exchange(struct ctl *, const char *sock, struct ctl_frame *,
+/*
+ * ctl-conn.c: the connection. send connects and writes one request;
+ * reply reads the answer into the struct; exchange is both on a
+ * connection of its own; forget drops the records and the answer.
+ */
+int	ctl_conn_send(struct ctl *, const char *sock, struct ctl_frame *,
 	    char **cause);
-void	ctl_forget(struct ctl *);
+int	ctl_conn_reply(struct ctl *, char **cause);
+int	ctl_conn_exchange(struct ctl *, const char *sock, struct ctl_frame *,
+	    char **cause);
+void	ctl_conn_forget(struct ctl *);
+/* Write all of p to the socket; -1 with errno (never SIGPIPE). */
+int	ctl_conn_write(int fd, const char *p, size_t len);
+/* Read more of the reply into c->in: 1 with bytes, 0 at EOF, -1. */
+int	ctl_conn_read(struct ctl *, char **cause);
 
 /* ctl-top.c: argv[0] is "top"; returns the exit status. */
 int	ctl_top_main(const char *sock, int argc, char **argv);

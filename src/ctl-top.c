@@ -4,7 +4,7 @@
  * control socket for the units, the queues (their rates and a minute of
  * depth are kept by the supervisor) and, when the log pane is open, the
  * selected unit's recent lines; keys stop, start and restart units. Knows
- * the supervisor only through the protocol (ctl.c's ctl_exchange).
+ * the supervisor only through the protocol (ctl-conn.c's exchange).
  */
 #include "config.h"
 
@@ -200,7 +200,7 @@ top_free_rows(struct top *t)
 
 /*
  * One request: words as the frame. Returns 0 with the reply in *c (the
- * caller calls ctl_forget), 1 when the supervisor refused (message in
+ * caller calls ctl_conn_forget), 1 when the supervisor refused (message in
  * c->error), -1 with *cause when it is gone.
  */
 static int
@@ -218,7 +218,7 @@ top_ask(struct top *t, struct ctl *c, const char *w1, const char *w2,
 	ctlproto_frame_adds(&fr, w1);
 	if (w2 != NULL)
 		ctlproto_frame_adds(&fr, w2);
-	return ctl_exchange(c, t->sock, &fr, cause);
+	return ctl_conn_exchange(c, t->sock, &fr, cause);
 }
 
 /* The units, the queues and the log pane's lines, anew. */
@@ -235,7 +235,7 @@ top_fetch(struct top *t, char **cause)
 	if ((r = top_ask(t, &c, "list", NULL, cause)) != 0) {
 		if (r == 1)
 			*cause = xstrdup(c.error);
-		ctl_forget(&c);
+		ctl_conn_forget(&c);
 		return -1;
 	}
 	top_free_units(t);
@@ -260,12 +260,12 @@ top_fetch(struct top *t, char **cause)
 		u->exit_status = fint(&c.recs[i], "exit_status", -1);
 		u->in_flight = fint(&c.recs[i], "in_flight", -1);
 	}
-	ctl_forget(&c);
+	ctl_conn_forget(&c);
 
 	if ((r = top_ask(t, &c, "queues", NULL, cause)) != 0) {
 		if (r == 1)
 			*cause = xstrdup(c.error);
-		ctl_forget(&c);
+		ctl_conn_forget(&c);
 		return -1;
 	}
 	t->queues = xcalloc(c.nrecs + 1, sizeof *t->queues);
@@ -295,19 +295,19 @@ top_fetch(struct top *t, char **cause)
 			free(h);
 		}
 	}
-	ctl_forget(&c);
+	ctl_conn_forget(&c);
 
 	top_free_log(t);
 	if (t->show_log && t->selected != NULL) {
 		r = top_ask(t, &c, "logs", t->selected, cause);
 		if (r == -1) {
-			ctl_forget(&c);
+			ctl_conn_forget(&c);
 			return -1;
 		}
 		if (r == 1) {
 			snprintf(t->status, sizeof t->status, "logs: %s",
 			    c.error);
-			ctl_forget(&c);
+			ctl_conn_forget(&c);
 			return 0;
 		}
 		i = c.nrecs > TOP_LOG_LINES ? c.nrecs - TOP_LOG_LINES : 0;
@@ -315,7 +315,7 @@ top_fetch(struct top *t, char **cause)
 		for (; i < c.nrecs; i++)
 			if ((h = fstr(&c.recs[i], "line")) != NULL)
 				t->log[t->nlog++] = h;
-		ctl_forget(&c);
+		ctl_conn_forget(&c);
 	}
 	return 0;
 }
@@ -852,7 +852,7 @@ top_act(struct top *t, const char *cmd, char **cause)
 	else if (r == 1)
 		snprintf(t->status, sizeof t->status, "%s %s: %s", cmd,
 		    t->selected, c.error);
-	ctl_forget(&c);
+	ctl_conn_forget(&c);
 	return r == -1 ? -1 : 0;
 }
 

@@ -1,19 +1,13 @@
 /*
- * `pytasking-run ctl`: finds the control socket, sends one request over
- * a plain blocking socket and reads the reply, which ctl-print.c renders
- * as an aligned table or as one JSON document. Streams lines for `put`
+ * `pytasking-run ctl`: the commands. Turns the user's words into one
+ * request, sends it over the connection of ctl-conn.c and has the reply
+ * rendered by ctl-print.c as an aligned table or as one JSON document. Streams lines for `put`
  * (the supervisor stops reading while its queue is full, so our writes
  * block: back-pressure) and for `logs -f`. Knows the server only through
  * the protocol.
  */
 #include "config.h"
 
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/types.h>
-#include <sys/un.h>
-
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -31,7 +25,7 @@
 #include "util.h"
 #include "xmalloc.h"
 
-/* Bytes read from the socket or stdin at once. */
+/* Bytes read from stdin at once. */
 #define CTL_READ_CHUNK	(64 * 1024)
 
 static const char *const ctl_words[] = {
@@ -122,308 +116,6 @@ ctl_fails(struct ctl *c, char *msg)
 	return r;
 }
 
-/* Write all of p to the socket; -1 with errno (never SIGPIPE). */
-static int
-write_all(int fd, const char *p, size_t len)
-{
-	ssize_t	n;
-
-	while (len > 0) {
-		n = send(fd, p, len, MSG_NOSIGNAL);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/*
- * Connect to path. Returns the socket, or -1 with *cause; *absent is
- * set when nobody listens there (no file, or a stale one).
- */
-static int
-connect_path(const char *path, int *absent, char **cause)
-{
-	struct sockaddr_un	sun;
-	int			fd, r;
-
-	*absent = 0;
-	if (strlen(path) >= sizeof sun.sun_path) {
-		*cause = xasprintf("socket path too long: %s", path);
-		return -1;
-	}
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
-		*cause = xasprintf("socket: %s", strerror(errno));
-		return -1;
-	}
-	memset(&sun, 0, sizeof sun);
-	sun.sun_family = AF_UNIX;
-	memcpy(sun.sun_path, path, strlen(path) + 1);
-	do
-		r = connect(fd, (struct sockaddr *)&sun, sizeof sun);
-	while (r == -1 && errno == EINTR);
-	if (r == 0)
-		return fd;
-	if (errno == ENOENT || errno == ECONNREFUSED) {
-		*absent = 1;
-		*cause = xasprintf("no supervisor listening on %s", path);
-	} else
-		*cause = xasprintf("cannot connect to %s: %s", path,
-		    strerror(errno));
-	close(fd);
-	return -1;
-}
-
-/* The only live socket of the default directory. */
-static int
-connect_default(char **cause)
-{
-	struct dirent	*e;
-	struct stat	 st;
-	struct buf	 names;
-	DIR		*d;
-	char		*dir, *path, *why = NULL, here[32];
-	size_t		 len, nlive = 0, nhere = 0;
-	int		 fd, found = -1, here_fd = -1, absent;
-
-	if ((dir = ctlproto_default_dir(0, cause)) == NULL) {
-		if (errno == ENOENT) {
-			free(*cause);
-			*cause = xstrdup("no supervisor listening (no default "
-			    "socket directory; use -s PATH)");
-		}
-		return -1;
-	}
-	if ((d = opendir(dir)) == NULL) {
-		*cause = xasprintf("%s: %s", dir, strerror(errno));
-		free(dir);
-		return -1;
-	}
-	/* Of several, the one of a manifest in this directory, as compose. */
-	snprintf(here, sizeof here, "-%08" PRIx32 ".sock",
-	    ctlproto_dir_mark("./-"));
-	buf_init(&names);
-	while ((e = readdir(d)) != NULL) {
-		len = strlen(e->d_name);
-		if (len <= 5 || strcmp(e->d_name + len - 5, ".sock") != 0)
-			continue;
-		path = xasprintf("%s/%s", dir, e->d_name);
-		if (lstat(path, &st) == -1 || !S_ISSOCK(st.st_mode) ||
-		    (fd = connect_path(path, &absent, &why)) == -1) {
-			free(why);
-			why = NULL;
-			free(path);
-			continue;
-		}
-		buf_addf(&names, "%s%s", nlive > 0 ? ", " : "", e->d_name);
-		if (len > strlen(here) && strcmp(e->d_name + len -
-		    strlen(here), here) == 0 && nhere++ == 0)
-			here_fd = dup(fd);
-		if (nlive++ == 0)
-			found = fd;
-		else
-			close(fd);
-		free(path);
-	}
-	closedir(d);
-	if (nlive > 1 && nhere == 1 && here_fd != -1) {
-		close(found);
-		found = here_fd;
-		nlive = 1;
-	} else if (here_fd != -1)
-		close(here_fd);
-	if (nlive == 1) {
-		buf_release(&names);
-		free(dir);
-		return found;
-	}
-	if (nlive == 0)
-		*cause = xasprintf("no supervisor listening in %s (use -s "
-		    "PATH)", dir);
-	else {
-		close(found);
-		buf_addc(&names, '\0');
-		*cause = xasprintf("%zu supervisors listen in %s (%s): choose "
-		    "one with -s PATH", nlive, dir, buf_ptr(&names));
-	}
-	buf_release(&names);
-	free(dir);
-	return -1;
-}
-
-/*
- * -s, else $PYTASKING_SOCKET, else the only one in the default place (or
- * of several, the one of a manifest in the working directory).
- */
-static int
-ctl_connect(const char *opt, char **cause)
-{
-	const char	*env = getenv("PYTASKING_SOCKET");
-	int		 absent;
-
-	if (opt != NULL)
-		return connect_path(opt, &absent, cause);
-	if (env != NULL && *env != '\0')
-		return connect_path(env, &absent, cause);
-	return connect_default(cause);
-}
-
-/* Read more from the socket: 1 with bytes, 0 at EOF, -1 with *cause. */
-static int
-ctl_read(struct ctl *c, char **cause)
-{
-	char	chunk[CTL_READ_CHUNK];
-	ssize_t	n;
-
-	do
-		n = read(c->fd, chunk, sizeof chunk);
-	while (n == -1 && errno == EINTR);
-	if (n == -1) {
-		if (errno == ECONNRESET)
-			return 0;
-		*cause = xasprintf("reading from the supervisor: %s",
-		    strerror(errno));
-		return -1;
-	}
-	buf_add(&c->in, chunk, (size_t)n);
-	return n > 0;
-}
-
-/* The supervisor's version line. */
-static int
-ctl_version(struct ctl *c, char **cause)
-{
-	const char	*errstr;
-	unsigned	 version;
-	size_t		 used;
-	int		 r;
-
-	for (;;) {
-		r = ctlproto_version_parse(buf_ptr(&c->in), buf_used(&c->in),
-		    &used, &version, &errstr);
-		if (r == 1)
-			break;
-		if (r == -1) {
-			*cause = xasprintf("not a pytasking-run control socket "
-			    "(%s)", errstr);
-			return -1;
-		}
-		if ((r = ctl_read(c, cause)) == -1)
-			return -1;
-		if (r == 0) {
-			*cause = xstrdup("the supervisor closed the "
-			    "connection");
-			return -1;
-		}
-	}
-	buf_consume(&c->in, used);
-	if (version != CTL_VERSION) {
-		*cause = xasprintf("protocol version mismatch: the supervisor "
-		    "speaks %u, ctl speaks %d (run the ctl of the same "
-		    "version)", version, CTL_VERSION);
-		return -1;
-	}
-	return 0;
-}
-
-/* The next frame: 1, 0 at a clean EOF, -1 with *cause. */
-static int
-ctl_frame(struct ctl *c, struct ctl_msg *m, char **cause)
-{
-	const char	*errstr;
-	size_t		 used;
-	int		 r;
-
-	for (;;) {
-		r = ctlproto_frame_parse(buf_ptr(&c->in), buf_used(&c->in),
-		    &used, m, &errstr);
-		if (r == 1) {
-			buf_consume(&c->in, used);
-			return 1;
-		}
-		if (r == -1) {
-			*cause = xasprintf("malformed reply from the "
-			    "supervisor: %s", errstr);
-			return -1;
-		}
-		if ((r = ctl_read(c, cause)) == -1)
-			return -1;
-		if (r == 0) {
-			if (buf_used(&c->in) == 0)
-				return 0;
-			*cause = xstrdup("malformed reply from the "
-			    "supervisor: truncated");
-			return -1;
-		}
-	}
-}
-
-/*
- * Read the reply: records, then ok or err. Lines of logs are printed as
- * they come; the rest is kept for the table or the JSON document.
- * Returns 0 on ok, 1 on err (message in c->error), -1 with *cause.
- */
-static int
-ctl_reply(struct ctl *c, char **cause)
-{
-	struct ctl_reply	 r;
-	struct ctl_msg		 m;
-	struct record		 rec;
-	const char		*errstr;
-	int			 got, failed;
-
-	for (;;) {
-		if ((got = ctl_frame(c, &m, cause)) == -1)
-			return -1;
-		if (got == 0) {
-			/* The supervisor exited: the end of a follow. */
-			if (c->req == CTL_FOLLOW)
-				return 0;
-			*cause = xstrdup("the supervisor closed the connection "
-			    "without an answer");
-			return -1;
-		}
-		if (ctlproto_reply_parse(&m, &r, &errstr) == -1) {
-			ctlproto_msg_release(&m);
-			*cause = xasprintf("malformed reply from the "
-			    "supervisor: %s", errstr);
-			return -1;
-		}
-		record_fill(&rec, &r);
-		if (r.kind == CTL_REPLY_REC) {
-			if (c->req == CTL_LOGS || c->req == CTL_FOLLOW) {
-				if (!c->json || c->req == CTL_FOLLOW) {
-					ctl_print_line(c, &rec);
-					record_release(&rec);
-					goto next;
-				}
-			}
-			c->recs = xreallocarray(c->recs, c->nrecs + 1,
-			    sizeof *c->recs);
-			c->recs[c->nrecs++] = rec;
-		} else {
-			c->final = rec;
-			if (r.kind == CTL_REPLY_ERR) {
-				c->error = xmalloc(r.errlen + 1);
-				memcpy(c->error, r.error, r.errlen);
-				c->error[r.errlen] = '\0';
-				c->errlen = r.errlen;
-			}
-			failed = r.kind == CTL_REPLY_ERR;
-			ctlproto_reply_release(&r);
-			ctlproto_msg_release(&m);
-			return failed;
-		}
-next:
-		ctlproto_reply_release(&r);
-		ctlproto_msg_release(&m);
-	}
-}
-
 /*
  * Stream standard input as items, then the empty frame that ends it.
  * The supervisor says nothing until the end unless it fails: when the
@@ -509,7 +201,7 @@ ctl_put_stdin(struct ctl *c)
 		else
 			buf_release(&fr.fields);
 		/* Send what is complete now: lines flow as they come. */
-		if (buf_used(&out) > 0 && write_all(c->fd, buf_ptr(&out),
+		if (buf_used(&out) > 0 && ctl_conn_write(c->fd, buf_ptr(&out),
 		    buf_used(&out)) == -1) {
 			error = -1;
 			break;
@@ -521,7 +213,7 @@ ctl_put_stdin(struct ctl *c)
 	buf_release(&line);
 	buf_release(&out);
 	/* The empty frame ends the stream; on errors the reply says why. */
-	if (error == 0 && write_all(c->fd, "0:,", 3) == -1)
+	if (error == 0 && ctl_conn_write(c->fd, "0:,", 3) == -1)
 		error = -1;
 	return error;
 }
@@ -777,61 +469,6 @@ ctl_build(struct ctl *c, struct ctl_frame *fr, int argc, char **argv)
 	return ctl_bad_usage("unknown command %s", cmd);
 }
 
-/*
- * One request of ctl top (ctl-top.c) on a connection of its own: frame
- * fr (released here) to the supervisor at sock, the reply into c (its
- * records kept, never printed). Returns 0 on ok, 1 on err (c->error),
- * -1 with *cause when the supervisor cannot be reached or broke off.
- */
-int
-ctl_exchange(struct ctl *c, const char *sock, struct ctl_frame *fr,
-    char **cause)
-{
-	struct buf	req;
-	int		r;
-
-	buf_init(&req);
-	ctlproto_version_add(&req);
-	ctlproto_frame_finish(fr, &req);
-	if ((c->fd = ctl_connect(sock, cause)) == -1) {
-		buf_release(&req);
-		return -1;
-	}
-	if (write_all(c->fd, buf_ptr(&req), buf_used(&req)) == -1 &&
-	    errno != EPIPE && errno != ECONNRESET) {
-		*cause = xasprintf("writing to the supervisor: %s",
-		    strerror(errno));
-		r = -1;
-	} else if (ctl_version(c, cause) == -1)
-		r = -1;
-	else
-		r = ctl_reply(c, cause);
-	buf_release(&req);
-	close(c->fd);
-	c->fd = -1;
-	return r;
-}
-
-/* Forget the records and the answer of the last exchange. */
-void
-ctl_forget(struct ctl *c)
-{
-	size_t	i;
-
-	for (i = 0; i < c->nrecs; i++)
-		record_release(&c->recs[i]);
-	free(c->recs);
-	c->recs = NULL;
-	c->nrecs = 0;
-	record_release(&c->final);
-	memset(&c->final, 0, sizeof c->final);
-	free(c->error);
-	c->error = NULL;
-	c->errlen = 0;
-	buf_release(&c->in);
-	buf_init(&c->in);
-}
-
 int
 ctl_main(int argc, char **argv)
 {
@@ -843,10 +480,8 @@ ctl_main(int argc, char **argv)
 	};
 	struct ctl_frame	 fr;
 	struct ctl		 c;
-	struct buf		 req;
 	const char		*sock = NULL;
 	char			*cause = NULL;
-	size_t			 i;
 	int			 ch, r, status;
 
 	log_init("pytasking-run", 0);
@@ -881,29 +516,13 @@ ctl_main(int argc, char **argv)
 		buf_release(&fr.fields);
 		return status;
 	}
-	buf_init(&req);
-	ctlproto_version_add(&req);
-	ctlproto_frame_finish(&fr, &req);
-
 	buf_init(&c.in);
-	if ((c.fd = ctl_connect(sock, &cause)) == -1) {
-		buf_release(&req);
-		return ctl_fails(&c, cause);
-	}
-	/* Written before reading: both fit the socket's buffer or block. */
-	if (write_all(c.fd, buf_ptr(&req), buf_used(&req)) == -1 &&
-	    errno != EPIPE && errno != ECONNRESET) {
-		cause = xasprintf("writing to the supervisor: %s",
-		    strerror(errno));
-		goto fail;
-	}
-	buf_release(&req);
-	if (ctl_version(&c, &cause) == -1)
+	if (ctl_conn_send(&c, sock, &fr, &cause) == -1)
 		goto fail;
 	if (c.req == CTL_PUT_STREAM)
 		(void)ctl_put_stdin(&c);
 
-	r = ctl_reply(&c, &cause);
+	r = ctl_conn_reply(&c, &cause);
 	if (r == -1)
 		goto fail;
 	if (r == 1) {
@@ -925,7 +544,7 @@ ctl_main(int argc, char **argv)
 		status = 0;
 		/* shutdown: the socket closes when the supervisor is gone. */
 		if (c.req == CTL_SHUTDOWN)
-			while (ctl_read(&c, &cause) == 1)
+			while (ctl_conn_read(&c, &cause) == 1)
 				buf_clear(&c.in);
 		free(cause);
 		cause = NULL;
@@ -933,7 +552,6 @@ ctl_main(int argc, char **argv)
 	}
 	goto out;
 fail:
-	buf_release(&req);
 	status = ctl_fails(&c, cause);
 out:
 	if (fflush(stdout) == EOF && status == 0) {
@@ -942,11 +560,7 @@ out:
 	}
 	if (c.fd != -1)
 		close(c.fd);
-	for (i = 0; i < c.nrecs; i++)
-		record_release(&c.recs[i]);
-	free(c.recs);
-	record_release(&c.final);
-	free(c.error);
+	ctl_conn_forget(&c);
 	buf_release(&c.in);
 	return status;
 }

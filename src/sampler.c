@@ -1,10 +1,17 @@
 /*
  * The sampler: one timer on the supervisor's loop, running only while
  * someone asks. Each tick lists the units and queues through
- * supervisor.h, reads /proc/PID/stat and statm of each live process
- * (procfs answers from memory: no disk, no wait), and keeps per queue a
- * ring of its counters. Owns its copies of names; borrows the
- * supervisor, which outlives it.
+ * supervisor.h, and keeps per queue a ring of its counters. A unit's
+ * figures are those of its process group (the pid of its process, which
+ * is spawned as a group leader): a scan of /proc reads the stat of every
+ * process and adds up the members of each live unit's group. procfs
+ * answers from memory, but a scan's cost grows with the processes of the
+ * whole machine (2,000 take tens of milliseconds), so it runs on libuv's
+ * thread pool, never on the loop, one at a time, and is measured and
+ * spaced out to cost at most 1/SAMPLER_SCAN_SHARE of a CPU. On waking,
+ * the first answer must not wait for it: the leaders alone are read at
+ * once (a read per unit), and the group's figures follow. Owns its copies
+ * of names; borrows the supervisor, which outlives it.
  *
  * Why asleep by default: an idle supervisor must cost next to no CPU (a
  * few milliseconds in ten seconds with ten thousand idle tasks; see
@@ -14,6 +21,7 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -34,12 +42,58 @@
 #include "wire.h"
 #include "xmalloc.h"
 
+/*
+ * At most 1/SAMPLER_SCAN_SHARE of a CPU goes to the scans of /proc: a
+ * scan that took d ms is followed by the next one no sooner than
+ * SAMPLER_SCAN_SHARE * d ms later (and never sooner than the next tick).
+ */
+#define SAMPLER_SCAN_SHARE	20
+
+/*
+ * A process of a unit's group, as last scanned: its own CPU and that of
+ * its children it has waited for, in clock ticks.
+ */
+struct smember {
+	long		 pid;
+	long		 ppid;
+	uint64_t	 ticks;
+};
+
+/* One process of the scan: the group it counts for, and its figures. */
+struct sproc {
+	long		 group;		/* the unit's pid */
+	long		 pid;
+	long		 ppid;
+	uint64_t	 ticks;
+	uint64_t	 pages;		/* resident */
+};
+
+/*
+ * A scan of /proc on the thread pool. The thread touches nothing but
+ * this: want is read, procs, nseen, took_ms and error are written.
+ */
+struct sscan {
+	uv_work_t	 work;
+	struct sampler	*s;
+	uint64_t	 now;		/* loop time when asked */
+	long		*want;		/* the units' pids, sorted */
+	size_t		 nwant;
+	struct sproc	*procs;
+	size_t		 nprocs;
+	size_t		 nseen;		/* processes read */
+	uint64_t	 took_ms;
+	int		 error;		/* errno of opendir, or 0 */
+};
+
 /* One unit instance, by name; kept sorted by name for bsearch. */
 struct sunit {
 	char		*name;
 	long		 pid;		/* of the last sample; 0: none */
 	uint64_t	 base_ms;	/* CPU of runs that ended */
-	uint64_t	 run_ms;	/* CPU of the current run's process */
+	uint64_t	 run_ms;	/* CPU of the current run's group */
+	uint64_t	 gone_ticks;	/* run: of members reaped outside it */
+	struct smember	*members;	/* run: the group, sorted by pid */
+	size_t		 nmembers;
 	uint64_t	 prev_t;	/* time and total of the sample before */
 	uint64_t	 prev_total;
 	unsigned	 cpu_pct;
@@ -64,6 +118,10 @@ struct sampler {
 	size_t			 nqueues;
 	long			 clk_tck;
 	long			 page_size;
+	uint64_t		 next_scan;	/* loop time */
+	struct sscan		*scan;		/* in flight, or NULL */
+	int			 closing;	/* sampler_free was called */
+	int			 timer_closed;
 };
 
 static int
@@ -116,57 +174,240 @@ read_proc(const char *path, char *out, size_t len)
 	return 0;
 }
 
+/* Forget the units (and their groups' members). */
+static void
+sampler_free_units(struct sampler *s)
+{
+	size_t	i;
+
+	for (i = 0; i < s->nunits; i++) {
+		free(s->units[i].name);
+		free(s->units[i].members);
+	}
+	free(s->units);
+	s->units = NULL;
+	s->nunits = 0;
+}
+
+static int
+long_cmp(const void *a, const void *b)
+{
+	long	x = *(const long *)a, y = *(const long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int
+sproc_cmp(const void *a, const void *b)
+{
+	const struct sproc	*x = a, *y = b;
+
+	if (x->group != y->group)
+		return x->group < y->group ? -1 : 1;
+	return x->pid < y->pid ? -1 : x->pid > y->pid;
+}
+
+static int
+smember_cmp(const void *a, const void *b)
+{
+	return long_cmp(&((const struct smember *)a)->pid,
+	    &((const struct smember *)b)->pid);
+}
+
 /*
- * utime + stime of pid and of its children it has waited for (a shell's
- * commands), in clock ticks, and its resident pages. The command name in
- * stat is in parentheses and may hold anything, so the fields are
- * counted from the last ')'.
+ * One process of /proc: pid, ppid, process group, utime + stime +
+ * cutime + cstime (its children it has waited for: a shell's commands)
+ * in clock ticks, and resident pages. The command name is in parentheses
+ * and may hold anything, so the fields are counted from the last ')'.
  */
 static int
-proc_usage(long pid, uint64_t *ticks, uint64_t *pages)
+scan_stat(long pid, struct sproc *p, long *pgrp)
 {
-	char			 path[64], text[1024], *p;
-	unsigned long long	 ut, st, size, res;
-	long long		 cut, cst;
+	char			 path[64], text[1024], *q;
+	unsigned long long	 ut, st;
+	long long		 cut, cst, rss;
 
 	snprintf(path, sizeof path, "/proc/%ld/stat", pid);
 	if (read_proc(path, text, sizeof text) == -1 ||
-	    (p = strrchr(text, ')')) == NULL)
+	    (q = strrchr(text, ')')) == NULL)
 		return -1;
 	/*
-	 * After ')': state ppid pgrp session tty tpgid flags minflt
-	 * cminflt majflt cmajflt utime stime cutime cstime (fields 3-17).
+	 * After ')': state ppid pgrp session tty tpgid flags minflt cminflt
+	 * majflt cmajflt utime stime cutime cstime priority nice
+	 * num_threads itrealvalue starttime vsize rss (fields 3-24).
 	 */
-	if (sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
-	    "%llu %llu %lld %lld", &ut, &st, &cut, &cst) != 4)
+	if (sscanf(q + 1, " %*c %ld %ld %*d %*d %*d %*u %*u %*u %*u %*u "
+	    "%llu %llu %lld %lld %*d %*d %*d %*d %*u %*u %lld", &p->ppid,
+	    pgrp, &ut, &st, &cut, &cst, &rss) != 7)
 		return -1;
-	*ticks = ut + st + (unsigned long long)(cut > 0 ? cut : 0) +
+	p->pid = pid;
+	p->ticks = ut + st + (unsigned long long)(cut > 0 ? cut : 0) +
 	    (unsigned long long)(cst > 0 ? cst : 0);
-	snprintf(path, sizeof path, "/proc/%ld/statm", pid);
-	if (read_proc(path, text, sizeof text) == -1 ||
-	    sscanf(text, "%llu %llu", &size, &res) != 2)
-		return -1;
-	*pages = res;
+	p->pages = rss > 0 ? (uint64_t)rss : 0;
 	return 0;
 }
 
-/* Sample one unit into e (new or carried over from the last tick). */
+/*
+ * Scan /proc for the processes of the groups led by the pids in want
+ * (sorted). A leader that has not reached setsid yet counts as its own
+ * group's member. Returns the processes sorted by group and pid (*n of
+ * them; free the array), or NULL with *n = 0; *nseen is how many
+ * processes were read, *error the errno of a /proc that cannot be read.
+ * On the thread pool: it must not log.
+ */
+static struct sproc *
+scan_groups(const long *want, size_t nwant, size_t *n, size_t *nseen,
+    int *error)
+{
+	struct sproc	*procs = NULL, p;
+	struct dirent	*e;
+	DIR		*d;
+	size_t		 cap = 0;
+	long		 pid, pgrp;
+
+	*n = *nseen = 0;
+	*error = 0;
+	if (nwant == 0)
+		return NULL;
+	if ((d = opendir("/proc")) == NULL) {
+		*error = errno;
+		return NULL;
+	}
+	while ((e = readdir(d)) != NULL) {
+		if ((pid = atol(e->d_name)) <= 0 ||
+		    scan_stat(pid, &p, &pgrp) == -1)
+			continue;
+		(*nseen)++;
+		if (bsearch(&pgrp, want, nwant, sizeof *want, long_cmp) !=
+		    NULL)
+			p.group = pgrp;
+		else if (bsearch(&pid, want, nwant, sizeof *want,
+		    long_cmp) != NULL)
+			p.group = pid;
+		else
+			continue;
+		if (*n == cap) {
+			cap = cap == 0 ? 64 : cap * 2;
+			procs = xreallocarray(procs, cap, sizeof *procs);
+		}
+		procs[(*n)++] = p;
+	}
+	(void)closedir(d);
+	qsort(procs, *n, sizeof *procs, sproc_cmp);
+	return procs;
+}
+
+/*
+ * The processes with the pids in want (sorted), each as its own group's
+ * only member: what waking can read at once, a read per unit.
+ */
+static struct sproc *
+scan_leaders(const long *want, size_t nwant, size_t *n)
+{
+	struct sproc	*procs;
+	size_t		 i;
+	long		 pgrp;
+
+	procs = xcalloc(nwant + 1, sizeof *procs);
+	for (i = *n = 0; i < nwant; i++)
+		if (scan_stat(want[i], &procs[*n], &pgrp) == 0)
+			procs[(*n)++].group = want[i];
+	return procs;
+}
+
+/*
+ * The members of a run's group now are procs[0..n). A member seen last
+ * time and gone now took its CPU with it, unless its parent is still a
+ * member (then the parent waited for it: the CPU is in its cutime).
+ */
+static void
+sunit_members(struct sunit *e, const struct sproc *procs, size_t n)
+{
+	struct smember	*m, key;
+	size_t		 i;
+
+	m = xcalloc(n + 1, sizeof *m);
+	for (i = 0; i < n; i++) {
+		m[i].pid = procs[i].pid;
+		m[i].ppid = procs[i].ppid;
+		m[i].ticks = procs[i].ticks;
+	}
+	for (i = 0; i < e->nmembers; i++) {
+		key.pid = e->members[i].pid;
+		if (bsearch(&key, m, n, sizeof *m, smember_cmp) != NULL)
+			continue;
+		key.pid = e->members[i].ppid;
+		if (bsearch(&key, m, n, sizeof *m, smember_cmp) != NULL)
+			continue;
+		e->gone_ticks += e->members[i].ticks;
+	}
+	free(e->members);
+	e->members = m;
+	e->nmembers = n;
+}
+
+/* The processes of group in procs (sorted): the first, and *n of them. */
+static const struct sproc *
+sproc_group(const struct sproc *procs, size_t nprocs, long group, size_t *n)
+{
+	size_t	lo = 0, hi = nprocs, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (procs[mid].group < group)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (*n = 0; lo + *n < nprocs && procs[lo + *n].group == group; (*n)++)
+		;
+	return procs + lo;
+}
+
+/*
+ * Sample one unit into e (new or carried over from the last scan) from
+ * procs, the processes of the groups (leaders: of the leaders only).
+ */
 static void
 sample_unit(struct sampler *s, struct sunit *e, const struct sv_unit_info *u,
-    uint64_t now)
+    const struct sproc *procs, size_t nprocs, int leaders, uint64_t now)
 {
-	uint64_t	ticks, pages, total;
+	const struct sproc	*first = NULL;
+	uint64_t		 ticks = 0, pages = 0, total;
+	size_t			 n = 0;
 
-	/* A new process (or none): what the old one used is kept. */
+	/* A new process (or none): what the old run used is kept. */
 	if (e->pid != u->pid) {
 		e->base_ms += e->run_ms;
 		e->run_ms = 0;
+		e->gone_ticks = 0;
+		free(e->members);
+		e->members = NULL;
+		e->nmembers = 0;
 		e->pid = u->pid;
+	}
+	/*
+	 * Waking, the leaders alone were read: a run whose group was seen
+	 * keeps the group's figures (no rate: a quiet spell), and the
+	 * leader of a new one counts alone until its group is seen.
+	 */
+	if (leaders && e->nmembers > 0) {
+		e->cpu_pct = 0;
+		return;
 	}
 	e->has_rss = 0;
 	e->rss_bytes = 0;
-	if (u->pid > 0 && proc_usage(u->pid, &ticks, &pages) == 0) {
-		e->run_ms = ticks * 1000 / (uint64_t)s->clk_tck;
+	if (u->pid > 0)
+		first = sproc_group(procs, nprocs, u->pid, &n);
+	if (n > 0) {
+		if (!leaders)
+			sunit_members(e, first, n);
+		while (n-- > 0) {
+			ticks += first[n].ticks;
+			pages += first[n].pages;
+		}
+		e->run_ms = (ticks + e->gone_ticks) * 1000 /
+		    (uint64_t)s->clk_tck;
 		e->has_rss = 1;
 		e->rss_bytes = pages * (uint64_t)s->page_size;
 	}
@@ -180,9 +421,32 @@ sample_unit(struct sampler *s, struct sunit *e, const struct sv_unit_info *u,
 	e->prev_total = total;
 }
 
-/* Sample every unit: a new sorted array, carrying over what is known. */
+/* The pids of the units' processes, sorted: *n of them (free the array). */
+static long *
+sampler_want(struct sampler *s, size_t *n)
+{
+	struct sv_unit_info	*info;
+	size_t			 nu, i;
+	long			*want;
+
+	nu = supervisor_list(s->sv, &info);
+	want = xcalloc(nu + 1, sizeof *want);
+	for (i = *n = 0; i < nu; i++)
+		if (info[i].pid > 0)
+			want[(*n)++] = info[i].pid;
+	free(info);
+	qsort(want, *n, sizeof *want, long_cmp);
+	return want;
+}
+
+/*
+ * Sample every unit from procs (sorted by group; leaders: the leaders
+ * only), read at loop time now: a new sorted array, carrying over what
+ * is known.
+ */
 static void
-sample_units(struct sampler *s, uint64_t now)
+sample_units(struct sampler *s, const struct sproc *procs, size_t nprocs,
+    int leaders, uint64_t now)
 {
 	struct sv_unit_info	*info;
 	struct sunit		*units, *old;
@@ -199,18 +463,81 @@ sample_units(struct sampler *s, uint64_t now)
 		if (old == NULL && info[i].pid <= 0)
 			continue;
 		/* The old array stays sorted for bsearch: names copied. */
-		if (old != NULL)
+		if (old != NULL) {
 			units[k] = *old;
+			old->members = NULL;	/* moved */
+		}
 		units[k].name = xstrdup(info[i].name);
-		sample_unit(s, &units[k++], &info[i], now);
+		sample_unit(s, &units[k++], &info[i], procs, nprocs, leaders,
+		    now);
 	}
 	free(info);
-	for (i = 0; i < s->nunits; i++)
-		free(s->units[i].name);
-	free(s->units);
+	sampler_free_units(s);
 	qsort(units, k, sizeof *units, sunit_cmp);
 	s->units = units;
 	s->nunits = k;
+}
+
+static void	sampler_maybe_free(struct sampler *);
+
+static void
+sampler_scan_work_cb(uv_work_t *w)
+{
+	struct sscan	*sc = w->data;
+	uint64_t	 t0 = uv_hrtime();
+
+	sc->procs = scan_groups(sc->want, sc->nwant, &sc->nprocs, &sc->nseen,
+	    &sc->error);
+	sc->took_ms = (uv_hrtime() - t0) / 1000000;
+}
+
+static void
+sampler_scan_done_cb(uv_work_t *w, int status)
+{
+	struct sscan	*sc = w->data;
+	struct sampler	*s = sc->s;
+
+	s->scan = NULL;
+	if (!s->closing && status == 0) {
+		if (sc->error != 0)
+			log_debug("sampler: /proc: %s", strerror(sc->error));
+		s->next_scan = sc->now + sc->took_ms * SAMPLER_SCAN_SHARE;
+		if (sc->took_ms * SAMPLER_SCAN_SHARE > SAMPLER_INTERVAL_MS)
+			log_debug("sampler: reading %zu processes of /proc "
+			    "took %llu ms: the next read in %llu ms",
+			    sc->nseen, (unsigned long long)sc->took_ms,
+			    (unsigned long long)(sc->took_ms *
+			    SAMPLER_SCAN_SHARE));
+		sample_units(s, sc->procs, sc->nprocs, 0, sc->now);
+	}
+	free(sc->procs);
+	free(sc->want);
+	free(sc);
+	sampler_maybe_free(s);
+}
+
+/* Start a scan of the units' groups, unless one runs or it is too soon. */
+static void
+sampler_scan_start(struct sampler *s, uint64_t now)
+{
+	struct sscan	*sc;
+	int		 r;
+
+	if (s->scan != NULL || now < s->next_scan)
+		return;
+	sc = xcalloc(1, sizeof *sc);
+	sc->s = s;
+	sc->now = now;
+	sc->want = sampler_want(s, &sc->nwant);
+	sc->work.data = sc;
+	if ((r = uv_queue_work(s->loop, &sc->work, sampler_scan_work_cb,
+	    sampler_scan_done_cb)) != 0) {
+		log_debug("sampler: %s", uv_strerror(r));
+		free(sc->want);
+		free(sc);
+		return;
+	}
+	s->scan = sc;
 }
 
 /* Sample every queue's counters into its rings. */
@@ -265,21 +592,30 @@ sampler_timer_cb(uv_timer_t *t)
 		sampler_drop_queues(s);
 		return;
 	}
-	sample_units(s, now);
+	sampler_scan_start(s, now);
 	sample_queues(s, now);
 }
 
 void
 sampler_touch(struct sampler *s)
 {
-	int	r;
+	struct sproc	*procs;
+	size_t		 nwant, nprocs;
+	long		*want;
+	int		 r;
 
 	if (s == NULL)
 		return;
 	s->last_ask = uv_now(s->loop);
 	if (s->awake)
 		return;
-	sample_units(s, s->last_ask);
+	/* The leaders now, for this answer; their groups on the pool. */
+	want = sampler_want(s, &nwant);
+	procs = scan_leaders(want, nwant, &nprocs);
+	free(want);
+	sample_units(s, procs, nprocs, 1, s->last_ask);
+	free(procs);
+	sampler_scan_start(s, s->last_ask);
 	sample_queues(s, s->last_ask);
 	if ((r = uv_timer_start(&s->timer, sampler_timer_cb,
 	    SAMPLER_INTERVAL_MS, SAMPLER_INTERVAL_MS)) != 0) {
@@ -312,17 +648,24 @@ sampler_start(uv_loop_t *loop, struct supervisor *sv, struct sampler **out)
 	return 0;
 }
 
+/* Free the sampler once its timer is closed and no scan is in flight. */
+static void
+sampler_maybe_free(struct sampler *s)
+{
+	if (!s->closing || !s->timer_closed || s->scan != NULL)
+		return;
+	sampler_free_units(s);
+	sampler_drop_queues(s);
+	free(s);
+}
+
 static void
 sampler_close_cb(uv_handle_t *h)
 {
 	struct sampler	*s = h->data;
-	size_t		 i;
 
-	for (i = 0; i < s->nunits; i++)
-		free(s->units[i].name);
-	free(s->units);
-	sampler_drop_queues(s);
-	free(s);
+	s->timer_closed = 1;
+	sampler_maybe_free(s);
 }
 
 void
@@ -330,7 +673,11 @@ sampler_free(struct sampler *s)
 {
 	if (s == NULL)
 		return;
+	s->closing = 1;
 	(void)uv_timer_stop(&s->timer);
+	/* A scan not started yet is dropped; a running one is waited for. */
+	if (s->scan != NULL)
+		(void)uv_cancel((uv_req_t *)&s->scan->work);
 	uv_close((uv_handle_t *)&s->timer, sampler_close_cb);
 }
 

@@ -1,8 +1,9 @@
 /*
  * What the supervisor measures of itself once a second, so that any
  * client can ask for rates and not only counters: per unit the CPU time
- * (every run added up), CPU % and resident memory of its process, read
- * from /proc; per queue a ring of its counters (items in and out per
+ * (every run added up), CPU % and resident memory of its process group
+ * (the process and everything it started that stayed in its group), read
+ * from /proc off the loop; per queue a ring of its counters (items in and out per
  * second, depth over the last minute). And the Prometheus exposition of
  * it all (metrics.h). Knows the supervisor through supervisor.h only.
  *
@@ -35,7 +36,7 @@ struct sampler;
 struct sampler_unit_stats {
 	uint64_t	cpu_ms;		/* user + system, every run */
 	unsigned	cpu_pct;	/* of one CPU, over the last sample */
-	int		has_rss;	/* a process whose memory was read */
+	int		has_rss;	/* a group whose memory was read */
 	uint64_t	rss_bytes;
 };
 
@@ -58,7 +59,10 @@ int	sampler_start(uv_loop_t *, struct supervisor *, struct sampler **out);
  * for SAMPLER_LINGER_MS more. NULL: no-op.
  */
 void	sampler_touch(struct sampler *);
-/* Stop; the memory goes in the timer's close callback. NULL: no-op. */
+/*
+ * Stop; the memory goes once the timer is closed and a scan of /proc in
+ * flight has ended: run the loop afterwards. NULL: no-op.
+ */
 void	sampler_free(struct sampler *);
 /* A unit instance's figures; zeros for one never seen alive. */
 void	sampler_unit(const struct sampler *, const char *name,

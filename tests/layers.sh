@@ -4,10 +4,9 @@
 # manifest-yaml.c; <uv.h> never in L0 or L1; control and ctl (with their
 # control-* and ctl-*) never include each other; sv-int.h only in
 # supervisor.c and sv-*.c; manifest-yaml-int.h only in manifest-yaml.c and
-# yaml-*.c; redisq-int.h only in redisq.c and redisq-*.c; task-int.h only
-# in task.c and task-*.c; ctl-int.h only in ctl.c and ctl-*.c;
-# control-int.h only in control.c and control-*.c; wire-int.h only in
-# wire.c, outlet.c and inlet.c. Every file in src/ must be given a layer
+# yaml-*.c; redisq-int.h only in redisq.c and redisq-*.c; ctl-int.h only
+# in ctl.c and ctl-*.c; control-int.h only in control.c and control-*.c;
+# wire-int.h only in wire.c, outlet.c and inlet.c. Every file in src/ must be given a layer
 # here, so a new file is classified when it is added.
 # Exit 0 when the rule holds, 1 otherwise.
 set -u
@@ -82,11 +81,6 @@ check_file() {
       redisq/redisq-int.h|redisq-*/redisq-int.h) ;;
       */redisq-int.h)
         echo "$at: redisq-int.h is private to redisq.c and redisq-*.c" ;;
-      esac
-      case $mod/$hbase in
-      task/task-int.h|task-*/task-int.h) ;;
-      */task-int.h)
-        echo "$at: task-int.h is private to task.c and task-*.c" ;;
       esac
       case $mod/$hbase in
       ctl/ctl-int.h|ctl-*/ctl-int.h) ;;
