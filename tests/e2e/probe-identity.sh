@@ -23,7 +23,7 @@ processes:
     umask: "027"
     limits: {nofile: 77}
     ready:
-      exec: [sh, -c, 'echo "id=\$(id -u):\$(id -g) cwd=\$(pwd) tag=\$PROBE_TAG umask=\$(umask) nofile=\$(ulimit -n)" >probe.out; echo "still waiting for go"; test -e go']
+      exec: [sh, -c, 'echo "id=\$(id -u):\$(id -g) cwd=\$(pwd) tag=\$PROBE_TAG umask=\$(umask) nofile=\$(ulimit -n)" >probe.new && mv -f probe.new probe.out; echo "still waiting for go"; test -e go']
       interval: 50ms
 EOF2
 start_pyt -v "$T/m.yaml"
