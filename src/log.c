@@ -11,13 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <time.h>
-#include <sys/time.h>
-
 #include "buf.h"
 #include "log.h"
-
-#define LOG_TIME_MAX	48	/* a timestamp and its NUL, with room */
+#include "xmalloc.h"
 
 static const char	*log_progname = "pytasking-run";
 static int		 log_level;
@@ -33,32 +29,16 @@ log_set_output(int timestamps, int colour_out, int colour_err,
 	log_colour[1] = colour_out;
 	log_colour[2] = colour_err;
 	log_format = format;
-}
-
-/*
- * "2026-11-25T19:00:00.123Z" in local-independent UTC, into out (at
- * least LOG_TIME_MAX bytes). No allocation: fatal() on out-of-memory
- * uses it.
- */
-static void
-log_time_str(char *out, size_t len)
-{
-	struct timeval	tv;
-	struct tm	tm;
-	char		s[24];
-
-	(void)gettimeofday(&tv, NULL);
-	(void)gmtime_r(&tv.tv_sec, &tm);
-	(void)strftime(s, sizeof s, "%Y-%m-%dT%H:%M:%S", &tm);
-	(void)snprintf(out, len, "%s.%03dZ", s, (int)(tv.tv_usec / 1000));
+	/* Out of memory, xmalloc writes the last message: in our shape. */
+	xmalloc_set_report(timestamps, format == LOG_FORMAT_JSON);
 }
 
 static void
 log_time(struct buf *b)
 {
-	char	s[LOG_TIME_MAX];
+	char	s[XMALLOC_STAMP_MAX];
 
-	log_time_str(s, sizeof s);
+	xmalloc_stamp(s, sizeof s);
 	buf_adds(b, s);
 }
 
@@ -130,7 +110,7 @@ static void
 log_vemit_json(const char *level, const struct log_event *ev,
     const char *fmt, va_list ap, int with_errno, int saved_errno)
 {
-	char		 msg[4096], t[LOG_TIME_MAX];
+	char		 msg[4096], t[XMALLOC_STAMP_MAX];
 	char		 out[sizeof msg * 6 + 512];
 	size_t		 len, n = 0;
 	int		 m;
@@ -141,7 +121,7 @@ log_vemit_json(const char *level, const struct log_event *ev,
 		(void)snprintf(msg + len, sizeof msg - len, ": %s",
 		    strerror(saved_errno));
 	len = strnlen(msg, sizeof msg);
-	log_time_str(t, sizeof t);
+	xmalloc_stamp(t, sizeof t);
 	m = snprintf(out, sizeof out, "{\"time\":\"%s\",\"level\":\"%s\",", t,
 	    level);
 	n = m < 0 ? 0 : (size_t)m;
@@ -199,16 +179,16 @@ log_vemit_level(const char *level, const char *fmt, va_list ap,
 static void
 log_vemit_text(const char *fmt, va_list ap, int with_errno, int saved_errno)
 {
-	char		 msg[4096], prefix[LOG_TIME_MAX + 64];
+	char		 msg[4096], prefix[XMALLOC_STAMP_MAX + 64];
 	char		 out[sizeof msg * 2];
 	const char	*p, *nl, *end;
 	size_t		 len, plen, n = 0, k;
 	int		 m;
 
 	if (log_timestamps) {
-		char	t[LOG_TIME_MAX];
+		char	t[XMALLOC_STAMP_MAX];
 
-		log_time_str(t, sizeof t);
+		xmalloc_stamp(t, sizeof t);
 		m = snprintf(prefix, sizeof prefix, "%s %s: ", t, log_progname);
 	} else
 		m = snprintf(prefix, sizeof prefix, "%s: ", log_progname);
