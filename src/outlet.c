@@ -309,10 +309,9 @@ outlet_tail_done(struct outlet *o)
 	struct wire	*w = o->wire;
 	size_t		 i;
 
-	if (!w->freeing)
-		for (i = 0; i < o->nqueues; i++)
-			wqueue_producer_del(o->queues[i]);
-	if (--w->tails == 0 && !w->freeing && w->tails_fn != NULL)
+	for (i = 0; i < o->nqueues; i++)
+		wqueue_producer_del(o->queues[i]);
+	if (--w->tails == 0 && w->tails_fn != NULL)
 		w->tails_fn(w->tails_arg);
 }
 
@@ -407,9 +406,8 @@ outlet_detach(struct outlet *o, int keep_tail)
 		outlet_read(o);
 }
 
-/* The wire ends: detached outlets still open deliver what is there. */
 void
-outlet_close_detached(struct wire *w)
+outlet_close_tails(struct wire *w)
 {
 	struct outlet	*o, *next;
 

@@ -2513,6 +2513,8 @@ supervisor_shutdown(struct supervisor *sv)
 	if (sv->shutting_down)
 		return;
 	sv->shutting_down = 1;
+	/* The tails end with the run: what is in their pipes is delivered. */
+	outlet_close_tails(sv->wire);
 	/* Redis queues fetch no more; what is here drains as usual. */
 	wire_shutdown(sv->wire);
 	if (notify_send("STOPPING=1") == -1)
@@ -2995,6 +2997,9 @@ supervisor_free(struct supervisor *sv)
 
 	if (sv == NULL)
 		return;
+	/* Tails still open feed queues: closed while they exist. */
+	wire_set_tails_fn(sv->wire, NULL, NULL);
+	outlet_close_tails(sv->wire);
 	while ((op = LIST_FIRST(&sv->ops)) != NULL)
 		sv_op_free(sv, op);
 	for (i = 0; i < sv->nunits; i++) {

@@ -68,7 +68,6 @@ struct wire {
 	size_t			 tails;		/* detached outlets still open */
 	void			(*tails_fn)(void *);
 	void			*tails_arg;
-	int			 freeing;	/* wire_free runs */
 };
 
 struct outlet {
@@ -108,8 +107,5 @@ void		 wire_schedule(struct wqueue *, int writers);
 void		 wqueue_popped(struct wqueue *);
 /* After an outlet's chunk: consumers fed directly write it now. */
 void		 wqueue_flush_direct(struct wqueue *);
-
-/* outlet.c: the end of the wire closes the detached outlets left. */
-void		 outlet_close_detached(struct wire *);
 
 #endif

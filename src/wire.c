@@ -82,9 +82,9 @@ wire_free(struct wire *w)
 
 	if (w == NULL)
 		return;
-	/* They may still feed queues: before the queues go. */
-	w->freeing = 1;
-	outlet_close_detached(w);
+	/* A tail left open would feed freed queues. */
+	if (w->tails > 0)
+		fatalx("wire_free: %zu detached outlets still open", w->tails);
 	for (i = 0; i < w->nqueues; i++) {
 		wq = w->queues[i];
 		redisq_free(wq->rq);
@@ -119,8 +119,6 @@ wire_shutdown(struct wire *w)
 	struct wqueue	*wq;
 	size_t		 i;
 
-	/* The tails end with the run: what is in their pipes is delivered. */
-	outlet_close_detached(w);
 	for (i = 0; i < w->nqueues; i++) {
 		wq = w->queues[i];
 		if (wq->rq != NULL)

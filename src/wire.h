@@ -57,14 +57,16 @@ struct wq_waiter {
 
 /* Owner: the caller. */
 struct wire	*wire_new(uv_loop_t *);
-/* Frees every queue; outlets and inlets must be freed before. */
+/*
+ * Frees every queue; outlets and inlets must be freed before, detached
+ * outlets closed (outlet_close_tails).
+ */
 void		 wire_free(struct wire *);
 /* Stop deferring end of stream: every autostart producer is registered. */
 void		 wire_open(struct wire *);
 /*
  * Shutting down: Redis queues stop fetching; local consumers drain;
- * queues fed from outside are closed; detached outlets deliver what is
- * in their pipes and close.
+ * queues fed from outside are closed.
  */
 void		 wire_shutdown(struct wire *);
 /* Write one unit line to fd in one write, as the console shows it. */
@@ -191,10 +193,15 @@ void		 outlet_free(struct outlet *, int keep_tail);
  * the unit's name, until end of file, and frees itself (an unfinished
  * last line delivered as keep_tail says). Its callbacks are never called
  * again. It counts as a live producer of its queues until it closes.
- * It keeps no loop running: wire_shutdown and wire_free close it if
- * still open; wire_tails counts those open.
+ * It keeps no loop running: whoever detached it closes it with
+ * outlet_close_tails when the run ends; wire_tails counts those open.
  */
 void		 outlet_detach(struct outlet *, int keep_tail);
+/*
+ * The run ends: every detached outlet still open delivers what is in its
+ * pipe now and closes (the wire's tails callback is called as usual).
+ */
+void		 outlet_close_tails(struct wire *);
 
 /* fd: our end of the child's stdin pipe; owned. */
 /*
