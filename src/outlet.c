@@ -56,7 +56,7 @@ outlet_line_cb(const char *line, size_t len, void *arg)
 		}
 		if (!cut || wlen >= OUTLET_CONSOLE_MAX_LINE) {
 			log_format_unit_line(&o->console, o->console_fd,
-			    o->prefix, whole, wlen);
+			    o->prefix, o->replica, whole, wlen);
 			if (o->console_fn != NULL)
 				o->console_fn(o->arg, whole, wlen);
 			if (buf_used(&o->longline) > 0)
@@ -242,6 +242,7 @@ outlet_new(struct wire *w, const struct outlet_config *c)
 	o->wire = w;
 	o->fd = c->fd;
 	o->prefix = xstrdup(c->prefix);
+	o->replica = c->replica;
 	o->console_fd = c->console_fd;
 	o->files = c->files;
 	o->nfiles = c->nfiles;
@@ -346,7 +347,7 @@ outlet_close(struct outlet *o, int keep_tail)
 	/* A cut line whose end never came: the console gets what there was. */
 	if (buf_used(&o->longline) > 0 && o->console_fd != -1) {
 		log_format_unit_line(&o->console, o->console_fd, o->prefix,
-		    buf_ptr(&o->longline), buf_used(&o->longline));
+		    o->replica, buf_ptr(&o->longline), buf_used(&o->longline));
 		buf_release(&o->longline);
 	}
 	outlet_flush(o);

@@ -75,6 +75,7 @@ struct outlet {
 	uv_poll_t	  poll;
 	int		  fd;
 	char		 *prefix;
+	unsigned	  replica;
 	int		  console_fd;
 	struct filesink	**files;
 	size_t		  nfiles;

@@ -145,7 +145,7 @@ wire_console_line(struct wire *w, int fd, const char *prefix,
 	struct buf	b;
 
 	buf_init(&b);
-	log_format_unit_line(&b, fd, prefix, line, len);
+	log_format_unit_line(&b, fd, prefix, 0, line, len);
 	(void)wire_write_all(fd, buf_ptr(&b), buf_used(&b));
 	buf_release(&b);
 }

@@ -69,7 +69,7 @@ void		 wire_open(struct wire *);
  * queues fed from outside are closed.
  */
 void		 wire_shutdown(struct wire *);
-/* Write one unit line to fd in one write, as the console shows it. */
+/* One line of a unit that is no replica to fd, as the console shows it. */
 void		 wire_console_line(struct wire *, int fd, const char *prefix,
 		    const char *line, size_t len);
 /* Reopen every file output of every outlet (SIGUSR1). */
@@ -163,6 +163,7 @@ size_t		 wqueue_prefetch(const struct wqueue *);
 struct outlet_config {
 	int		  fd;		/* our end of the child's pipe; owned */
 	const char	 *prefix;	/* unit name for the console */
+	unsigned	  replica;	/* 1..N for "web.2" (JSON log); 0 */
 	int		  console_fd;	/* 1 or 2, or -1 */
 	struct filesink	**files;	/* owned, with the array */
 	size_t		  nfiles;
