@@ -15,6 +15,7 @@
 #include <uv.h>
 
 #include "buf.h"
+#include "console.h"
 #include "filesink.h"
 #include "lines.h"
 #include "manifest.h"
@@ -66,6 +67,8 @@ struct wire {
 	TAILQ_HEAD(, outlet)	 outlets;	/* for SIGUSR1 */
 	char			*rbuf;		/* shared read buffer */
 	size_t			 tails;		/* detached outlets still open */
+	/* Where unit lines for fd 1 and 2 go; one for both if one place. */
+	struct console		*console[3];
 	void			(*tails_fn)(void *);
 	void			*tails_arg;
 };
@@ -89,6 +92,7 @@ struct outlet {
 	struct buf	  longline;	/* console: pieces of a long line */
 	struct buf	  file;		/* plain lines of this chunk */
 	struct wq_waiter  waiter;	/* paused on a full queue */
+	struct console_waiter cwaiter;	/* paused on a full console */
 	int		  eof;
 	int		  paused;
 	int		  detached;	/* its owner let go: reads on to EOF */
@@ -100,8 +104,6 @@ struct outlet {
 };
 
 /* wire.c: what outlets and inlets call across. */
-/* Write all of buf to fd, waiting for room; -1 with errno. */
-int		 wire_write_all(int, const char *, size_t);
 /* Wake the queue's readers (or writers) from the idle handle, soon. */
 void		 wire_schedule(struct wqueue *, int writers);
 /* After a pop: wake paused producers once there is room again. */

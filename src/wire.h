@@ -2,7 +2,7 @@
  * The data plane: named queues at run time and the glue between them and
  * child pipes. An outlet reads a child's stdout or stderr, splits lines and
  * hands them to the console, files and queues, pausing when a queue is
- * full; an inlet writes a queue's items into a child's stdin and puts back
+ * full or the console holds all it may; an inlet writes a queue's items into a child's stdin and puts back
  * what the child never read. Knows nothing of YAML or of units: the
  * supervisor wires runs to queues; tasks use the wqueue calls.
  */
@@ -69,7 +69,10 @@ void		 wire_open(struct wire *);
  * queues fed from outside are closed.
  */
 void		 wire_shutdown(struct wire *);
-/* One line of a unit that is no replica to fd, as the console shows it. */
+/*
+ * One line of a unit that is no replica to fd (1 or 2), as the console
+ * shows it; never waits: a console that takes nothing holds it.
+ */
 void		 wire_console_line(struct wire *, int fd, const char *prefix,
 		    const char *line, size_t len);
 /* Reopen every file output of every outlet (SIGUSR1). */

@@ -24,6 +24,7 @@ layer() {
   queue|lines|unit|script|ctlproto|rstream|rates|metrics|gauge) echo 1 ;;
   manifest-yaml-int|yaml-*) echo 2 ;;
   manifest-yaml|proc|task|task-*|scheduler|loop|notify|ready|reaper|chainload|redisq|redisq-*|rconn) echo 2 ;;
+  console) echo 2 ;;
   wire|wire-int|outlet|inlet|supervisor|sv-*|sampler) echo 3 ;;
   control|control-*|ctl|ctl-*|metrics-http) echo 4 ;;
   main) echo 5 ;;
