@@ -2,8 +2,8 @@
  * The data plane: named queues at run time and the glue between them and
  * child pipes. An outlet reads a child's stdout or stderr, splits lines and
  * hands them to the console, files and queues, pausing when a queue is
- * full or the console holds all it may; an inlet writes a queue's items into a child's stdin and puts back
- * what the child never read. Knows nothing of YAML or of units: the
+ * full or the console holds all it may; an inlet writes a queue's items
+ * into a child's stdin and puts back what the child never read. Knows nothing of YAML or of units: the
  * supervisor wires runs to queues; tasks use the wqueue calls.
  */
 #ifndef PYT_WIRE_H
