@@ -162,14 +162,20 @@ console_idle(struct console *c)
 		console_close(c);
 }
 
-/* What is held and what comes is dropped; the feeders go on. */
+/*
+ * What is held and what comes is dropped; the feeders go on, woken from
+ * the loop: a write that fails may be made by one of them, in the middle
+ * of its read.
+ */
 static void
 console_break(struct console *c)
 {
 	c->broken = 1;
 	buf_release(&c->out);
 	console_idle(c);
-	console_wake(c);
+	if (!TAILQ_EMPTY(&c->waiters) && !c->closing &&
+	    uv_timer_start(&c->retry, console_retry_cb, 0, 0) != 0)
+		fatalx("uv_timer_start failed");
 }
 
 /*
@@ -292,19 +298,28 @@ console_poll_cb(uv_poll_t *h, int status, int events)
 {
 	struct console	*c = h->data;
 
-	if (status < 0) {
+	/*
+	 * A reader that went shows as an error of the poll: the write says
+	 * EPIPE, and what comes is dropped as always. Only an error the
+	 * write does not explain is said.
+	 */
+	console_flush(c);
+	if (status < 0 && !c->broken && buf_used(&c->out) > 0) {
 		log_warnx("console: polling fd %d: %s; its output is dropped",
 		    c->fd, uv_strerror(status));
 		console_break(c);
-		return;
 	}
-	console_flush(c);
 }
 
 static void
 console_retry_cb(uv_timer_t *h)
 {
-	console_flush(h->data);
+	struct console	*c = h->data;
+
+	if (c->broken)
+		console_wake(c);
+	else
+		console_flush(c);
 }
 
 void

@@ -3,7 +3,8 @@
 # console holds a megabyte (it cannot finish), ctl answers meanwhile, and
 # once the reader reads every line arrives, in order. SIGTERM while the console is full stops the run
 # at once; the supervisor waits CONSOLE_STOP_WAIT_MS (5 s) for a reader
-# that takes nothing, then drops what it holds, says so and exits.
+# that takes nothing, then drops what it holds, says so and exits. A
+# reader that goes lets the units go on, their output dropped.
 . "$(dirname "$0")/lib.sh"
 
 SOCK=$T/console.sock
@@ -80,4 +81,17 @@ grep -Eq 'console: [0-9]+ bytes of output dropped' "$T/err" ||
 : >"$T/go"
 wait
 in_order "" || fail "lines out of order"
+
+# A reader that goes while the console is full: the rest is dropped
+# without a word, as a write to a closed pipe always was, and the unit,
+# no longer held back, finishes.
+rm -f "$T/done" "$T/status"
+( timeout $((60 * PYT_TIMEOUT_SCALE)) "$PYT" -s "$SOCK" "$T/f.yaml" \
+    2>"$T/err"; echo $? >"$T/status" ) |
+    { wait_for 20 test -f "$T/mb"; head -n 1 >"$T/out"; }
+wait_for 60 test -s "$T/status" || fail "no exit after the reader went"
+[ "$(cat "$T/status")" -eq 0 ] || fail "exit status $(cat "$T/status")"
+[ -f "$T/done" ] || fail "the unit was not let go"
+grep -q 'console:' "$T/err" && fail "said: $(grep console: "$T/err")"
+in_order 1 || fail "the first line"
 exit 0
