@@ -1,7 +1,8 @@
 /*
  * Byte buffers. Consumed bytes are reclaimed lazily, by moving the live
  * tail to the front when more room is needed, so a consumer that eats
- * small pieces does not cause a memmove per piece.
+ * small pieces does not cause a memmove per piece. Above xmalloc, below
+ * the log: a buffer that cannot grow ends the run as out of memory does.
  */
 #include "config.h"
 
@@ -10,7 +11,6 @@
 #include <string.h>
 
 #include "buf.h"
-#include "log.h"
 #include "xmalloc.h"
 
 void
@@ -40,7 +40,7 @@ buf_reserve(struct buf *b, size_t more)
 		return;
 	}
 	if (more > (size_t)-1 / 2 - used)
-		fatalx("buffer too large");
+		xmalloc_fatal(0, "buffer too large");
 	want = b->cap ? b->cap : 64;
 	while (want - used < more)
 		want *= 2;
@@ -85,7 +85,7 @@ buf_addf(struct buf *b, const char *fmt, ...)
 	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
 	if (n < 0)
-		fatalx("vsnprintf");
+		xmalloc_fatal(0, "vsnprintf");
 	buf_reserve(b, (size_t)n + 1);
 	va_start(ap, fmt);
 	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
@@ -97,7 +97,7 @@ void
 buf_consume(struct buf *b, size_t n)
 {
 	if (n > b->len - b->off)
-		fatalx("buf_consume beyond end");
+		xmalloc_fatal(0, "buf_consume beyond end");
 	b->off += n;
 	if (b->off == b->len)
 		b->off = b->len = 0;

@@ -11,13 +11,17 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <time.h>
-#include <sys/time.h>
-
 #include "buf.h"
 #include "log.h"
+#include "xmalloc.h"
 
-#define LOG_TIME_MAX	48	/* a timestamp and its NUL, with room */
+/*
+ * A unit's name as the JSON log writes it: a YAML key (at most 1024
+ * bytes) and a replica's ".N"; a longer one is cut.
+ */
+#define LOG_UNIT_MAX	1040
+/* "unit":NAME,"replica":N, with NAME's escapes at six bytes a byte. */
+#define LOG_JSON_WHO_MAX	(LOG_UNIT_MAX * 6 + 48)
 
 static const char	*log_progname = "pytasking-run";
 static int		 log_level;
@@ -33,32 +37,16 @@ log_set_output(int timestamps, int colour_out, int colour_err,
 	log_colour[1] = colour_out;
 	log_colour[2] = colour_err;
 	log_format = format;
-}
-
-/*
- * "2026-11-25T19:00:00.123Z" in local-independent UTC, into out (at
- * least LOG_TIME_MAX bytes). No allocation: fatal() on out-of-memory
- * uses it.
- */
-static void
-log_time_str(char *out, size_t len)
-{
-	struct timeval	tv;
-	struct tm	tm;
-	char		s[24];
-
-	(void)gettimeofday(&tv, NULL);
-	(void)gmtime_r(&tv.tv_sec, &tm);
-	(void)strftime(s, sizeof s, "%Y-%m-%dT%H:%M:%S", &tm);
-	(void)snprintf(out, len, "%s.%03dZ", s, (int)(tv.tv_usec / 1000));
+	/* Out of memory, xmalloc writes the last message: in our shape. */
+	xmalloc_set_report(timestamps, format == LOG_FORMAT_JSON);
 }
 
 static void
 log_time(struct buf *b)
 {
-	char	s[LOG_TIME_MAX];
+	char	s[XMALLOC_STAMP_MAX];
 
-	log_time_str(s, sizeof s);
+	xmalloc_stamp(s, sizeof s);
 	buf_adds(b, s);
 }
 
@@ -73,18 +61,42 @@ log_colour_of(const char *unit)
 	return 31 + (int)(h % 6);
 }
 
+/*
+ * The members saying which unit a JSON object is about, the same for its
+ * output lines and for our messages on it: "unit":"web.2","replica":2,
+ * (replica for a replica only), into out (LOG_JSON_WHO_MAX bytes, no
+ * allocation). The bytes written.
+ */
+static size_t
+log_json_who(char *out, const char *unit, unsigned replica)
+{
+	size_t	n;
+
+	memcpy(out, "\"unit\":", 7);
+	n = 7;
+	n += buf_json_write(out + n, LOG_JSON_WHO_MAX - n - 32, unit,
+	    strnlen(unit, LOG_UNIT_MAX));
+	out[n++] = ',';
+	if (replica > 0)
+		n += (size_t)snprintf(out + n, LOG_JSON_WHO_MAX - n,
+		    "\"replica\":%u,", replica);
+	return n;
+}
+
 void
 log_format_unit_line(struct buf *b, int fd, const char *unit,
-    const char *line, size_t len)
+    unsigned replica, const char *line, size_t len)
 {
+	char	who[LOG_JSON_WHO_MAX];
+
 	if (log_format == LOG_FORMAT_JSON) {
 		/* A machine reads it: the time is always there. */
 		buf_adds(b, "{\"time\":\"");
 		log_time(b);
-		buf_adds(b, "\",\"unit\":");
-		buf_add_json_string(b, unit, strlen(unit));
-		buf_adds(b, fd == 2 ? ",\"stream\":\"stderr\",\"line\":" :
-		    ",\"stream\":\"stdout\",\"line\":");
+		buf_adds(b, "\",");
+		buf_add(b, who, log_json_who(who, unit, replica));
+		buf_adds(b, fd == 2 ? "\"stream\":\"stderr\",\"line\":" :
+		    "\"stream\":\"stdout\",\"line\":");
 		buf_add_json_string(b, line, len);
 		buf_adds(b, "}\n");
 		return;
@@ -130,8 +142,8 @@ static void
 log_vemit_json(const char *level, const struct log_event *ev,
     const char *fmt, va_list ap, int with_errno, int saved_errno)
 {
-	char		 msg[4096], t[LOG_TIME_MAX];
-	char		 out[sizeof msg * 6 + 512];
+	char		 msg[4096], t[XMALLOC_STAMP_MAX];
+	char		 out[sizeof msg * 6 + LOG_JSON_WHO_MAX + 512];
 	size_t		 len, n = 0;
 	int		 m;
 
@@ -141,19 +153,12 @@ log_vemit_json(const char *level, const struct log_event *ev,
 		(void)snprintf(msg + len, sizeof msg - len, ": %s",
 		    strerror(saved_errno));
 	len = strnlen(msg, sizeof msg);
-	log_time_str(t, sizeof t);
+	xmalloc_stamp(t, sizeof t);
 	m = snprintf(out, sizeof out, "{\"time\":\"%s\",\"level\":\"%s\",", t,
 	    level);
 	n = m < 0 ? 0 : (size_t)m;
-	if (ev != NULL && ev->unit != NULL) {
-		n += (size_t)snprintf(out + n, sizeof out - n, "\"unit\":");
-		n += buf_json_write(out + n, sizeof out - n - 256, ev->unit,
-		    strnlen(ev->unit, 256));
-		out[n++] = ',';
-		if (ev->replica > 0)
-			n += (size_t)snprintf(out + n, sizeof out - n,
-			    "\"replica\":%u,", ev->replica);
-	}
+	if (ev != NULL && ev->unit != NULL)
+		n += log_json_who(out + n, ev->unit, ev->replica);
 	if (ev != NULL && ev->pid > 0)
 		n += (size_t)snprintf(out + n, sizeof out - n, "\"pid\":%ld,",
 		    ev->pid);
@@ -199,16 +204,16 @@ log_vemit_level(const char *level, const char *fmt, va_list ap,
 static void
 log_vemit_text(const char *fmt, va_list ap, int with_errno, int saved_errno)
 {
-	char		 msg[4096], prefix[LOG_TIME_MAX + 64];
+	char		 msg[4096], prefix[XMALLOC_STAMP_MAX + 64];
 	char		 out[sizeof msg * 2];
 	const char	*p, *nl, *end;
 	size_t		 len, plen, n = 0, k;
 	int		 m;
 
 	if (log_timestamps) {
-		char	t[LOG_TIME_MAX];
+		char	t[XMALLOC_STAMP_MAX];
 
-		log_time_str(t, sizeof t);
+		xmalloc_stamp(t, sizeof t);
 		m = snprintf(prefix, sizeof prefix, "%s %s: ", t, log_progname);
 	} else
 		m = snprintf(prefix, sizeof prefix, "%s: ", log_progname);

@@ -27,11 +27,13 @@ void	log_set_output(int timestamps, int colour_out, int colour_err,
 	    enum log_format);
 /*
  * Append one line of a unit's output, as the console shows it, to b:
- * "[time ]unit | line\n", or a JSON object per line. fd is 1 or 2.
+ * "[time ]unit | line\n", or a JSON object per line, whose unit and
+ * replica members are those of log_event. fd is 1 or 2; replica 1..N
+ * for a replica ("web.2"), else 0.
  */
 struct buf;
 void	log_format_unit_line(struct buf *, int fd, const char *unit,
-	    const char *line, size_t len);
+	    unsigned replica, const char *line, size_t len);
 int	log_verbose(void);
 /*
  * What a message of the supervisor is about, for --log-format json, which

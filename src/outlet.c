@@ -1,7 +1,8 @@
 /*
  * Outlets: a child's stdout or stderr, read in large chunks and split
  * into lines in place, to the console, files and queues; reading stops
- * while a queue under overflow: block is full. Knows nothing of inlets;
+ * while a queue under overflow: block is full, or while the console
+ * holds all it may (its reader is slow). Knows nothing of inlets;
  * of a queue it touches only the wqueue calls and its torn and split
  * counters.
  */
@@ -30,6 +31,7 @@
 static void	outlet_poll_cb(uv_poll_t *, int, int);
 static void	outlet_close(struct outlet *, int);
 static void	outlet_resume_cb(struct wq_waiter *);
+static void	outlet_console_cb(struct console_waiter *);
 static struct wqueue	*outlet_full_queue(struct outlet *);
 
 /*
@@ -56,7 +58,7 @@ outlet_line_cb(const char *line, size_t len, void *arg)
 		}
 		if (!cut || wlen >= OUTLET_CONSOLE_MAX_LINE) {
 			log_format_unit_line(&o->console, o->console_fd,
-			    o->prefix, whole, wlen);
+			    o->prefix, o->replica, whole, wlen);
 			if (o->console_fn != NULL)
 				o->console_fn(o->arg, whole, wlen);
 			if (buf_used(&o->longline) > 0)
@@ -81,8 +83,8 @@ outlet_flush(struct outlet *o)
 	size_t	i;
 
 	if (buf_used(&o->console) > 0) {
-		(void)wire_write_all(o->console_fd, buf_ptr(&o->console),
-		    buf_used(&o->console));
+		console_write(o->wire->console[o->console_fd],
+		    buf_ptr(&o->console), buf_used(&o->console));
 		buf_clear(&o->console);
 	}
 	if (buf_used(&o->file) > 0) {
@@ -104,6 +106,28 @@ outlet_full_queue(struct outlet *o)
 		if (wqueue_is_full(o->queues[i]))
 			return o->queues[i];
 	return NULL;
+}
+
+/*
+ * Is there no room for more: a full queue, or a console that holds all
+ * it may? Then wait for room (once) and say so.
+ */
+static int
+outlet_wait_room(struct outlet *o)
+{
+	struct console	*c;
+	struct wqueue	*full;
+
+	if ((full = outlet_full_queue(o)) != NULL) {
+		wqueue_wait_writable(full, &o->waiter);
+		return 1;
+	}
+	if (o->console_fd != -1 &&
+	    console_is_full(c = o->wire->console[o->console_fd])) {
+		console_wait(c, &o->cwaiter);
+		return 1;
+	}
+	return 0;
 }
 
 /* Feed bytes read; returns how many were taken before a queue filled. */
@@ -157,7 +181,6 @@ outlet_set_eof(struct outlet *o)
 static void
 outlet_read(struct outlet *o)
 {
-	struct wqueue	*full;
 	ssize_t		 n;
 	size_t		 used;
 	int		 i;
@@ -171,10 +194,9 @@ outlet_read(struct outlet *o)
 		 */
 		while (buf_used(&o->held) > 0 && outlet_full_queue(o) == NULL)
 			outlet_feed_held(o);
-		if ((full = outlet_full_queue(o)) != NULL) {
+		if (outlet_wait_room(o)) {
 			(void)uv_poll_stop(&o->poll);
 			o->paused = 1;
-			wqueue_wait_writable(full, &o->waiter);
 			return;
 		}
 		n = read(o->fd, o->wire->rbuf, WIRE_READ_CHUNK);
@@ -213,16 +235,12 @@ outlet_poll_cb(uv_poll_t *h, int status, int events)
 	outlet_read(o);
 }
 
+/* Room again in what paused it: read on, unless something else is full. */
 static void
-outlet_resume_cb(struct wq_waiter *w)
+outlet_resume(struct outlet *o)
 {
-	struct outlet	*o = w->arg;
-	struct wqueue	*full;
-
-	if ((full = outlet_full_queue(o)) != NULL) {
-		wqueue_wait_writable(full, &o->waiter);
+	if (outlet_wait_room(o))
 		return;
-	}
 	o->paused = 0;
 	if (uv_poll_start(&o->poll, UV_READABLE, outlet_poll_cb) != 0) {
 		log_warnx("%s: cannot poll its output", o->prefix);
@@ -230,6 +248,18 @@ outlet_resume_cb(struct wq_waiter *w)
 		return;
 	}
 	outlet_read(o);
+}
+
+static void
+outlet_resume_cb(struct wq_waiter *w)
+{
+	outlet_resume(w->arg);
+}
+
+static void
+outlet_console_cb(struct console_waiter *w)
+{
+	outlet_resume(w->arg);
 }
 
 struct outlet *
@@ -242,6 +272,7 @@ outlet_new(struct wire *w, const struct outlet_config *c)
 	o->wire = w;
 	o->fd = c->fd;
 	o->prefix = xstrdup(c->prefix);
+	o->replica = c->replica;
 	o->console_fd = c->console_fd;
 	o->files = c->files;
 	o->nfiles = c->nfiles;
@@ -257,6 +288,8 @@ outlet_new(struct wire *w, const struct outlet_config *c)
 	o->arg = c->arg;
 	o->waiter.fn = outlet_resume_cb;
 	o->waiter.arg = o;
+	o->cwaiter.fn = outlet_console_cb;
+	o->cwaiter.arg = o;
 	lines_init(&o->lines, QUEUE_MAX_ITEM);
 	buf_init(&o->held);
 	buf_init(&o->console);
@@ -309,10 +342,9 @@ outlet_tail_done(struct outlet *o)
 	struct wire	*w = o->wire;
 	size_t		 i;
 
-	if (!w->freeing)
-		for (i = 0; i < o->nqueues; i++)
-			wqueue_producer_del(o->queues[i]);
-	if (--w->tails == 0 && !w->freeing && w->tails_fn != NULL)
+	for (i = 0; i < o->nqueues; i++)
+		wqueue_producer_del(o->queues[i]);
+	if (--w->tails == 0 && w->tails_fn != NULL)
 		w->tails_fn(w->tails_arg);
 }
 
@@ -327,6 +359,7 @@ outlet_close(struct outlet *o, int keep_tail)
 	ssize_t	n;
 
 	wqueue_unwait(&o->waiter);
+	console_unwait(&o->cwaiter);
 	/*
 	 * What is already read or in the pipe was written whole by the
 	 * process: take it even past a full queue, the bound is one pipe's
@@ -347,7 +380,7 @@ outlet_close(struct outlet *o, int keep_tail)
 	/* A cut line whose end never came: the console gets what there was. */
 	if (buf_used(&o->longline) > 0 && o->console_fd != -1) {
 		log_format_unit_line(&o->console, o->console_fd, o->prefix,
-		    buf_ptr(&o->longline), buf_used(&o->longline));
+		    o->replica, buf_ptr(&o->longline), buf_used(&o->longline));
 		buf_release(&o->longline);
 	}
 	outlet_flush(o);
@@ -407,9 +440,8 @@ outlet_detach(struct outlet *o, int keep_tail)
 		outlet_read(o);
 }
 
-/* The wire ends: detached outlets still open deliver what is there. */
 void
-outlet_close_detached(struct wire *w)
+outlet_close_tails(struct wire *w)
 {
 	struct outlet	*o, *next;
 

@@ -449,6 +449,15 @@ sv_restart_note(const struct unit *u, uint64_t delay, char *buf, size_t len)
 		    (unsigned long long)rs->max_restarts);
 }
 
+/* The number of a replica ("web.2": 2), for the JSON log; else 0. */
+static unsigned
+unit_replica(const struct unit *u)
+{
+	if (strcmp(u->name, u->base) == 0)
+		return 0;
+	return (unsigned)strtoul(u->name + strlen(u->base) + 1, NULL, 10);
+}
+
 /* The fields of a message about u for the JSON log: event, and pid. */
 static void
 unit_log_event(const struct unit *u, struct log_event *ev, const char *event)
@@ -456,9 +465,7 @@ unit_log_event(const struct unit *u, struct log_event *ev, const char *event)
 	memset(ev, 0, sizeof *ev);
 	/* As its output lines name it: "web.2" for a replica. */
 	ev->unit = u->name;
-	if (strcmp(u->name, u->base) != 0)
-		ev->replica = (unsigned)strtoul(u->name + strlen(u->base) + 1,
-		    NULL, 10);
+	ev->replica = unit_replica(u);
 	ev->event = event;
 	if (u->pr != NULL && u->pr->proc != NULL)
 		ev->pid = (long)proc_pid(u->pr->proc);
@@ -1264,6 +1271,7 @@ run_open_output(struct unit *u, const struct output *o, int console_fd,
 	}
 	c.fd = p[0];
 	c.prefix = u->name;
+	c.replica = unit_replica(u);
 	c.files = files;
 	c.nfiles = nfiles;
 	c.queues = queues;
@@ -2524,6 +2532,8 @@ supervisor_shutdown(struct supervisor *sv)
 	if (sv->shutting_down)
 		return;
 	sv->shutting_down = 1;
+	/* The tails end with the run: what is in their pipes is delivered. */
+	outlet_close_tails(sv->wire);
 	/* Redis queues fetch no more; what is here drains as usual. */
 	wire_shutdown(sv->wire);
 	if (notify_send("STOPPING=1") == -1)
@@ -3006,6 +3016,9 @@ supervisor_free(struct supervisor *sv)
 
 	if (sv == NULL)
 		return;
+	/* Tails still open feed queues: closed while they exist. */
+	wire_set_tails_fn(sv->wire, NULL, NULL);
+	outlet_close_tails(sv->wire);
 	while ((op = LIST_FIRST(&sv->ops)) != NULL)
 		sv_op_free(sv, op);
 	for (i = 0; i < sv->nunits; i++) {

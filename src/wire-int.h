@@ -15,6 +15,7 @@
 #include <uv.h>
 
 #include "buf.h"
+#include "console.h"
 #include "filesink.h"
 #include "lines.h"
 #include "manifest.h"
@@ -66,9 +67,10 @@ struct wire {
 	TAILQ_HEAD(, outlet)	 outlets;	/* for SIGUSR1 */
 	char			*rbuf;		/* shared read buffer */
 	size_t			 tails;		/* detached outlets still open */
+	/* Where unit lines for fd 1 and 2 go; one for both if one place. */
+	struct console		*console[3];
 	void			(*tails_fn)(void *);
 	void			*tails_arg;
-	int			 freeing;	/* wire_free runs */
 };
 
 struct outlet {
@@ -76,6 +78,7 @@ struct outlet {
 	uv_poll_t	  poll;
 	int		  fd;
 	char		 *prefix;
+	unsigned	  replica;
 	int		  console_fd;
 	struct filesink	**files;
 	size_t		  nfiles;
@@ -89,6 +92,7 @@ struct outlet {
 	struct buf	  longline;	/* console: pieces of a long line */
 	struct buf	  file;		/* plain lines of this chunk */
 	struct wq_waiter  waiter;	/* paused on a full queue */
+	struct console_waiter cwaiter;	/* paused on a full console */
 	int		  eof;
 	int		  paused;
 	int		  detached;	/* its owner let go: reads on to EOF */
@@ -100,16 +104,11 @@ struct outlet {
 };
 
 /* wire.c: what outlets and inlets call across. */
-/* Write all of buf to fd, waiting for room; -1 with errno. */
-int		 wire_write_all(int, const char *, size_t);
 /* Wake the queue's readers (or writers) from the idle handle, soon. */
 void		 wire_schedule(struct wqueue *, int writers);
 /* After a pop: wake paused producers once there is room again. */
 void		 wqueue_popped(struct wqueue *);
 /* After an outlet's chunk: consumers fed directly write it now. */
 void		 wqueue_flush_direct(struct wqueue *);
-
-/* outlet.c: the end of the wire closes the detached outlets left. */
-void		 outlet_close_detached(struct wire *);
 
 #endif

@@ -10,12 +10,12 @@
 #include "config.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "buf.h"
+#include "console.h"
 #include "log.h"
 #include "queue.h"
 #include "redisq.h"
@@ -25,32 +25,6 @@
 
 static void	wire_idle_cb(uv_idle_t *);
 static void	wqueue_end(struct wqueue *);
-
-/* Write all of buf to a blocking or non-blocking fd; -1 with errno. */
-int
-wire_write_all(int fd, const char *p, size_t len)
-{
-	struct pollfd	pfd;
-	ssize_t		n;
-
-	while (len > 0) {
-		n = write(fd, p, len);
-		if (n >= 0) {
-			p += n;
-			len -= (size_t)n;
-			continue;
-		}
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN)
-			return -1;
-		/* Our stdout may be shared and non-blocking: wait for room. */
-		pfd.fd = fd;
-		pfd.events = POLLOUT;
-		(void)poll(&pfd, 1, -1);
-	}
-	return 0;
-}
 
 struct wire *
 wire_new(uv_loop_t *loop)
@@ -65,6 +39,11 @@ wire_new(uv_loop_t *loop)
 		fatalx("uv_idle_init failed");
 	w->idle.data = w;
 	w->rbuf = xmalloc(WIRE_READ_CHUNK);
+	/* One console for both when they lead to one pipe: lines stay whole. */
+	w->console[STDOUT_FILENO] = console_new(loop, STDOUT_FILENO);
+	w->console[STDERR_FILENO] = console_is_same(STDOUT_FILENO,
+	    STDERR_FILENO) ? w->console[STDOUT_FILENO] :
+	    console_new(loop, STDERR_FILENO);
 	return w;
 }
 
@@ -82,9 +61,9 @@ wire_free(struct wire *w)
 
 	if (w == NULL)
 		return;
-	/* They may still feed queues: before the queues go. */
-	w->freeing = 1;
-	outlet_close_detached(w);
+	/* A tail left open would feed freed queues. */
+	if (w->tails > 0)
+		fatalx("wire_free: %zu detached outlets still open", w->tails);
 	for (i = 0; i < w->nqueues; i++) {
 		wq = w->queues[i];
 		redisq_free(wq->rq);
@@ -94,6 +73,10 @@ wire_free(struct wire *w)
 	}
 	free(w->queues);
 	free(w->rbuf);
+	/* Each writes what it holds as its reader takes it, then goes. */
+	if (w->console[STDERR_FILENO] != w->console[STDOUT_FILENO])
+		console_free(w->console[STDERR_FILENO]);
+	console_free(w->console[STDOUT_FILENO]);
 	uv_close((uv_handle_t *)&w->idle, wire_close_cb);
 }
 
@@ -119,8 +102,9 @@ wire_shutdown(struct wire *w)
 	struct wqueue	*wq;
 	size_t		 i;
 
-	/* The tails end with the run: what is in their pipes is delivered. */
-	outlet_close_detached(w);
+	/* A reader that takes nothing is no longer waited for. */
+	console_stop(w->console[STDOUT_FILENO]);
+	console_stop(w->console[STDERR_FILENO]);
 	for (i = 0; i < w->nqueues; i++) {
 		wq = w->queues[i];
 		if (wq->rq != NULL)
@@ -146,9 +130,11 @@ wire_console_line(struct wire *w, int fd, const char *prefix,
 {
 	struct buf	b;
 
+	if (fd != STDOUT_FILENO && fd != STDERR_FILENO)
+		return;
 	buf_init(&b);
-	log_format_unit_line(&b, fd, prefix, line, len);
-	(void)wire_write_all(fd, buf_ptr(&b), buf_used(&b));
+	log_format_unit_line(&b, fd, prefix, 0, line, len);
+	console_write(w->console[fd], buf_ptr(&b), buf_used(&b));
 	buf_release(&b);
 }
 

@@ -2,8 +2,8 @@
  * The data plane: named queues at run time and the glue between them and
  * child pipes. An outlet reads a child's stdout or stderr, splits lines and
  * hands them to the console, files and queues, pausing when a queue is
- * full; an inlet writes a queue's items into a child's stdin and puts back
- * what the child never read. Knows nothing of YAML or of units: the
+ * full or the console holds all it may; an inlet writes a queue's items
+ * into a child's stdin and puts back what the child never read. Knows nothing of YAML or of units: the
  * supervisor wires runs to queues; tasks use the wqueue calls.
  */
 #ifndef PYT_WIRE_H
@@ -57,17 +57,22 @@ struct wq_waiter {
 
 /* Owner: the caller. */
 struct wire	*wire_new(uv_loop_t *);
-/* Frees every queue; outlets and inlets must be freed before. */
+/*
+ * Frees every queue; outlets and inlets must be freed before, detached
+ * outlets closed (outlet_close_tails).
+ */
 void		 wire_free(struct wire *);
 /* Stop deferring end of stream: every autostart producer is registered. */
 void		 wire_open(struct wire *);
 /*
  * Shutting down: Redis queues stop fetching; local consumers drain;
- * queues fed from outside are closed; detached outlets deliver what is
- * in their pipes and close.
+ * queues fed from outside are closed.
  */
 void		 wire_shutdown(struct wire *);
-/* Write one unit line to fd in one write, as the console shows it. */
+/*
+ * One line of a unit that is no replica to fd (1 or 2), as the console
+ * shows it; never waits: a console that takes nothing holds it.
+ */
 void		 wire_console_line(struct wire *, int fd, const char *prefix,
 		    const char *line, size_t len);
 /* Reopen every file output of every outlet (SIGUSR1). */
@@ -161,6 +166,7 @@ size_t		 wqueue_prefetch(const struct wqueue *);
 struct outlet_config {
 	int		  fd;		/* our end of the child's pipe; owned */
 	const char	 *prefix;	/* unit name for the console */
+	unsigned	  replica;	/* 1..N for "web.2" (JSON log); 0 */
 	int		  console_fd;	/* 1 or 2, or -1 */
 	struct filesink	**files;	/* owned, with the array */
 	size_t		  nfiles;
@@ -191,10 +197,15 @@ void		 outlet_free(struct outlet *, int keep_tail);
  * the unit's name, until end of file, and frees itself (an unfinished
  * last line delivered as keep_tail says). Its callbacks are never called
  * again. It counts as a live producer of its queues until it closes.
- * It keeps no loop running: wire_shutdown and wire_free close it if
- * still open; wire_tails counts those open.
+ * It keeps no loop running: whoever detached it closes it with
+ * outlet_close_tails when the run ends; wire_tails counts those open.
  */
 void		 outlet_detach(struct outlet *, int keep_tail);
+/*
+ * The run ends: every detached outlet still open delivers what is in its
+ * pipe now and closes (the wire's tails callback is called as usual).
+ */
+void		 outlet_close_tails(struct wire *);
 
 /* fd: our end of the child's stdin pipe; owned. */
 /*

@@ -6,7 +6,9 @@
 # supervisor.c and sv-*.c; manifest-yaml-int.h only in manifest-yaml.c and
 # yaml-*.c; redisq-int.h only in redisq.c and redisq-*.c; ctl-int.h only
 # in ctl.c and ctl-*.c; control-int.h only in control.c and control-*.c;
-# wire-int.h only in wire.c, outlet.c and inlet.c. Every file in src/ must be given a layer
+# wire-int.h only in wire.c, outlet.c and inlet.c; within L0, xmalloc
+# includes no other module, buf only xmalloc, and log nothing above buf.
+# Every file in src/ must be given a layer
 # here, so a new file is classified when it is added.
 # Exit 0 when the rule holds, 1 otherwise.
 set -u
@@ -22,9 +24,20 @@ layer() {
   queue|lines|unit|script|ctlproto|rstream|rates|metrics|gauge) echo 1 ;;
   manifest-yaml-int|yaml-*) echo 2 ;;
   manifest-yaml|proc|task|task-*|scheduler|loop|notify|ready|reaper|chainload|redisq|redisq-*|rconn) echo 2 ;;
+  console) echo 2 ;;
   wire|wire-int|outlet|inlet|supervisor|sv-*|sampler) echo 3 ;;
   control|control-*|ctl|ctl-*|metrics-http) echo 4 ;;
   main) echo 5 ;;
+  esac
+}
+
+# The order at the bottom of L0: xmalloc, then buf, then log. xmalloc
+# and buf include only those before them; log no module after it.
+base_rank() {
+  case $1 in
+  xmalloc) echo 0 ;;
+  buf) echo 1 ;;
+  log) echo 2 ;;
   esac
 }
 
@@ -60,6 +73,17 @@ check_file() {
         echo "$at: includes \"$hdr\", a header of no known layer"
       elif [ "$them" -gt "$me" ]; then
         echo "$at: L$me file includes \"$hdr\" of L$them"
+      fi
+      mr=$(base_rank "$mod")
+      hr=$(base_rank "$hmod")
+      if [ -n "$mr" ] && [ "$mod" != "$hmod" ]; then
+        if [ -n "$hr" ]; then
+          [ "$hr" -gt "$mr" ] && bad=1 || bad=0
+        else
+          [ "$mod" != log ] && bad=1 || bad=0
+        fi
+        [ "$bad" -eq 1 ] &&
+          echo "$at: $mod is below \"$hdr\" (xmalloc, buf, log)"
       fi
       case $mod/$hmod in
       control/ctl|control/ctl-*|control-*/ctl|control-*/ctl-*|\

@@ -35,8 +35,8 @@ assert len(st) == 1 and st[0]["pid"] > 0 and st[0]["unit"] == "a", err
 EOF2
 fi
 
-# Events of replicas, with their number; UTF-8 passes as UTF-8, and only
-# bytes that are not UTF-8 are replaced (U+FFFD).
+# Events and output lines of replicas, with their number; UTF-8 passes as
+# UTF-8, and only bytes that are not UTF-8 are replaced (U+FFFD).
 manifest r.yaml <<EOF2
 version: 1
 processes:
@@ -53,6 +53,11 @@ import json, sys
 out = [json.loads(l) for l in open(sys.argv[1])]
 err = [json.loads(l) for l in open(sys.argv[2])]
 assert all(o["line"] == "Malm\u00f6 \ufffd end" for o in out), out
+# Output lines name the instance as the events do: unit and replica.
+assert sorted((o["unit"], o["replica"]) for o in out) == [("w.1", 1), ("w.2", 2)], out
+for o in out:
+    ev = [e for e in err if e.get("event") == "exited" and e["unit"] == o["unit"]]
+    assert len(ev) == 1 and ev[0]["replica"] == o["replica"], (o, err)
 ex = sorted((e["replica"], e["status"]) for e in err if e.get("event") == "exited")
 assert ex == [(1, 3), (2, 3)], err
 assert sorted(e["unit"] for e in err if e.get("event") == "exited") == ["w.1", "w.2"], err

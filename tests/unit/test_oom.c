@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "buf.h"
 #include "log.h"
 #include "xmalloc.h"
 
@@ -57,9 +58,16 @@ __wrap_realloc(void *p, size_t n)
 	return failing ? oom() : __real_realloc(p, n);
 }
 
-/* In a child with every allocation failing: exit 1 and the message. */
+/* What fails in the child: an allocation, or a buffer past any size. */
+enum oom_what {
+	OOM_MALLOC,
+	OOM_BUF,
+};
+
+/* In a child, make what fail: exit 1 and the message. */
 static void
-oom_in_child(int timestamps, enum log_format format, const char *want)
+oom_what_in_child(int what, int timestamps, enum log_format format,
+    const char *want)
 {
 	char	buf[4096];
 	int	p[2], status;
@@ -74,8 +82,17 @@ oom_in_child(int timestamps, enum log_format format, const char *want)
 		(void)dup2(p[1], STDERR_FILENO);
 		log_init("pytasking-run", 0);
 		log_set_output(timestamps, 0, 0, format);
-		failing = 1;
-		(void)xmalloc(64);
+		if (what == OOM_MALLOC) {
+			failing = 1;
+			(void)xmalloc(64);
+		} else {
+			struct buf	b;
+
+			buf_init(&b);
+			buf_add(&b, "x", 1);
+			buf_reserve(&b, SIZE_MAX / 2);
+			buf_release(&b);
+		}
 		_exit(99);
 	}
 	close(p[1]);
@@ -87,6 +104,13 @@ oom_in_child(int timestamps, enum log_format format, const char *want)
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 1);
 	assert_non_null(strstr(buf, want));
+}
+
+/* In a child with every allocation failing: exit 1 and the message. */
+static void
+oom_in_child(int timestamps, enum log_format format, const char *want)
+{
+	oom_what_in_child(OOM_MALLOC, timestamps, format, want);
 }
 
 static void
@@ -110,6 +134,21 @@ test_oom_json(void **state)
 	    "\"malloc 64 bytes: Cannot allocate memory\"}\n");
 }
 
+/* A buffer that cannot grow ends the run as out of memory does. */
+static void
+test_buf_too_large_text(void **state)
+{
+	oom_what_in_child(OOM_BUF, 0, LOG_FORMAT_TEXT,
+	    "pytasking-run: buffer too large\n");
+}
+
+static void
+test_buf_too_large_json(void **state)
+{
+	oom_what_in_child(OOM_BUF, 0, LOG_FORMAT_JSON,
+	    "\"level\":\"fatal\",\"msg\":\"buffer too large\"}\n");
+}
+
 int
 main(void)
 {
@@ -117,6 +156,8 @@ main(void)
 		cmocka_unit_test(test_oom_text),
 		cmocka_unit_test(test_oom_timestamps),
 		cmocka_unit_test(test_oom_json),
+		cmocka_unit_test(test_buf_too_large_text),
+		cmocka_unit_test(test_buf_too_large_json),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

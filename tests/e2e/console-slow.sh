@@ -1,0 +1,97 @@
+# A console nobody reads never stops the supervisor: its stdout goes to a
+# pipe whose reader waits; the unit that floods it is held back once the
+# console holds a megabyte (it cannot finish), ctl answers meanwhile, and
+# once the reader reads every line arrives, in order. SIGTERM while the console is full stops the run
+# at once; the supervisor waits CONSOLE_STOP_WAIT_MS (5 s) for a reader
+# that takes nothing, then drops what it holds, says so and exits. A
+# reader that goes lets the units go on, their output dropped.
+. "$(dirname "$0")/lib.sh"
+
+SOCK=$T/console.sock
+N=4000
+# Lines of 1000 bytes; "mb" once 1100 of them are written: the supervisor
+# has read at least a megabyte less the unit's pipe (64 KiB), its stdout
+# pipe (64 KiB) is full, and the console holds the rest. Before, the
+# supervisor was stuck in write(2) long before that.
+cat >"$T/flood.sh" <<EOF2
+pad=\$(printf '%0990d' 0)
+i=1
+while [ \$i -le 1100 ]; do echo "\$i \$pad"; i=\$((i + 1)); done
+: >"$T/mb"
+while [ \$i -le $N ]; do echo "\$i \$pad"; i=\$((i + 1)); done
+: >"$T/done"
+EOF2
+manifest f.yaml <<EOF2
+version: 1
+processes:
+  flood: {cmd: [sh, "$T/flood.sh"]}
+EOF2
+
+# start_slow: the supervisor, its stdout into a reader that waits for
+# $T/go; its pid in $T/pid, its status in $T/status.
+start_slow() {
+	rm -f "$T/go" "$T/mb" "$T/done" "$T/pid" "$T/status" "$T/out"
+	( "$PYT" -s "$SOCK" "$T/f.yaml" 2>"$T/err" &
+	  echo $! >"$T/pid"; wait $!; echo $? >"$T/status" ) |
+	    { wait_for 120 sh -c '[ -f "$1/go" ] || [ ! -d "$1" ]' - "$T"
+	      cat >"$T/out" 2>/dev/null; } &
+	wait_for 10 test -s "$T/pid" || fail "no supervisor"
+	BGPID=$(cat "$T/pid")
+	wait_for 20 test -f "$T/mb" || fail "the unit never wrote a megabyte"
+}
+
+# While the console is full the loop still serves ctl, at once.
+ctl_answers() {
+	_end=$(( 10 * PYT_TIMEOUT_SCALE ))
+	timeout "$_end" "$PYT" ctl -s "$SOCK" list >"$T/list" ||
+	    fail "ctl list did not answer while the console was full"
+	grep -Eq '^process +flood +running ' "$T/list" ||
+	    fail "list: $(cat "$T/list")"
+}
+
+# The lines that arrived are flood | 1, flood | 2, ... with none missing.
+in_order() {
+	awk -v n="$1" '$1 != "flood" || $3 != NR { print "line " NR ": " $0; exit 1 }
+	    END { if (n != "" && NR != n) { print NR " lines"; exit 1 } }' "$T/out"
+}
+
+start_slow
+ctl_answers
+ctl_answers
+[ -f "$T/done" ] && fail "the unit finished: the console held all of it"
+: >"$T/go"
+wait_for 60 test -s "$T/status" || fail "supervisor still running"
+BGPID=
+[ "$(cat "$T/status")" -eq 0 ] || fail "exit status $(cat "$T/status")"
+wait_for 10 test -f "$T/done" || fail "the unit never finished"
+wait
+in_order "$N" || fail "lines lost or out of order"
+
+# SIGTERM while the console is full: the unit is stopped, the reader
+# that takes nothing is waited for 5 s, and the run ends cleanly.
+start_slow
+ctl_answers
+kill -TERM "$BGPID"
+wait_for 30 test -s "$T/status" || fail "no exit after SIGTERM"
+BGPID=
+[ "$(cat "$T/status")" -le 1 ] || fail "exit status $(cat "$T/status")"
+grep -q 'flood: stopped' "$T/err" || fail "flood not stopped"
+grep -Eq 'console: [0-9]+ bytes of output dropped' "$T/err" ||
+    fail "no word of the dropped output"
+: >"$T/go"
+wait
+in_order "" || fail "lines out of order"
+
+# A reader that goes while the console is full: the rest is dropped
+# without a word, as a write to a closed pipe always was, and the unit,
+# no longer held back, finishes.
+rm -f "$T/done" "$T/status"
+( timeout $((60 * PYT_TIMEOUT_SCALE)) "$PYT" -s "$SOCK" "$T/f.yaml" \
+    2>"$T/err"; echo $? >"$T/status" ) |
+    { wait_for 20 test -f "$T/mb"; head -n 1 >"$T/out"; }
+wait_for 60 test -s "$T/status" || fail "no exit after the reader went"
+[ "$(cat "$T/status")" -eq 0 ] || fail "exit status $(cat "$T/status")"
+[ -f "$T/done" ] || fail "the unit was not let go"
+grep -q 'console:' "$T/err" && fail "said: $(grep console: "$T/err")"
+in_order 1 || fail "the first line"
+exit 0
