@@ -52,6 +52,7 @@ int redisq_is_full(const struct redisq *rq) { return 0; }
 int redisq_is_ended(const struct redisq *rq) { return 1; }
 void redisq_producers(struct redisq *rq, int live) { }
 void redisq_want(struct redisq *rq) { }
+void redisq_unwant(struct redisq *rq) { }
 void redisq_popped(struct redisq *rq) { }
 void redisq_shutdown(struct redisq *rq) { }
 struct redisq_taker *redisq_taker_new(struct redisq *rq, int fd, int rfd) { return NULL; }
@@ -2112,6 +2113,18 @@ void
 redisq_want(struct redisq *rq)
 {
 	rq->want = 1;
+	rq_schedule(rq);
+}
+
+/*
+ * Fetch nothing more for waiting readers, and keep the loop up for them
+ * no longer: an item already fetched waits in the inbox, and goes back
+ * to the stream after claim_after if no reader comes for it.
+ */
+void
+redisq_unwant(struct redisq *rq)
+{
+	rq->want = 0;
 	rq_schedule(rq);
 }
 

@@ -60,6 +60,8 @@ int		 redisq_is_ended(const struct redisq *);
 void		 redisq_producers(struct redisq *, int live);
 /* A local reader waits for items. */
 void		 redisq_want(struct redisq *);
+/* No local reader waits any more: the last one went without an item. */
+void		 redisq_unwant(struct redisq *);
 /* The head item of the inbox was taken by a task: acknowledge it. */
 void		 redisq_popped(struct redisq *);
 /* Stop fetching: the supervisor is shutting down. */

@@ -676,8 +676,12 @@ wqueue_unwait(struct wq_waiter *w)
 		return;
 	if (w->writer)
 		TAILQ_REMOVE(&wq->writers, w, entry);
-	else
+	else {
 		TAILQ_REMOVE(&wq->readers, w, entry);
+		/* Nobody here waits now: the Redis queue must not either. */
+		if (wq->rq != NULL && TAILQ_EMPTY(&wq->readers))
+			redisq_unwant(wq->rq);
+	}
 	w->on = NULL;
 }
 
