@@ -124,6 +124,13 @@ uint64_t redisq_stream_len(const struct redisq *rq) { return 0; }
 #define RQ_RET_RELEASE(n)	((size_t)(n) * 2)
 #define RQ_RET_ONLY(n)		((size_t)(n) * 2 + 1)
 
+/*
+ * What the registry of producers says of this supervisor's producers
+ * (reg), and what it must say (goal): nothing until a local producer
+ * went live, then live while one is, then ended. The goal changes at
+ * once, when producers come and go; the registry hears it when the
+ * connection can tell it, so that no change is lost however short.
+ */
 enum rq_reg {
 	RQ_REG_NONE,		/* the registry never heard of us */
 	RQ_REG_LIVE,
@@ -203,7 +210,7 @@ struct redisq {
 	size_t			 ret_sent_bytes;
 
 	/* Producer registry. */
-	int			 producing;
+	enum rq_reg		 goal;
 	enum rq_reg		 reg;
 	int			 reg_busy;
 	uint64_t		 reg_at;
@@ -679,7 +686,7 @@ rq_send_pushes(struct redisq *rq)
 		rconn_argv_addu(&a, rq->claim_after);
 		rconn_argv_addu(&a, rq->capacity);
 		rconn_argv_adds(&a, rq_policy(rq));
-		rconn_argv_adds(&a, rq->producing ? "1" : "0");
+		rconn_argv_adds(&a, rq->goal == RQ_REG_LIVE ? "1" : "0");
 		n = bytes = 0;
 		for (i = 0; i < nent; i++) {
 			e = rstream_fifo_at(&rq->ents, rq->sent_ents + i);
@@ -700,7 +707,7 @@ rq_send_pushes(struct redisq *rq)
 			break;
 		cmd->n = n;
 		cmd->bytes = bytes;
-		cmd->flag = rq->producing;
+		cmd->flag = rq->goal == RQ_REG_LIVE;
 		rq->sent_ents += i;
 		rq->sent_n += n;
 		rq->sent_bytes += bytes;
@@ -785,26 +792,33 @@ rq_reg_cb(void *arg, struct rconn_cmd *cmd, redisReply *r)
 /*
  * The registry of producers: live ones say so every claim_after/3; once
  * the last local producer has ended and everything it pushed is in the
- * stream, say "ended".
+ * stream, say "ended", even if the registry never heard them live (they
+ * ended before the connection could say so): consumers anywhere wait
+ * for every registered producer to end, and for at least one.
  */
 static void
 rq_send_reg(struct redisq *rq)
 {
 	struct rconn_argv	 a;
 	struct rconn_cmd	*cmd;
-	int		 live;
+	int		 live = 0;
 
 	if (rq->reg_busy)
 		return;
-	if (rq->producing) {
+	switch (rq->goal) {
+	case RQ_REG_NONE:
+		return;
+	case RQ_REG_LIVE:
 		if (rq->reg == RQ_REG_LIVE && rq->reg_at != 0 &&
 		    rq_now(rq) - rq->reg_at < rq->claim_after / 3)
 			return;
 		live = 1;
-	} else {
-		if (rq->reg != RQ_REG_LIVE || rq->ob_n > 0 || rq->batches > 0)
+		break;
+	case RQ_REG_ENDED:
+		if (rq->reg == RQ_REG_ENDED || rq->ob_n > 0 || rq->batches > 0)
 			return;
 		live = 0;
+		break;
 	}
 	rconn_argv_eval(&a, rq_lua_reg, 1);
 	rconn_argv_adds(&a, rq->registry);
@@ -1155,8 +1169,8 @@ rq_status_cb(void *arg, struct rconn_cmd *cmd, redisReply *r)
 	}
 	rq->xlen = (uint64_t)r->element[0]->integer;
 	if (r->element[0]->integer == 0 && r->element[1]->integer > 0 &&
-	    r->element[2]->integer == 0 && !rq->producing && rq->ob_n == 0 &&
-	    rq_inbox_depth(rq) == 0) {
+	    r->element[2]->integer == 0 && rq->goal != RQ_REG_LIVE &&
+	    rq->ob_n == 0 && rq_inbox_depth(rq) == 0) {
 		rq->remote_ended = 1;
 		rq_readable(rq);
 	}
@@ -1190,7 +1204,7 @@ rq_check_end(struct redisq *rq)
 		return;
 	}
 	if (rq->remote_ended || !rq->cmd.up ||
-	    rq->producing || rq->ob_n > 0 || rq_inbox_depth(rq) > 0)
+	    rq->goal == RQ_REG_LIVE || rq->ob_n > 0 || rq_inbox_depth(rq) > 0)
 		return;
 	rconn_argv_eval(&a, rq_lua_status, 3);
 	rconn_argv_adds(&a, rq->stream);
@@ -1744,7 +1758,7 @@ rq_maybe_finish(struct redisq *rq)
 	    rstream_fifo_len(&rq->acking) > 0 ||
 	    rstream_fifo_len(&rq->ret_ids) > 0 ||
 	    rq->rd_busy || rq->claim_busy || rq->reg_busy || rq->batches > 0 ||
-	    rq->reg == RQ_REG_LIVE)
+	    rq->reg != rq->goal)
 		return;
 	if (!rq->left && rq->rd.opened) {
 		if (rq->leave_busy)
@@ -2035,7 +2049,8 @@ redisq_free(struct redisq *rq)
 	(void)rq_return_inbox(rq);
 	rq->inbox = NULL;
 	rq->freeing = 1;
-	rq->producing = 0;
+	if (rq->goal == RQ_REG_LIVE)
+		rq->goal = RQ_REG_ENDED;
 	rq->deadline = rq_now(rq) + (rq->connect_timeout > 1000 ?
 	    rq->connect_timeout : 1000);
 	rq_work(rq);
@@ -2096,9 +2111,9 @@ redisq_is_full(const struct redisq *rq)
 void
 redisq_producers(struct redisq *rq, int live)
 {
-	if (rq->producing == live)
+	if ((rq->goal == RQ_REG_LIVE) == live)
 		return;
-	rq->producing = live;
+	rq->goal = live ? RQ_REG_LIVE : RQ_REG_ENDED;
 	rq->reg_at = 0;
 	rq_schedule(rq);
 }
