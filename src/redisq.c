@@ -178,12 +178,14 @@ struct redisq {
 	struct rconn		 rd;
 
 	/*
-	 * Outbox: items not yet added by the server, as netstrings. The
-	 * head ones are closed into entries (ents: id.ms items, left
-	 * bytes), never regrouped, so that a PUSH sent again adds the same
-	 * entries; the rest are open, closed when a PUSH can leave.
+	 * Outbox: items not yet added by the server (ob_n), as netstrings.
+	 * The head ones are closed into entries (ob; ents: id.ms items,
+	 * left bytes), never regrouped, so that a PUSH sent again adds the
+	 * same entries; the rest are open (open), closed when a PUSH can
+	 * leave. Only open items were never sent: drop-oldest drops those.
 	 */
 	struct buf		 ob;
+	struct buf		 open;
 	size_t			 ob_n;
 	size_t			 ob_limit;
 	struct rstream_fifo	 ents;
@@ -619,10 +621,10 @@ static void
 rq_close_entries(struct redisq *rq, size_t max)
 {
 	struct rstream_id	 n;
-	const char		*p = buf_ptr(&rq->ob), *item;
-	size_t			 len = buf_used(&rq->ob), off, start, ilen, prev;
+	const char		*p = buf_ptr(&rq->open), *item;
+	size_t			 len = buf_used(&rq->open), off, start, ilen, prev;
 
-	off = rq->closed_bytes;
+	off = 0;
 	while (max > 0 && rq->closed_n < rq->ob_n) {
 		start = off;
 		n.ms = n.seq = 0;
@@ -638,9 +640,42 @@ rq_close_entries(struct redisq *rq, size_t max)
 			n.ms++;
 		}
 		rstream_fifo_push(&rq->ents, &n, off - start);
+		buf_add(&rq->ob, p + start, off - start);
 		rq->closed_n += (size_t)n.ms;
 		rq->closed_bytes += off - start;
 		max -= (size_t)n.ms;
+	}
+	buf_consume(&rq->open, off);
+}
+
+/* Bytes of the outbox, closed and open. */
+static size_t
+rq_outbox_bytes(const struct redisq *rq)
+{
+	return buf_used(&rq->ob) + buf_used(&rq->open);
+}
+
+/*
+ * drop-oldest: make room for one more item by dropping the oldest open
+ * ones (items already sent once stay: the stream drops them in turn,
+ * once added, if newer ones come). Items in flight do not count against
+ * the bound, so a new item always finds room.
+ */
+static void
+rq_drop_oldest(struct redisq *rq)
+{
+	const char	*item;
+	size_t		 off = 0, ilen;
+
+	while (rq->ob_n > rq->closed_n && (rq->ob_n - rq->closed_n >=
+	    rq->ob_limit || buf_used(&rq->open) >= RQ_OUTBOX_BYTES)) {
+		if (rstream_ns_next(buf_ptr(&rq->open), buf_used(&rq->open),
+		    &off, &item, &ilen) != 0)
+			fatalx("queue %s: outbox garbled", rq->name);
+		buf_consume(&rq->open, off);
+		off = 0;
+		rq->ob_n--;
+		rq->dropped++;
 	}
 }
 
@@ -1813,6 +1848,7 @@ rq_destroy(struct redisq *rq)
 	free(rq->consumer);
 	free(rq->producer);
 	buf_release(&rq->ob);
+	buf_release(&rq->open);
 	rstream_fifo_release(&rq->ents);
 	rstream_refs_release(&rq->refs);
 	buf_release(&rq->ret);
@@ -1991,6 +2027,7 @@ redisq_new(uv_loop_t *loop, const struct queue_spec *qs, struct queue *inbox,
 	rq->cbs = *cbs;
 	rq->arg = arg;
 	buf_init(&rq->ob);
+	buf_init(&rq->open);
 	rstream_fifo_init(&rq->ents);
 	rstream_refs_init(&rq->refs);
 	buf_init(&rq->ret);
@@ -2086,12 +2123,16 @@ redisq_stream_len(const struct redisq *rq)
 int
 redisq_push(struct redisq *rq, const void *item, size_t len)
 {
-	if (rq->overflow != QUEUE_BLOCK && (rq->ob_n >= rq->ob_limit ||
-	    buf_used(&rq->ob) >= RQ_OUTBOX_BYTES)) {
+	if (rq->overflow == QUEUE_DROP_OLDEST)
+		rq_drop_oldest(rq);
+	else if (rq->overflow == QUEUE_DROP_NEWEST && (rq->ob_n >=
+	    rq->ob_limit || rq_outbox_bytes(rq) >= RQ_OUTBOX_BYTES)) {
+		/* In counts it even when refused, as for a memory queue. */
+		rq->pushed++;
 		rq->dropped++;
 		return 0;
 	}
-	rstream_ns_add(&rq->ob, item, len);
+	rstream_ns_add(&rq->open, item, len);
 	rq->ob_n++;
 	rq->pushed++;
 	rq_high(rq);
@@ -2105,7 +2146,7 @@ redisq_is_full(const struct redisq *rq)
 	if (rq->overflow != QUEUE_BLOCK)
 		return 0;
 	return !rq->cmd.up || rq->ob_n >= rq->ob_limit ||
-	    buf_used(&rq->ob) >= RQ_OUTBOX_BYTES || rq->xlen >= rq->capacity;
+	    rq_outbox_bytes(rq) >= RQ_OUTBOX_BYTES || rq->xlen >= rq->capacity;
 }
 
 void
