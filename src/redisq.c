@@ -51,6 +51,7 @@ int redisq_push(struct redisq *rq, const void *p, size_t n) { return 0; }
 int redisq_is_full(const struct redisq *rq) { return 0; }
 int redisq_is_ended(const struct redisq *rq) { return 1; }
 void redisq_producers(struct redisq *rq, int live) { }
+void redisq_close(struct redisq *rq) { }
 void redisq_want(struct redisq *rq) { }
 void redisq_unwant(struct redisq *rq) { }
 void redisq_popped(struct redisq *rq) { }
@@ -137,6 +138,21 @@ enum rq_reg {
 	RQ_REG_ENDED,
 };
 
+/*
+ * The close (ctl close): the registry holds an ended producer of this
+ * name, which makes PUSH refuse every item and STATUS see the end once
+ * the stream is empty, in every supervisor sharing the stream. Producer
+ * names hold colons; this one cannot be one of them.
+ */
+#define RQ_CLOSED_FIELD		"closed"
+
+enum rq_mark {
+	RQ_MARK_NONE,		/* not closed here */
+	RQ_MARK_DUE,		/* closed here; the registry is to be told */
+	RQ_MARK_SENT,
+	RQ_MARK_SET,		/* the registry says closed */
+};
+
 struct redisq_taker {
 	TAILQ_ENTRY(redisq_taker)	 entry;
 	struct redisq			*rq;
@@ -216,6 +232,7 @@ struct redisq {
 	enum rq_reg		 reg;
 	int			 reg_busy;
 	uint64_t		 reg_at;
+	enum rq_mark		 mark;
 
 	/* Consumer side. */
 	int			 want;		/* a reader waits */
@@ -411,6 +428,8 @@ rq_conn_lost(struct rconn *c, void *arg, const char *what, const char *why)
 		rq->reg_busy = rq->status_busy = rq->claim_busy = 0;
 		rq->xlen_busy = rq->group_busy = rq->leave_busy = 0;
 		rq->unblock_busy = rq->status_again = 0;
+		if (rq->mark == RQ_MARK_SENT)
+			rq->mark = RQ_MARK_DUE;
 	} else {
 		rq->rd_busy = 0;
 		if (rq->draining)
@@ -457,6 +476,7 @@ static const char rq_lua_push[] =
 "  exp, last = tonumber(a) or 0, tonumber(b) or 0\n"
 "end\n"
 "local first, cap, policy = tonumber(ARGV[2]), tonumber(ARGV[4]), ARGV[5]\n"
+"local closed = redis.call('HEXISTS', KEYS[2], '" RQ_CLOSED_FIELD "') == 1\n"
 "local len = redis.call('XLEN', KEYS[1])\n"
 "local extra = 0\n"
 "if len > 0 then extra = tonumber(redis.call('GET', KEYS[3]) or '0') or 0 end\n"
@@ -483,7 +503,10 @@ static const char rq_lua_push[] =
 "  local n, blob = tonumber(ARGV[i]), ARGV[i + 1]\n"
 "  if s + n - 1 > last then\n"
 "    local k = n\n"
-"    if policy == 'drop-newest' and len + extra + n > cap then\n"
+"    if closed then\n"
+"      k = 0\n"
+"      dropped = dropped + n\n"
+"    elseif policy == 'drop-newest' and len + extra + n > cap then\n"
 "      k = math.max(cap - len - extra, 0)\n"
 "      dropped = dropped + n - k\n"
 "      if k > 0 then blob = cut(blob, k) end\n"
@@ -869,7 +892,50 @@ rq_send_reg(struct redisq *rq)
 	rq->reg_at = rq_now(rq);
 }
 
-/* STATUS: {items in the stream, producers registered, producers live}. */
+static void
+rq_mark_cb(void *arg, struct rconn_cmd *cmd, redisReply *r)
+{
+	struct redisq	*rq = arg;
+
+	if (r == NULL || cmd->gen != rq->cmd.gen)
+		return;
+	if (r->type == REDIS_REPLY_ERROR) {
+		rconn_drop(&rq->cmd, "closing the queue", r->str);
+		return;
+	}
+	rq->mark = RQ_MARK_SET;
+	if (rq_has_readers(rq))
+		rq_check_end(rq);
+	rq_schedule(rq);
+}
+
+/*
+ * Tell the registry the queue is closed, once what the producers here
+ * pushed before is in the stream: it goes in, what comes later from
+ * anywhere is refused. The registry expires as after its last producer
+ * ended (at once, claim_after later, when none is live).
+ */
+static void
+rq_send_mark(struct redisq *rq)
+{
+	struct rconn_argv	 a;
+
+	if (rq->mark != RQ_MARK_DUE || rq->ob_n > 0 || rq->batches > 0)
+		return;
+	rconn_argv_eval(&a, rq_lua_reg, 1);
+	rconn_argv_adds(&a, rq->registry);
+	rconn_argv_adds(&a, RQ_CLOSED_FIELD);
+	rconn_argv_addu(&a, rq->claim_after);
+	rconn_argv_adds(&a, "end");
+	if (rconn_send(&rq->cmd, rq_mark_cb, rq, &a) != NULL)
+		rq->mark = RQ_MARK_SENT;
+	rconn_argv_release(&a);
+}
+
+/*
+ * STATUS: {items in the stream, producers registered, producers live,
+ * 1 if the queue was closed}.
+ */
 static const char rq_lua_status[] =
 "local t = redis.call('TIME')\n"
 "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
@@ -888,7 +954,8 @@ static const char rq_lua_status[] =
 "if n > 0 and live == 0 and redis.call('PTTL', KEYS[2]) == -1 then\n"
 "  redis.call('PEXPIRE', KEYS[2], ARGV[1])\n"
 "end\n"
-"return {len, n, live}\n";
+"local closed = redis.call('HEXISTS', KEYS[2], '" RQ_CLOSED_FIELD "')\n"
+"return {len, n, live, closed}\n";
 
 /*
  * ACK: acknowledge entries (ARGV: the group, then each id with its count
@@ -1192,6 +1259,8 @@ static void
 rq_status_cb(void *arg, struct rconn_cmd *cmd, redisReply *r)
 {
 	struct redisq	*rq = arg;
+	int		 closed;
+
 	rq->status_busy = 0;
 	if (r == NULL || cmd->gen != rq->cmd.gen) {
 		rq->status_again = 0;
@@ -1203,9 +1272,10 @@ rq_status_cb(void *arg, struct rconn_cmd *cmd, redisReply *r)
 		return;
 	}
 	rq->xlen = (uint64_t)r->element[0]->integer;
+	closed = r->elements > 3 && r->element[3]->integer != 0;
 	if (r->element[0]->integer == 0 && r->element[1]->integer > 0 &&
-	    r->element[2]->integer == 0 && rq->goal != RQ_REG_LIVE &&
-	    rq->ob_n == 0 && rq_inbox_depth(rq) == 0) {
+	    ((r->element[2]->integer == 0 && rq->goal != RQ_REG_LIVE) ||
+	    closed) && rq->ob_n == 0 && rq_inbox_depth(rq) == 0) {
 		rq->remote_ended = 1;
 		rq_readable(rq);
 	}
@@ -1223,10 +1293,11 @@ rq_status_cb(void *arg, struct rconn_cmd *cmd, redisReply *r)
 
 /*
  * End of stream across machines: every producer in the registry has
- * ended (or fell silent for claim_after) and the stream is empty, which
- * means every item was acknowledged somewhere. Asked when a read found
- * nothing, when an acknowledgement emptied the stream, and when the
- * local producers said they ended.
+ * ended (or fell silent for claim_after), or the queue was closed, and
+ * the stream is empty, which means every item was acknowledged
+ * somewhere. Asked when a read found nothing, when an acknowledgement
+ * emptied the stream, when the local producers said they ended, and
+ * when the registry took the close.
  */
 static void
 rq_check_end(struct redisq *rq)
@@ -1238,8 +1309,8 @@ rq_check_end(struct redisq *rq)
 		rq->status_again = 1;
 		return;
 	}
-	if (rq->remote_ended || !rq->cmd.up ||
-	    rq->goal == RQ_REG_LIVE || rq->ob_n > 0 || rq_inbox_depth(rq) > 0)
+	if (rq->remote_ended || !rq->cmd.up || (rq->goal == RQ_REG_LIVE &&
+	    rq->mark != RQ_MARK_SET) || rq->ob_n > 0 || rq_inbox_depth(rq) > 0)
 		return;
 	rconn_argv_eval(&a, rq_lua_status, 3);
 	rconn_argv_adds(&a, rq->stream);
@@ -1793,7 +1864,8 @@ rq_maybe_finish(struct redisq *rq)
 	    rstream_fifo_len(&rq->acking) > 0 ||
 	    rstream_fifo_len(&rq->ret_ids) > 0 ||
 	    rq->rd_busy || rq->claim_busy || rq->reg_busy || rq->batches > 0 ||
-	    rq->reg != rq->goal)
+	    rq->reg != rq->goal || rq->mark == RQ_MARK_DUE ||
+	    rq->mark == RQ_MARK_SENT)
 		return;
 	if (!rq->left && rq->rd.opened) {
 		if (rq->leave_busy)
@@ -1826,6 +1898,9 @@ rq_give_up(struct redisq *rq)
 		log_warnx("queue %s: %zu item%s could not be handed to Redis at "
 		    "%s before exit, and %s lost", rq->name, lost, lost == 1 ?
 		    "" : "s", rq->url, lost == 1 ? "is" : "are");
+	if (rq->mark == RQ_MARK_DUE || rq->mark == RQ_MARK_SENT)
+		log_warnx("queue %s: its close could not be told to Redis at "
+		    "%s before exit", rq->name, rq->url);
 	rq_close(rq);
 }
 
@@ -1913,6 +1988,7 @@ rq_work(struct redisq *rq)
 		rq_send_acks(rq);
 		rq_send_pushes(rq);
 		rq_send_reg(rq);
+		rq_send_mark(rq);
 		rq_refresh(rq);
 		rq_claim(rq);
 		rq_poll_maybe(rq);
@@ -2104,10 +2180,12 @@ redisq_counters(struct redisq *rq)
 		rq->merged.out = c->out - rq->returned;
 		rq->merged.redelivered = c->redelivered;
 		rq->merged.depth = c->depth;
+		/* Refused by the caller once closed. */
+		rq->merged.dropped = c->dropped;
 	}
 	rq->merged.in = rq->pushed;
 	rq->merged.redelivered += rq->claimed;
-	rq->merged.dropped = rq->dropped;
+	rq->merged.dropped += rq->dropped;
 	rq->merged.depth += rq->ob_n;
 	rq_high(rq);
 	rq->merged.high_water = rq->high_water;
@@ -2147,6 +2225,15 @@ redisq_is_full(const struct redisq *rq)
 		return 0;
 	return !rq->cmd.up || rq->ob_n >= rq->ob_limit ||
 	    rq_outbox_bytes(rq) >= RQ_OUTBOX_BYTES || rq->xlen >= rq->capacity;
+}
+
+void
+redisq_close(struct redisq *rq)
+{
+	if (rq->mark != RQ_MARK_NONE)
+		return;
+	rq->mark = RQ_MARK_DUE;
+	rq_schedule(rq);
 }
 
 void
