@@ -830,6 +830,24 @@ rq_poll_maybe(struct redisq *rq)
 	(void)uv_timer_start(&rq->poll, rq_poll_cb, rq->poll_ms, 0);
 }
 
+/* Send REG for the registry's field who, live or ended. */
+static struct rconn_cmd *
+rq_reg_send(struct redisq *rq, const char *who, int live,
+    void (*fn)(void *, struct rconn_cmd *, redisReply *))
+{
+	struct rconn_argv	 a;
+	struct rconn_cmd	*cmd;
+
+	rconn_argv_eval(&a, rq_lua_reg, 1);
+	rconn_argv_adds(&a, rq->registry);
+	rconn_argv_adds(&a, who);
+	rconn_argv_addu(&a, rq->claim_after);
+	rconn_argv_adds(&a, live ? "live" : "end");
+	cmd = rconn_send(&rq->cmd, fn, rq, &a);
+	rconn_argv_release(&a);
+	return cmd;
+}
+
 static void
 rq_reg_cb(void *arg, struct rconn_cmd *cmd, redisReply *r)
 {
@@ -857,7 +875,6 @@ rq_reg_cb(void *arg, struct rconn_cmd *cmd, redisReply *r)
 static void
 rq_send_reg(struct redisq *rq)
 {
-	struct rconn_argv	 a;
 	struct rconn_cmd	*cmd;
 	int		 live = 0;
 
@@ -878,14 +895,7 @@ rq_send_reg(struct redisq *rq)
 		live = 0;
 		break;
 	}
-	rconn_argv_eval(&a, rq_lua_reg, 1);
-	rconn_argv_adds(&a, rq->registry);
-	rconn_argv_adds(&a, rq->producer);
-	rconn_argv_addu(&a, rq->claim_after);
-	rconn_argv_adds(&a, live ? "live" : "end");
-	cmd = rconn_send(&rq->cmd, rq_reg_cb, rq, &a);
-	rconn_argv_release(&a);
-	if (cmd == NULL)
+	if ((cmd = rq_reg_send(rq, rq->producer, live, rq_reg_cb)) == NULL)
 		return;
 	cmd->flag = live;
 	rq->reg_busy = 1;
@@ -918,18 +928,10 @@ rq_mark_cb(void *arg, struct rconn_cmd *cmd, redisReply *r)
 static void
 rq_send_mark(struct redisq *rq)
 {
-	struct rconn_argv	 a;
-
 	if (rq->mark != RQ_MARK_DUE || rq->ob_n > 0 || rq->batches > 0)
 		return;
-	rconn_argv_eval(&a, rq_lua_reg, 1);
-	rconn_argv_adds(&a, rq->registry);
-	rconn_argv_adds(&a, RQ_CLOSED_FIELD);
-	rconn_argv_addu(&a, rq->claim_after);
-	rconn_argv_adds(&a, "end");
-	if (rconn_send(&rq->cmd, rq_mark_cb, rq, &a) != NULL)
+	if (rq_reg_send(rq, RQ_CLOSED_FIELD, 0, rq_mark_cb) != NULL)
 		rq->mark = RQ_MARK_SENT;
-	rconn_argv_release(&a);
 }
 
 /*
