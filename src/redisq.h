@@ -58,8 +58,17 @@ int		 redisq_is_full(const struct redisq *);
 int		 redisq_is_ended(const struct redisq *);
 /* Local producers became live (1) or all ended for good (0). */
 void		 redisq_producers(struct redisq *, int live);
+/*
+ * Close the queue for every supervisor sharing the stream: once what was
+ * pushed here is in the stream, Redis refuses items from any producer,
+ * and the end comes once the stream is empty. Refusing the pushes of
+ * local producers from now on is the caller's part.
+ */
+void		 redisq_close(struct redisq *);
 /* A local reader waits for items. */
 void		 redisq_want(struct redisq *);
+/* No local reader waits any more: the last one went without an item. */
+void		 redisq_unwant(struct redisq *);
 /* The head item of the inbox was taken by a task: acknowledge it. */
 void		 redisq_popped(struct redisq *);
 /* Stop fetching: the supervisor is shutting down. */

@@ -449,20 +449,20 @@ wqueue_push(struct wqueue *wq, const void *item, size_t len)
 
 /*
  * The end of the stream for one subscriber: nothing left for it, and
- * either the queue was closed or no producer can still produce. A queue
- * fed from outside has no producer of ours to wait for: only a close
- * ends it. Nothing ends before wire_open, while autostart producers are
- * still being counted.
+ * either the queue was closed or no producer can still produce; for a
+ * Redis queue, also the stream has ended (it is empty, and closed or
+ * with no producer left anywhere). A queue fed from outside has no
+ * producer of ours to wait for: only a close ends it. Nothing ends
+ * before wire_open, while autostart producers are still being counted.
  */
 static int
 wqueue_no_more(const struct wqueue *wq)
 {
 	if (!wq->wire->open)
 		return 0;
-	if (wq->closed)
-		return 1;
-	return wq->producers == 0 && !wqueue_is_fed_outside(wq) &&
-	    (wq->rq == NULL || redisq_is_ended(wq->rq));
+	if (!wq->closed && (wq->producers > 0 || wqueue_is_fed_outside(wq)))
+		return 0;
+	return wq->rq == NULL || redisq_is_ended(wq->rq);
 }
 
 int
@@ -494,13 +494,11 @@ wqueue_end(struct wqueue *wq)
 int
 wqueue_close(struct wqueue *wq, char **cause)
 {
-	if (wq->rq != NULL) {
-		*cause = xasprintf("queue %s: a Redis queue cannot be closed",
-		    wq->name);
-		return -1;
-	}
 	if (!wq->closed)
 		log_info("queue %s: closed", wq->name);
+	/* A Redis queue closes for every supervisor sharing its stream. */
+	if (wq->rq != NULL)
+		redisq_close(wq->rq);
 	wqueue_end(wq);
 	return 0;
 }
@@ -662,8 +660,12 @@ wqueue_unwait(struct wq_waiter *w)
 		return;
 	if (w->writer)
 		TAILQ_REMOVE(&wq->writers, w, entry);
-	else
+	else {
 		TAILQ_REMOVE(&wq->readers, w, entry);
+		/* Nobody here waits now: the Redis queue must not either. */
+		if (wq->rq != NULL && TAILQ_EMPTY(&wq->readers))
+			redisq_unwant(wq->rq);
+	}
 	w->on = NULL;
 }
 
