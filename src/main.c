@@ -231,6 +231,7 @@ run(struct manifest *m, const char *path, const char *sock, int keep,
 	struct control		*ctl;
 	struct sampler		*sampler = NULL;
 	struct metrics_http	*mh = NULL;
+	sigset_t		 late;
 	struct guard		*guard;
 	struct reaper		*reaper;
 	char			*cause = NULL;
@@ -308,6 +309,17 @@ run(struct manifest *m, const char *path, const char *sock, int keep,
 	reaper_stop_orphans(reaper, REAPER_STOP_TIMEOUT_MS);
 	(void)uv_run(&loop, UV_RUN_DEFAULT);
 	status = supervisor_exit_status(sv);
+	/*
+	 * What is left (queue items handed back to Redis, handles closing)
+	 * ends by itself and soon: a stop signal now would only cut it short
+	 * with the default action once the supervisor's watchers are closed.
+	 * Held pending, it is discarded at exit.
+	 */
+	if (sigemptyset(&late) == -1 || sigaddset(&late, SIGTERM) == -1 ||
+	    sigaddset(&late, SIGINT) == -1 || sigaddset(&late, SIGQUIT) == -1 ||
+	    sigaddset(&late, SIGHUP) == -1 ||
+	    sigprocmask(SIG_BLOCK, &late, NULL) == -1)
+		log_warn("sigprocmask");
 	supervisor_report_left(sv);
 	if (verbose)
 		supervisor_report(sv);

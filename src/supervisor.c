@@ -2352,6 +2352,11 @@ sv_signal_cb(uv_signal_t *h, int signum)
 				(void)filesink_reopen(sv->units[i]->sinks[j]);
 		return;
 	}
+	if (sv->done) {
+		log_info("received SIG%s: every unit has ended, exiting",
+		    util_signal_name(signum, name, sizeof name));
+		return;
+	}
 	if (signum == SIGHUP) {
 		log_info("received SIGHUP: reloading");
 		if (supervisor_reload(sv, &cause) == -1) {
@@ -2646,8 +2651,13 @@ sv_maybe_done(struct supervisor *sv)
 	if (sv_tails_alive(sv))
 		return;
 	sv->done = 1;
+	/*
+	 * The signals keep no one up now, but stay caught: a SIGTERM while
+	 * adopted processes are stopped, or queue items handed back, must
+	 * not kill us with the default action (sv_signal_cb notes it).
+	 */
 	for (i = 0; i < sv->nsigs; i++)
-		(void)uv_signal_stop(&sv->sigs[i]);
+		uv_unref((uv_handle_t *)&sv->sigs[i]);
 	(void)uv_timer_stop(&sv->drain_timer);
 }
 

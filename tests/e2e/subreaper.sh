@@ -95,4 +95,19 @@ d=$(cat "$T/d2")
 [ ! -e "/proc/$d" ] || fail "deaf daemon outlived the supervisor"
 grep -q "1 adopted process still alive: killing" "$T/err" ||
     fail "no kill of a daemon deaf to SIGTERM"
+# A stop signal while that daemon is being stopped (every unit has
+# ended) is noted, not fatal: the run still ends as it would have, with
+# its own status, and the daemon is still killed (it was: exit 143).
+rm -f "$T/d2"
+start_pyt -v "$T/deaf.yaml"
+wait_line 20 "$T/err" "stopping 1 adopted process"
+kill -TERM "$BGPID"
+wait_line 10 "$T/err" "received SIGTERM: every unit has ended, exiting"
+kill -INT "$BGPID"
+wait_pyt 30
+expect_status 0
+d=$(cat "$T/d2")
+[ ! -e "/proc/$d" ] || fail "deaf daemon outlived the supervisor (late TERM)"
+grep -q "1 adopted process still alive: killing" "$T/err" ||
+    fail "no kill of a daemon deaf to SIGTERM (late TERM)"
 exit 0
