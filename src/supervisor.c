@@ -2991,6 +2991,7 @@ supervisor_reload(struct supervisor *sv, char **cause)
 void
 supervisor_report_left(const struct supervisor *sv)
 {
+	const struct queue_spec		*qs_spec;
 	const struct queue_counters	*k;
 	struct wqueue			**qs;
 	size_t				  n, i;
@@ -3000,11 +3001,14 @@ supervisor_report_left(const struct supervisor *sv)
 	n = wire_queues(sv->wire, &qs);
 	for (i = 0; i < n; i++) {
 		k = wqueue_counters(qs[i]);
-		if (k->depth > 0)
-			log_warnx("queue %s: %llu item%s left undelivered at "
-			    "the end, discarded", wqueue_name(qs[i]),
-			    (unsigned long long)k->depth,
-			    k->depth == 1 ? "" : "s");
+		if (k->depth == 0)
+			continue;
+		qs_spec = manifest_find_queue(sv->m, wqueue_name(qs[i]));
+		/* A Redis queue's items go back to the stream (redisq_free). */
+		log_warnx("queue %s: %llu item%s left undelivered at the end, "
+		    "%s", wqueue_name(qs[i]), (unsigned long long)k->depth,
+		    k->depth == 1 ? "" : "s", qs_spec != NULL && qs_spec->redis ?
+		    "given back to the Redis stream" : "discarded");
 	}
 }
 
