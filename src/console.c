@@ -45,6 +45,7 @@ struct console {
 	int			 broken;	/* dropped: what comes is dropped */
 	int			 freed;
 	int			 closing;
+	size_t			 lost;		/* bytes over CONSOLE_HARD_MAX */
 	struct console_waiters	 waiters;
 };
 
@@ -214,12 +215,14 @@ console_stop_cb(uv_timer_t *h)
 {
 	struct console	*c = h->data;
 
-	if (buf_used(&c->out) == 0)
+	size_t		 n = buf_used(&c->out);
+
+	if (n == 0)
 		return;
-	log_warnx("console: %zu bytes of output dropped: its reader took "
-	    "nothing for %d s after the stop", buf_used(&c->out),
-	    CONSOLE_STOP_WAIT_MS / 1000);
+	/* Broken first: the message may be bound for this very console. */
 	console_break(c);
+	log_warnx("console: %zu bytes of output dropped: its reader took "
+	    "nothing for %d s after the stop", n, CONSOLE_STOP_WAIT_MS / 1000);
 }
 
 /*
@@ -248,10 +251,10 @@ console_wait_fd(struct console *c)
 		if (!c->has_poll) {
 			if ((error = uv_poll_init(c->loop, &c->poll,
 			    c->fd)) != 0) {
+				console_break(c);
 				log_warnx("console: cannot poll fd %d: %s; its "
 				    "output is dropped", c->fd,
 				    uv_strerror(error));
-				console_break(c);
 				return;
 			}
 			c->poll.data = c;
@@ -263,9 +266,9 @@ console_wait_fd(struct console *c)
 		error = uv_timer_start(&c->retry, console_retry_cb,
 		    CONSOLE_RETRY_MS, CONSOLE_RETRY_MS);
 	if (error != 0) {
+		console_break(c);
 		log_warnx("console: cannot wait for fd %d: %s; its output is "
 		    "dropped", c->fd, uv_strerror(error));
-		console_break(c);
 		return;
 	}
 	c->waiting = 1;
@@ -288,6 +291,13 @@ console_flush(struct console *c)
 		/* A burst's megabyte is not kept for ever. */
 		buf_release(&c->out);
 		console_idle(c);
+		if (c->lost > 0) {
+			k = c->lost;
+			c->lost = 0;
+			log_warnx("console: %zu bytes of output dropped: its "
+			    "reader was too slow for the messages of the "
+			    "supervisor and of tasks", k);
+		}
 	}
 	if (buf_used(&c->out) <= CONSOLE_MAX / 2)
 		console_wake(c);
@@ -305,9 +315,9 @@ console_poll_cb(uv_poll_t *h, int status, int events)
 	 */
 	console_flush(c);
 	if (status < 0 && !c->broken && buf_used(&c->out) > 0) {
+		console_break(c);
 		log_warnx("console: polling fd %d: %s; its output is dropped",
 		    c->fd, uv_strerror(status));
-		console_break(c);
 	}
 }
 
@@ -329,6 +339,14 @@ console_write(struct console *c, const char *p, size_t n)
 
 	if (c->broken || n == 0)
 		return;
+	/*
+	 * Feeders that can wait do so at CONSOLE_MAX; what comes from those
+	 * that cannot (our messages, a task's echo) is held up to a bound.
+	 */
+	if (buf_used(&c->out) + n > CONSOLE_HARD_MAX) {
+		c->lost += n;
+		return;
+	}
 	if (buf_used(&c->out) == 0) {
 		k = console_try(c, p, n);
 		if (c->broken || k == n)

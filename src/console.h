@@ -16,6 +16,12 @@
 /* Bytes held before the console counts as full; it is free again at half. */
 #define CONSOLE_MAX		(1024 * 1024)
 /*
+ * Past CONSOLE_MAX, writers that cannot wait (the supervisor's messages,
+ * a task's echo) are still held, up to this; beyond it their writes are
+ * dropped, counted, and said once the console has drained.
+ */
+#define CONSOLE_HARD_MAX	(4 * CONSOLE_MAX)
+/*
  * After a stop (console_stop) or at the end (console_free), bytes the
  * reader does not take within this long of its last read are dropped.
  */
@@ -39,7 +45,10 @@ struct console	*console_new(uv_loop_t *, int fd);
  * with its last close; the loop runs until then.
  */
 void		 console_free(struct console *);
-/* Write p now, or hold what the fd does not take (even when full). */
+/*
+ * Write p now, or hold what the fd does not take (even when full, up to
+ * CONSOLE_HARD_MAX).
+ */
 void		 console_write(struct console *, const char *, size_t);
 /* Holding CONSOLE_MAX bytes or more: its feeders should pause. */
 int		 console_is_full(const struct console *);

@@ -1,6 +1,9 @@
 /*
- * Logging of the supervisor's own messages. Everything goes to stderr as
- * one write per line, so lines from us never interleave with each other.
+ * Logging of the supervisor's own messages. Each message is one write, so
+ * lines from us never interleave with each other: to stderr, or, while
+ * one is set, to a sink (the console, which keeps them in order with the
+ * units' lines and never waits on the loop). A fatal message always goes
+ * straight to stderr: the process ends with it.
  */
 #include "config.h"
 
@@ -28,6 +31,25 @@ static int		 log_level;
 static int		 log_timestamps;
 static int		 log_colour[3];		/* per fd: 1, 2 */
 static enum log_format	 log_format = LOG_FORMAT_TEXT;
+static void		(*log_sink)(void *, const char *, size_t);
+static void		*log_sink_arg;
+
+void
+log_set_sink(void (*fn)(void *, const char *, size_t), void *arg)
+{
+	log_sink = fn;
+	log_sink_arg = arg;
+}
+
+/* One whole message, to the sink or to stderr. */
+static void
+log_put(const char *level, const char *p, size_t n)
+{
+	if (log_sink != NULL && strcmp(level, "fatal") != 0)
+		log_sink(log_sink_arg, p, n);
+	else
+		(void)!write(STDERR_FILENO, p, n);
+}
 
 void
 log_set_output(int timestamps, int colour_out, int colour_err,
@@ -129,7 +151,7 @@ log_verbose(void)
 	return log_level;
 }
 
-static void	log_vemit_text(const char *, va_list, int, int);
+static void	log_vemit_text(const char *, const char *, va_list, int, int);
 
 /*
  * One message of ours as a JSON object: time, level, what it is about
@@ -175,7 +197,7 @@ log_vemit_json(const char *level, const struct log_event *ev,
 	n += buf_json_write(out + n, sizeof out - n - 2, msg, len);
 	out[n++] = '}';
 	out[n++] = '\n';
-	(void)!write(STDERR_FILENO, out, n);
+	log_put(level, out, n);
 }
 
 /* Format one message in the chosen format and write it at once. */
@@ -186,7 +208,7 @@ log_vemit_event(const char *level, const struct log_event *ev,
 	if (log_format == LOG_FORMAT_JSON)
 		log_vemit_json(level, ev, fmt, ap, with_errno, saved_errno);
 	else
-		log_vemit_text(fmt, ap, with_errno, saved_errno);
+		log_vemit_text(level, fmt, ap, with_errno, saved_errno);
 }
 
 static void
@@ -202,7 +224,8 @@ log_vemit_level(const char *level, const char *fmt, va_list ap,
  * problem) gets the prefix on each, so that every line says whose it is.
  */
 static void
-log_vemit_text(const char *fmt, va_list ap, int with_errno, int saved_errno)
+log_vemit_text(const char *level, const char *fmt, va_list ap,
+    int with_errno, int saved_errno)
 {
 	char		 msg[4096], prefix[XMALLOC_STAMP_MAX + 64];
 	char		 out[sizeof msg * 2];
@@ -238,7 +261,7 @@ log_vemit_text(const char *fmt, va_list ap, int with_errno, int saved_errno)
 		if (nl == end)
 			break;
 	}
-	(void)!write(STDERR_FILENO, out, n);
+	log_put(level, out, n);
 }
 
 void

@@ -26,6 +26,11 @@ enum log_format {
 void	log_set_output(int timestamps, int colour_out, int colour_err,
 	    enum log_format);
 /*
+ * Send every message but a fatal one to fn(arg, text, len), one whole
+ * message a call, instead of writing it to stderr; NULL: stderr again.
+ */
+void	log_set_sink(void (*fn)(void *, const char *, size_t), void *arg);
+/*
  * Append one line of a unit's output, as the console shows it, to b:
  * "[time ]unit | line\n", or a JSON object per line, whose unit and
  * replica members are those of log_event. fd is 1 or 2; replica 1..N

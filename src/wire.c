@@ -24,6 +24,14 @@
 #include "xmalloc.h"
 
 static void	wire_idle_cb(uv_idle_t *);
+
+/* The log's sink: one message of ours into the stderr console. */
+static void
+wire_log_sink(void *arg, const char *p, size_t len)
+{
+	console_write(arg, p, len);
+}
+
 static void	wqueue_end(struct wqueue *);
 
 struct wire *
@@ -44,6 +52,8 @@ wire_new(uv_loop_t *loop)
 	w->console[STDERR_FILENO] = console_is_same(STDOUT_FILENO,
 	    STDERR_FILENO) ? w->console[STDOUT_FILENO] :
 	    console_new(loop, STDERR_FILENO);
+	/* Our own messages too: in order with the units', never waiting. */
+	log_set_sink(wire_log_sink, w->console[STDERR_FILENO]);
 	return w;
 }
 
@@ -74,6 +84,7 @@ wire_free(struct wire *w)
 	free(w->queues);
 	free(w->rbuf);
 	/* Each writes what it holds as its reader takes it, then goes. */
+	log_set_sink(NULL, NULL);
 	if (w->console[STDERR_FILENO] != w->console[STDOUT_FILENO])
 		console_free(w->console[STDERR_FILENO]);
 	console_free(w->console[STDOUT_FILENO]);

@@ -94,4 +94,35 @@ wait_for 60 test -s "$T/status" || fail "no exit after the reader went"
 [ -f "$T/done" ] || fail "the unit was not let go"
 grep -q 'console:' "$T/err" && fail "said: $(grep console: "$T/err")"
 in_order 1 || fail "the first line"
+# The supervisor's own messages go through the console too: its stderr
+# into a reader that waits, a unit that fails and is restarted at once,
+# again and again (a few lines of ours each time). Before, the first
+# message that did not fit in the pipe stopped the loop in write(2): ctl
+# no longer answered. Once the reader reads, every line is whole.
+manifest flap.yaml <<EOF2
+version: 1
+processes:
+  flap:
+    cmd: [sh, -c, 'exit 3']
+    restart: always
+    backoff: {initial: 1ms, max: 1ms}
+EOF2
+rm -f "$T/go" "$T/pid" "$T/status"
+( "$PYT" -vv -s "$SOCK" "$T/flap.yaml" 2>&1 >/dev/null &
+  echo $! >"$T/pid"; wait $!; echo $? >"$T/status" ) |
+    { wait_for 120 sh -c '[ -f "$1/go" ] || [ ! -d "$1" ]' - "$T"
+      cat >"$T/err2" 2>/dev/null; } &
+wait_for 10 test -s "$T/pid" || fail "no supervisor (flap)"
+BGPID=$(cat "$T/pid")
+# Past what a pipe holds: 64 KiB of our messages is some 300 restarts.
+wait_for 60 sh -c '"$1" ctl -s "$2" --json list | grep -Eq "\"restarts\":([4-9][0-9]{2}|[0-9]{4,})"' - "$PYT" "$SOCK" ||
+    fail "the loop stopped while stderr was full"
+kill -TERM "$BGPID"
+: >"$T/go"
+wait_for 30 test -s "$T/status" || fail "no exit (flap)"
+BGPID=
+wait
+[ "$(wc -l <"$T/err2")" -gt 1000 ] || fail "$(wc -l <"$T/err2") lines of ours"
+bad=$(grep -cv '^pytasking-run: ' "$T/err2" || true)
+[ "$bad" -eq 0 ] || fail "$bad lines of ours not whole"
 exit 0
