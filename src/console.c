@@ -295,8 +295,8 @@ console_flush(struct console *c)
 			k = c->lost;
 			c->lost = 0;
 			log_warnx("console: %zu bytes of output dropped: its "
-			    "reader was too slow for the messages of the "
-			    "supervisor and of tasks", k);
+			    "reader was too slow for the supervisor's messages",
+			    k);
 		}
 	}
 	if (buf_used(&c->out) <= CONSOLE_MAX / 2)
@@ -341,7 +341,7 @@ console_write(struct console *c, const char *p, size_t n)
 		return;
 	/*
 	 * Feeders that can wait do so at CONSOLE_MAX; what comes from those
-	 * that cannot (our messages, a task's echo) is held up to a bound.
+	 * that cannot (our messages) is held up to a bound.
 	 */
 	if (buf_used(&c->out) + n > CONSOLE_HARD_MAX) {
 		c->lost += n;

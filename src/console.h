@@ -16,8 +16,8 @@
 /* Bytes held before the console counts as full; it is free again at half. */
 #define CONSOLE_MAX		(1024 * 1024)
 /*
- * Past CONSOLE_MAX, writers that cannot wait (the supervisor's messages,
- * a task's echo) are still held, up to this; beyond it their writes are
+ * Past CONSOLE_MAX, writers that cannot wait (the supervisor's messages)
+ * are still held, up to this; beyond it their writes are
  * dropped, counted, and said once the console has drained.
  */
 #define CONSOLE_HARD_MAX	(4 * CONSOLE_MAX)

@@ -41,6 +41,7 @@
 #include "task.h"
 #include "unit.h"
 #include "util.h"
+#include "console.h"
 #include "wire.h"
 #include "xmalloc.h"
 
@@ -387,6 +388,7 @@ unit_free(struct unit *u)
 		free(u->pr->spawn_error);
 	free(u->pr);
 	free(u->qwaiter);
+	free(u->cwaiter);
 	free(u);
 }
 
@@ -1077,6 +1079,8 @@ unit_forget(struct unit *u)
 		unit_producing(u, 0);
 	if (u->qwaiter != NULL)
 		wqueue_unwait(u->qwaiter);
+	if (u->cwaiter != NULL)
+		console_unwait(u->cwaiter);
 	unit_unwait(u);
 	unit_wake_waiters(u);
 	sched_alarm_stop(sv->sched, &u->timer);
@@ -1922,6 +1926,26 @@ unit_qwaiter(struct unit *u)
 	return u->qwaiter;
 }
 
+static void
+sv_cwaiter_cb(struct console_waiter *cw)
+{
+	struct unit	*u = cw->arg;
+
+	if (u->task != NULL)
+		task_wake(u->task);
+}
+
+static struct console_waiter *
+unit_cwaiter(struct unit *u)
+{
+	if (u->cwaiter == NULL) {
+		u->cwaiter = xcalloc(1, sizeof *u->cwaiter);
+		u->cwaiter->fn = sv_cwaiter_cb;
+		u->cwaiter->arg = u;
+	}
+	return u->cwaiter;
+}
+
 static int
 host_output(void *arg, const char *line, size_t len)
 {
@@ -1958,10 +1982,16 @@ host_output(void *arg, const char *line, size_t len)
 			    buf_used(&b));
 		buf_release(&b);
 	}
-	if (full == NULL)
-		return 0;
-	wqueue_wait_writable(full, unit_qwaiter(u));
-	return 1;
+	if (full != NULL) {
+		wqueue_wait_writable(full, unit_qwaiter(u));
+		return 1;
+	}
+	/* A full console holds the task back, as a full queue does. */
+	for (i = 0; i < o->ndests; i++)
+		if (o->dests[i].kind == DEST_INHERIT)
+			return wire_console_wait(u->sv->wire, STDOUT_FILENO,
+			    unit_cwaiter(u));
+	return 0;
 }
 
 static struct wqueue *
@@ -2154,6 +2184,8 @@ host_unwait(void *arg)
 
 	if (u->qwaiter != NULL)
 		wqueue_unwait(u->qwaiter);
+	if (u->cwaiter != NULL)
+		console_unwait(u->cwaiter);
 	unit_unwait(u);
 }
 

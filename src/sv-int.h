@@ -115,6 +115,7 @@ struct unit {
 	struct filesink		**sinks;	/* a task's file: outputs */
 	size_t			 nsinks;
 	struct wq_waiter	*qwaiter;	/* task blocked on a queue */
+	struct console_waiter	*cwaiter;	/* task blocked on the console */
 	struct unit_wait	*waiting;	/* task blocked in "wait" */
 
 	/* The unit's one timer (backoff, or the ready timeout). */

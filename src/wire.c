@@ -135,6 +135,16 @@ wire_open(struct wire *w)
 		wire_schedule(w->queues[i], 0);
 }
 
+int
+wire_console_wait(struct wire *w, int fd, struct console_waiter *cw)
+{
+	if ((fd != STDOUT_FILENO && fd != STDERR_FILENO) ||
+	    !console_is_full(w->console[fd]))
+		return 0;
+	console_wait(w->console[fd], cw);
+	return 1;
+}
+
 void
 wire_console_line(struct wire *w, int fd, const char *prefix,
     const char *line, size_t len)

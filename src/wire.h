@@ -75,6 +75,14 @@ void		 wire_shutdown(struct wire *);
  */
 void		 wire_console_line(struct wire *, int fd, const char *prefix,
 		    const char *line, size_t len);
+/*
+ * A writer that can wait (a task's echo) waits while the console of fd
+ * is full: 1, and cw->fn is called once, from the loop, when it has room;
+ * 0 when there is room now.
+ */
+struct console_waiter;
+int		 wire_console_wait(struct wire *, int fd,
+		    struct console_waiter *);
 /* Reopen every file output of every outlet (SIGUSR1). */
 void		 wire_reopen_files(struct wire *);
 /* Print every queue's counters (for -v at exit). */

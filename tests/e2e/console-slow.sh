@@ -125,4 +125,42 @@ wait
 [ "$(wc -l <"$T/err2")" -gt 1000 ] || fail "$(wc -l <"$T/err2") lines of ours"
 bad=$(grep -cv '^pytasking-run: ' "$T/err2" || true)
 [ "$bad" -eq 0 ] || fail "$bad lines of ours not whole"
+# A task's echo waits while the console is full, as a put waits on a full
+# queue: 5 MB of lines into a console nobody reads for a while all
+# arrive, none dropped (before, past 4 MiB they were).
+pad=$(printf '%0990d' 0)
+manifest echo.yaml <<EOF2
+version: 1
+processes:
+  mark: {cmd: [touch, "$T/tmb"], autostart: false}
+tasks:
+  t:
+    run:
+      - repeat 900:
+          - echo "a\$index $pad"
+      - start mark
+      - repeat 4100:
+          - echo "b\$index $pad"
+EOF2
+rm -f "$T/go" "$T/pid" "$T/status" "$T/tmb"
+( "$PYT" -s "$SOCK" "$T/echo.yaml" 2>"$T/err" &
+  echo $! >"$T/pid"; wait $!; echo $? >"$T/status" ) |
+    { wait_for 120 sh -c '[ -f "$1/go" ] || [ ! -d "$1" ]' - "$T"
+      cat >"$T/out" 2>/dev/null; } &
+wait_for 10 test -s "$T/pid" || fail "no supervisor (echo)"
+BGPID=$(cat "$T/pid")
+wait_for 20 test -f "$T/tmb" || fail "the task never reached its mark"
+ctl_answers_task() {
+	timeout $(( 10 * PYT_TIMEOUT_SCALE )) "$PYT" ctl -s "$SOCK" list \
+	    >"$T/list" || fail "ctl list did not answer (echo)"
+}
+ctl_answers_task
+: >"$T/go"
+wait_for 60 test -s "$T/status" || fail "no exit (echo)"
+BGPID=
+wait
+[ "$(cat "$T/status")" -eq 0 ] || fail "exit status $(cat "$T/status") (echo)"
+grep -q 'console:' "$T/err" && fail "said: $(grep console: "$T/err")"
+[ "$(grep -c '^t | a' "$T/out")" -eq 900 ] || fail "a lines lost"
+[ "$(grep -c '^t | b' "$T/out")" -eq 4100 ] || fail "b lines lost"
 exit 0
