@@ -146,6 +146,78 @@ check_manifest(const struct manifest *m, int verbose, const char *metrics)
 	return fflush(stdout) == 0 ? 0 : 1;
 }
 
+/*
+ * The metrics listener, which follows the manifest's metrics: across
+ * reloads unless --metrics set it.
+ */
+struct metrics_serve {
+	uv_loop_t		*loop;
+	struct sampler		*sampler;
+	struct metrics_http	*mh;
+	const char		*cli;		/* --metrics, or NULL */
+	char			*addr;		/* what mh listens on, or NULL */
+};
+
+/* Do two metrics addresses name the same host and port? */
+static int
+metrics_same(const char *a, const char *b)
+{
+	const char	*errstr;
+	char		*ha = NULL, *hb = NULL;
+	unsigned	 pa, pb;
+	int		 same;
+
+	if (a == NULL || b == NULL)
+		return a == b;
+	if (metrics_parse_addr(a, &ha, &pa, &errstr) == -1 ||
+	    metrics_parse_addr(b, &hb, &pb, &errstr) == -1)
+		same = strcmp(a, b) == 0;
+	else
+		same = pa == pb && strcmp(ha, hb) == 0;
+	free(ha);
+	free(hb);
+	return same;
+}
+
+/* Listen on addr (NULL: nowhere) instead: 0, or -1 with *cause. */
+static int
+metrics_move(struct metrics_serve *ms, const char *addr, char **cause)
+{
+	struct metrics_http	*mh = NULL;
+	char			*why;
+
+	if (metrics_same(addr, ms->addr))
+		return 0;
+	if (addr != NULL && ms->sampler != NULL) {
+		if (metrics_http_start(ms->loop, ms->sampler, addr, &mh,
+		    &why) == -1) {
+			*cause = xasprintf("metrics: %s", why);
+			free(why);
+			return -1;
+		}
+		warn_metrics_addr(addr);
+		log_info("metrics: serving GET /metrics on port %u",
+		    metrics_http_port(mh));
+	} else if (ms->mh != NULL)
+		log_info("metrics: no longer served");
+	metrics_http_free(ms->mh);
+	free(ms->addr);
+	ms->mh = mh;
+	ms->addr = mh != NULL ? xstrdup(addr) : NULL;
+	return 0;
+}
+
+/* Reload: the listener moves with metrics: (a bind that fails refuses). */
+static int
+metrics_reload_hook(void *arg, const struct manifest *nm, char **cause)
+{
+	struct metrics_serve	*ms = arg;
+
+	if (ms->cli != NULL)
+		return 0;
+	return metrics_move(ms, nm->metrics, cause);
+}
+
 /* The loader of reloads: the same file again, diagnostics as the cause. */
 static struct manifest *
 reload_manifest(void *arg, char **cause)
@@ -170,8 +242,17 @@ reload_manifest(void *arg, char **cause)
 			text = xasprintf("%s: cannot load", (char *)arg);
 		}
 		*cause = text;
-	} else
-		diag_print(&d, stderr);
+	} else if ((fp = open_memstream(&text, &len)) != NULL) {
+		/* Warnings: through the log, in order with the rest. */
+		diag_print(&d, fp);
+		if (fclose(fp) == 0) {
+			while (len > 0 && text[len - 1] == '\n')
+				text[--len] = '\0';
+			if (len > 0)
+				log_warnx("%s", text);
+		}
+		free(text);
+	}
 	diag_release(&d);
 	if (m != NULL && chainload_check(m, cause) == -1) {
 		manifest_free(m);
@@ -230,7 +311,7 @@ run(struct manifest *m, const char *path, const char *sock, int keep,
 	struct supervisor	*sv;
 	struct control		*ctl;
 	struct sampler		*sampler = NULL;
-	struct metrics_http	*mh = NULL;
+	struct metrics_serve	 ms;
 	sigset_t		 late;
 	struct guard		*guard;
 	struct reaper		*reaper;
@@ -266,26 +347,24 @@ run(struct manifest *m, const char *path, const char *sock, int keep,
 	if ((error = sampler_start(&loop, sv, &sampler)) != 0)
 		log_warnx("sampler: %s", uv_strerror(error));
 	control_set_sampler(ctl, sampler);
-	if (metrics == NULL)
-		metrics = m->metrics;
-	if (metrics != NULL && sampler != NULL) {
-		if (metrics_http_start(&loop, sampler, metrics, &mh,
-		    &cause) == -1) {
-			log_warnx("metrics: %s", cause);
-			free(cause);
-			control_free(ctl);
-			sampler_free(sampler);
-			supervisor_free(sv);
-			reaper_free(reaper);
-			(void)uv_run(&loop, UV_RUN_DEFAULT);
-			(void)uv_loop_close(&loop);
-			guard_stop(guard);
-			return 2;
-		}
-		warn_metrics_addr(metrics);
-		log_info("metrics: serving GET /metrics on port %u",
-		    metrics_http_port(mh));
+	memset(&ms, 0, sizeof ms);
+	ms.loop = &loop;
+	ms.sampler = sampler;
+	ms.cli = metrics;
+	if (metrics_move(&ms, metrics != NULL ? metrics : m->metrics,
+	    &cause) == -1) {
+		log_warnx("%s", cause);
+		free(cause);
+		control_free(ctl);
+		sampler_free(sampler);
+		supervisor_free(sv);
+		reaper_free(reaper);
+		(void)uv_run(&loop, UV_RUN_DEFAULT);
+		(void)uv_loop_close(&loop);
+		guard_stop(guard);
+		return 2;
 	}
+	supervisor_set_reload_hook(sv, metrics_reload_hook, &ms);
 	supervisor_set_socket(sv, control_path(ctl));
 	supervisor_set_keep(sv, keep);
 	/* Checked against the manifest already: the unit exists. */
@@ -323,7 +402,8 @@ run(struct manifest *m, const char *path, const char *sock, int keep,
 	supervisor_report_left(sv);
 	if (verbose)
 		supervisor_report(sv);
-	metrics_http_free(mh);
+	metrics_http_free(ms.mh);
+	free(ms.addr);
 	control_free(ctl);
 	sampler_free(sampler);
 	supervisor_free(sv);

@@ -2723,6 +2723,14 @@ supervisor_set_loader(struct supervisor *sv, supervisor_loader fn, void *arg)
 	sv->loader_arg = arg;
 }
 
+void
+supervisor_set_reload_hook(struct supervisor *sv, supervisor_reload_hook fn,
+    void *arg)
+{
+	sv->reload_hook = fn;
+	sv->reload_hook_arg = arg;
+}
+
 /* Queues may be added by a reload, never changed under running units. */
 static int
 sv_reload_queues(struct supervisor *sv, const struct manifest *nm,
@@ -2972,7 +2980,9 @@ supervisor_reload(struct supervisor *sv, char **cause)
 		return -1;
 	}
 	if (sv_reload_queues(sv, nm, cause) == -1 ||
-	    sv_reload_names(sv, nm, cause) == -1) {
+	    sv_reload_names(sv, nm, cause) == -1 ||
+	    (sv->reload_hook != NULL &&
+	    sv->reload_hook(sv->reload_hook_arg, nm, cause) == -1)) {
 		manifest_free(nm);
 		(void)notify_send("READY=1");
 		return -1;

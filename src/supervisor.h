@@ -159,6 +159,16 @@ void	 supervisor_unfollow(struct supervisor *, void *);
  */
 typedef struct manifest *(*supervisor_loader)(void *arg, char **cause);
 void	supervisor_set_loader(struct supervisor *, supervisor_loader, void *);
+/*
+ * Called by a reload once the new manifest is loaded and checked, just
+ * before it is applied, for what the supervisor does not own (the
+ * metrics listener): -1 with *cause refuses the reload, and nothing
+ * changes.
+ */
+typedef int (*supervisor_reload_hook)(void *arg, const struct manifest *,
+    char **cause);
+void	supervisor_set_reload_hook(struct supervisor *, supervisor_reload_hook,
+	    void *);
 /* Re-read the manifest and apply the difference (SIGHUP, ctl reload). */
 int	supervisor_reload(struct supervisor *, char **cause);
 

@@ -189,6 +189,8 @@ struct supervisor {
 	struct guard		*guard;		/* told of each group; or NULL */
 	supervisor_loader	 loader;
 	void			*loader_arg;
+	supervisor_reload_hook	 reload_hook;
+	void			*reload_hook_arg;
 
 	/* The core's event queue: events posted while one is handled. */
 	struct sv_event		*evq;
