@@ -199,12 +199,9 @@ inlet_fill_redis(struct inlet *in)
 	size_t		 n;
 	int		 took = 0;
 
-	while (in->unwritten < WIRE_WRITE_BATCH &&
+	while (inlet_has_room(in) &&
 	    queue_peek(in->wq->q, in->sub, &p, &n) == 0) {
-		buf_add(&in->log, p, n);
-		buf_addc(&in->log, '\n');
-		inlet_lens_push(in, n);
-		in->unwritten += n + 1;
+		inlet_log_add(in, p, n);
 		queue_pop(in->wq->q, in->sub);
 		redisq_take(in->rtk, n + 1);
 		took = 1;
@@ -430,7 +427,8 @@ inlet_new(struct wire *w, int fd, int rfd, struct wqueue *wq, size_t sub,
 	in->name = xstrdup(name);
 	if (wq->rq != NULL)
 		in->rtk = redisq_taker_new(wq->rq, fd, rfd);
-	else if (queue_mode(wq->q) == QUEUE_SHARE && (wq->prefetch > 0 ||
+	/* A Redis queue's inbox is shared among its local consumers too. */
+	if (queue_mode(wq->q) == QUEUE_SHARE && (wq->prefetch > 0 ||
 	    queue_nsubscribers(wq->q) > 1))
 		inlet_set_fair(in);
 	in->waiter.fn = inlet_wake_cb;
