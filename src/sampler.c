@@ -293,7 +293,8 @@ scan_groups(const long *want, size_t nwant, size_t *n, size_t *nseen,
 		procs[(*n)++] = p;
 	}
 	(void)closedir(d);
-	qsort(procs, *n, sizeof *procs, sproc_cmp);
+	if (*n > 1)
+		qsort(procs, *n, sizeof *procs, sproc_cmp);
 	return procs;
 }
 
@@ -352,6 +353,9 @@ sproc_group(const struct sproc *procs, size_t nprocs, long group, size_t *n)
 {
 	size_t	lo = 0, hi = nprocs, mid;
 
+	*n = 0;
+	if (nprocs == 0)
+		return procs;
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
 		if (procs[mid].group < group)
@@ -465,7 +469,10 @@ sample_units(struct sampler *s, const struct sproc *procs, size_t nprocs,
 		/* The old array stays sorted for bsearch: names copied. */
 		if (old != NULL) {
 			units[k] = *old;
-			old->members = NULL;	/* moved */
+			/* Moved: a second unit of that name (one being removed
+			 * and its successor) starts without them. */
+			old->members = NULL;
+			old->nmembers = 0;
 		}
 		units[k].name = xstrdup(info[i].name);
 		sample_unit(s, &units[k++], &info[i], procs, nprocs, leaders,
