@@ -132,17 +132,21 @@ console_close(struct console *c)
 		uv_close((uv_handle_t *)&c->poll, console_close_cb);
 }
 
-/* Call every waiter once; they may write and wait again. */
+/*
+ * Call every waiter once; they may write and wait again (at the tail).
+ * Each is taken off the list only when its turn comes: a callback may
+ * unwait another (its unit went), which must then not be called.
+ */
 static void
 console_wake(struct console *c)
 {
-	struct console_waiters	 woken;
 	struct console_waiter	*w;
+	size_t			 n = 0;
 
-	TAILQ_INIT(&woken);
-	TAILQ_CONCAT(&woken, &c->waiters, entry);
-	while ((w = TAILQ_FIRST(&woken)) != NULL) {
-		TAILQ_REMOVE(&woken, w, entry);
+	TAILQ_FOREACH(w, &c->waiters, entry)
+		n++;
+	while (n-- > 0 && (w = TAILQ_FIRST(&c->waiters)) != NULL) {
+		TAILQ_REMOVE(&c->waiters, w, entry);
 		w->on = NULL;
 		w->fn(w);
 	}
