@@ -2874,35 +2874,31 @@ sv_is_declared(const struct unit *u, int proc)
  * Apply one process spec of the new manifest to the instances of its
  * name: unchanged ones keep running, changed ones run again under it,
  * those being removed stay, and the count changes by the difference.
+ * Instances named the other way (NAME where the spec now makes NAME.1
+ * ..., or back) go, even while an earlier change still stops them: the
+ * naming is the instance's own, never that of its old spec, so that a
+ * name is never made twice (one name, one unit).
  */
 static void
 sv_reload_proc(struct supervisor *sv, struct manifest *nm,
     const struct proc_spec *nps, struct reload_counts *c)
 {
-	struct unit	**v, *first = NULL;
+	struct unit	**v;
 	size_t		  k, i, kept = 0;
+	int		  numbered = spec_has_idx(nps), found = 0;
 
 	k = sv_select(sv, nps->name, &v);
-	for (i = 0; i < k; i++)
-		if (sv_is_declared(v[i], 1) && first == NULL)
-			first = v[i];
-	/* New, or from NAME to NAME.1 ... or back: new instances. */
-	if (first == NULL || spec_has_idx(first->ps) != spec_has_idx(nps)) {
-		for (i = 0; i < k; i++)
-			if (sv_is_declared(v[i], 1) &&
-			    v[i]->sm.pending != UNIT_PEND_REMOVE) {
-				(void)sv_post(v[i], UEV_REMOVE);
-				c->removed++;
-			}
-		sv_add_spec(sv, nm, nps, NULL, nps->autostart &&
-		    !sv->shutting_down);
-		c->added += nps->replicas;
-		free(v);
-		return;
-	}
 	for (i = 0; i < k; i++) {
 		if (!sv_is_declared(v[i], 1))
 			continue;
+		if ((v[i]->idx > 0) != numbered) {
+			if (v[i]->sm.pending != UNIT_PEND_REMOVE) {
+				(void)sv_post(v[i], UEV_REMOVE);
+				c->removed++;
+			}
+			continue;
+		}
+		found = 1;
 		if (v[i]->idx > nps->replicas) {
 			if (v[i]->sm.pending != UNIT_PEND_REMOVE)
 				c->removed++;
@@ -2922,8 +2918,11 @@ sv_reload_proc(struct supervisor *sv, struct manifest *nm,
 	if (nps->replicas > kept)
 		c->added += nps->replicas - kept;
 	free(v);
-	if (spec_has_idx(nps))
+	if (numbered)
 		sv_scale(sv, nm, nps, nps->replicas);
+	else if (!found)
+		sv_add_spec(sv, nm, nps, NULL, nps->autostart &&
+		    !sv->shutting_down);
 }
 
 static void

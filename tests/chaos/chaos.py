@@ -41,7 +41,7 @@ def die(msg):
     print(f"chaos: FAIL at operation {op_index} (seed {SEED}): {msg}",
           file=sys.stderr)
     print("chaos: last operations:", file=sys.stderr)
-    for line in ops_log[-15:]:
+    for line in ops_log[-int(os.environ.get("CHAOS_OPS", "15")):]:
         print("   ", line, file=sys.stderr)
     # Its log is buffered in a file: let it end by itself to flush it.
     if sv_alive():
@@ -57,8 +57,16 @@ def die(msg):
         sys.stderr.writelines(tail)
     except OSError:
         pass
-    print(f"chaos: replay with CHAOS_SEED={SEED} make chaos",
-          file=sys.stderr)
+    # The manifests the last reloads read, to see what changed.
+    keep = os.environ.get("CHAOS_KEEP")
+    if keep:
+        os.makedirs(keep, exist_ok=True)
+        for i, text in manifests:
+            with open(os.path.join(keep, f"m.{i}.yaml"), "w") as f:
+                f.write(text)
+        print(f"chaos: the last manifests are in {keep}", file=sys.stderr)
+    print(f"chaos: replay with CHAOS_SEED={SEED} make chaos "
+          "(CHAOS_KEEP=DIR keeps the last manifests)", file=sys.stderr)
     cleanup(kill=True)
     sys.exit(1)
 
@@ -84,6 +92,10 @@ def listing():
     units = doc.get("units", doc) if isinstance(doc, dict) else doc
     out = {}
     for u in units:
+        # One name, one unit: two listed under one name is a bug.
+        if u["name"] in out:
+            die(f"two units named {u['name']} in ctl --json list: "
+                f"{out[u['name']]} and {u}")
         out[u["name"]] = u
         if u.get("pid"):
             seen_pids.add(u["pid"])
@@ -184,10 +196,16 @@ def render(units):
     return "\n".join(lines) + "\n"
 
 
+manifests = []   # (operation, text) of the last manifests written
+
+
 def write_manifest(units):
+    text = render(units)
+    manifests.append((op_index, text))
+    del manifests[:-int(os.environ.get("CHAOS_MANIFESTS", "4"))]
     tmp = man + ".tmp"
     with open(tmp, "w") as f:
-        f.write(render(units))
+        f.write(text)
     os.rename(tmp, man)
 
 
