@@ -34,6 +34,7 @@
 #include "ctlproto.h"
 #include "log.h"
 #include "supervisor.h"
+#include "util.h"
 #include "wire.h"
 #include "xmalloc.h"
 
@@ -592,9 +593,8 @@ control_connection_cb(uv_stream_t *server, int status)
 static int
 control_clear_stale(const char *path, char **cause)
 {
-	struct sockaddr_un	sun;
-	struct stat		st;
-	int			fd, r, saved;
+	struct stat	st;
+	int		fd;
 
 	if (lstat(path, &st) == -1) {
 		if (errno == ENOENT)
@@ -606,25 +606,14 @@ control_clear_stale(const char *path, char **cause)
 		*cause = xasprintf("%s exists and is not a socket", path);
 		return -1;
 	}
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
-		*cause = xasprintf("socket: %s", strerror(errno));
-		return -1;
-	}
-	memset(&sun, 0, sizeof sun);
-	sun.sun_family = AF_UNIX;
-	memcpy(sun.sun_path, path, strlen(path) + 1);
-	do
-		r = connect(fd, (struct sockaddr *)&sun, sizeof sun);
-	while (r == -1 && errno == EINTR);
-	saved = errno;
-	close(fd);
-	if (r == 0) {
+	if ((fd = util_connect_unix(path)) != -1) {
+		(void)close(fd);
 		*cause = xasprintf("another supervisor is listening on %s",
 		    path);
 		return -1;
 	}
-	if (saved != ECONNREFUSED) {
-		*cause = xasprintf("%s: %s", path, strerror(saved));
+	if (errno != ECONNREFUSED) {
+		*cause = xasprintf("%s: %s", path, strerror(errno));
 		return -1;
 	}
 	/* Nobody listens: a supervisor that died left it behind. */

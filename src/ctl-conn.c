@@ -11,7 +11,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
-#include <sys/un.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -24,6 +23,7 @@
 #include "buf.h"
 #include "ctl-int.h"
 #include "ctlproto.h"
+#include "util.h"
 #include "xmalloc.h"
 
 /* Bytes read from the socket at once. */
@@ -55,33 +55,19 @@ ctl_conn_write(int fd, const char *p, size_t len)
 static int
 connect_path(const char *path, int *absent, char **cause)
 {
-	struct sockaddr_un	sun;
-	int			fd, r;
+	int	fd;
 
 	*absent = 0;
-	if (strlen(path) >= sizeof sun.sun_path) {
-		*cause = xasprintf("socket path too long: %s", path);
-		return -1;
-	}
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
-		*cause = xasprintf("socket: %s", strerror(errno));
-		return -1;
-	}
-	memset(&sun, 0, sizeof sun);
-	sun.sun_family = AF_UNIX;
-	memcpy(sun.sun_path, path, strlen(path) + 1);
-	do
-		r = connect(fd, (struct sockaddr *)&sun, sizeof sun);
-	while (r == -1 && errno == EINTR);
-	if (r == 0)
+	if ((fd = util_connect_unix(path)) != -1)
 		return fd;
-	if (errno == ENOENT || errno == ECONNREFUSED) {
+	if (errno == ENAMETOOLONG)
+		*cause = xasprintf("socket path too long: %s", path);
+	else if (errno == ENOENT || errno == ECONNREFUSED) {
 		*absent = 1;
 		*cause = xasprintf("no supervisor listening on %s", path);
 	} else
 		*cause = xasprintf("cannot connect to %s: %s", path,
 		    strerror(errno));
-	close(fd);
 	return -1;
 }
 

@@ -5,6 +5,8 @@
 #include "config.h"
 
 #include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 
 #include <ctype.h>
 #include <errno.h>
@@ -343,6 +345,32 @@ util_proc_stat(pid_t pid, pid_t *ppid, pid_t *pgrp)
 	*ppid = (pid_t)pp;
 	*pgrp = (pid_t)pg;
 	return 0;
+}
+
+int
+util_connect_unix(const char *path)
+{
+	struct sockaddr_un	sun;
+	int			fd, r, saved;
+
+	if (strlen(path) >= sizeof sun.sun_path) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	do
+		r = connect(fd, (struct sockaddr *)&sun, sizeof sun);
+	while (r == -1 && errno == EINTR);
+	if (r == 0)
+		return fd;
+	saved = errno;
+	(void)close(fd);
+	errno = saved;
+	return -1;
 }
 
 uint64_t

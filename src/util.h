@@ -37,6 +37,12 @@ int		 util_parse_size(const char *, uint64_t *, const char **);
 int		 util_regex_is_tame(const char *, const char **errstr);
 /* A numeric user or group id: all digits, below (id_t)-1; 0 or -1. */
 int		 util_parse_id(const char *, unsigned long *);
+/*
+ * Connect a stream socket to the Unix socket at path (close-on-exec,
+ * EINTR retried). Returns the socket, or -1 with errno (ENAMETOOLONG
+ * for a path that does not fit, ECONNREFUSED for a stale socket).
+ */
+int		 util_connect_unix(const char *path);
 /* Does the name match [A-Za-z0-9_.-]+ ? */
 int		 util_is_valid_name(const char *);
 /* The closest of the NULL-terminated candidates, or NULL if none is close. */

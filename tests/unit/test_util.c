@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <errno.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -437,10 +438,27 @@ test_regex_is_tame(void **state)
 	    "+++++++++++++++]", &errstr), 0);
 }
 
+/* util_connect_unix: errno says why, for each caller's own message. */
+static void
+test_connect_unix(void **state)
+{
+	char	path[200];
+
+	(void)state;
+	memset(path, 'x', sizeof path - 1);
+	path[0] = '/';
+	path[sizeof path - 1] = '\0';
+	assert_int_equal(util_connect_unix(path), -1);
+	assert_int_equal(errno, ENAMETOOLONG);
+	assert_int_equal(util_connect_unix("/nonexistent/pyt.sock"), -1);
+	assert_int_equal(errno, ENOENT);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_connect_unix),
 		cmocka_unit_test(test_duration_units),
 		cmocka_unit_test(test_duration_errors),
 		cmocka_unit_test(test_format_duration),
