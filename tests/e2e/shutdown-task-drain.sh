@@ -29,6 +29,8 @@ tasks:
       - echo last
   count:
     run:
+      - get nums last 10s
+      - echo "count got $last"
       - for n in nums:
           - set last $n
       - echo "count saw the end after $last"
@@ -43,6 +45,9 @@ tasks:
 YAML
 start_pyt -v "$T/m.yaml"
 wait_line 20 "$T/out" '^words \| got word$'
+# gen has written and count has read, so the drain has something to do
+# (under load, gen may not have written yet when talker has spoken).
+wait_line 20 "$T/out" '^count \| count got 1$'
 kill -TERM "$BGPID"
 wait_pyt 30
 expect_status 0
