@@ -330,24 +330,20 @@ run(struct manifest *m, const char *path, const char *sock, int keep,
 		guard_stop(guard);
 		return 1;
 	}
+	memset(&ms, 0, sizeof ms);
 	reaper = reaper_start(&loop, guard);
 	sv = supervisor_new(&loop, m);
 	supervisor_set_guard(sv, guard);
 	if (control_start(&loop, sv, sock, path, &ctl, &cause) == -1) {
 		log_warnx("control socket: %s", cause);
 		free(cause);
-		supervisor_free(sv);
-		reaper_free(reaper);
-		(void)uv_run(&loop, UV_RUN_DEFAULT);
-		(void)uv_loop_close(&loop);
-		guard_stop(guard);
-		return 2;
+		status = 2;
+		goto teardown;
 	}
 	/* Rates and metrics: measured here, served by ctl and HTTP. */
 	if ((error = sampler_start(&loop, sv, &sampler)) != 0)
 		log_warnx("sampler: %s", uv_strerror(error));
 	control_set_sampler(ctl, sampler);
-	memset(&ms, 0, sizeof ms);
 	ms.loop = &loop;
 	ms.sampler = sampler;
 	ms.cli = metrics;
@@ -355,14 +351,8 @@ run(struct manifest *m, const char *path, const char *sock, int keep,
 	    &cause) == -1) {
 		log_warnx("%s", cause);
 		free(cause);
-		control_free(ctl);
-		sampler_free(sampler);
-		supervisor_free(sv);
-		reaper_free(reaper);
-		(void)uv_run(&loop, UV_RUN_DEFAULT);
-		(void)uv_loop_close(&loop);
-		guard_stop(guard);
-		return 2;
+		status = 2;
+		goto teardown;
 	}
 	supervisor_set_reload_hook(sv, metrics_reload_hook, &ms);
 	supervisor_set_socket(sv, control_path(ctl));
@@ -402,6 +392,8 @@ run(struct manifest *m, const char *path, const char *sock, int keep,
 	supervisor_report_left(sv);
 	if (verbose)
 		supervisor_report(sv);
+	/* A start-up that failed ends here too: nothing ran, all is closed. */
+teardown:
 	metrics_http_free(ms.mh);
 	free(ms.addr);
 	control_free(ctl);
