@@ -114,46 +114,46 @@ on_screen 'worker\.1' && fail "a closed group shows its replicas"
 t1=$(sed -n 's/^pytasking-run top - \([0-9:]*\).*/\1/p' "$T/screen")
 moved() { on_screen '^pytasking-run top - ' &&
     [ "$(sed -n 's/^pytasking-run top - \([0-9:]*\).*/\1/p' "$T/screen")" != "$t1" ]; }
-wait_for 5 moved || fail "no refresh"
+wait_for 10 moved || fail "no refresh"
 
 # The first unit is selected: r restarts it.
 old=$(pid_of producer)
 tm send-keys -t top r
-wait_screen 5 'restart producer: done'
+wait_screen 10 'restart producer: done'
 new_pid() { p=$(pid_of producer) && [ "$p" != None ] && [ "$p" != "$old" ]; }
 wait_for 10 new_pid || fail "producer not restarted"
 
 # Down to the group, open it.
 tm send-keys -t top j Enter
-wait_screen 5 '^    worker\.1 +process +running'
-wait_screen 5 '^- worker '
+wait_screen 10 '^    worker\.1 +process +running'
+wait_screen 10 '^- worker '
 # The log pane of the selected unit (the group).
 tm send-keys -t top l
-wait_screen 5 '^-- log of worker \(l closes\) --'
+wait_screen 10 '^-- log of worker \(l closes\) --'
 tm send-keys -t top l
 # Filter by name: only the queue is left.
 tm send-keys -t top / j o b s Enter
 # The prompt shows "filter: jobs" while it is typed; the title says it
 # once Enter applied it (then, in the same frame, the units are gone).
-wait_screen 5 '^pytasking-run top - .* - filter: jobs'
+wait_screen 10 '^pytasking-run top - .* - filter: jobs'
 filtered() { on_screen '^  jobs ' && ! grep -Eq '^  producer ' "$T/screen"; }
-wait_for 5 filtered || fail "filter: $(cat "$T/screen")"
+wait_for 10 filtered || fail "filter: $(cat "$T/screen")"
 tm send-keys -t top / BSpace BSpace BSpace BSpace Enter
-wait_screen 5 '^  producer '
+wait_screen 10 '^  producer '
 # Help, and any key back.
 tm send-keys -t top '?'
-wait_screen 5 'pytasking-run ctl top: keys'
+wait_screen 10 'pytasking-run ctl top: keys'
 tm send-keys -t top x
-wait_screen 5 '^  producer '
+wait_screen 10 '^  producer '
 # A resize redraws for the new size.
 tm resize-window -t top -x 70 -y 20 || fail "resize"
 narrow() { screen && grep -q '^pytasking-run top - ' "$T/screen" &&
     [ "$(awk '{ if (length($0) > m) m = length($0) } END { print m }' "$T/screen")" -le 70 ]; }
-wait_for 5 narrow || fail "not redrawn at 70 columns: $(cat "$T/screen")"
+wait_for 10 narrow || fail "not redrawn at 70 columns: $(cat "$T/screen")"
 # q quits with status 0 and the terminal sane.
 tm send-keys -t top q
-wait_screen 5 '^top exited 0$'
-wait_screen 5 '^icanon echo *$'
+wait_screen 10 '^top exited 0$'
+wait_screen 10 '^icanon echo *$'
 
 # -n on the screen: that many refreshes, then exit 0.
 cat >"$T/run-n.sh" <<EOF2
@@ -175,6 +175,6 @@ wait_screen 10 '^  jobs +share '
 ctl shutdown >/dev/null || fail "shutdown"
 wait_pyt 20
 wait_screen 10 'ctl top: the supervisor is gone'
-wait_screen 5 '^top exited 1$'
-wait_screen 5 '^icanon echo *$'
+wait_screen 10 '^top exited 1$'
+wait_screen 10 '^icanon echo *$'
 echo "top: ok"
