@@ -106,6 +106,9 @@ EOF2
 tm new-session -d -s top -x 120 -y 40 \
     "env TERM=xterm-256color LC_ALL=C.UTF-8 NO_COLOR= sh $T/run-top.sh" ||
     fail "tmux new-session"
+# Killing the last session would end the server while the next
+# new-session connects to it ("server exited unexpectedly"): keep it.
+tm set-option -s exit-empty off || fail "tmux exit-empty"
 wait_screen 10 '^pytasking-run top - '
 wait_screen 10 '^  jobs +share '
 on_screen '^\+ worker +process +running .* 2 replicas' || fail "closed group"
