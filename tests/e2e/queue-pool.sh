@@ -23,4 +23,12 @@ seq 1 20000 >"$T/expected"
 cmp -s "$T/items" "$T/expected" || fail "items lost or duplicated"
 grep -Eq '^worker\.[1-4] [0-9]+$' "$T/results.txt" || fail "replica names"
 grep -q "worker.4: started" "$T/err" || fail "replica worker.4 not started"
+# Shared: each replica took some. Not how many: that depends on the load
+# (one slow to start takes less), but each holds its first item in its
+# pipe from the start, and the others' windows stay small meanwhile.
+for i in 1 2 3 4; do
+	grep -q "^worker\.$i " "$T/results.txt" ||
+	    fail "worker.$i took no item: $(awk '{print $1}' "$T/results.txt" | sort | uniq -c)"
+done
+echo "shares: $(awk '{print $1}' "$T/results.txt" | sort | uniq -c | tr '\n' ' ')"
 exit 0

@@ -16,8 +16,16 @@ processes:
   worker:
     replicas: 8
     stdin: jobs
-    shell: 'c=0; while read -r n; do sleep 0.01; c=\$((c+1)); done; echo "took \$c"'
+    shell: |
+      : >"$T/up.\$PYTASKING_UNIT"
+      for i in 1 2 3 4 5 6 7 8; do
+        "$PYT_HELPER" wait-file "$T/up.worker.\$i" 30 || exit 1
+      done
+      c=0; while read -r n; do sleep 0.01; c=\$((c+1)); done; echo "took \$c"
 EOF2
+# The workers start reading together (a worker whose shell is slow to
+# start under load would find the others done); the queue holds the
+# jobs meanwhile.
 run_pyt 60 "$T/slow.yaml"
 expect_status 0
 total=$(sed -n 's/^worker\.[1-8] | took \([0-9]*\)$/\1/p' "$T/out" | awk '{ s += $1 } END { print s }')
@@ -27,6 +35,7 @@ for i in 1 2 3 4 5 6 7 8; do
 	[ "${n:-0}" -ge 10 ] && [ "$n" -le 100 ] ||
 	    fail "worker.$i took ${n:-no} jobs: not a share of 400 over 8"
 done
+echo "shares of 400 jobs: $(sed -n 's/^worker\.[1-8] | took //p' "$T/out" | tr '\n' ' ')"
 
 # A consumer that never reads holds its prefetch; the others take the rest.
 manifest stuck.yaml <<EOF2

@@ -49,10 +49,19 @@ redis_up() {
 	[ "$(rcli ping 2>/dev/null)" = PONG ]
 }
 
-# A port number in 20000..59999.
+# The server on REDIS_PORT is the one we started, not another test's that
+# got the port first (ours then fails to bind and exits).
+redis_ours() {
+	rcli info server 2>/dev/null | tr -d '\r' |
+	    grep -qx "process_id:$REDIS_PID"
+}
+
+# A port number in 20000..32767: below Linux's ephemeral ports (32768
+# and up), which connections of parallel tests take, and which a client
+# retrying a server that is down may connect to itself on.
 random_port() {
 	_r=$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')
-	echo $((20000 + _r % 40000))
+	echo $((20000 + _r % 12768))
 }
 
 # Start redis-server on REDIS_PORT (or a free port) with extra ARGS, and
@@ -64,7 +73,7 @@ redis_launch() {
 	    >>"$T/redis.log" 2>&1 &
 	REDIS_PID=$!
 	_end=$(deadline 10)
-	while ! redis_up; do
+	while ! redis_ours; do
 		if pid_gone "$REDIS_PID"; then
 			wait "$REDIS_PID" 2>/dev/null
 			REDIS_PID=

@@ -15,7 +15,9 @@ queues:
     capacity: 5000
 processes:
   gen:
-    shell: 'i=0; while [ \$i -lt 100 ]; do seq \$((i*1000+1)) \$((i*1000+1000)); i=\$((i+1)); sleep 0.02; done'
+    shell: 'i=0; while [ \$i -lt 100 ]; do
+      [ \$i != 50 ] || "$PYT_HELPER" wait-file "$T/down" 60 || exit 1;
+      seq \$((i*1000+1)) \$((i*1000+1000)); i=\$((i+1)); sleep 0.02; done'
     stdout: jobs
   work: {cmd: [cat], stdin: jobs, stdout: "file:$T/got.txt"}
 EOF2
@@ -23,6 +25,9 @@ start_pyt -v "$T/r.yaml"
 wait_for 60 sh -c "[ \$(cat '$T/got.txt' 2>/dev/null | wc -l) -ge 20000 ]" ||
     fail "nothing consumed"
 stop_redis_saving
+# The producer waits for the outage half way: it falls mid-stream however
+# slow this shell is to stop the server.
+: >"$T/down"
 wait_line 10 "$T/err" "queue jobs: Redis at redis://127.0.0.1:$REDIS_PORT/0: .*producers paused, retrying"
 restart_redis
 wait_pyt 120

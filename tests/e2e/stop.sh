@@ -45,11 +45,14 @@ processes:
 EOF2
 start_pyt "$T/group.yaml"
 wait_line 10 "$T/out" 'leader \| ready'
+# The grandchild says ready on its own: the shell may not have written
+# its pid yet.
+wait_for 10 test -s "$T/gc.pid" || fail "no pid of the grandchild"
 gc=$(cat "$T/gc.pid")
 kill -0 "$gc" || fail "grandchild not running"
 kill -TERM "$BGPID"
 wait_pyt 20
-wait_for 5 pid_gone "$gc" || fail "grandchild $gc outlived the stop"
+wait_for 10 pid_gone "$gc" || fail "grandchild $gc outlived the stop"
 expect_status 1
 
 # A stop signal other than TERM, and a process dying of it is stopped.
