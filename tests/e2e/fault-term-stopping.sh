@@ -16,8 +16,11 @@ all_gone() {
 manifest twice.yaml <<EOF2
 version: 1
 processes:
+  # 1m, not the default 10s: slow must end when told, not at its timeout
+  # (a failed run, status 1) while a loaded machine holds the test back.
   slow:
     shell: 'trap "" TERM; echo ready; exec "$PYT_HELPER" wait-file "$T/go" 100'
+    stop_timeout: 1m
   calm: {cmd: ["$PYT_HELPER", sleep, "1000"]}
 EOF2
 start_pyt "$T/twice.yaml"
