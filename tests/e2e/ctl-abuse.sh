@@ -147,7 +147,8 @@ ctl start spew >/dev/null || fail "start spew"
 # quarantine): the bound is checked on ordinary builds only.
 RSS_MAX_KB=$((100 * 1024))
 if [ -n "${PYT_SANITIZED:-}" ]; then RSS_MAX_KB=$((4 * 1024 * 1024)); fi
-python3 - "$SOCK" "$BGPID" "$T/err" "$RSS_MAX_KB" <<'EOF2' || fail "followers"
+python3 - "$SOCK" "$BGPID" "$T/err" "$RSS_MAX_KB" "$PYT_TIMEOUT_SCALE" <<'EOF2' ||
+    fail "followers"
 import socket, sys, time
 def frame(*fields):
     body = b"".join(b"%d:%s," % (len(f), f) for f in fields)
@@ -166,7 +167,7 @@ for _ in range(N):
     s.sendall(b"PYTCTL 1\n" + frame(b"logs-follow", b"spew"))
     socks.append(s)
 peak = 0
-deadline = time.time() + 60
+deadline = time.time() + 60 * int(sys.argv[5])
 while cut() < N:
     assert time.time() < deadline, "only %d of %d followers cut" % (cut(), N)
     peak = max(peak, rss(sys.argv[2]))

@@ -75,7 +75,13 @@ ctl logs nope 2>/dev/null; [ $? -eq 1 ] || fail "an unknown unit"
 # -f without a unit: every unit, a unit added later too.
 ctl logs -f -n 0 >"$T/follow" 2>&1 &
 f1=$!
-wait_for 10 sh -c "\"$PYT\" ctl -s '$SOCK' list >/dev/null" || fail "list"
+# The follower is in place once it shows a new line: start y until it
+# does (x3 comes 200ms after x starts: a follower not yet in would miss it).
+y_followed() {
+	ctl start y >/dev/null 2>&1
+	grep -q '^y | y1$' "$T/follow"
+}
+wait_for 10 y_followed || fail "the follower showed no new line"
 ctl start x
 wait_line 10 "$T/follow" '^x \| x3$'
 ctl add task late -- 'echo late line' || fail "add"

@@ -19,14 +19,15 @@ if ! mount -t tmpfs -o ro,size=64k tmpfs "$T/ro" 2>/dev/null; then
 	exit 77
 fi
 trap 'umount "$T/tiny" "$T/ro"; cleanup' EXIT
-# 24 kB of room is taken now and given back later.
+# 24 kB of room is taken now and given back later ("full" waits for that
+# for 300s, far past the scaled waits of this test before it comes).
 head -c 24576 /dev/zero >"$T/tiny/filler"
 
 manifest disk.yaml <<EOF2
 version: 1
 processes:
   full:
-    shell: '"$PYT_HELPER" spew 2000 99; "$PYT_HELPER" wait-file "$T/freed" 30 && "$PYT_HELPER" lines after-1 after-2 after-3'
+    shell: '"$PYT_HELPER" spew 2000 99; "$PYT_HELPER" wait-file "$T/freed" 300 && "$PYT_HELPER" lines after-1 after-2 after-3'
     stdout: "file:$T/tiny/full.log"
   procw:
     cmd: ["$PYT_HELPER", spew, "100"]

@@ -43,8 +43,14 @@ wait_line 30 "$T/err" 'warm: exited with status 0; gave up after 100 restarts'
 fd0=$(fds); rss0=$(rss)
 t0=$(date +%s%N)
 "$PYT" ctl start churn >/dev/null || fail "ctl start churn"
-wait_line 120 "$T/err" "churn: exited with status 0; gave up after $RESTARTS restarts"
+# 17 s here when idle, 66 s on a loaded machine: a generous bound.
+wait_line 600 "$T/err" "churn: exited with status 0; gave up after $RESTARTS restarts"
 t1=$(date +%s%N)
+# The last run's pidfd is closed in the loop turn after its line is
+# written: a leak stays, that one goes. (fd0 may count warm's in the same
+# way: at most fd0, then.)
+fds_back() { [ "$(fds)" -le "$fd0" ]; }
+wait_for 10 fds_back
 fd1=$(fds); rss1=$(rss)
 kill -TERM "$BGPID"
 wait_pyt 20
@@ -53,6 +59,6 @@ runs=$(count_lines "$T/err" 'churn: started \(pid')
 [ "$runs" = $((RESTARTS + 1)) ] || fail "$runs runs, expected $((RESTARTS + 1))"
 ms=$(( (t1 - t0) / 1000000 ))
 echo "$runs runs in ${ms}ms ($((runs * 1000 / (ms + 1))) restarts/s); fds $fd0 -> $fd1; RSS $rss0 kB -> $rss1 kB"
-[ "$fd1" = "$fd0" ] || fail "descriptors: $fd0 after 100 restarts, $fd1 at the end"
+[ "$fd1" -le "$fd0" ] || fail "descriptors: $fd0 after 100 restarts, $fd1 at the end"
 [ $((rss1 - rss0)) -le 512 ] || fail "RSS grew from $rss0 kB to $rss1 kB"
 exit 0
