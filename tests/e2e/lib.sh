@@ -53,8 +53,14 @@ wait_line() {
 }
 
 # start_pyt ARGS...: run the supervisor in the background (out, err in $T).
+# The files are emptied here, not by the background job's redirections:
+# those happen after fork, so a wait for a line right after start_pyt
+# could find it in the previous run's err and signal a supervisor that
+# has not yet caught signals (it then dies of SIGTERM, status 143).
 start_pyt() {
-	"$PYT" "$@" >"$T/out" 2>"$T/err" &
+	: >"$T/out"
+	: >"$T/err"
+	"$PYT" "$@" >>"$T/out" 2>>"$T/err" &
 	BGPID=$!
 }
 
