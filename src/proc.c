@@ -786,6 +786,12 @@ proc_group_alive(const struct proc *p)
 }
 
 int
+proc_stop_pending(const struct proc *p)
+{
+	return p->stopping && !p->escalated && proc_group_alive(p);
+}
+
+int
 proc_stop(struct proc *p, int sig, uint64_t timeout_ms)
 {
 	int	error;

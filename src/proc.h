@@ -70,6 +70,11 @@ int	 proc_signal(struct proc *, int sig);
 int	 proc_stop(struct proc *, int sig, uint64_t timeout_ms);
 /* Did proc_stop have to send SIGKILL? */
 int	 proc_was_escalated(const struct proc *);
+/*
+ * Is a stop under way whose group still has a live member, before its
+ * deadline? (The leader may have exited while a member ignores the stop.)
+ */
+int	 proc_stop_pending(const struct proc *);
 /* SIGKILL the group now. */
 void	 proc_kill_now(struct proc *);
 /*

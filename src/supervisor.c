@@ -52,6 +52,12 @@ extern char **environ;
  * holding them) before we stop waiting for end of file.
  */
 #define SV_DRAIN_AFTER_EXIT_MS	1000
+/*
+ * A stopping run whose leader exited while a member of its group lives on
+ * is not over: how often to look whether the group is gone (the stop's
+ * deadline kills it, and the run then ends as killed at its timeout).
+ */
+#define SV_GROUP_POLL_MS	100
 
 static int	sv_post_exit(struct unit *, enum unit_event,
 		    const struct unit_exit *);
@@ -1681,13 +1687,32 @@ run_live_cb(struct sched_alarm *a)
 	(void)sv_post(u, UEV_UNHEALTHY);
 }
 
-/* The bounded wait for a dead leader's pipes is over: end the run. */
+/*
+ * Stopped, the leader gone, a member of its group not (it ignores the
+ * stop signal, or has not acted on it yet): the stop is not over until
+ * the group is gone, or killed at stop_timeout and the run said so.
+ */
+static int
+run_group_lingers(const struct unit *u)
+{
+	return u->pr->proc != NULL && proc_stop_pending(u->pr->proc);
+}
+
+/*
+ * The bounded wait for a dead leader's pipes is over: end the run, once
+ * the group of a stopped run is gone.
+ */
 static void
 run_drain_cb(struct sched_alarm *a)
 {
 	struct unit_proc	*pr = (struct unit_proc *)((char *)a -
 	    offsetof(struct unit_proc, drain));
 
+	if (run_group_lingers(pr->unit)) {
+		sched_alarm_start(pr->unit->sv->sched, &pr->drain,
+		    SV_GROUP_POLL_MS);
+		return;
+	}
 	run_proc_end(pr->unit);
 }
 
@@ -1707,12 +1732,14 @@ run_exit_cb(struct proc *p, int64_t status, int sig, void *arg)
 	u->pr->exited = 1;
 	u->pr->exit_status = status;
 	u->pr->term_signal = sig;
-	if (run_outlets_done(u)) {
+	if (run_outlets_done(u) && !run_group_lingers(u)) {
 		run_proc_end(u);
 		return;
 	}
-	if (u->sm.state == UNIT_STOPPING || u->sv->shutting_down) {
+	if (u->sm.state == UNIT_STOPPING || u->sv->shutting_down ||
+	    run_group_lingers(u)) {
 		sched_alarm_start(u->sv->sched, &u->pr->drain,
+		    run_group_lingers(u) ? SV_GROUP_POLL_MS :
 		    SV_DRAIN_AFTER_EXIT_MS);
 		return;
 	}
@@ -1741,7 +1768,7 @@ run_outlet_eof(void *arg)
 	struct unit	*u = arg;
 
 	if (u->pr->exited && sched_alarm_active(&u->pr->drain) &&
-	    run_outlets_done(u))
+	    run_outlets_done(u) && !run_group_lingers(u))
 		run_proc_end(u);
 }
 
