@@ -14,6 +14,9 @@ ours() {
 	    cut -d/ -f3
 }
 count_ours() { [ "$(ours | wc -l)" -ge "$1" ]; }
+# A function, so that each look counts again: an argument [ "$(...)" ... ]
+# to wait_for is counted once, before the first look.
+adopted() { [ "$(count_lines "$T/err" 'adopted process')" -ge "$1" ]; }
 none_ours() { [ -z "$(ours)" ]; }
 guardian_of() {
 	ps -o pid=,comm= --ppid "$1" | awk '$2 == "pyt-guardian" { print $1 }'
@@ -31,8 +34,7 @@ EOF2
 start_pyt -vv "$T/d.yaml"
 sup=$BGPID
 wait_for 10 count_ours $((3 * N)) || fail "the daemons did not start"
-wait_for 10 [ "$(count_lines "$T/err" 'adopted process')" -ge $N ] ||
-    fail "orphans not adopted without a SIGCHLD"
+wait_for 10 adopted $N || fail "orphans not adopted without a SIGCHLD"
 kill -KILL "$sup"
 wait "$sup" 2>/dev/null
 BGPID=
@@ -45,8 +47,7 @@ wait_for 5 none_ours || {
 start_pyt -vv "$T/d.yaml"
 sup=$BGPID
 wait_for 10 count_ours $((3 * N)) || fail "the daemons did not start (2)"
-wait_for 10 [ "$(count_lines "$T/err" 'adopted process')" -ge $N ] ||
-    fail "orphans not adopted (2)"
+wait_for 10 adopted $N || fail "orphans not adopted (2)"
 old=$(guardian_of "$sup")
 [ -n "$old" ] || fail "no guardian"
 kill -KILL "$old"
