@@ -2,7 +2,8 @@
 # daemons whose unit lives on (re-parented to us without a SIGCHLD) are
 # found by the periodic look and their groups told to the guardian; a
 # killed guardian is replaced; an adopted orphan that ignores SIGTERM and
-# keeps forking is SIGKILLed at the 5s bound all the same.
+# keeps forking is SIGKILLed at the 5s bound all the same; a daemon that
+# makes its group after it was adopted is covered too.
 . "$(dirname "$0")/lib.sh"
 
 N=10
@@ -39,7 +40,7 @@ kill -KILL "$sup"
 wait "$sup" 2>/dev/null
 BGPID=
 wait_for 5 none_ours || {
-	ps -o pid,ppid,pgid,sid,comm -p "$(ours | tr '\n' ',')0" >&2
+	ps -o pid,ppid,pgid,sid,comm -p "$(ours | paste -sd, -)" >&2
 	fail "$(ours | wc -l) processes outlived the SIGKILLed supervisor"
 }
 
@@ -80,4 +81,30 @@ wait_line 10 "$T/err" 'stopping [0-9]+ adopted process'
 wait_pyt 15
 wait_line 1 "$T/err" 'adopted process(es)? still alive: killing'
 wait_for 5 none_ours || fail "the forking orphan outlived the supervisor"
+
+# 4. A daemon adopted before its setsid() (its parent exited first, as
+#    daemon(3) does): the group it makes afterwards dies with a SIGKILLed
+#    supervisor too. Before, the guardian knew only the group it was
+#    adopted in, and this pair outlived us.
+manifest s.yaml <<EOF2
+version: 1
+processes:
+  d:
+    shell: '(sh -c "sleep 2; exec setsid sh -c \\"sleep 300 & exec sleep 301\\"" &); exec sleep 302'
+EOF2
+own_group() { [ "$(ps -o pgid= -p "$1" | tr -d ' ')" = "$1" ]; }
+start_pyt -vv "$T/s.yaml"
+sup=$BGPID
+wait_line 10 "$T/err" 'adopted process'
+orphan=$(sed -n 's/.*adopted process \([0-9]*\) .*/\1/p' "$T/err" | head -n 1)
+# It made its group, and its child is up: the leader, it and its child.
+wait_for 10 own_group "$orphan" || fail "the orphan made no group of its own"
+wait_for 10 count_ours 3 || fail "the orphan's child did not start"
+kill -KILL "$sup"
+wait "$sup" 2>/dev/null
+BGPID=
+wait_for 5 none_ours || {
+	ps -o pid,ppid,pgid,sid,args -p "$(ours | paste -sd, -)" >&2
+	fail "$(ours | wc -l) processes of a group made after adoption outlived the supervisor"
+}
 exit 0
