@@ -19,6 +19,16 @@ count_ours() { [ "$(ours | wc -l)" -ge "$1" ]; }
 # to wait_for is counted once, before the first look.
 adopted() { [ "$(count_lines "$T/err" 'adopted process')" -ge "$1" ]; }
 none_ours() { [ -z "$(ours)" ]; }
+# SIGKILL the supervisor: within 5 s nothing of ours is left, or fail
+# with WHAT and the processes left.
+kill_sup() {
+	kill -KILL "$sup"
+	wait "$sup" 2>/dev/null
+	BGPID=
+	wait_for 5 none_ours && return
+	ps -o pid,ppid,pgid,sid,args -p "$(ours | paste -sd, -)" >&2
+	fail "$(ours | wc -l) processes $1"
+}
 guardian_of() {
 	ps -o pid=,comm= --ppid "$1" | awk '$2 == "pyt-guardian" { print $1 }'
 }
@@ -36,13 +46,7 @@ start_pyt -vv "$T/d.yaml"
 sup=$BGPID
 wait_for 10 count_ours $((3 * N)) || fail "the daemons did not start"
 wait_for 10 adopted $N || fail "orphans not adopted without a SIGCHLD"
-kill -KILL "$sup"
-wait "$sup" 2>/dev/null
-BGPID=
-wait_for 5 none_ours || {
-	ps -o pid,ppid,pgid,sid,comm -p "$(ours | paste -sd, -)" >&2
-	fail "$(ours | wc -l) processes outlived the SIGKILLed supervisor"
-}
+kill_sup "outlived the SIGKILLed supervisor"
 
 # 2. The guardian killed: replaced, and the next SIGKILL is covered.
 start_pyt -vv "$T/d.yaml"
@@ -60,10 +64,7 @@ new_guardian() {
 	[ -n "$new" ] && [ "$new" != "$old" ]
 }
 wait_for 10 new_guardian || fail "no new guardian"
-kill -KILL "$sup"
-wait "$sup" 2>/dev/null
-BGPID=
-wait_for 5 none_ours || fail "$(ours | wc -l) processes outlived the supervisor after its guardian was replaced"
+kill_sup "outlived the supervisor after its guardian was replaced"
 
 # 3. An adopted orphan that ignores SIGTERM and every 20ms makes a
 #    short-lived orphan (a SIGCHLD of ours each time): the supervisor
@@ -100,11 +101,5 @@ orphan=$(sed -n 's/.*adopted process \([0-9]*\) .*/\1/p' "$T/err" | head -n 1)
 # It made its group, and its child is up: the leader, it and its child.
 wait_for 10 own_group "$orphan" || fail "the orphan made no group of its own"
 wait_for 10 count_ours 3 || fail "the orphan's child did not start"
-kill -KILL "$sup"
-wait "$sup" 2>/dev/null
-BGPID=
-wait_for 5 none_ours || {
-	ps -o pid,ppid,pgid,sid,args -p "$(ours | paste -sd, -)" >&2
-	fail "$(ours | wc -l) processes of a group made after adoption outlived the supervisor"
-}
+kill_sup "of a group made after adoption outlived the supervisor"
 exit 0
