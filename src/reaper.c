@@ -180,6 +180,17 @@ reaper_signal(struct reaper *r, const struct orphan *o, int sig)
 		(void)kill(-o->pgid, sig);
 }
 
+/* A stop is under way: o, found or regrouped since, is stopped too. */
+static void
+reaper_stop_late(struct reaper *r, const struct orphan *o)
+{
+	if (!r->stopping)
+		return;
+	reaper_signal(r, o, r->killing ? SIGKILL : SIGTERM);
+	if (!r->killing)
+		reaper_signal(r, o, SIGCONT);
+}
+
 /*
  * A known orphan's group as it is now: a daemon adopted between its
  * parent's exit and its setsid() leaves the group it was noted in. The
@@ -204,11 +215,7 @@ reaper_regroup(struct reaper *r, struct orphan *o)
 	o->guarded = pgid != 0;
 	log_debug("adopted process %ld moved to group %ld", (long)o->pid,
 	    (long)pgid);
-	if (r->stopping) {
-		reaper_signal(r, o, r->killing ? SIGKILL : SIGTERM);
-		if (!r->killing)
-			reaper_signal(r, o, SIGCONT);
-	}
+	reaper_stop_late(r, o);
 }
 
 /* pid is a live adopted orphan: note it (once) and stop it if asked. */
@@ -254,11 +261,7 @@ reaper_note(struct reaper *r, pid_t pid)
 	if (o->own)
 		guard_add(r->guard, pid);
 	log_debug("adopted process %ld (group %ld)", (long)pid, (long)o->pgid);
-	if (r->stopping) {
-		reaper_signal(r, o, r->killing ? SIGKILL : SIGTERM);
-		if (!r->killing)
-			reaper_signal(r, o, SIGCONT);
-	}
+	reaper_stop_late(r, o);
 }
 
 /* Forget orphans not seen in the latest listing (reaped, or gone). */
