@@ -67,6 +67,7 @@ struct orphan {
 	pid_t	pid;
 	pid_t	pgid;	/* signalled with it at stop; 0: not */
 	int	guarded; /* leads its group: the guardian knows the group */
+	int	own;	/* its pid told to the guardian as a group too */
 	int	seen;	/* in the latest listing */
 };
 
@@ -179,6 +180,44 @@ reaper_signal(struct reaper *r, const struct orphan *o, int sig)
 		(void)kill(-o->pgid, sig);
 }
 
+/* A stop is under way: o, found or regrouped since, is stopped too. */
+static void
+reaper_stop_late(struct reaper *r, const struct orphan *o)
+{
+	if (!r->stopping)
+		return;
+	reaper_signal(r, o, r->killing ? SIGKILL : SIGTERM);
+	if (!r->killing)
+		reaper_signal(r, o, SIGCONT);
+}
+
+/*
+ * A known orphan's group as it is now: a daemon adopted between its
+ * parent's exit and its setsid() leaves the group it was noted in. The
+ * guardian is told of the new group, and a stop under way reaches it.
+ */
+static void
+reaper_regroup(struct reaper *r, struct orphan *o)
+{
+	pid_t	pgid;
+
+	if ((pgid = getpgid(o->pid)) == -1)
+		return;		/* gone: the next listing prunes it */
+	if (!reaper_group_ok(r, pgid))
+		pgid = 0;
+	if (pgid == o->pgid)
+		return;
+	if (pgid != 0)
+		guard_add(r->guard, pgid);
+	if (o->guarded)
+		guard_del(r->guard, o->pgid);
+	o->pgid = pgid;
+	o->guarded = pgid != 0;
+	log_debug("adopted process %ld moved to group %ld", (long)o->pid,
+	    (long)pgid);
+	reaper_stop_late(r, o);
+}
+
 /* pid is a live adopted orphan: note it (once) and stop it if asked. */
 static void
 reaper_note(struct reaper *r, pid_t pid)
@@ -189,6 +228,7 @@ reaper_note(struct reaper *r, pid_t pid)
 	for (i = 0; i < r->norphans; i++)
 		if (r->orphans[i].pid == pid) {
 			r->orphans[i].seen = 1;
+			reaper_regroup(r, &r->orphans[i]);
 			return;
 		}
 	if (r->norphans == r->orphsize) {
@@ -211,12 +251,17 @@ reaper_note(struct reaper *r, pid_t pid)
 	o->guarded = o->pgid != 0;
 	if (o->guarded)
 		guard_add(r->guard, o->pgid);
+	/*
+	 * An orphan that leads no group may be about to make one with
+	 * setsid(), numbered by its pid: that group is told to the guardian
+	 * now, for a SIGKILL of ours may come before the look that sees it
+	 * (reaper_regroup).
+	 */
+	o->own = o->pgid != pid && reaper_group_ok(r, pid);
+	if (o->own)
+		guard_add(r->guard, pid);
 	log_debug("adopted process %ld (group %ld)", (long)pid, (long)o->pgid);
-	if (r->stopping) {
-		reaper_signal(r, o, r->killing ? SIGKILL : SIGTERM);
-		if (!r->killing)
-			reaper_signal(r, o, SIGCONT);
-	}
+	reaper_stop_late(r, o);
 }
 
 /* Forget orphans not seen in the latest listing (reaped, or gone). */
@@ -232,6 +277,8 @@ reaper_prune(struct reaper *r)
 		}
 		if (r->orphans[i].guarded)
 			guard_del(r->guard, r->orphans[i].pgid);
+		if (r->orphans[i].own)
+			guard_del(r->guard, r->orphans[i].pid);
 		r->orphans[i--] = r->orphans[--r->norphans];
 	}
 }

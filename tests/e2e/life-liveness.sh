@@ -24,7 +24,7 @@ processes:
     liveness:
       exec: [./check.sh]
       interval: 100ms
-      timeout: 500ms
+      timeout: 2s   # a healthy probe takes ms; 500ms was tight under load
       failures: 2
 EOF2
 start_pyt -vv "$T/m.yaml"
@@ -36,10 +36,11 @@ wait_for 10 probes_ok 3 || fail "the probe never succeeded (cwd or env not the u
 [ "$(count_lines "$T/err" 'liveness probe failed')" = 0 ] ||
     fail "a healthy probe failed"
 rm "$T/wd/healthy"
-wait_line 10 "$T/err" 'web: liveness probe failed \(no success within 500ms; 1 of 2 in a row\)'
+wait_line 10 "$T/err" 'web: liveness probe failed \(no success within 2s; 1 of 2 in a row\)'
 wait_line 10 "$T/err" 'web: liveness probe failed 2 times in a row: stopping it'
 wait_line 10 "$T/err" 'web: stopped: its liveness probe failed \(a failed run\); restarting'
-wait_line 10 "$T/err" 'web: .*gave up after 1 restart'
+# The second run fails its two probes too: 2 x (2 s + 100 ms) later.
+wait_line 20 "$T/err" 'web: .*gave up after 1 restart'
 wait_pyt 20
 expect_status 1
 exit 0

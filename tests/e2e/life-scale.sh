@@ -41,7 +41,9 @@ pids >"$T/one"
 grep -q "^$(cat "$T/b12" | head -n 1)$" "$T/one" || fail "w.1 not kept as w.1"
 ctl restart w.1 || fail "restart w.1 after 4 -> 1"
 ctl scale w 3 || fail "scale w 3"
-wait_line 10 "$T/err" 'w.3: started'
+# The new w.2 and w.3 started: the second start of each name.
+wait_for 10 sh -c "[ \$(grep -c 'w\.[23]: started' '$T/err') = 4 ]" ||
+    fail "scale w 3: w.2 and w.3 not started again"
 [ "$(pids | grep -c '^w\.')" = 3 ] || fail "scale w 3: not 3 running"
 ctl scale solo 2 2>"$T/e" && fail "scale of a unit without replicas:"
 grep -q 'has no replicas: key' "$T/e" || fail "scale solo: no reason given"
