@@ -74,9 +74,10 @@ wait_pyt() {
 
 pid_gone() {
 	! kill -0 "$1" 2>/dev/null || {
-		# A zombie of ours still answers kill -0: ask ps.
-		_s=$(ps -o stat= -p "$1" 2>/dev/null)
-		case "$_s" in Z*) return 0 ;; esac
+		# A zombie still answers kill -0: its state is the field after
+		# the command's closing parenthesis (read, not a ps per poll).
+		_s=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) || return 0
+		case "$_s" in Z* | X* | "") return 0 ;; esac
 		return 1
 	}
 }
