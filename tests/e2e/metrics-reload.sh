@@ -11,8 +11,23 @@ SOCK=$T/m.sock
 ctl() { "$PYT" ctl -s "$SOCK" "$@"; }
 code() { curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$1" || true; }
 # A port free now (nothing listens on it), and one held by a listener.
+# Free ports are drawn below Linux's ephemeral range (32768 and up): a
+# port the kernel handed out and took back may be handed to a connection
+# of a parallel test before the supervisor binds it.
 free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+	python3 -c '
+import random, socket
+while True:
+    p = random.randrange(20000, 32768)
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p))
+    except OSError:
+        continue
+    finally:
+        s.close()
+    print(p)
+    break'
 }
 write() {
 	cat >"$T/m.yaml" <<EOF2
