@@ -20,7 +20,7 @@ processes:
     shell: |
       i=0
       while [ \$i -lt 20 ]; do
-        ( "$PYT_HELPER" sleep 0.05 & )
+        ( ( "$PYT_HELPER" sleep 0.05; : >"$T/gone.\$i" ) & )
         i=\$((i + 1))
       done
       ( setsid "$PYT_HELPER" term-exit 0 >"$T/escaped.out" & )
@@ -36,7 +36,10 @@ grep -Eq '^NSpid:[[:space:]]+[0-9]+[[:space:]]+1$' "/proc/$SUP/status" ||
     fail "not PID 1: $(grep NSpid "/proc/$SUP/status")"
 wait_line 10 "$T/escaped.out" '^ready'
 
-# The 20 orphans exit after 50ms: none may stay a zombie of PID 1.
+# The 20 orphans exit after 50ms (each leaves a file just before): none
+# may stay a zombie of PID 1.
+all_gone() { [ "$(ls "$T" | grep -c '^gone\.')" = 20 ]; }
+wait_for 10 all_gone || fail "the orphans did not run: $(ls "$T" | grep -c '^gone\.')"
 zombies() { ps -o stat= --ppid "$SUP" | grep -c '^Z'; }
 nozombie() { [ "$(zombies)" = 0 ]; }
 wait_for 5 nozombie || fail "PID 1 left $(zombies) orphans unreaped"
