@@ -407,11 +407,13 @@ outlet_free(struct outlet *o, int keep_tail)
 
 /*
  * The leader exited; its group may write on. The run it belonged to ends
- * now (a restart does not wait for this tail), so nothing of the unit may
- * be called from here on. The poll handle is unreferenced: a detached
- * outlet never keeps the run up; at the end of file, or at wire_free,
- * it closes. Memory stays bounded as before: a full queue still pauses
- * the reading.
+ * now (a restart does not wait for this tail), so nothing of the run may
+ * be called from here on; what the unit keeps of its output (the console
+ * observer) still sees the tail's lines until the unit lets go of it
+ * (outlet_disown). The poll handle is unreferenced: a detached outlet
+ * never keeps the run up; at the end of file, or at wire_free, it
+ * closes. Memory stays bounded as before: a full queue still pauses the
+ * reading.
  */
 void
 outlet_detach(struct outlet *o, int keep_tail)
@@ -422,8 +424,6 @@ outlet_detach(struct outlet *o, int keep_tail)
 		return;
 	o->eof_fn = NULL;
 	o->line_fn = NULL;
-	o->console_fn = NULL;
-	o->arg = NULL;
 	o->keep_tail = keep_tail;
 	o->detached = 1;
 	/* Its queues do not end while the tail may still feed them. */
@@ -438,6 +438,18 @@ outlet_detach(struct outlet *o, int keep_tail)
 	/* The leader's last words are in the pipe: before its exit is told. */
 	if (!o->paused)
 		outlet_read(o);
+}
+
+void
+outlet_disown(struct wire *w, const void *arg)
+{
+	struct outlet	*o;
+
+	TAILQ_FOREACH(o, &w->outlets, entry)
+		if (o->detached && o->arg == arg) {
+			o->console_fn = NULL;
+			o->arg = NULL;
+		}
 }
 
 void

@@ -382,6 +382,8 @@ unit_free(struct unit *u)
 	free(u->produces);
 	free(u->starts);
 	free(u->subs);
+	/* Detached tails of its runs no longer feed its log. */
+	outlet_disown(u->sv->wire, u);
 	if (u->log != NULL)
 		logring_release(u->log);
 	free(u->log);

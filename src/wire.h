@@ -203,12 +203,17 @@ void		 outlet_free(struct outlet *, int keep_tail);
  * its group may still write: what is in the pipe now is delivered at
  * once; the outlet then reads on by itself, lines still prefixed with
  * the unit's name, until end of file, and frees itself (an unfinished
- * last line delivered as keep_tail says). Its callbacks are never called
- * again. It counts as a live producer of its queues until it closes.
+ * last line delivered as keep_tail says). Of its callbacks only
+ * console_fn is called again, until outlet_disown. It counts as a live producer of its queues until it closes.
  * It keeps no loop running: whoever detached it closes it with
  * outlet_close_tails when the run ends; wire_tails counts those open.
  */
 void		 outlet_detach(struct outlet *, int keep_tail);
+/*
+ * arg goes away: the detached outlets that still tell it their console
+ * lines (console_fn, which detaching keeps) stop.
+ */
+void		 outlet_disown(struct wire *, const void *arg);
 /*
  * The run ends: every detached outlet still open delivers what is in its
  * pipe now and closes (the wire's tails callback is called as usual).

@@ -32,6 +32,10 @@ grep -q 'late' "$T/out" && fail "late output before it was written"
 wait_line 10 "$T/out" '^a \| later [0-9]+$'
 wait_for 10 sh -c "[ \$(grep -c '^a | late' '$T/out') = 4 ]" ||
     fail "late lines: $(grep -c '^a | late' "$T/out")"
+# They are in the unit's log too.
+"$PYT" ctl logs a >"$T/logs" || fail "ctl logs a"
+[ "$(grep -c '^a | late' "$T/logs")" = 4 ] ||
+    fail "late lines in ctl logs: $(cat "$T/logs")"
 touch "$T/done"
 wait_pyt 20
 expect_status 0
@@ -51,6 +55,28 @@ echo 3 >"$T/go2"
 wait_pyt 10
 expect_status 0
 grep -q '^a | late 3$' "$T/out" || fail "late line lost"
+
+# A unit removed while its tail still writes: the tail's lines still
+# reach the console, and nothing of the removed unit is used.
+manifest gone.yaml <<EOF2
+version: 1
+processes:
+  b: {shell: '(read -r x <"$T/go3"; echo "late \$x") & echo early'}
+  keeper: {cmd: ["$PYT_HELPER", wait-file, "$T/done3", "30"]}
+EOF2
+mkfifo "$T/go3"
+start_pyt "$T/gone.yaml"
+wait_line 10 "$T/err" 'b: exited with status 0'
+wait_line 10 "$T/err" 'keeper: started'
+"$PYT" ctl remove b >"$T/rm.out" 2>&1 || fail "ctl remove b: $(cat "$T/rm.out")"
+"$PYT" ctl status >"$T/st" 2>&1
+grep -q '^b ' "$T/st" && fail "b still listed: $(cat "$T/st")"
+echo 4 >"$T/go3"
+wait_line 10 "$T/out" '^b \| late 4$'
+"$PYT" ctl status keeper >/dev/null || fail "the supervisor stopped answering"
+touch "$T/done3"
+wait_pyt 20
+expect_status 0
 
 # A tail that never ends is cut when the run is stopped.
 manifest forever.yaml <<EOF2
