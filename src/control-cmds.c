@@ -139,9 +139,11 @@ conn_get(struct conn *c)
 		conn_fail_cause(c, msg);
 		return;
 	}
+	/* get-ack counts as waiting throughout: it may hold for long. */
+	if (c->state == CONN_GET_ACK && conn_wait_begin(c) == -1)
+		return;
 	r = wqueue_pop_copy(wq, 0, &item, &len);
 	if (r == 1) {
-		c->state = CONN_GET;
 		if (conn_wait_begin(c) == -1)
 			return;
 		wqueue_wait_readable(wq, &c->waiter);
@@ -152,9 +154,16 @@ conn_get(struct conn *c)
 		ctlproto_frame_adds(&fr, "ok");
 		ctlproto_frame_strs(&fr, "queue", c->queue);
 		ctlproto_frame_str(&fr, "item", item, len);
-		/* Held until written: put back if it cannot be (control.c). */
+		/*
+		 * Held until written (get) or acknowledged (get-ack): put
+		 * back if it cannot be (control.c).
+		 */
 		c->held = item;
 		c->held_len = len;
+		if (c->state == CONN_GET_ACK) {
+			conn_hold(c, &fr);
+			return;
+		}
 	} else {
 		msg = xasprintf("end of stream: %s", c->queue);
 		ctlproto_frame_adds(&fr, "err");
@@ -248,7 +257,7 @@ conn_waiter_cb(struct wq_waiter *w)
 
 	if (c->closing || c->done)
 		return;
-	if (c->state == CONN_GET)
+	if (c->state == CONN_GET || c->state == CONN_GET_ACK)
 		conn_get(c);
 	else if (c->state == CONN_PUT) {
 		/* The items that waited for room first, then more frames. */
@@ -723,7 +732,9 @@ conn_dispatch(struct conn *c, struct ctl_msg *m, struct ctl_request *req)
 		}
 		break;
 	case CTL_GET:
+	case CTL_GET_ACK:
 		c->queue = xstrdup(req->name);
+		c->state = req->cmd == CTL_GET_ACK ? CONN_GET_ACK : CONN_GET;
 		conn_get(c);
 		break;
 	case CTL_CLOSE:

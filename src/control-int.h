@@ -26,6 +26,8 @@ enum conn_state {
 	CONN_REQUEST,		/* waiting for the request frame */
 	CONN_PUT,		/* pushing items; more frames if streaming */
 	CONN_GET,		/* waiting for an item */
+	CONN_GET_ACK,		/* get-ack: waiting for an item */
+	CONN_ACK,		/* get-ack: item sent and held; wait for "ack" */
 	CONN_FOLLOW,		/* sending new lines of a unit */
 	CONN_SHUTDOWN,		/* answered; held open until we exit */
 };
@@ -90,6 +92,7 @@ int	control_listen(uv_loop_t *, struct supervisor *, const char *path,
 	    const char *manifest, int (*)(struct conn *, struct ctl_msg *),
 	    struct control **, char **cause);
 void	conn_finish(struct conn *, struct ctl_frame *);
+void	conn_hold(struct conn *, struct ctl_frame *);
 void	conn_fail_cause(struct conn *, char *);
 void	conn_ok(struct conn *, const char *, const char *);
 void	conn_flush(struct conn *);

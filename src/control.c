@@ -332,6 +332,21 @@ conn_finish(struct conn *c, struct ctl_frame *fr)
 	conn_flush(c);
 }
 
+/*
+ * Send a get-ack's item (held in c->held) and read on: the client's
+ * "ack" lets go of it (conn_process); anything else puts it back. No
+ * timer: the client may be slow to pass the item on, as a consumer
+ * holding its prefetch is; the connection counts as waiting instead.
+ */
+void
+conn_hold(struct conn *c, struct ctl_frame *fr)
+{
+	ctlproto_frame_finish(fr, &c->out);
+	c->state = CONN_ACK;
+	wqueue_unwait(&c->waiter);
+	conn_flush(c);
+}
+
 /* Reply with an error and close. */
 static void
 conn_fail(struct conn *c, const char *msg)
@@ -406,7 +421,7 @@ conn_process(struct conn *c)
 	char			*msg;
 	unsigned		 version;
 	size_t			 used;
-	int			 r;
+	int			 r, acked;
 
 	while (!c->closing && !c->done) {
 		switch (c->state) {
@@ -463,7 +478,30 @@ conn_process(struct conn *c)
 			if (c->ctl->dispatch(c, &m))
 				return;
 			break;
+		case CONN_ACK:
+			r = ctlproto_frame_parse(buf_ptr(&c->in),
+			    buf_used(&c->in), &used, &m, &errstr);
+			if (r == 0)
+				return;
+			if (r == 1) {
+				buf_consume(&c->in, used);
+				acked = ctlproto_is_ack(&m);
+				ctlproto_msg_release(&m);
+				if (acked) {
+					/* The client has it: delivered. */
+					free(c->held);
+					c->held = NULL;
+					conn_close(c);
+					return;
+				}
+			}
+			conn_put_back(c);
+			conn_fail(c, r == -1 ? "get: malformed ack; the item "
+			    "went back to the queue" : "get: expected ack; the "
+			    "item went back to the queue");
+			return;
 		case CONN_GET:
+		case CONN_GET_ACK:
 		case CONN_FOLLOW:
 			if (buf_used(&c->in) > 0)
 				conn_fail(c, "unexpected data after the "
@@ -712,6 +750,16 @@ const char *
 control_path(const struct control *ctl)
 {
 	return ctl->path;
+}
+
+void
+control_end_gets(struct control *ctl)
+{
+	struct conn	*c;
+
+	TAILQ_FOREACH(c, &ctl->conns, entry)
+		if (c->held != NULL)
+			conn_close(c);
 }
 
 void

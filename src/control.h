@@ -30,6 +30,12 @@ void		 control_set_sampler(struct control *, struct sampler *);
 /* The socket's absolute path (for PYTASKING_SOCKET). */
 const char	*control_path(const struct control *);
 /*
+ * The run is over: close every connection that holds a get's item not
+ * yet delivered (a get-ack awaiting its ack), which puts the item back in
+ * its queue, so the queues' last counts include it as left.
+ */
+void		 control_end_gets(struct control *);
+/*
  * Close every connection and the socket, and remove it; run the loop
  * afterwards to let the close callbacks free the memory.
  */

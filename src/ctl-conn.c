@@ -318,6 +318,47 @@ next:
 }
 
 /*
+ * The supervisor closes a get-ack's connection once it has read the ack:
+ * then we read a clean end of file. A close that left the ack unread
+ * (the supervisor was ending) is a reset instead, and an ack written
+ * after the close fails with EPIPE: the item goes back to its queue.
+ */
+int
+ctl_conn_ack(struct ctl *c, char **cause)
+{
+	struct ctl_frame	 fr;
+	struct buf		 b;
+	char			 chunk[512];
+	ssize_t			 n;
+	int			 r;
+
+	buf_init(&b);
+	ctlproto_frame_init(&fr);
+	ctlproto_frame_adds(&fr, "ack");
+	ctlproto_frame_finish(&fr, &b);
+	r = ctl_conn_write(c->fd, buf_ptr(&b), buf_used(&b));
+	buf_release(&b);
+	if (r == -1) {
+		*cause = xasprintf("get: cannot acknowledge the item (%s): "
+		    "the supervisor may give it again", strerror(errno));
+		return -1;
+	}
+	do
+		n = read(c->fd, chunk, sizeof chunk);
+	while (n == -1 && errno == EINTR);
+	if (n == 0)
+		return 0;
+	if (n == -1)
+		*cause = xasprintf("get: the acknowledgement was not taken "
+		    "(%s): the supervisor may give the item again",
+		    strerror(errno));
+	else
+		*cause = xstrdup("get: the supervisor refused the "
+		    "acknowledgement: it may give the item again");
+	return -1;
+}
+
+/*
  * Open a connection for frame fr (released here): connect to the
  * supervisor at sock (NULL: the default one), write the version line and
  * the request, and read the supervisor's version line. Returns 0 with

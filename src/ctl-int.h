@@ -53,6 +53,11 @@ int	ctl_conn_reply(struct ctl *, char **cause);
 int	ctl_conn_exchange(struct ctl *, const char *sock, struct ctl_frame *,
 	    char **cause);
 void	ctl_conn_forget(struct ctl *);
+/*
+ * get-ack: acknowledge the item now in the user's hands, and wait for the
+ * supervisor's close, which says it read the ack. 0, or -1 with *cause.
+ */
+int	ctl_conn_ack(struct ctl *, char **cause);
 /* Write all of p to the socket; -1 with errno (never SIGPIPE). */
 int	ctl_conn_write(int fd, const char *p, size_t len);
 /* Read more of the reply into c->in: 1 with bytes, 0 at EOF, -1. */

@@ -410,6 +410,7 @@ ctl_print(struct ctl *c)
 			    item->val);
 		break;
 	case CTL_GET:
+	case CTL_GET_ACK:
 		if ((item = record_get(&c->final, "item")) != NULL) {
 			fwrite(item->val, 1, item->vlen, stdout);
 			putchar('\n');

@@ -9,9 +9,11 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -416,7 +418,7 @@ ctl_build(struct ctl *c, struct ctl_frame *fr, int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "start") == 0 ||
-	    strcmp(cmd, "get") == 0 || strcmp(cmd, "close") == 0) {
+	    strcmp(cmd, "close") == 0) {
 		if (argc != 1)
 			return ctl_bad_usage("%s takes one argument", cmd);
 		ctlproto_frame_adds(fr, cmd);
@@ -424,10 +426,17 @@ ctl_build(struct ctl *c, struct ctl_frame *fr, int argc, char **argv)
 		if (strcmp(cmd, "status") == 0) {
 			c->req = CTL_STATUS;
 			c->set = "units";
-		} else if (strcmp(cmd, "get") == 0)
-			c->req = CTL_GET;
-		else
+		} else
 			c->req = CTL_START;
+		return 0;
+	}
+	if (strcmp(cmd, "get") == 0) {
+		if (argc != 1)
+			return ctl_bad_usage("%s takes one argument", cmd);
+		/* Acknowledged once printed: see ctl_get_ack. */
+		ctlproto_frame_adds(fr, "get-ack");
+		ctlproto_frame_adds(fr, argv[0]);
+		c->req = CTL_GET_ACK;
 		return 0;
 	}
 	if (strcmp(cmd, "signal") == 0) {
@@ -467,6 +476,61 @@ ctl_build(struct ctl *c, struct ctl_frame *fr, int argc, char **argv)
 		return 2;
 	}
 	return ctl_bad_usage("unknown command %s", cmd);
+}
+
+/*
+ * A supervisor older than get-ack answers it with "unknown command": ask
+ * it again with a plain get, which holds the item only until its reply
+ * is written. Returns ctl_conn_reply's answer to whichever was asked.
+ */
+static int
+ctl_get_fallback(struct ctl *c, const char *sock, const char *queue,
+    char **cause)
+{
+	struct ctl_frame	fr;
+	static const char	unknown[] = "unknown command";
+	int			r;
+
+	if (c->errlen < sizeof unknown - 1 ||
+	    memcmp(c->error, unknown, sizeof unknown - 1) != 0)
+		return 1;
+	close(c->fd);
+	c->fd = -1;
+	ctl_conn_forget(c);
+	c->req = CTL_GET;
+	ctlproto_frame_init(&fr);
+	ctlproto_frame_adds(&fr, "get");
+	ctlproto_frame_adds(&fr, queue);
+	if (ctl_conn_send(c, sock, &fr, cause) == -1)
+		return -1;
+	if ((r = ctl_conn_reply(c, cause)) == 0)
+		ctl_print(c);
+	return r;
+}
+
+/*
+ * get-ack's item is ours until we acknowledge it: print it, and only once
+ * it is out of our hands (written and flushed) say so. A print that fails
+ * (a closed pipe or file) says nothing, and the supervisor gives the item
+ * again. Returns the exit status.
+ */
+static int
+ctl_get_ack(struct ctl *c)
+{
+	char	*cause = NULL;
+
+	ctl_print(c);
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		log_warn("get: standard output: the item was not "
+		    "acknowledged and goes back to the queue");
+		return 1;
+	}
+	if (ctl_conn_ack(c, &cause) == -1) {
+		log_warnx("%s", cause);
+		free(cause);
+		return 1;
+	}
+	return 0;
 }
 
 int
@@ -516,6 +580,17 @@ ctl_main(int argc, char **argv)
 		buf_release(&fr.fields);
 		return status;
 	}
+	if (c.req == CTL_GET_ACK) {
+		/* Else the socket would take descriptor 1, and the item. */
+		if (fcntl(STDOUT_FILENO, F_GETFD) == -1) {
+			log_warnx("get: standard output is closed: no item "
+			    "taken");
+			buf_release(&fr.fields);
+			return 1;
+		}
+		/* A closed reader is an EPIPE we report, not our death. */
+		(void)signal(SIGPIPE, SIG_IGN);
+	}
 	buf_init(&c.in);
 	if (ctl_conn_send(&c, sock, &fr, &cause) == -1)
 		goto fail;
@@ -523,6 +598,10 @@ ctl_main(int argc, char **argv)
 		(void)ctl_put_stdin(&c);
 
 	r = ctl_conn_reply(&c, &cause);
+	if (r == 1 && c.req == CTL_GET_ACK) {
+		if ((r = ctl_get_fallback(&c, sock, argv[1], &cause)) == 0)
+			goto out;
+	}
 	if (r == -1)
 		goto fail;
 	if (r == 1) {
@@ -548,7 +627,10 @@ ctl_main(int argc, char **argv)
 				buf_clear(&c.in);
 		free(cause);
 		cause = NULL;
-		ctl_print(&c);
+		if (c.req == CTL_GET_ACK)
+			status = ctl_get_ack(&c);
+		else
+			ctl_print(&c);
 	}
 	goto out;
 fail:

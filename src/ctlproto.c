@@ -288,6 +288,7 @@ static const struct {
 	{ "put", "put", CTL_PUT, 1, -1 },
 	{ "put-stream", "put", CTL_PUT_STREAM, 1, 1 },
 	{ "get", "get", CTL_GET, 1, 1 },
+	{ "get-ack", "get", CTL_GET_ACK, 1, 1 },
 	{ "close", "close", CTL_CLOSE, 1, 1 },
 	{ "queues", "queues", CTL_QUEUES, 0, 0 },
 	{ "logs", "logs", CTL_LOGS, 1, 3 },
@@ -553,6 +554,7 @@ ctlproto_request_parse(const struct ctl_msg *m, struct ctl_request *req,
 		return 0;
 	case CTL_PUT_STREAM:
 	case CTL_GET:
+	case CTL_GET_ACK:
 	case CTL_CLOSE:
 		if (req_name(m, 1, "queue", cause) == -1)
 			return -1;
@@ -561,6 +563,12 @@ ctlproto_request_parse(const struct ctl_msg *m, struct ctl_request *req,
 	}
 	*cause = xstrdup("unknown command");
 	return -1;
+}
+
+int
+ctlproto_is_ack(const struct ctl_msg *m)
+{
+	return m->n == 1 && m->len[0] == 3 && memcmp(m->f[0], "ack", 3) == 0;
 }
 
 int

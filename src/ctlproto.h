@@ -84,6 +84,7 @@ enum ctl_cmd {
 	CTL_PUT,
 	CTL_PUT_STREAM,
 	CTL_GET,
+	CTL_GET_ACK,	/* get, held until the client's "ack" frame */
 	CTL_CLOSE,
 	CTL_QUEUES,
 	CTL_LOGS,
@@ -116,6 +117,11 @@ const char	*ctlproto_cmd_name(enum ctl_cmd);
 /* Check a request frame; 0, or -1 with *cause (allocated). */
 int		 ctlproto_request_parse(const struct ctl_msg *,
 		    struct ctl_request *, char **cause);
+/*
+ * Is m the frame that a get-ack's client sends once it has the item
+ * safe: the one field "ack"? Anything else puts the item back.
+ */
+int		 ctlproto_is_ack(const struct ctl_msg *);
 /* Check the items of a data frame of put-stream; 0 or -1 with *errstr. */
 int		 ctlproto_items_check(char *const *items, const size_t *lens,
 		    size_t n, const char **errstr);

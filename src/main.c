@@ -389,6 +389,7 @@ run(struct manifest *m, const char *path, const char *sock, int keep,
 	    sigaddset(&late, SIGHUP) == -1 ||
 	    sigprocmask(SIG_BLOCK, &late, NULL) == -1)
 		log_warn("sigprocmask");
+	control_end_gets(ctl);
 	supervisor_report_left(sv);
 	if (verbose)
 		supervisor_report(sv);
