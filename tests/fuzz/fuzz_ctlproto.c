@@ -130,6 +130,13 @@ fuzz_frame(const struct ctl_msg *m)
 	}
 	if (ctlproto_items_check(m->f, m->len, m->n, &errstr) == -1)
 		CHECK(errstr != NULL);
+	/* A get-ack's acknowledgement is the one field "ack", no request. */
+	if (ctlproto_is_ack(m)) {
+		CHECK(m->n == 1 && strcmp(m->f[0], "ack") == 0);
+		cause = NULL;
+		CHECK(ctlproto_request_parse(m, &req, &cause) == -1);
+		free(cause);
+	}
 
 	buf_init(&json);
 	if (ctlproto_reply_parse(m, &rep, &errstr) == 0) {

@@ -341,6 +341,7 @@ test_request_good(void **state)
 		{ { "restart", "t" }, 2, CTL_RESTART },
 		{ { "remove", "t" }, 2, CTL_REMOVE },
 		{ { "get", "q" }, 2, CTL_GET },
+		{ { "get-ack", "q" }, 2, CTL_GET_ACK },
 		{ { "put-stream", "q" }, 2, CTL_PUT_STREAM },
 		{ { "logs", "web" }, 2, CTL_LOGS },
 		{ { "logs-follow", "web" }, 2, CTL_FOLLOW },
@@ -418,6 +419,49 @@ test_request_good(void **state)
 	}
 }
 
+/* Is the frame of fields f (n of them) a get-ack's acknowledgement? */
+static int
+is_ack(const char *const *f, const size_t *lens, size_t n)
+{
+	struct ctl_msg	 m;
+	struct buf	 b;
+	const char	*errstr;
+	size_t		 used;
+	int		 rv;
+
+	buf_init(&b);
+	build(&b, f, lens, n);
+	assert_int_equal(ctlproto_frame_parse(buf_ptr(&b), buf_used(&b),
+	    &used, &m, &errstr), 1);
+	buf_release(&b);
+	rv = ctlproto_is_ack(&m);
+	ctlproto_msg_release(&m);
+	return rv;
+}
+
+static void
+test_ack(void **state)
+{
+	static const char *const ack[] = { "ack" };
+	static const char *const two[] = { "ack", "" };
+	static const char *const other[] = { "get", "q" };
+	static const char *const upper[] = { "ACK" };
+	static const char *const longer[] = { "ackk" };
+	static const char *const shorter[] = { "ac" };
+	static const char *const nul[] = { "ack\0" };
+	static const size_t nul_len[] = { 4 };
+
+	(void)state;
+	assert_true(is_ack(ack, NULL, 1));
+	assert_false(is_ack(ack, NULL, 0));	/* the empty frame */
+	assert_false(is_ack(two, NULL, 2));
+	assert_false(is_ack(other, NULL, 2));
+	assert_false(is_ack(upper, NULL, 1));
+	assert_false(is_ack(longer, NULL, 1));
+	assert_false(is_ack(shorter, NULL, 1));
+	assert_false(is_ack(nul, nul_len, 1));
+}
+
 static void
 test_request_bad(void **state)
 {
@@ -471,6 +515,23 @@ test_request_bad(void **state)
 	{
 		const char *f[] = { "get", "q\n" };
 		req_bad("bad queue name", f, 2);
+	}
+	{
+		const char *f[] = { "get-ack" };
+		req_bad("get: missing arguments", f, 1);
+	}
+	{
+		const char *f[] = { "get-ack", "q", "r" };
+		req_bad("get: too many arguments", f, 3);
+	}
+	{
+		const char *f[] = { "get-ack", "a/b" };
+		req_bad("get: bad queue name", f, 2);
+	}
+	{
+		/* The acknowledgement is no request. */
+		const char *f[] = { "ack" };
+		req_bad("unknown command", f, 1);
 	}
 	{
 		const char *f[] = { "signal", "web", "SIGNOPE" };
@@ -982,6 +1043,7 @@ main(void)
 		cmocka_unit_test(test_frame_malformed),
 		cmocka_unit_test(test_request_good),
 		cmocka_unit_test(test_request_bad),
+		cmocka_unit_test(test_ack),
 		cmocka_unit_test(test_reply_round_trip),
 		cmocka_unit_test(test_reply_bad),
 		cmocka_unit_test(test_json_string),
