@@ -282,21 +282,29 @@ test_frame_malformed(void **state)
 	    -1);
 }
 
+/* The frame of the given fields (lengths: NULL for strings), parsed. */
+static void
+msg_of(struct ctl_msg *m, const char *const *f, const size_t *len, size_t n)
+{
+	struct buf	 b;
+	const char	*errstr;
+	size_t		 used;
+
+	buf_init(&b);
+	build(&b, f, len, n);
+	assert_int_equal(ctlproto_frame_parse(buf_ptr(&b), buf_used(&b),
+	    &used, m, &errstr), 1);
+	buf_release(&b);
+}
+
 /* Parse a request made of the given fields. */
 static int
 req(struct ctl_request *r, struct ctl_msg *m, char **cause,
     const char *const *f, size_t n)
 {
-	struct buf	 b;
-	const char	*errstr;
-	size_t		 used;
-	int		 rv;
+	int	rv;
 
-	buf_init(&b);
-	build(&b, f, NULL, n);
-	assert_int_equal(ctlproto_frame_parse(buf_ptr(&b), buf_used(&b),
-	    &used, m, &errstr), 1);
-	buf_release(&b);
+	msg_of(m, f, NULL, n);
 	*cause = NULL;
 	rv = ctlproto_request_parse(m, r, cause);
 	if (rv == -1)
@@ -423,17 +431,10 @@ test_request_good(void **state)
 static int
 is_ack(const char *const *f, const size_t *lens, size_t n)
 {
-	struct ctl_msg	 m;
-	struct buf	 b;
-	const char	*errstr;
-	size_t		 used;
-	int		 rv;
+	struct ctl_msg	m;
+	int		rv;
 
-	buf_init(&b);
-	build(&b, f, lens, n);
-	assert_int_equal(ctlproto_frame_parse(buf_ptr(&b), buf_used(&b),
-	    &used, &m, &errstr), 1);
-	buf_release(&b);
+	msg_of(&m, f, lens, n);
 	rv = ctlproto_is_ack(&m);
 	ctlproto_msg_release(&m);
 	return rv;
