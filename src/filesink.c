@@ -41,6 +41,7 @@ struct filesink {
 	uint64_t	 max_size;
 	unsigned	 backups;
 	int		 failing;	/* an error was logged, not yet cleared */
+	int		 midline;	/* the file ends inside a line */
 	uint64_t	 lost;		/* bytes not written while failing */
 
 	int		 as_user;	/* file work as uid/gid/groups */
@@ -352,7 +353,9 @@ filesink_put(struct filesink *s, const char *p, size_t n)
 /*
  * With a size limit, a batch is cut at line ends so each file holds
  * whole lines and stays within max_size; only a single line longer than
- * max_size makes a file bigger, alone in it.
+ * max_size makes a file bigger, alone in it. Such a line may come in
+ * pieces (a very long line reaches us cut): a file that ends inside a
+ * line takes the rest of it before any rotation.
  */
 int
 filesink_write(struct filesink *s, const char *p, size_t n)
@@ -364,6 +367,17 @@ filesink_write(struct filesink *s, const char *p, size_t n)
 	if (s->max_size == 0)
 		return filesink_put(s, p, n);
 	while (n > 0) {
+		if (s->midline && s->size > 0) {
+			nl = memchr(p, '\n', n);
+			cut = nl != NULL ? nl + 1 : p + n;
+			if (filesink_put(s, p, (size_t)(cut - p)) == -1)
+				rc = -1;
+			else
+				s->midline = cut[-1] != '\n';
+			n -= (size_t)(cut - p);
+			p = cut;
+			continue;
+		}
 		room = s->size < s->max_size ? s->max_size - s->size : 0;
 		end = p + (n < room ? n : room);
 		cut = NULL;
@@ -387,6 +401,8 @@ filesink_write(struct filesink *s, const char *p, size_t n)
 		}
 		if (filesink_put(s, p, (size_t)(cut - p)) == -1)
 			rc = -1;
+		else
+			s->midline = cut[-1] != '\n';
 		rotated = 0;
 		n -= (size_t)(cut - p);
 		p = cut;

@@ -86,6 +86,40 @@ test_append_and_rotate(void **state)
 	free(path);
 }
 
+/*
+ * A line longer than the limit that comes in pieces (an outlet cuts very
+ * long lines) stays whole in one file: no rotation inside a line.
+ */
+static void
+test_long_line_in_pieces(void **state)
+{
+	struct filesink	*s;
+	char		*path;
+
+	path = xasprintf("%s/long", dir);
+	s = filesink_open("u", path, 10, 2, NULL, NULL);
+	assert_non_null(s);
+	assert_int_equal(filesink_write(s, "aaaa\n", 5), 0);
+	/* The first piece starts a file of its own... */
+	assert_int_equal(filesink_write(s, "0123456789", 10), 0);
+	check_file("long", "0123456789");
+	check_file("long.1", "aaaa\n");
+	/* ...which takes the rest of the line past its limit... */
+	assert_int_equal(filesink_write(s, "abcdefghij", 10), 0);
+	assert_int_equal(filesink_write(s, "klm\n", 4), 0);
+	check_file("long", "0123456789abcdefghijklm\n");
+	check_file("long.1", "aaaa\n");
+	check_file("long.2", "<none>");
+	/* ...and the next line rotates as usual. */
+	assert_int_equal(filesink_write(s, "nn", 2), 0);
+	assert_int_equal(filesink_write(s, "\n", 1), 0);
+	check_file("long", "nn\n");
+	check_file("long.1", "0123456789abcdefghijklm\n");
+	check_file("long.2", "aaaa\n");
+	filesink_free(s);
+	free(path);
+}
+
 static void
 test_reopen(void **state)
 {
@@ -280,6 +314,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_append_and_rotate),
+		cmocka_unit_test(test_long_line_in_pieces),
 		cmocka_unit_test(test_reopen),
 		cmocka_unit_test(test_unopenable),
 		cmocka_unit_test(test_symlink_refused),
