@@ -353,9 +353,9 @@ filesink_put(struct filesink *s, const char *p, size_t n)
 /*
  * With a size limit, a batch is cut at line ends so each file holds
  * whole lines and stays within max_size; only a single line longer than
- * max_size makes a file bigger, alone in it. Such a line may come in
- * pieces (a very long line reaches us cut): a file that ends inside a
- * line takes the rest of it before any rotation.
+ * max_size makes a file bigger, alone in it. A line may come in pieces
+ * (a very long line reaches us cut): a file that ends inside a line
+ * takes the rest of it before any rotation, which may make it bigger.
  */
 int
 filesink_write(struct filesink *s, const char *p, size_t n)
@@ -384,6 +384,8 @@ filesink_write(struct filesink *s, const char *p, size_t n)
 		for (nl = p; nl < end && (nl = memchr(nl, '\n',
 		    (size_t)(end - nl))) != NULL; nl++)
 			cut = nl + 1;
+		if (cut == NULL && n <= room)
+			cut = p + n;	/* a piece of a line, with room for it */
 		if (cut == NULL) {
 			/*
 			 * Once per piece: a rotation that could not empty

@@ -116,6 +116,13 @@ test_long_line_in_pieces(void **state)
 	check_file("long", "nn\n");
 	check_file("long.1", "0123456789abcdefghijklm\n");
 	check_file("long.2", "aaaa\n");
+	/* A piece that fits goes in, and the file takes its line's rest. */
+	assert_int_equal(filesink_write(s, "xyz", 3), 0);
+	assert_int_equal(filesink_write(s, "1234567890\n", 11), 0);
+	check_file("long", "nn\nxyz1234567890\n");
+	assert_int_equal(filesink_write(s, "q\n", 2), 0);
+	check_file("long", "q\n");
+	check_file("long.1", "nn\nxyz1234567890\n");
 	filesink_free(s);
 	free(path);
 }
