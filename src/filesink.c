@@ -350,6 +350,15 @@ filesink_put(struct filesink *s, const char *p, size_t n)
 	return 0;
 }
 
+/* Past the end of the line p starts, or p + n if it does not end there. */
+static const char *
+filesink_line_end(const char *p, size_t n)
+{
+	const char	*nl = memchr(p, '\n', n);
+
+	return nl != NULL ? nl + 1 : p + n;
+}
+
 /*
  * With a size limit, a batch is cut at line ends so each file holds
  * whole lines and stays within max_size; only a single line longer than
@@ -367,25 +376,20 @@ filesink_write(struct filesink *s, const char *p, size_t n)
 	if (s->max_size == 0)
 		return filesink_put(s, p, n);
 	while (n > 0) {
-		if (s->midline && s->size > 0) {
-			nl = memchr(p, '\n', n);
-			cut = nl != NULL ? nl + 1 : p + n;
-			if (filesink_put(s, p, (size_t)(cut - p)) == -1)
-				rc = -1;
-			else
-				s->midline = cut[-1] != '\n';
-			n -= (size_t)(cut - p);
-			p = cut;
-			continue;
+		if (s->midline && s->size > 0)
+			/* The rest of the line the file ends in, limit or not. */
+			cut = filesink_line_end(p, n);
+		else {
+			room = s->size < s->max_size ? s->max_size - s->size :
+			    0;
+			end = p + (n < room ? n : room);
+			cut = NULL;
+			for (nl = p; nl < end && (nl = memchr(nl, '\n',
+			    (size_t)(end - nl))) != NULL; nl++)
+				cut = nl + 1;
+			if (cut == NULL && n <= room)
+				cut = p + n;	/* a piece of a line that fits */
 		}
-		room = s->size < s->max_size ? s->max_size - s->size : 0;
-		end = p + (n < room ? n : room);
-		cut = NULL;
-		for (nl = p; nl < end && (nl = memchr(nl, '\n',
-		    (size_t)(end - nl))) != NULL; nl++)
-			cut = nl + 1;
-		if (cut == NULL && n <= room)
-			cut = p + n;	/* a piece of a line, with room for it */
 		if (cut == NULL) {
 			/*
 			 * Once per piece: a rotation that could not empty
@@ -398,8 +402,7 @@ filesink_write(struct filesink *s, const char *p, size_t n)
 				continue;
 			}
 			/* One line longer than max_size: alone, whole. */
-			nl = memchr(p, '\n', n);
-			cut = nl != NULL ? nl + 1 : p + n;
+			cut = filesink_line_end(p, n);
 		}
 		if (filesink_put(s, p, (size_t)(cut - p)) == -1)
 			rc = -1;
