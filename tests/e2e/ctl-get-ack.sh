@@ -161,10 +161,13 @@ os.close(w)
 assert res.returncode == 1, res
 assert b"not acknowledged" in res.stderr, res.stderr
 wait_counter("redelivered", 4)
-res = subprocess.run([pyt, "ctl", "-s", path, "get", "q"],
-                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                     timeout=SECS, preexec_fn=lambda: os.close(1))
-assert res.returncode == 1 and b"standard output is closed" in res.stderr, res
+# Not under valgrind: its log file takes the descriptor 1 we closed.
+if not os.environ.get("PYT_VALGRIND"):
+    res = subprocess.run([pyt, "ctl", "-s", path, "get", "q"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                         timeout=SECS, preexec_fn=lambda: os.close(1))
+    assert res.returncode == 1 and \
+        b"standard output is closed" in res.stderr, res
 assert counter("depth") == 3 and counter("redelivered") == 4
 assert get() == b"e\n"
 r = ctl("--json", "get", "q")
