@@ -35,9 +35,11 @@ grep -q 'deaf: stopped' "$T/err" && fail "deaf said stopped while its member liv
 wait_line 30 "$T/err" 'deaf: killed with SIGKILL after its 3s stop timeout'
 wait_line 30 "$T/err" 'slow: stopped'
 grep -q 'slow: killed' "$T/err" && fail "slow was killed though its member ended in time"
-wait_for 20 [ "$(count_lines "$T/err" 'deaf: started')" -ge 2 ] ||
+# at_least N FILE ERE: counted at each look (not once, as an argument).
+at_least() { [ "$(count_lines "$2" "$3")" -ge "$1" ]; }
+wait_for 20 at_least 2 "$T/err" 'deaf: started' ||
     fail "the start asked while deaf stopped was lost"
-wait_for 20 [ "$(count_lines "$T/out" '^deaf \| ready$')" -ge 2 ] ||
+wait_for 20 at_least 2 "$T/out" '^deaf \| ready$' ||
     fail "deaf's second run did not get ready"
 
 # 2. SIGTERM: the same at a shutdown, and the run fails (exit status 1).
