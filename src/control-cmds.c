@@ -139,9 +139,6 @@ conn_get(struct conn *c)
 		conn_fail_cause(c, msg);
 		return;
 	}
-	/* get-ack counts as waiting throughout: it may hold for long. */
-	if (c->state == CONN_GET_ACK && conn_wait_begin(c) == -1)
-		return;
 	r = wqueue_pop_copy(wq, 0, &item, &len);
 	if (r == 1) {
 		if (conn_wait_begin(c) == -1)

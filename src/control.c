@@ -120,18 +120,27 @@ conn_put_back(struct conn *c)
 }
 
 /* Count c among the waiting connections; -1 (c answered) if full. */
-int
-conn_wait_begin(struct conn *c)
+/* Count c among the waiting connections if there is room: 0, or -1. */
+static int
+conn_wait_try(struct conn *c)
 {
 	if (c->waiting)
 		return 0;
-	if (c->ctl->nwaiting >= CONTROL_MAX_WAITING) {
+	if (c->ctl->nwaiting >= CONTROL_MAX_WAITING)
+		return -1;
+	c->waiting = 1;
+	c->ctl->nwaiting++;
+	return 0;
+}
+
+int
+conn_wait_begin(struct conn *c)
+{
+	if (conn_wait_try(c) == -1) {
 		conn_fail_cause(c, xasprintf("too many control connections "
 		    "waiting (%d): try again later", CONTROL_MAX_WAITING));
 		return -1;
 	}
-	c->waiting = 1;
-	c->ctl->nwaiting++;
 	return 0;
 }
 
@@ -211,6 +220,12 @@ conn_timer_cb(uv_timer_t *t)
 	struct conn	*c = t->data;
 
 	if (c->doomed) {
+		conn_close(c);
+		return;
+	}
+	if (c->state == CONN_ACK) {
+		log_debug("control: get: no ack in time; the item goes back "
+		    "to %s", c->queue);
 		conn_close(c);
 		return;
 	}
@@ -337,13 +352,21 @@ conn_finish(struct conn *c, struct ctl_frame *fr)
  * "ack" lets go of it (conn_process); anything else puts it back. No
  * timer: the client may be slow to pass the item on, as a consumer
  * holding its prefetch is; the connection counts as waiting instead.
+ * When every waiting place is taken, the item is served all the same
+ * (as a plain get's would be) and held for the request timeout only, so
+ * that holders cannot take the socket's last connections for ever.
  */
 void
 conn_hold(struct conn *c, struct ctl_frame *fr)
 {
+	int	error;
+
 	ctlproto_frame_finish(fr, &c->out);
 	c->state = CONN_ACK;
 	wqueue_unwait(&c->waiter);
+	if (conn_wait_try(c) == -1 && (error = uv_timer_start(&c->timer,
+	    conn_timer_cb, CONTROL_REQUEST_TIMEOUT_MS, 0)) != 0)
+		log_debug("control: ack timer: %s", uv_strerror(error));
 	conn_flush(c);
 }
 

@@ -5,7 +5,9 @@
 # comes again; a plain get still works, and ctl falls back to it with a
 # supervisor that does not know get-ack; an item held when the queue
 # closes comes back before the end of the stream, and one held at SIGTERM
-# is counted as left at the end (in + redelivered = out + depth).
+# is counted as left at the end (in + redelivered = out + depth). With
+# every waiting place taken, an item there at once is still served, and
+# goes back if its ack does not come within 10 s.
 . "$(dirname "$0")/lib.sh"
 command -v python3 >/dev/null 2>&1 || { echo "no python3: skipped"; exit 77; }
 
@@ -181,13 +183,43 @@ assert c.rest() == []
 c.s.close()
 assert counter("depth") == 0
 
+# 6b. Every waiting place taken (48 followers): a get-ack whose item is
+# there is served all the same, and held 10 s at most without its ack.
+assert ctl("put", "q", "w").returncode == 0
+fol = []
+while True:
+    f = Conn(b"logs-follow", b"feeder")
+    f.s.settimeout(0.2)
+    try:
+        r = f.frame()
+    except socket.timeout:
+        fol.append(f)           # following: a waiting place taken
+        continue
+    f.s.close()
+    assert r is not None and r[0] == b"err" and \
+        b"too many control connections waiting" in r[1], r
+    break
+assert len(fol) == 48, len(fol)
+c = Conn(b"get-ack", b"q")
+assert c.item() == b"w"
+t0 = time.time()
+end = t0 + 30 * int(os.environ["PYT_TIMEOUT_SCALE"])
+while counter("redelivered") != 5:
+    assert time.time() < end, counter("redelivered")
+    time.sleep(0.1)
+assert time.time() - t0 > 8, time.time() - t0
+c.s.close()
+for f in fol:
+    f.s.close()
+assert get() == b"w\n"
+
 # 7. An item held when the queue closes comes back before its end.
 assert ctl("put", "q", "x", "y").returncode == 0
 c = Conn(b"get-ack", b"q")
 assert c.item() == b"x"
 assert ctl("close", "q").returncode == 0
 c.s.close()
-wait_counter("redelivered", 5)
+wait_counter("redelivered", 6)
 assert get() == b"x\n"
 
 # 8. A supervisor that does not know get-ack (an older one, played here)
@@ -247,7 +279,7 @@ grep -q 'control: get: reply not delivered; an item of q is lost' "$T/err" &&
     fail "an item was lost"
 line=$(grep -E 'queue q: in [0-9]+, out' "$T/err") || fail "no -v report"
 set -- $(echo "$line" | sed -E 's/.*in ([0-9]+), out ([0-9]+), redelivered ([0-9]+), dropped ([0-9]+), .*depth ([0-9]+),.*/\1 \2 \3 \4 \5/')
-[ "$1" = 9 ] || fail "in: $line"
+[ "$1" = 10 ] || fail "in: $line"
 [ $(( $1 + $3 )) = $(( $2 + $4 + $5 )) ] || fail "counts do not add up: $line"
 [ "$5" = 1 ] || fail "the held item is not left at the end: $line"
 grep -q 'queue q: 1 item left undelivered at the end' "$T/err" ||
