@@ -1729,20 +1729,19 @@ static void
 run_exit_cb(struct proc *p, int64_t status, int sig, void *arg)
 {
 	struct unit	*u = arg;
+	int		 lingers = run_group_lingers(u);
 
 	(void)p;
 	u->pr->exited = 1;
 	u->pr->exit_status = status;
 	u->pr->term_signal = sig;
-	if (run_outlets_done(u) && !run_group_lingers(u)) {
+	if (run_outlets_done(u) && !lingers) {
 		run_proc_end(u);
 		return;
 	}
-	if (u->sm.state == UNIT_STOPPING || u->sv->shutting_down ||
-	    run_group_lingers(u)) {
-		sched_alarm_start(u->sv->sched, &u->pr->drain,
-		    run_group_lingers(u) ? SV_GROUP_POLL_MS :
-		    SV_DRAIN_AFTER_EXIT_MS);
+	if (u->sm.state == UNIT_STOPPING || u->sv->shutting_down || lingers) {
+		sched_alarm_start(u->sv->sched, &u->pr->drain, lingers ?
+		    SV_GROUP_POLL_MS : SV_DRAIN_AFTER_EXIT_MS);
 		return;
 	}
 	/*
